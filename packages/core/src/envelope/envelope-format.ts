@@ -1,0 +1,119 @@
+import { KeystrataError } from '../errors/keystrata-error.js';
+import { GCM } from '../crypto/aes-gcm.js';
+
+/** Text prefix of every version-1 envelope. */
+export const ENVELOPE_PREFIX = 'ks1.';
+/** Binary format version carried in the first header byte. */
+export const ENVELOPE_VERSION = 1;
+/** Header flag: the record id is bound into the AAD. */
+export const FLAG_RECORD_BOUND = 0x01;
+/** Length of a DEK identifier in bytes. */
+export const DEK_ID_LENGTH = 16;
+/** version (1) + flags (1) + DEK id (16). */
+export const HEADER_LENGTH = 2 + DEK_ID_LENGTH;
+const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
+const KNOWN_FLAGS = FLAG_RECORD_BOUND;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** A parsed envelope: views into one decoded Buffer. */
+export interface Envelope {
+  readonly header: Buffer;
+  readonly flags: number;
+  readonly dekId: string;
+  readonly iv: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+/**
+ * Builds the 18-byte header: version, flags, DEK id.
+ *
+ * @example
+ * ```ts
+ * const header = encodeHeader(dekIdHex, FLAG_RECORD_BOUND);
+ * ```
+ */
+export function encodeHeader(dekId: string, flags: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_LENGTH);
+  header[0] = ENVELOPE_VERSION;
+  header[1] = flags;
+  if (header.write(dekId, 2, 'hex') !== DEK_ID_LENGTH) {
+    throw new KeystrataError('CONFIG_INVALID', 'A DEK id is 32 hex characters.');
+  }
+  return header;
+}
+
+/**
+ * Serialises an envelope: `ks1.` + base64url(header ‖ iv ‖ ciphertext ‖ tag). See docs/format.md.
+ *
+ * @example
+ * ```ts
+ * const text = encodeEnvelope(header, iv, ciphertext, tag); // "ks1.AQGq…"
+ * ```
+ */
+export function encodeEnvelope(header: Buffer, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): string {
+  return ENVELOPE_PREFIX + Buffer.concat([header, iv, ciphertext, tag]).toString('base64url');
+}
+
+/**
+ * Parses an envelope, rejecting anything that is not exactly a version-1 value: wrong prefix,
+ * non-base64url text, short body, unknown version or flags. Never returns the input as plaintext.
+ *
+ * @example
+ * ```ts
+ * const { dekId, iv, ciphertext, tag, header } = decodeEnvelope(value);
+ * ```
+ */
+export function decodeEnvelope(text: unknown): Envelope {
+  // Precondition: the value is a string starting with the version-1 prefix.
+  if (typeof text !== 'string' || !text.startsWith(ENVELOPE_PREFIX)) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
+  }
+  const encoded = text.slice(ENVELOPE_PREFIX.length);
+  // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
+  if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not base64url.');
+  }
+  const body = Buffer.from(encoded, 'base64url');
+  if (body.length < MIN_BODY || body.toString('base64url') !== encoded) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated or not canonical (${body.length} bytes).`);
+  }
+  if (body[0] !== ENVELOPE_VERSION) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${body[0]}.`);
+  }
+  const flags = body[1]!;
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw new KeystrataError('CIPHERTEXT_MALFORMED', 'Unknown envelope flags.');
+  const ivEnd = HEADER_LENGTH + GCM.ivLength;
+  return {
+    header: body.subarray(0, HEADER_LENGTH),
+    flags,
+    dekId: body.toString('hex', 2, HEADER_LENGTH),
+    iv: body.subarray(HEADER_LENGTH, ivEnd),
+    ciphertext: body.subarray(ivEnd, body.length - GCM.tagLength),
+    tag: body.subarray(body.length - GCM.tagLength),
+  };
+}
+
+/**
+ * Reads only the DEK id of an envelope (for batching key lookups), validating the whole value.
+ *
+ * @example
+ * ```ts
+ * const ids = new Set(values.map(envelopeDekId));
+ * ```
+ */
+export function envelopeDekId(text: unknown): string {
+  return decodeEnvelope(text).dekId;
+}
+
+/**
+ * Whether a value looks like a Keystrata envelope (prefix only; use for routing, not trust).
+ *
+ * @example
+ * ```ts
+ * if (!isEnvelope(row.ssn)) throw new Error('plaintext in an encrypted column');
+ * ```
+ */
+export function isEnvelope(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX);
+}

@@ -1,0 +1,62 @@
+import { KeystrataError } from '../errors/keystrata-error.js';
+
+/** Values an encrypted field can hold. Their type survives the round trip. */
+export type FieldValue = string | number | boolean | bigint | Date | Uint8Array | { readonly [key: string]: unknown } | readonly unknown[];
+
+const TAG = { string: 0x73, number: 0x6e, boolean: 0x62, bigint: 0x69, date: 0x64, bytes: 0x78, json: 0x6a } as const;
+
+function tagged(tag: number, body: string | Uint8Array): Buffer {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const out = Buffer.allocUnsafe(bytes.length + 1);
+  out[0] = tag;
+  out.set(bytes, 1);
+  return out;
+}
+
+/**
+ * Encodes a field value as plaintext bytes: one type tag, then the value. Shared by every adapter
+ * and the CLI, so a value written by one is read with the same type by the others.
+ *
+ * @example
+ * ```ts
+ * encodeFieldValue('abc'); // <73 61 62 63>
+ * ```
+ */
+export function encodeFieldValue(value: FieldValue): Buffer {
+  switch (typeof value) {
+    case 'string': return tagged(TAG.string, value);
+    case 'number': return tagged(TAG.number, String(value));
+    case 'boolean': return tagged(TAG.boolean, value ? '1' : '0');
+    case 'bigint': return tagged(TAG.bigint, value.toString());
+    case 'object':
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) break;
+        return tagged(TAG.date, value.toISOString());
+      }
+      if (value instanceof Uint8Array) return tagged(TAG.bytes, value);
+      if (value !== null) return tagged(TAG.json, JSON.stringify(value));
+  }
+  throw new KeystrataError('PLAINTEXT_REJECTED', `A value of type ${value === null ? 'null' : typeof value} cannot be encrypted.`);
+}
+
+/**
+ * Decodes plaintext bytes made by {@link encodeFieldValue}.
+ *
+ * @example
+ * ```ts
+ * decodeFieldValue(encodeFieldValue(42)); // 42
+ * ```
+ */
+export function decodeFieldValue(bytes: Buffer): FieldValue {
+  const body = bytes.subarray(1);
+  switch (bytes[0]) {
+    case TAG.string: return body.toString('utf8');
+    case TAG.number: return Number(body.toString('utf8'));
+    case TAG.boolean: return body[0] === 0x31;
+    case TAG.bigint: return BigInt(body.toString('utf8'));
+    case TAG.date: return new Date(body.toString('utf8'));
+    case TAG.bytes: return Buffer.from(body);
+    case TAG.json: return JSON.parse(body.toString('utf8')) as FieldValue;
+  }
+  throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.');
+}

@@ -1,0 +1,42 @@
+import { KeystrataError } from '../errors/keystrata-error.js';
+import type { FieldContext } from '../envelope/field-context.js';
+
+/** Segment names starting with this are reserved for Keystrata's own keys. */
+export const RESERVED_SEGMENT_PREFIX = '__keystrata';
+
+/**
+ * Validates a field context; to encrypt, a segment is required and must not be reserved.
+ *
+ * @example
+ * ```ts
+ * checkContext({ model: 'Patient', field: 'ssn', segment: 'tenant:a' }, true);
+ * ```
+ */
+export function checkContext(context: FieldContext, forEncryption: boolean): void {
+  if (typeof context !== 'object' || context === null || typeof context.model !== 'string' || context.model === '' || typeof context.field !== 'string' || context.field === '') {
+    throw new KeystrataError('CONFIG_INVALID', 'A field context needs a non-empty model and field.');
+  }
+  if (forEncryption) {
+    if (typeof context.segment !== 'string' || context.segment === '') {
+      throw new KeystrataError('CONFIG_INVALID', `Encrypting ${context.model}.${context.field} needs a segment (per record, per tenant, or your own key).`);
+    }
+    if (context.segment.startsWith(RESERVED_SEGMENT_PREFIX)) {
+      throw new KeystrataError('CONFIG_INVALID', `Segment names starting with "${RESERVED_SEGMENT_PREFIX}" are reserved.`);
+    }
+  }
+}
+
+/**
+ * Validates a keyring name.
+ *
+ * @example
+ * ```ts
+ * checkKeyring('tenant-acme');
+ * ```
+ */
+export function checkKeyring(keyring: string): string {
+  if (typeof keyring !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(keyring)) {
+    throw new KeystrataError('CONFIG_INVALID', 'A keyring name is 1–64 characters: letters, digits, ".", "_" or "-".');
+  }
+  return keyring;
+}

@@ -1,0 +1,322 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { exportBackup, importBackup, type BackupFile, type RestoreResult } from '../backup/backup.js';
+import { blindIndexOf, blindIndexKey } from '../blind-index/blind-index.js';
+import type { KeyCacheOptions } from '../cache/key-cache.js';
+import { decodeEnvelope } from '../envelope/envelope-format.js';
+import type { FieldContext } from '../envelope/field-context.js';
+import { openEnvelope, sealEnvelope } from '../envelope/seal.js';
+import { decodeFieldValue, encodeFieldValue, type FieldValue } from '../envelope/value-codec.js';
+import { KeystrataError } from '../errors/keystrata-error.js';
+import type { KeyStore } from '../key-store/key-store.js';
+import type { RootKey } from '../root-key/root-key.js';
+import type { SecretKey } from '../secret/secret-key.js';
+import { AuditLog, type AuditVerification } from './audit-log.js';
+import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
+import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
+import type { HierarchyInternals, ProgressListener } from './internals.js';
+import { KeyResolver, type UsableDek } from './key-resolver.js';
+import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResult, type KekRotationResult, type ProvisionResult } from './provisioning.js';
+import { changeKeyState, type KeyReference, type RevocationImpact, type RevocationOptions } from './revocation.js';
+import { rewrapDeks, type RewrapResult } from './rewrap.js';
+import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
+
+/** An event for the monitoring hook: one per batch operation, no values or key bytes. */
+export interface OperationEvent {
+  readonly operation: 'encrypt' | 'decrypt' | 'blind-index';
+  readonly count: number;
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly durationMs: number;
+}
+
+/** Options for {@link KeyHierarchy.create}, validated once. */
+export interface KeyHierarchyOptions {
+  readonly rootKey: RootKey;
+  readonly keyStore: KeyStore;
+  /** Keyring used when a context names none (default `default`). */
+  readonly keyring?: string;
+  readonly cache?: KeyCacheOptions;
+  /** Recorded as the actor of audit records (default `keystrata`). */
+  readonly actor?: string;
+  /** Prefix of CMK labels in the HSM (default `keystrata-cmk`). */
+  readonly cmkLabelPrefix?: string;
+  /** Called after every encrypt/decrypt/blind-index batch. */
+  readonly monitor?: (event: OperationEvent) => void;
+}
+
+/** A value to encrypt. */
+export interface EncryptItem {
+  readonly value: FieldValue;
+  readonly context: FieldContext;
+}
+
+/** A ciphertext to decrypt. */
+export interface DecryptItem {
+  readonly ciphertext: unknown;
+  readonly context: FieldContext;
+}
+
+/** Per-item result of {@link KeyHierarchy.decryptValuesSettled}. */
+export type DecryptResult = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false; readonly error: KeystrataError };
+
+const INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
+
+/**
+ * The CMK → KEK → DEK hierarchy and the field-level envelope: the one API every ORM adapter and
+ * the CLI use. Reading N values across M segments costs at most one key-store query for the cache
+ * misses and one HSM call per KEK version involved.
+ *
+ * @example
+ * ```ts
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore });
+ * await hierarchy.provision();
+ * const context = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 'tenant:acme' };
+ * const stored = await hierarchy.encryptValue('123-45-6789', context);
+ * await hierarchy.decryptValue(stored, context); // '123-45-6789'
+ * ```
+ */
+export class KeyHierarchy {
+  readonly #h: HierarchyInternals;
+  readonly #monitor: ((event: OperationEvent) => void) | undefined;
+  readonly #fieldIndexKeys = new Map<string, SecretKey>();
+
+  private constructor(h: HierarchyInternals, monitor: KeyHierarchyOptions['monitor']) {
+    this.#h = h;
+    this.#monitor = monitor;
+  }
+
+  /** Validates the options and migrates the key store. */
+  static async create(options: KeyHierarchyOptions): Promise<KeyHierarchy> {
+    if (typeof options !== 'object' || options === null) throw new KeystrataError('CONFIG_INVALID', 'KeyHierarchy.create needs an options object.');
+    if (typeof options.rootKey?.unwrapKek !== 'function') throw new KeystrataError('CONFIG_INVALID', 'rootKey must be a RootKey (e.g. Pkcs11RootKey).');
+    if (typeof options.keyStore?.loadDekChains !== 'function') throw new KeystrataError('CONFIG_INVALID', 'keyStore must be a KeyStore (e.g. SqlKeyStore).');
+    if (options.monitor !== undefined && typeof options.monitor !== 'function') throw new KeystrataError('CONFIG_INVALID', 'monitor must be a function.');
+    const keyring = checkKeyring(options.keyring ?? 'default');
+    await options.keyStore.migrate();
+    const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
+    const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {});
+    const h: HierarchyInternals = {
+      rootKey: options.rootKey, keyStore: options.keyStore, resolver, audit, defaultKeyring: keyring,
+      cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
+    };
+    return new KeyHierarchy(h, options.monitor);
+  }
+
+  /** The keyring used when a context names none. */
+  get defaultKeyring(): string {
+    return this.#h.defaultKeyring;
+  }
+
+  #observe<T>(operation: OperationEvent['operation'], count: number, run: () => Promise<T>): Promise<T> {
+    if (this.#monitor === undefined) return run();
+    const started = performance.now();
+    const report = (ok: boolean, error?: unknown) => this.#monitor!({
+      operation, count, ok, durationMs: performance.now() - started,
+      ...(KeystrataError.isInstance(error) ? { code: error.code } : {}),
+    });
+    return run().then((value) => (report(true), value), (error: unknown) => { report(false, error); throw error; });
+  }
+
+  // ── data plane ────────────────────────────────────────────────────────────
+
+  /** Encrypts one value. Prefer {@link KeyHierarchy.encryptValues} for many. */
+  async encryptValue(value: FieldValue, context: FieldContext): Promise<string> {
+    return (await this.encryptValues([{ value, context }]))[0]!;
+  }
+
+  /** Encrypts a batch; keys are resolved once per segment. Fails as a whole: nothing partial is returned. */
+  encryptValues(items: readonly EncryptItem[]): Promise<string[]> {
+    return this.#observe('encrypt', items.length, async () => {
+      const segments = new Map<string, Set<string>>();
+      for (const { context } of items) {
+        checkContext(context, true);
+        const keyring = context.keyring ?? this.#h.defaultKeyring;
+        let set = segments.get(keyring);
+        if (set === undefined) segments.set(keyring, (set = new Set()));
+        set.add(context.segment!);
+      }
+      const keys = new Map<string, Map<string, UsableDek>>();
+      for (const [keyring, set] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...set]));
+      const ivs = randomBytes(12 * items.length);
+      return items.map(({ value, context }, i) => {
+        const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
+        const plaintext = encodeFieldValue(value);
+        try {
+          return sealEnvelope(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), plaintext, context);
+        } finally {
+          plaintext.fill(0);
+        }
+      });
+    });
+  }
+
+  /** Decrypts one value. Prefer {@link KeyHierarchy.decryptValues} for many. */
+  async decryptValue(ciphertext: unknown, context: FieldContext): Promise<FieldValue> {
+    return (await this.decryptValues([{ ciphertext, context }]))[0]!;
+  }
+
+  /** Decrypts a batch; throws the first item's error. Never returns a ciphertext as plaintext. */
+  async decryptValues(items: readonly DecryptItem[]): Promise<FieldValue[]> {
+    const results = await this.decryptValuesSettled(items);
+    return results.map((r) => {
+      if (!r.ok) throw r.error;
+      return r.value;
+    });
+  }
+
+  /** Decrypts a batch, one result per item, so a caller can show a placeholder for unreadable values. */
+  decryptValuesSettled(items: readonly DecryptItem[]): Promise<DecryptResult[]> {
+    return this.#observe('decrypt', items.length, async () => {
+      const parsed = items.map(({ ciphertext, context }) => {
+        try {
+          checkContext(context, false);
+          return decodeEnvelope(ciphertext);
+        } catch (error) {
+          return error as KeystrataError;
+        }
+      });
+      const uses = new Map<string, number>();
+      for (const p of parsed) if (!(p instanceof Error)) uses.set(p.dekId, (uses.get(p.dekId) ?? 0) + 1);
+      const keys = uses.size === 0 ? new Map() : await this.#h.resolver.decryptionKeys([...uses.keys()], uses);
+      return parsed.map((envelope, i): DecryptResult => {
+        try {
+          if (envelope instanceof Error) throw envelope;
+          const dek = keys.get(envelope.dekId) as UsableDek | KeystrataError;
+          if (dek instanceof Error) throw dek;
+          const { context } = items[i]!;
+          if (context.segment !== undefined && context.segment !== dek.meta.segment) {
+            throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another segment than "${context.segment}".`);
+          }
+          const plaintext = openEnvelope(dek.key.exposeSecretBytes(), envelope, context);
+          try {
+            return { ok: true, value: decodeFieldValue(plaintext) };
+          } finally {
+            plaintext.fill(0);
+          }
+        } catch (error) {
+          if (!KeystrataError.isInstance(error)) throw error;
+          return { ok: false, error };
+        }
+      });
+    });
+  }
+
+  /** The blind index of a value for equality lookups on `model.field` (HMAC-SHA256 under a per-field key). */
+  async blindIndex(value: FieldValue, field: { model: string; field: string; keyring?: string }): Promise<string> {
+    return (await this.blindIndexes([{ value, ...field }]))[0]!;
+  }
+
+  /** Blind indexes of a batch. */
+  blindIndexes(items: ReadonlyArray<{ value: FieldValue; model: string; field: string; keyring?: string }>): Promise<string[]> {
+    return this.#observe('blind-index', items.length, async () => {
+      const out: string[] = [];
+      for (const item of items) {
+        checkContext({ model: item.model, field: item.field }, false);
+        const keyring = item.keyring ?? this.#h.defaultKeyring;
+        const id = `${keyring}\u0000${item.model}\u0000${item.field}`;
+        let key = this.#fieldIndexKeys.get(id);
+        if (key === undefined || key.destroyed) {
+          const root = (await this.#h.resolver.encryptionKeys(keyring, [INDEX_SEGMENT])).get(INDEX_SEGMENT)!;
+          key = blindIndexKey(root.key, keyring, item.model, item.field);
+          this.#fieldIndexKeys.set(id, key);
+        }
+        out.push(blindIndexOf(key, item.value));
+      }
+      return out;
+    });
+  }
+
+  // ── control plane ─────────────────────────────────────────────────────────
+
+  /** Creates a keyring's CMK (in the HSM) and first KEK unless they exist. */
+  provision(keyring = this.#h.defaultKeyring): Promise<ProvisionResult> {
+    return provisionKeyring(this.#h, checkKeyring(keyring));
+  }
+
+  /** New CMK version; every KEK re-wrapped under it inside the HSM. Resumable. */
+  rotateCmk(options: { keyring?: string; onProgress?: ProgressListener } = {}): Promise<CmkRotationResult> {
+    return rotateCmk(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring), options.onProgress);
+  }
+
+  /** Destroys an old CMK version in the HSM, refused while anything references it. */
+  retireCmk(options: { version: number; keyring?: string }): Promise<void> {
+    return retireCmk(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring), options.version);
+  }
+
+  /** New KEK version; new DEKs wrap under it. */
+  rotateKek(options: { keyring?: string } = {}): Promise<KekRotationResult> {
+    return rotateKek(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring));
+  }
+
+  /** Moves old DEKs under the primary KEK without touching data. */
+  rewrapDeks(options: { keyring?: string; batchSize?: number; onProgress?: ProgressListener } = {}): Promise<RewrapResult> {
+    return rewrapDeks(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring), options.batchSize, options.onProgress);
+  }
+
+  /** New DEK for a segment, and re-encryption of its data through the adapter's hook. */
+  rotateDek(options: DekRotationOptions): Promise<DekRotationResult> {
+    const crypto = { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(items), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
+    return rotateDek(this.#h, crypto, options);
+  }
+
+  /** Disables a key (reversible); evicted from the cache at once. */
+  disable(ref: KeyReference, options?: RevocationOptions): Promise<RevocationImpact> {
+    return changeKeyState(this.#h, 'disable', ref, options);
+  }
+
+  /** Re-enables a disabled key. */
+  enable(ref: KeyReference, options?: RevocationOptions): Promise<RevocationImpact> {
+    return changeKeyState(this.#h, 'enable', ref, options);
+  }
+
+  /** Destroys a key: crypto-shredding, irreversible. */
+  destroy(ref: KeyReference, options?: RevocationOptions): Promise<RevocationImpact> {
+    return changeKeyState(this.#h, 'destroy', ref, options);
+  }
+
+  /** The hierarchy, key states and counters. */
+  status(): Promise<HierarchyStatus> {
+    return hierarchyStatus(this.#h, () => this.stats());
+  }
+
+  /** Cache, HSM and key-store counters. */
+  stats(): HierarchyStats {
+    const { hsmCalls, reconnects } = this.#h.rootKey.stats;
+    return { deks: this.#h.resolver.deks.stats, keks: this.#h.resolver.keks.stats, hsmCalls, hsmReconnects: reconnects, keyStoreQueries: this.#h.keyStore.queryCount };
+  }
+
+  /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */
+  verifyAudit(): Promise<AuditVerification> {
+    return this.#h.audit.verify();
+  }
+
+  /** The audit trail, oldest first. */
+  listAudit(afterSeq = 0, limit = 1000) {
+    return this.#h.keyStore.listAudit(afterSeq, limit);
+  }
+
+  /** Exports wrapped keys and metadata (never an unwrapped key), MACed by the HSM. */
+  exportBackup(): Promise<BackupFile> {
+    return exportBackup(this.#h);
+  }
+
+  /** Restores a backup after verifying it; never resurrects a destroyed key. */
+  importBackup(file: unknown): Promise<RestoreResult> {
+    return importBackup(this.#h, file);
+  }
+
+  /** Zero-fills every cached key. */
+  clearCache(): void {
+    this.#h.resolver.clear();
+    for (const key of this.#fieldIndexKeys.values()) key.destroy();
+    this.#fieldIndexKeys.clear();
+  }
+
+  /** Clears the cache and closes the key store and root key. */
+  async close(): Promise<void> {
+    this.clearCache();
+    await this.#h.keyStore.close();
+    await this.#h.rootKey.close();
+  }
+}

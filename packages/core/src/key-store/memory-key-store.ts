@@ -1,0 +1,125 @@
+import type { DekCount, DekQuery, KeyStore } from './key-store.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import { AsyncMutex } from './async-mutex.js';
+
+const key = (keyring: string, version: number): string => `${keyring}\u0000${version}`;
+
+/**
+ * An in-memory {@link KeyStore} for unit tests and experiments. Not durable.
+ *
+ * @example
+ * ```ts
+ * const keyStore = new MemoryKeyStore();
+ * ```
+ */
+export class MemoryKeyStore implements KeyStore {
+  readonly #cmks = new Map<string, CmkRecord>();
+  readonly #keks = new Map<string, KekRecord>();
+  readonly #deks = new Map<string, DekRecord>();
+  readonly #audit: AuditRecord[] = [];
+  readonly #jobs = new Map<string, JobRecord>();
+  readonly #mutex = new AsyncMutex();
+  queryCount = 0;
+
+  async migrate(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async listCmks(keyring?: string): Promise<CmkRecord[]> {
+    this.queryCount++;
+    return [...this.#cmks.values()].filter((c) => keyring === undefined || c.keyring === keyring).sort((a, b) => a.keyring.localeCompare(b.keyring) || a.version - b.version);
+  }
+  async insertCmk(r: CmkRecord): Promise<void> {
+    this.queryCount++;
+    this.#cmks.set(key(r.keyring, r.version), r);
+  }
+  async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
+    this.queryCount++;
+    const r = this.#cmks.get(key(keyring, version));
+    if (r) this.#cmks.set(key(keyring, version), { ...r, state, updatedAt: at });
+  }
+  async listKeks(keyring?: string): Promise<KekRecord[]> {
+    this.queryCount++;
+    return [...this.#keks.values()].filter((k) => keyring === undefined || k.keyring === keyring).sort((a, b) => a.keyring.localeCompare(b.keyring) || a.version - b.version);
+  }
+  async insertKek(r: KekRecord): Promise<void> {
+    this.queryCount++;
+    this.#keks.set(key(r.keyring, r.version), r);
+  }
+  async updateKek(keyring: string, version: number, c: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void> {
+    this.queryCount++;
+    const r = this.#keks.get(key(keyring, version));
+    if (r) this.#keks.set(key(keyring, version), { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, cmkVersion: c.cmkVersion ?? r.cmkVersion, updatedAt: c.at });
+  }
+  #chain(dek: DekRecord): DekChain {
+    const kek = this.#keks.get(key(dek.keyring, dek.kekVersion));
+    return { dek, kek, cmk: kek && this.#cmks.get(key(kek.keyring, kek.cmkVersion)) };
+  }
+  async loadDekChains(ids: readonly string[]): Promise<DekChain[]> {
+    this.queryCount++;
+    return [...new Set(ids)].flatMap((id) => {
+      const dek = this.#deks.get(id);
+      return dek ? [this.#chain(dek)] : [];
+    });
+  }
+  async loadLatestDekChains(keyring: string, segments: readonly string[]): Promise<DekChain[]> {
+    this.queryCount++;
+    const latest = new Map<string, DekRecord>();
+    for (const d of this.#deks.values()) {
+      if (d.keyring !== keyring || !segments.includes(d.segment)) continue;
+      if ((latest.get(d.segment)?.version ?? 0) < d.version) latest.set(d.segment, d);
+    }
+    return [...latest.values()].map((d) => this.#chain(d));
+  }
+  async insertDek(r: DekRecord): Promise<boolean> {
+    this.queryCount++;
+    const clash = [...this.#deks.values()].some((d) => d.id === r.id || (d.keyring === r.keyring && d.segment === r.segment && d.version === r.version));
+    if (!clash) this.#deks.set(r.id, r);
+    return !clash;
+  }
+  async updateDek(id: string, c: { state?: KeyState; wrapped?: string; kekVersion?: number; at: string }): Promise<void> {
+    this.queryCount++;
+    const r = this.#deks.get(id);
+    if (r) this.#deks.set(id, { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, kekVersion: c.kekVersion ?? r.kekVersion, updatedAt: c.at });
+  }
+  async listDeks(q: DekQuery): Promise<DekRecord[]> {
+    this.queryCount++;
+    return [...this.#deks.values()]
+      .filter((d) => (q.keyring === undefined || d.keyring === q.keyring) && (q.segment === undefined || d.segment === q.segment))
+      .filter((d) => (q.states === undefined || q.states.includes(d.state)) && (q.kekVersionBelow === undefined || d.kekVersion < q.kekVersionBelow))
+      .filter((d) => q.afterId === undefined || d.id > q.afterId)
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, q.limit);
+  }
+  async countDeks(): Promise<DekCount[]> {
+    this.queryCount++;
+    const counts = new Map<string, DekCount>();
+    for (const d of this.#deks.values()) {
+      const k = `${d.keyring}\u0000${d.state}`;
+      counts.set(k, { keyring: d.keyring, state: d.state, count: (counts.get(k)?.count ?? 0) + 1 });
+    }
+    return [...counts.values()];
+  }
+  async appendAudit(entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>, seal: (seq: number, prevMac: string) => Promise<string>): Promise<AuditRecord> {
+    this.queryCount++;
+    return this.#mutex.run(async () => {
+      const last = this.#audit.at(-1);
+      const seq = (last?.seq ?? 0) + 1;
+      const prevMac = last?.mac ?? '';
+      const record = { ...entry, seq, prevMac, mac: await seal(seq, prevMac) };
+      this.#audit.push(record);
+      return record;
+    });
+  }
+  async listAudit(afterSeq = 0, limit = 10_000): Promise<AuditRecord[]> {
+    this.queryCount++;
+    return this.#audit.filter((a) => a.seq > afterSeq).slice(0, limit);
+  }
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    this.queryCount++;
+    return this.#jobs.get(id);
+  }
+  async putJob(job: JobRecord): Promise<void> {
+    this.queryCount++;
+    this.#jobs.set(job.id, job);
+  }
+}

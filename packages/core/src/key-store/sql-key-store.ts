@@ -1,0 +1,195 @@
+import { KeystrataError } from '../errors/keystrata-error.js';
+import type { DekCount, DekQuery, KeyStore } from './key-store.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import type { SqlDriver } from './sql-driver.js';
+import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow } from './sql-rows.js';
+import { DEK_CHAIN_SELECT, SQL_SCHEMA } from './sql-schema.js';
+
+const IN_CHUNK = 900;
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The SQL {@link KeyStore}: one implementation for SQLite and PostgreSQL over a {@link SqlDriver}.
+ *
+ * @example
+ * ```ts
+ * const keyStore = new SqlKeyStore(await createSqliteDriver({ database: 'app.db' }));
+ * await keyStore.migrate();
+ * ```
+ */
+export class SqlKeyStore implements KeyStore {
+  readonly #db: SqlDriver;
+  #queries = 0;
+
+  constructor(driver: SqlDriver) {
+    this.#db = driver;
+  }
+
+  get queryCount(): number {
+    return this.#queries;
+  }
+
+  async #all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    this.#queries++;
+    try {
+      return await this.#db.all<T>(sql, params);
+    } catch (error) {
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store query failed.', { cause: error });
+    }
+  }
+
+  async #run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    this.#queries++;
+    try {
+      return await this.#db.run(sql, params);
+    } catch (error) {
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const statement of SQL_SCHEMA) await tx.run(statement);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  async listCmks(keyring?: string): Promise<CmkRecord[]> {
+    const where = keyring === undefined ? '' : ' WHERE keyring = ?';
+    const rows = await this.#all(`SELECT * FROM keystrata_cmk${where} ORDER BY keyring, version`, keyring === undefined ? [] : [keyring]);
+    return rows.map((row) => cmkFromRow(row));
+  }
+
+  async insertCmk(r: CmkRecord): Promise<void> {
+    await this.#run('INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
+  }
+
+  async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
+    await this.#run('UPDATE keystrata_cmk SET state = ?, updated_at = ? WHERE keyring = ? AND version = ?', [state, at, keyring, version]);
+  }
+
+  async listKeks(keyring?: string): Promise<KekRecord[]> {
+    const where = keyring === undefined ? '' : ' WHERE keyring = ?';
+    const rows = await this.#all(`SELECT * FROM keystrata_kek${where} ORDER BY keyring, version`, keyring === undefined ? [] : [keyring]);
+    return rows.map((row) => kekFromRow(row));
+  }
+
+  async insertKek(r: KekRecord): Promise<void> {
+    await this.#run('INSERT INTO keystrata_kek VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt]);
+  }
+
+  async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void> {
+    await this.#run(
+      `UPDATE keystrata_kek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
+       cmk_version = COALESCE(?, cmk_version), updated_at = ? WHERE keyring = ? AND version = ?`,
+      [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.at, keyring, version],
+    );
+  }
+
+  async loadDekChains(ids: readonly string[]): Promise<DekChain[]> {
+    const out: DekChain[] = [];
+    for (const part of chunks([...new Set(ids)], IN_CHUNK)) {
+      const rows = await this.#all(`${DEK_CHAIN_SELECT} WHERE d.id IN (${placeholders(part.length)})`, part);
+      for (const row of rows) out.push(chainFromRow(row));
+    }
+    return out;
+  }
+
+  async loadLatestDekChains(keyring: string, segments: readonly string[]): Promise<DekChain[]> {
+    const out: DekChain[] = [];
+    for (const part of chunks([...new Set(segments)], IN_CHUNK)) {
+      const rows = await this.#all(
+        `${DEK_CHAIN_SELECT} WHERE d.keyring = ? AND d.segment IN (${placeholders(part.length)})
+         AND d.version = (SELECT MAX(x.version) FROM keystrata_dek x WHERE x.keyring = d.keyring AND x.segment = d.segment)`,
+        [keyring, ...part],
+      );
+      for (const row of rows) out.push(chainFromRow(row));
+    }
+    return out;
+  }
+
+  async insertDek(r: DekRecord): Promise<boolean> {
+    const changed = await this.#run(
+      'INSERT INTO keystrata_dek VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [r.id, r.keyring, r.segment, r.version, r.kekVersion, r.wrapped, r.state, r.createdAt, r.updatedAt],
+    );
+    return changed === 1;
+  }
+
+  async updateDek(id: string, change: { state?: KeyState; wrapped?: string; kekVersion?: number; at: string }): Promise<void> {
+    await this.#run(
+      `UPDATE keystrata_dek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
+       kek_version = COALESCE(?, kek_version), updated_at = ? WHERE id = ?`,
+      [change.state ?? null, change.wrapped ?? null, change.kekVersion ?? null, change.at, id],
+    );
+  }
+
+  async listDeks(q: DekQuery): Promise<DekRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]): void => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (q.keyring !== undefined) add('keyring = ?', q.keyring);
+    if (q.segment !== undefined) add('segment = ?', q.segment);
+    if (q.states !== undefined) add(`state IN (${placeholders(q.states.length)})`, ...q.states);
+    if (q.kekVersionBelow !== undefined) add('kek_version < ?', q.kekVersionBelow);
+    if (q.afterId !== undefined) add('id > ?', q.afterId);
+    const clause = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
+    const rows = await this.#all(`SELECT * FROM keystrata_dek${clause} ORDER BY id LIMIT ?`, [...params, q.limit]);
+    return rows.map(dekFromRow);
+  }
+
+  async countDeks(): Promise<DekCount[]> {
+    const rows = await this.#all<{ keyring: string; state: KeyState; n: unknown }>(
+      'SELECT keyring, state, COUNT(*) AS n FROM keystrata_dek GROUP BY keyring, state ORDER BY keyring, state',
+    );
+    return rows.map((r) => ({ keyring: r.keyring, state: r.state, count: Number(r.n) }));
+  }
+
+  async appendAudit(entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>, seal: (seq: number, prevMac: string) => Promise<string>): Promise<AuditRecord> {
+    this.#queries += 2;
+    try {
+      return await this.#db.transaction(async (tx) => {
+        const [last] = await tx.all<Record<string, unknown>>('SELECT seq, mac FROM keystrata_audit ORDER BY seq DESC LIMIT 1');
+        const seq = last === undefined ? 1 : Number(last.seq) + 1;
+        const prevMac = last === undefined ? '' : String(last.mac);
+        const mac = await seal(seq, prevMac);
+        const record: AuditRecord = { ...entry, seq, prevMac, mac };
+        await tx.run('INSERT INTO keystrata_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [seq, record.at, record.event, record.subject, record.actor, record.details, prevMac, mac]);
+        return record;
+      });
+    } catch (error) {
+      if (KeystrataError.isInstance(error)) throw error;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Appending to the audit trail failed.', { cause: error });
+    }
+  }
+
+  async listAudit(afterSeq = 0, limit = 10_000): Promise<AuditRecord[]> {
+    const rows = await this.#all('SELECT * FROM keystrata_audit WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
+    return rows.map(auditFromRow);
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const [row] = await this.#all('SELECT * FROM keystrata_job WHERE id = ?', [id]);
+    return row === undefined ? undefined : jobFromRow(row);
+  }
+
+  async putJob(j: JobRecord): Promise<void> {
+    await this.#run(
+      `INSERT INTO keystrata_job VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
+       state = excluded.state, cursor = excluded.cursor, processed = excluded.processed, data = excluded.data, updated_at = excluded.updated_at`,
+      [j.id, j.kind, j.state, j.cursor, j.processed, j.data, j.updatedAt],
+    );
+  }
+}

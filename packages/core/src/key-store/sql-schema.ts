@@ -1,0 +1,37 @@
+/**
+ * The documented table layout (docs/keystore.md). Portable SQL: TEXT and INTEGER only, so SQLite
+ * and PostgreSQL share it, and every adapter reads the same keys.
+ */
+export const SQL_SCHEMA: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS keystrata_cmk (
+    keyring TEXT NOT NULL, version INTEGER NOT NULL, hsm_label TEXT NOT NULL, hsm_id TEXT NOT NULL,
+    state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (keyring, version))`,
+  `CREATE TABLE IF NOT EXISTS keystrata_kek (
+    keyring TEXT NOT NULL, version INTEGER NOT NULL, cmk_version INTEGER NOT NULL, wrapped TEXT NOT NULL,
+    state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (keyring, version))`,
+  `CREATE TABLE IF NOT EXISTS keystrata_dek (
+    id TEXT PRIMARY KEY, keyring TEXT NOT NULL, segment TEXT NOT NULL, version INTEGER NOT NULL,
+    kek_version INTEGER NOT NULL, wrapped TEXT NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    UNIQUE (keyring, segment, version))`,
+  `CREATE INDEX IF NOT EXISTS keystrata_dek_kek ON keystrata_dek (keyring, kek_version)`,
+  `CREATE TABLE IF NOT EXISTS keystrata_audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, event TEXT NOT NULL, subject TEXT NOT NULL,
+    actor TEXT NOT NULL, details TEXT NOT NULL, prev_mac TEXT NOT NULL, mac TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS keystrata_job (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, cursor TEXT,
+    processed INTEGER NOT NULL, data TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+];
+
+/** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */
+export const DEK_CHAIN_SELECT = `SELECT d.id, d.keyring, d.segment, d.version, d.kek_version, d.wrapped, d.state,
+  d.created_at, d.updated_at,
+  k.version AS k_version, k.cmk_version AS k_cmk_version, k.wrapped AS k_wrapped, k.state AS k_state,
+  k.created_at AS k_created_at, k.updated_at AS k_updated_at,
+  c.version AS c_version, c.hsm_label AS c_hsm_label, c.hsm_id AS c_hsm_id, c.state AS c_state,
+  c.created_at AS c_created_at, c.updated_at AS c_updated_at
+  FROM keystrata_dek d
+  LEFT JOIN keystrata_kek k ON k.keyring = d.keyring AND k.version = d.kek_version
+  LEFT JOIN keystrata_cmk c ON c.keyring = k.keyring AND c.version = k.cmk_version`;

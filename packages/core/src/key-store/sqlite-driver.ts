@@ -1,0 +1,69 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { AsyncMutex } from './async-mutex.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+/** Options for {@link createSqliteDriver}. */
+export interface SqliteDriverOptions {
+  /** A better-sqlite3 database (the caller keeps ownership) or a file path to open. */
+  readonly database: BetterSqlite3.Database | string;
+}
+
+/**
+ * A {@link SqlDriver} over better-sqlite3. Statements are cached; a transaction takes
+ * `BEGIN IMMEDIATE` (the cross-process write lock) and holds other callers of this driver back.
+ *
+ * @example
+ * ```ts
+ * const driver = await createSqliteDriver({ database: 'keys.db' });
+ * ```
+ */
+export async function createSqliteDriver(options: SqliteDriverOptions): Promise<SqlDriver> {
+  const owned = typeof options.database === 'string';
+  let db: BetterSqlite3.Database;
+  if (typeof options.database === 'string') {
+    const { default: Database } = await import('better-sqlite3');
+    db = new Database(options.database);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+  } else {
+    db = options.database;
+  }
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string): BetterSqlite3.Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  const direct: SqlExecutor = {
+    async all<T>(sql: string, params: readonly unknown[] = []) {
+      return prepare(sql).all(...params) as T[];
+    },
+    async run(sql, params = []) {
+      return prepare(sql).run(...params).changes;
+    },
+  };
+  const mutex = new AsyncMutex();
+  return {
+    dialect: 'sqlite',
+    all: (sql, params) => mutex.run(() => direct.all(sql, params)),
+    run: (sql, params) => mutex.run(() => direct.run(sql, params)),
+    transaction: (fn) =>
+      mutex.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(direct);
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      }),
+    async close() {
+      if (owned) db.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { KeystrataError } from '../errors/keystrata-error.js';
+
+/** PKCS#11 return values after which the session or device must be re-established. */
+const LOST = new Set([
+  'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_REMOVED', 'CKR_DEVICE_ERROR',
+  'CKR_TOKEN_NOT_PRESENT', 'CKR_TOKEN_NOT_RECOGNIZED', 'CKR_CRYPTOKI_NOT_INITIALIZED', 'CKR_USER_NOT_LOGGED_IN',
+  'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID', 'CKR_WRAPPING_KEY_HANDLE_INVALID',
+  'CKR_UNWRAPPING_KEY_HANDLE_INVALID', 'CKR_SLOT_ID_INVALID', 'CKR_DEVICE_MEMORY',
+]);
+
+/** The CKR name of a pkcs11js error, or undefined for anything else. */
+export function ckrName(error: unknown): string | undefined {
+  if (error instanceof Error && error.name === 'Pkcs11Error' && error.message.startsWith('CKR_')) return error.message.split(/[\s:]/)[0];
+  return undefined;
+}
+
+/**
+ * Whether an error means the session or device was lost (re-initialise and retry once).
+ *
+ * @example
+ * ```ts
+ * if (isLostSession(err)) await reconnect();
+ * ```
+ */
+export function isLostSession(error: unknown): boolean {
+  const name = ckrName(error);
+  return name !== undefined && LOST.has(name);
+}
+
+/**
+ * Maps a PKCS#11 failure to a typed error; `during` names the operation for the message.
+ *
+ * @example
+ * ```ts
+ * throw toKeystrataError(err, 'unwrap KEK');
+ * ```
+ */
+export function toKeystrataError(error: unknown, during: string): KeystrataError {
+  if (KeystrataError.isInstance(error)) return error;
+  const name = ckrName(error);
+  const details = { operation: during, ...(name === undefined ? {} : { ckr: name }) };
+  switch (name) {
+    case 'CKR_PIN_INCORRECT':
+    case 'CKR_PIN_INVALID':
+    case 'CKR_PIN_LEN_RANGE':
+      return new KeystrataError('HSM_PIN_INCORRECT', 'The HSM rejected the PIN.', { cause: error, details });
+    case 'CKR_PIN_LOCKED':
+      return new KeystrataError('HSM_PIN_LOCKED', 'The HSM token PIN is locked.', { cause: error, details });
+    case 'CKR_GENERAL_ERROR':
+    case 'CKR_WRAPPED_KEY_INVALID':
+    case 'CKR_WRAPPED_KEY_LEN_RANGE':
+    case 'CKR_ENCRYPTED_DATA_INVALID':
+    case 'CKR_ENCRYPTED_DATA_LEN_RANGE':
+      if (during.includes('unwrap')) {
+        return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, { cause: error, details });
+      }
+  }
+  if (name === undefined || isLostSession(error)) {
+    return new KeystrataError('HSM_UNAVAILABLE', `The HSM could not ${during}.`, { cause: error, details });
+  }
+  return new KeystrataError('HSM_OPERATION_FAILED', `The HSM refused to ${during} (${name}).`, { cause: error, details });
+}

@@ -1,0 +1,60 @@
+import { inspect } from 'node:util';
+import { KeystrataError } from '../errors/keystrata-error.js';
+
+/**
+ * Plaintext key material held in process memory. Reading the bytes takes an explicit,
+ * greppable call ({@link SecretKey.exposeSecretBytes}); {@link SecretKey.destroy} zero-fills them.
+ * The key prints as `SecretKey(<destroyed|32 bytes>)` and serialises to nothing.
+ *
+ * @example
+ * ```ts
+ * const key = SecretKey.takeOwnership(randomBytes(32));
+ * cipher(key.exposeSecretBytes());
+ * key.destroy(); // zero-filled
+ * ```
+ */
+export class SecretKey {
+  #bytes: Buffer | undefined;
+  readonly length: number;
+
+  private constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+    this.length = bytes.length;
+  }
+
+  /** Wraps `bytes` without copying; the caller must not keep or reuse the Buffer. */
+  static takeOwnership(bytes: Buffer): SecretKey {
+    return new SecretKey(bytes);
+  }
+
+  /** The raw key bytes. Never log, persist or return them; they are zero-filled on destroy. */
+  exposeSecretBytes(): Buffer {
+    if (this.#bytes === undefined) {
+      throw new KeystrataError('KEY_DESTROYED', 'This in-memory key was already zero-filled (evicted from the cache).');
+    }
+    return this.#bytes;
+  }
+
+  /** Whether {@link SecretKey.destroy} has run. */
+  get destroyed(): boolean {
+    return this.#bytes === undefined;
+  }
+
+  /** Zero-fills the bytes; idempotent. */
+  destroy(): void {
+    this.#bytes?.fill(0);
+    this.#bytes = undefined;
+  }
+
+  toJSON(): string {
+    return '[SecretKey]';
+  }
+
+  toString(): string {
+    return '[SecretKey]';
+  }
+
+  [inspect.custom](): string {
+    return `SecretKey(${this.destroyed ? 'destroyed' : `${this.length} bytes`})`;
+  }
+}
