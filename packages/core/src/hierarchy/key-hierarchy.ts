@@ -108,14 +108,14 @@ export class KeyHierarchy {
     return this.#h.defaultKeyring;
   }
 
-  #observe<T>(operation: OperationEvent['operation'], count: number, run: () => Promise<T>): Promise<T> {
+  #observe<T>(operation: OperationEvent['operation'], count: number, run: () => Promise<T>, failureOf?: (value: T) => unknown): Promise<T> {
     if (this.#monitor === undefined) return run();
     const started = performance.now();
-    const report = (ok: boolean, error?: unknown) => this.#monitor!({
-      operation, count, ok, durationMs: performance.now() - started,
+    const report = (error?: unknown) => this.#monitor!({
+      operation, count, ok: error === undefined, durationMs: performance.now() - started,
       ...(KeystrataError.isInstance(error) ? { code: error.code } : {}),
     });
-    return run().then((value) => (report(true), value), (error: unknown) => { report(false, error); throw error; });
+    return run().then((value) => (report(failureOf?.(value)), value), (error: unknown) => { report(error ?? 'error'); throw error; });
   }
 
   // ── data plane ────────────────────────────────────────────────────────────
@@ -199,7 +199,7 @@ export class KeyHierarchy {
           return { ok: false, error };
         }
       });
-    });
+    }, (results) => results.find((r) => !r.ok)?.error);
   }
 
   /** The blind index of a value for equality lookups on `model.field` (HMAC-SHA256 under a per-field key). */

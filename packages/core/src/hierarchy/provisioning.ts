@@ -79,7 +79,8 @@ export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgre
     const wrapped = await h.rootKey.rewrapKek(cmkRef(from), cmkRef(target), Buffer.from(kek.wrapped, 'base64'));
     await h.keyStore.updateKek(keyring, kek.version, { wrapped: wrapped.toString('base64'), cmkVersion: target.version, at: now() });
     await h.audit.record('rewrap', `kek:${keyring}:v${kek.version}`, { fromCmkVersion: from.version, toCmkVersion: target.version });
-    onProgress?.({ phase: 'rewrap KEKs', done: ++done, total: keks.length });
+    done++;
+    onProgress?.({ phase: 'rewrap KEKs', done, total: keks.length });
   }
   await h.audit.record('rotate', `cmk:${keyring}`, { version: target.version, rewrapped: done, resumed });
   return { keyring, version: target.version, rewrapped: done, resumed };
