@@ -1,13 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { createSoftHsmToken, type SoftHsmToken } from './softhsm.js';
+import './provided.js';
+import { createSoftHsmToken } from './softhsm.js';
 import { startPostgres } from './postgres.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    softhsm: SoftHsmToken;
-    postgresUrl: string;
-  }
-}
 
 /**
  * Vitest global setup: one fresh SoftHSM2 token and one private PostgreSQL server per test run,

@@ -1,3 +1,4 @@
+import './provided.js';
 export { repoRoot, vectorsDir } from './repo-root.js';
 export { loadWycheproof, loadRfcKeyWrapVectors, hex, type WycheproofCase, type WycheproofGroup } from './vectors.js';
 export { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES, type SoftHsmToken } from './softhsm.js';

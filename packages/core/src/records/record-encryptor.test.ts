@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { KeyHierarchy } from '../hierarchy/key-hierarchy.js';
+import { MemoryKeyStore } from '../key-store/memory-key-store.js';
+import { SoftwareRootKey } from '../root-key/software-root-key.js';
+import { RecordEncryptor } from './record-encryptor.js';
+import { UnreadableValue } from './unreadable-value.js';
+import { resolveSegment } from './segment-policy.js';
+
+async function setup(onUnreadable: 'throw' | 'placeholder' = 'throw') {
+  const hierarchy = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore() });
+  await hierarchy.provision();
+  const records = new RecordEncryptor({
+    hierarchy, onUnreadable, segment: { by: 'tenant', field: 'tenantId' },
+    models: { Patient: { fields: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }] } },
+  });
+  return { hierarchy, records };
+}
+
+describe('RecordEncryptor', () => {
+  it('encrypts marked fields in place, fills blind indexes, and decrypts back', async () => {
+    const { records } = await setup();
+    const row: Record<string, unknown> = { id: 'p1', tenantId: 'a', ssn: 'CANARY-1', email: 'x@y.z', name: 'public', note: null };
+    await records.encrypt('Patient', [row]);
+    expect(JSON.stringify(row)).not.toContain('CANARY');
+    expect(row.emailIndex).toBe(await records.indexFor('Patient', 'email', 'x@y.z'));
+    expect(row.note).toBeNull();
+    await records.decrypt('Patient', [row]);
+    expect(row).toMatchObject({ ssn: 'CANARY-1', email: 'x@y.z', name: 'public' });
+  });
+
+  it('fails a write without its segment field and changes nothing', async () => {
+    const { records } = await setup();
+    const row = { id: 'p1', ssn: 'CANARY' };
+    await expect(records.encrypt('Patient', [row])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(row.ssn).toBe('CANARY');
+    const partial = { ssn: 'CANARY' };
+    await records.encrypt('Patient', [partial], () => ({ tenantId: 'a', id: 'p1' }));
+    expect(partial.ssn).toMatch(/^ks1\./);
+  });
+
+  it('refuses to encrypt an envelope again (no double encryption)', async () => {
+    const { records } = await setup();
+    const row = { id: 'p1', tenantId: 'a', ssn: 'CANARY' };
+    await records.encrypt('Patient', [row]);
+    await expect(records.encrypt('Patient', [{ ...row }])).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+  });
+
+  it('throws on an unreadable value, or puts a placeholder when asked to', async () => {
+    const strict = await setup();
+    await expect(strict.records.decrypt('Patient', [{ id: 'p1', tenantId: 'a', ssn: 'plaintext' }])).rejects.toMatchObject({ code: 'CIPHERTEXT_MALFORMED' });
+    const lenient = await setup('placeholder');
+    const row: Record<string, unknown> = { id: 'p1', tenantId: 'a', ssn: 'plaintext' };
+    await lenient.records.decrypt('Patient', [row]);
+    expect(UnreadableValue.isInstance(row.ssn) && row.ssn.code).toBe('CIPHERTEXT_MALFORMED');
+    expect(JSON.stringify(row)).toContain('"unreadable":"CIPHERTEXT_MALFORMED"');
+  });
+
+  it('resolves segments per tenant, per record, fixed or by function', () => {
+    expect(resolveSegment({ by: 'tenant', field: 't' }, 'M', '1', { t: 'x' })).toBe('t:x');
+    expect(resolveSegment({ by: 'record' }, 'M', '1', {})).toBe('M:1');
+    expect(resolveSegment({ by: 'fixed', segment: 'all' }, 'M', undefined, {})).toBe('all');
+    expect(resolveSegment(({ record }) => `org:${String(record.org)}`, 'M', undefined, { org: 7 })).toBe('org:7');
+    expect(() => resolveSegment({ by: 'record' }, 'M', undefined, {})).toThrow(/record id is not known/);
+  });
+
+  it('validates its options once', async () => {
+    const { hierarchy } = await setup();
+    expect(() => new RecordEncryptor({ hierarchy, models: {}, segment: { by: 'nope' } as never })).toThrow(/segment must be/);
+    expect(() => new RecordEncryptor({ hierarchy, models: { M: { fields: [{}] } } as never, segment: { by: 'record' } })).toThrow(/fields must list/);
+  });
+});

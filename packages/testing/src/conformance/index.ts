@@ -1,0 +1,2 @@
+export { describeAdapterConformance } from './suite.js';
+export type { ConformanceContext, ConformanceHarness, ConformancePatient } from './harness.js';
