@@ -3,3 +3,4 @@ export { repoRoot, vectorsDir } from './repo-root.js';
 export { loadWycheproof, loadRfcKeyWrapVectors, hex, type WycheproofCase, type WycheproofGroup } from './vectors.js';
 export { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES, type SoftHsmToken } from './softhsm.js';
 export { startPostgres, createDatabase, freePort, type PostgresServer } from './postgres.js';
+export { runReadmeExample } from './readme-example.js';
