@@ -61,7 +61,8 @@ export class KeyResolver {
     const chains = await this.keyStore.loadDekChains(missing);
     await Promise.all(chains.map(async (chain) => found.set(chain.dek.id, await this.#settle(() => this.#unwrapDek(chain)))));
     for (const id of missing) {
-      if (!found.has(id)) found.set(id, new KeystrataError('KEY_NOT_FOUND', `DEK ${id} is not in this key store.`, { details: { dek: id } }));
+      // A well-formed envelope naming no known DEK: its header was altered, or it belongs to another key store.
+      if (!found.has(id)) found.set(id, new KeystrataError('CIPHERTEXT_TAMPERED', `The value names DEK ${id}, which is not in this key store: it was modified, or written with another key store.`, { details: { dek: id } }));
     }
     return found;
   }

@@ -1,4 +1,5 @@
-import * as pkcs11js from 'pkcs11js';
+import pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { ckrName } from './pkcs11-errors.js';
 
@@ -8,7 +9,7 @@ import { ckrName } from './pkcs11-errors.js';
  * re-initialisation, so users know their session handles are stale.
  */
 export interface Pkcs11Module {
-  readonly pkcs11: pkcs11js.PKCS11;
+  readonly pkcs11: P11.PKCS11;
   readonly path: string;
   readonly generation: number;
   /** Finalises and initialises the module again (single-flight across users). */
@@ -24,7 +25,7 @@ interface Entry {
 
 const modules = new Map<string, Entry>();
 
-function initialise(pkcs11: pkcs11js.PKCS11): void {
+function initialise(pkcs11: P11.PKCS11): void {
   try {
     pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
 import { assertPinSource, type PinSource } from './pin-source.js';
@@ -22,7 +23,7 @@ export interface Pkcs11RootKeyOptions extends TokenSelector {
   readonly moduleEnvironment?: Readonly<Record<string, string>>;
 }
 
-type Handle = pkcs11js.Handle;
+type Handle = P11.Handle;
 
 function validate(options: Pkcs11RootKeyOptions): void {
   if (typeof options?.module !== 'string' || options.module === '') {
@@ -83,7 +84,7 @@ export class Pkcs11RootKey implements RootKey {
     return { hsmCalls: this.#calls, reconnects: this.#pool.reconnects };
   }
 
-  #find(session: Handle, pkcs11: pkcs11js.PKCS11, template: pkcs11js.Template): Handle[] {
+  #find(session: Handle, pkcs11: P11.PKCS11, template: P11.Template): Handle[] {
     pkcs11.C_FindObjectsInit(session, template);
     try {
       return pkcs11.C_FindObjects(session, 16);
@@ -92,7 +93,7 @@ export class Pkcs11RootKey implements RootKey {
     }
   }
 
-  #cmkHandle(session: Handle, pkcs11: pkcs11js.PKCS11, cmk: CmkReference): Handle {
+  #cmkHandle(session: Handle, pkcs11: P11.PKCS11, cmk: CmkReference): Handle {
     const cacheKey = `${cmk.label}/${cmk.id}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;

@@ -1,4 +1,5 @@
-import * as pkcs11js from 'pkcs11js';
+import pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { ckrName, isLostSession, toKeystrataError } from './pkcs11-errors.js';
 import type { Pkcs11Module } from './pkcs11-module.js';
@@ -11,7 +12,7 @@ export interface TokenSelector {
   readonly slotIndex?: number | undefined;
 }
 
-type Handle = pkcs11js.Handle;
+type Handle = P11.Handle;
 interface Lease {
   readonly session: Handle;
   readonly generation: number;
@@ -79,7 +80,7 @@ export class Pkcs11SessionPool {
     while (this.#waiters.length > 0 && this.#free.length > 0) this.#waiters.shift()!(this.#free.pop()!);
   }
 
-  #findSlot(pkcs11: pkcs11js.PKCS11): Handle {
+  #findSlot(pkcs11: P11.PKCS11): Handle {
     let slots: Handle[];
     try {
       slots = pkcs11.C_GetSlotList(true);
@@ -119,7 +120,7 @@ export class Pkcs11SessionPool {
    * const handle = await pool.run('find CMK', (session, pkcs11) => pkcs11.C_FindObjects(session));
    * ```
    */
-  async run<T>(operation: string, fn: (session: Handle, pkcs11: pkcs11js.PKCS11) => T | Promise<T>): Promise<T> {
+  async run<T>(operation: string, fn: (session: Handle, pkcs11: P11.PKCS11) => T | Promise<T>): Promise<T> {
     if (this.#closed) throw new KeystrataError('HSM_UNAVAILABLE', 'The root key was closed.');
     for (let attempt = 0; ; attempt++) {
       const lease = await this.#acquire();

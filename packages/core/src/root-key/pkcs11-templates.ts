@@ -1,10 +1,11 @@
-import * as pkcs11js from 'pkcs11js';
+import pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
 
 /** RFC 5649 AES key wrap with padding, as the HSM implements it. */
-export const KWP: pkcs11js.Mechanism = { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
+export const KWP: P11.Mechanism = { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
 
 /** A CMK version: a token object that can only wrap and unwrap and never leaves the HSM. */
-export function cmkTemplate(label: string, id: Buffer): pkcs11js.Template {
+export function cmkTemplate(label: string, id: Buffer): P11.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
@@ -27,7 +28,7 @@ export function cmkTemplate(label: string, id: Buffer): pkcs11js.Template {
 }
 
 /** A fresh KEK inside the HSM: a session object that can be wrapped but not read. */
-export const kekGenerateTemplate: pkcs11js.Template = [
+export const kekGenerateTemplate: P11.Template = [
   { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
   { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
   { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
@@ -41,7 +42,7 @@ export const kekGenerateTemplate: pkcs11js.Template = [
  * (for the cache); otherwise it stays sensitive and is only wrapped again (CMK rotation).
  * No CKA_VALUE_LEN: unwrap templates must not carry it (CKR_ATTRIBUTE_READ_ONLY).
  */
-export function kekUnwrapTemplate(readable: boolean): pkcs11js.Template {
+export function kekUnwrapTemplate(readable: boolean): P11.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
@@ -52,7 +53,7 @@ export function kekUnwrapTemplate(readable: boolean): pkcs11js.Template {
 }
 
 /** The audit MAC key: a generic secret that can only sign and verify. */
-export function auditKeyTemplate(label: string): pkcs11js.Template {
+export function auditKeyTemplate(label: string): P11.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },

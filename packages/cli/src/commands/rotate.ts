@@ -1,0 +1,47 @@
+import { KeystrataError } from '@keystrata/core';
+import type { Command } from '../context.js';
+import { intFlag, keyringFlag } from '../flags.js';
+
+/** `keystrata rotate cmk|kek`. */
+export const rotate: Command = {
+  usage: 'rotate cmk|kek [--keyring <k>]',
+  summary: 'CMK: new version in the HSM, every KEK re-wrapped (resumable). KEK: new version for new DEKs.',
+  async run(c) {
+    const hierarchy = await c.hierarchy();
+    const keyring = keyringFlag(c);
+    const which = c.positionals[0];
+    if (which === 'cmk') {
+      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => c.out.progress(p) });
+      c.out.result(result, () => `CMK of "${result.keyring}" is now v${result.version}; ${result.rewrapped} KEK version(s) re-wrapped inside the HSM${result.resumed ? ' (resumed an interrupted rotation)' : ''}.`);
+    } else if (which === 'kek') {
+      const result = await hierarchy.rotateKek(keyring ? { keyring } : {});
+      c.out.result(result, () => `KEK of "${result.keyring}" is now v${result.version}; new DEKs wrap under it. Run \`keystrata rewrap\` to move old DEKs.`);
+    } else {
+      throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata rotate cmk|kek');
+    }
+  },
+};
+
+/** `keystrata rewrap`: old DEKs under the primary KEK, without touching data. */
+export const rewrap: Command = {
+  usage: 'rewrap [--keyring <k>] [--batch-size 500]',
+  summary: 'Move DEKs wrapped by old KEK versions under the primary KEK (data untouched; resumable).',
+  async run(c) {
+    const keyring = keyringFlag(c);
+    const result = await (await c.hierarchy()).rewrapDeks({ ...(keyring ? { keyring } : {}), batchSize: intFlag(c, 'batch-size', 500), onProgress: (p) => c.out.progress(p) });
+    c.out.result(result, () => `${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}${result.failed ? `; ${result.failed} could not be moved (their KEK is disabled or destroyed)` : ''}.`);
+  },
+};
+
+/** `keystrata retire cmk --version n`. */
+export const retire: Command = {
+  usage: 'retire cmk --version <n> [--keyring <k>]',
+  summary: 'Destroy an old CMK version in the HSM (refused while anything references it).',
+  async run(c) {
+    if (c.positionals[0] !== 'cmk') throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata retire cmk --version <n>');
+    const keyring = keyringFlag(c);
+    const version = intFlag(c, 'version');
+    await (await c.hierarchy()).retireCmk({ version, ...(keyring ? { keyring } : {}) });
+    c.out.result({ retired: { version } }, () => `CMK v${version} retired and destroyed in the HSM.`);
+  },
+};

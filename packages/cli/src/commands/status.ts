@@ -1,0 +1,25 @@
+import type { HierarchyStatus } from '@keystrata/core';
+import type { Command } from '../context.js';
+
+function render(s: HierarchyStatus): string {
+  const lines = [`root: ${s.root}`];
+  for (const k of s.keyrings) {
+    lines.push(`keyring ${k.keyring}`);
+    for (const c of k.cmks) lines.push(`  CMK v${c.version}  ${c.state.padEnd(9)} ${c.hsmLabel}`);
+    for (const e of k.keks) lines.push(`    KEK v${e.version}  ${e.state.padEnd(9)} wrapped by CMK v${e.cmkVersion}`);
+    const deks = Object.entries(k.deks).map(([state, n]) => `${n} ${state}`).join(', ');
+    lines.push(`      DEKs: ${deks || 'none yet'}`);
+  }
+  const { deks, keks, hsmCalls, keyStoreQueries } = s.stats;
+  lines.push(`cache: ${deks.size} DEKs, ${keks.size} KEKs; hits ${deks.hits + keks.hits}, misses ${deks.misses + keks.misses}; HSM calls ${hsmCalls}; key-store queries ${keyStoreQueries}`);
+  return lines.join('\n');
+}
+
+/** `keystrata status`: the hierarchy with key states and counters. */
+export const status: Command = {
+  usage: 'status',
+  summary: 'Show CMKs, KEK versions, DEK counts by state, and cache statistics.',
+  async run(c) {
+    c.out.result(await (await c.hierarchy()).status(), render);
+  },
+};

@@ -1,0 +1,83 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { KeystrataError, type PinSource } from '@keystrata/core';
+
+/** `keystrata.config.json`: where the HSM and the key store are. Paths are relative to the file. */
+export interface KeystrataConfig {
+  readonly hsm?: {
+    readonly module?: string;
+    readonly tokenLabel?: string;
+    readonly slotIndex?: number;
+    readonly pin?: { readonly env: string } | { readonly file: string };
+    /** SoftHSM2 only: its configuration file (set as SOFTHSM2_CONF before the module loads). */
+    readonly softhsm2Conf?: string;
+  };
+  readonly keyStore?: { readonly url?: string };
+  readonly keyring?: string;
+  readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number };
+}
+
+/** A loaded configuration with absolute paths and environment overrides applied. */
+export interface ResolvedConfig {
+  readonly file: string;
+  readonly dir: string;
+  readonly exists: boolean;
+  readonly config: KeystrataConfig;
+}
+
+export const CONFIG_FILE = 'keystrata.config.json';
+
+const abs = (dir: string, path: string | undefined): string | undefined => (path === undefined || isAbsolute(path) ? path : resolve(dir, path));
+
+/**
+ * Reads `keystrata.config.json` (or `--config`), then applies environment overrides:
+ * KEYSTRATA_PKCS11_MODULE, KEYSTRATA_TOKEN_LABEL, KEYSTRATA_PIN_ENV (name of the variable holding
+ * the PIN), KEYSTRATA_DATABASE_URL, KEYSTRATA_KEYRING, SOFTHSM2_CONF.
+ */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const file = resolve(path ?? join(process.cwd(), CONFIG_FILE));
+  const dir = dirname(file);
+  const exists = existsSync(file);
+  let raw: KeystrataConfig = {};
+  if (exists) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8')) as KeystrataConfig;
+    } catch {
+      throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON.`);
+    }
+  } else if (path !== undefined) {
+    throw new KeystrataError('CONFIG_INVALID', `Config file ${file} does not exist.`);
+  }
+  const hsm = raw.hsm ?? {};
+  const pin = env.KEYSTRATA_PIN_ENV ? { env: env.KEYSTRATA_PIN_ENV } : hsm.pin && 'file' in hsm.pin ? { file: abs(dir, hsm.pin.file)! } : hsm.pin;
+  const config: KeystrataConfig = {
+    ...raw,
+    hsm: {
+      ...hsm,
+      module: env.KEYSTRATA_PKCS11_MODULE || hsm.module,
+      tokenLabel: env.KEYSTRATA_TOKEN_LABEL || hsm.tokenLabel,
+      pin: pin ?? { env: 'KEYSTRATA_HSM_PIN' },
+      softhsm2Conf: env.SOFTHSM2_CONF || abs(dir, hsm.softhsm2Conf),
+    },
+    keyStore: { url: env.KEYSTRATA_DATABASE_URL || sqliteRelative(dir, raw.keyStore?.url) },
+    keyring: env.KEYSTRATA_KEYRING || raw.keyring,
+  };
+  return { file, dir, exists, config };
+}
+
+function sqliteRelative(dir: string, url: string | undefined): string | undefined {
+  if (url === undefined || !url.startsWith('sqlite:')) return url;
+  return `sqlite:${abs(dir, url.slice('sqlite:'.length))}`;
+}
+
+/** Merges `patch` into the config file (creating it), keeping what is there. */
+export function writeConfig(file: string, patch: KeystrataConfig): void {
+  const current = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KeystrataConfig) : {};
+  const merged = { ...current, ...patch, hsm: { ...current.hsm, ...patch.hsm }, keyStore: { ...current.keyStore, ...patch.keyStore } };
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+}
+
+/** The PIN source of a config. */
+export function pinSource(config: KeystrataConfig): PinSource {
+  return config.hsm?.pin ?? { env: 'KEYSTRATA_HSM_PIN' };
+}
