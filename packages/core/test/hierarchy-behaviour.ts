@@ -94,6 +94,32 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
       expect(status.keyrings[0]!.keks.every((k) => k.cmkVersion === 2)).toBe(true);
     });
 
+    it('resumes an interrupted CMK rotation instead of starting another', async () => {
+      const a = await h.encryptValue('canary-a', ctx('s1', 'r1'));
+      await h.rotateKek();
+      await h.rotateKek();
+      let rewraps = 0;
+      const flaky = new Proxy(stack.rootKey, {
+        get(target, property, receiver) {
+          if (property === 'rewrapKek') {
+            return async (...args: Parameters<RootKey['rewrapKek']>) => {
+              if (++rewraps === 2) throw new KeystrataError('HSM_UNAVAILABLE', 'simulated outage');
+              return target.rewrapKek(...args);
+            };
+          }
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const interrupted = await KeyHierarchy.create({ rootKey: flaky, keyStore: stack.keyStore });
+      expect(await codeOf(interrupted.rotateCmk())).toBe('HSM_UNAVAILABLE');
+      const resumed = await h.rotateCmk();
+      expect(resumed).toMatchObject({ version: 2, resumed: true, rewrapped: 2 });
+      expect((await h.status()).keyrings[0]!.cmks.map((c) => c.version)).toEqual([1, 2]);
+      h.clearCache();
+      expect(await h.decryptValue(a, ctx('s1', 'r1'))).toBe('canary-a');
+    });
+
     it('KEK rotation is lazy; rewrap moves old DEKs without touching data', async () => {
       const a = await h.encryptValue('canary-a', ctx('s1', 'r1'));
       await h.rotateKek();
