@@ -63,6 +63,24 @@ describe('RecordEncryptor', () => {
     expect(() => resolveSegment({ by: 'record' }, 'M', undefined, {})).toThrow(/record id is not known/);
   });
 
+  it('encrypts under a keyring per record (a CMK per tenant) with blind indexes shared across keyrings', async () => {
+    const { hierarchy } = await setup();
+    await hierarchy.provision('north');
+    await hierarchy.provision('south');
+    const records = new RecordEncryptor({
+      hierarchy, segment: { by: 'tenant', field: 'tenantId' }, keyring: ({ record }) => String(record.tenantId),
+      models: { Patient: { fields: [{ field: 'email', index: 'emailIndex' }] } },
+    });
+    const rows: Array<Record<string, unknown>> = [{ id: '1', tenantId: 'north', email: 'a@x' }, { id: '2', tenantId: 'south', email: 'a@x' }];
+    await records.encrypt('Patient', rows);
+    expect(rows[0]!.emailIndex).toBe(rows[1]!.emailIndex);
+    const status = await hierarchy.status();
+    expect(status.keyrings.filter((k) => k.deks.primary).map((k) => k.keyring).sort()).toEqual(['default', 'north', 'south']);
+    await hierarchy.disable({ kind: 'cmk', keyring: 'north' }, { confirm: 'north' });
+    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id) } })));
+    expect(results.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['KEY_DISABLED', 'a@x']);
+  });
+
   it('validates its options once', async () => {
     const { hierarchy } = await setup();
     expect(() => new RecordEncryptor({ hierarchy, models: {}, segment: { by: 'nope' } as never })).toThrow(/segment must be/);

@@ -29,8 +29,13 @@ export interface RecordEncryptorOptions {
   readonly bindRecordId?: boolean;
   /** On a value that cannot be decrypted: throw (default) or put an {@link UnreadableValue} in its place. */
   readonly onUnreadable?: 'throw' | 'placeholder';
-  /** Keyring for this model set (default: the hierarchy's). */
-  readonly keyring?: string;
+  /**
+   * Keyring (CMK + KEK) of the records: a name, or a function of the record for a CMK per tenant
+   * (default: the hierarchy's). Blind indexes always use `indexKeyring`, so lookups work across keyrings.
+   */
+  readonly keyring?: string | ((args: { readonly model: string; readonly record: Readonly<Record<string, unknown>> }) => string);
+  /** Keyring whose blind-index key serves equality lookups (default: `keyring` if a name, else the hierarchy's). */
+  readonly indexKeyring?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -52,7 +57,8 @@ export class RecordEncryptor {
   readonly #segment: SegmentPolicy;
   readonly #bind: boolean;
   readonly #placeholder: boolean;
-  readonly #keyring: string | undefined;
+  readonly #keyring: RecordEncryptorOptions['keyring'];
+  readonly #indexKeyring: string | undefined;
 
   constructor(options: RecordEncryptorOptions) {
     if (typeof options?.hierarchy?.encryptValues !== 'function') throw new KeystrataError('CONFIG_INVALID', 'hierarchy must be a KeyHierarchy.');
@@ -67,7 +73,11 @@ export class RecordEncryptor {
     this.#segment = options.segment;
     this.#bind = options.bindRecordId ?? true;
     this.#placeholder = options.onUnreadable === 'placeholder';
+    if (options.keyring !== undefined && typeof options.keyring !== 'string' && typeof options.keyring !== 'function') {
+      throw new KeystrataError('CONFIG_INVALID', 'keyring must be a keyring name or a function of the record.');
+    }
     this.#keyring = options.keyring;
+    this.#indexKeyring = options.indexKeyring ?? (typeof options.keyring === 'string' ? options.keyring : undefined);
   }
 
   /** The spec of a model, or undefined when it has no encrypted fields. */
@@ -85,8 +95,16 @@ export class RecordEncryptor {
     return this.#models.get(model)?.fields.find((f) => f.index === index);
   }
 
-  #context(model: string, field: string, id: string | undefined, segment: string | undefined): FieldContext {
-    return { model, field, recordId: this.#bind ? id : undefined, segment, keyring: this.#keyring };
+  #context(model: string, field: string, id: string | undefined, segment: string | undefined, keyring?: string): FieldContext {
+    return { model, field, recordId: this.#bind ? id : undefined, segment, keyring };
+  }
+
+  #keyringOf(model: string, record: Row): string | undefined {
+    return typeof this.#keyring === 'function' ? this.#keyring({ model, record }) : this.#keyring;
+  }
+
+  #indexScope(): { keyring?: string } {
+    return this.#indexKeyring === undefined ? {} : { keyring: this.#indexKeyring };
   }
 
   #id(model: string, row: Row): string | undefined {
@@ -108,17 +126,19 @@ export class RecordEncryptor {
       const present = spec.fields.filter((f) => row[f.field] !== undefined && row[f.field] !== null);
       if (present.length === 0) return;
       const id = this.#id(model, row);
-      const segment = resolveSegment(this.#segment, model, id, segmentSource ? { ...segmentSource(row, i), ...row } : row);
+      const record = segmentSource ? { ...segmentSource(row, i), ...row } : row;
+      const segment = resolveSegment(this.#segment, model, id, record);
+      const keyring = this.#keyringOf(model, record);
       for (const f of present) {
         if (isEnvelope(row[f.field])) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
-        items.push({ value: row[f.field] as FieldValue, context: this.#context(model, f.field, id, segment) });
+        items.push({ value: row[f.field] as FieldValue, context: this.#context(model, f.field, id, segment, keyring) });
         targets.push({ row, field: f.field, index: f.index });
       }
     });
     if (items.length === 0) return;
     const [sealed, indexes] = await Promise.all([
       this.hierarchy.encryptValues(items),
-      this.hierarchy.blindIndexes(items.flatMap((item, i) => (targets[i]!.index ? [{ value: item.value, model, field: targets[i]!.field, keyring: this.#keyring }] : []))),
+      this.hierarchy.blindIndexes(items.flatMap((item, i) => (targets[i]!.index ? [{ value: item.value, model, field: targets[i]!.field, ...this.#indexScope() }] : []))),
     ]);
     let n = 0;
     targets.forEach((t, i) => {
@@ -163,11 +183,11 @@ export class RecordEncryptor {
 
   /** The blind index to look up `model.field = value`. */
   async indexFor(model: string, field: string, value: FieldValue): Promise<string> {
-    return this.hierarchy.blindIndex(value, { model, field, ...(this.#keyring ? { keyring: this.#keyring } : {}) });
+    return this.hierarchy.blindIndex(value, { model, field, ...this.#indexScope() });
   }
 
   /** Blind indexes for `model.field IN (values)`. */
   async indexesFor(model: string, field: string, values: readonly FieldValue[]): Promise<string[]> {
-    return this.hierarchy.blindIndexes(values.map((value) => ({ value, model, field, ...(this.#keyring ? { keyring: this.#keyring } : {}) })));
+    return this.hierarchy.blindIndexes(values.map((value) => ({ value, model, field, ...this.#indexScope() })));
   }
 }
