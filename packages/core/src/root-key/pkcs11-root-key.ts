@@ -25,6 +25,14 @@ export interface Pkcs11RootKeyOptions extends TokenSelector {
 
 type Handle = P11.Handle;
 
+/** Mechanisms the hierarchy uses: CMK/KEK generation, RFC 5649 wrapping, the audit MAC. */
+const REQUIRED_MECHANISMS: ReadonlyArray<readonly [string, number]> = [
+  ['CKM_AES_KEY_GEN', pkcs11js.CKM_AES_KEY_GEN],
+  ['CKM_AES_KEY_WRAP_PAD', pkcs11js.CKM_AES_KEY_WRAP_PAD],
+  ['CKM_GENERIC_SECRET_KEY_GEN', pkcs11js.CKM_GENERIC_SECRET_KEY_GEN],
+  ['CKM_SHA256_HMAC', pkcs11js.CKM_SHA256_HMAC],
+];
+
 function validate(options: Pkcs11RootKeyOptions): void {
   if (typeof options?.module !== 'string' || options.module === '') {
     throw new KeystrataError('CONFIG_INVALID', 'module must be the path of a PKCS#11 library.');
@@ -73,11 +81,23 @@ export class Pkcs11RootKey implements RootKey {
     const rootKey = new Pkcs11RootKey(options, module);
     try {
       await rootKey.#pool.open();
+      rootKey.#checkMechanisms();
     } catch (error) {
       module.release();
       throw error;
     }
     return rootKey;
+  }
+
+  /** Refuses, up front, a token that lacks a mechanism the hierarchy needs. */
+  #checkMechanisms(): void {
+    const slot = this.#pool.slot!;
+    const supported = new Set(this.#module.pkcs11.C_GetMechanismList(slot));
+    const missing = REQUIRED_MECHANISMS.filter(([, mechanism]) => !supported.has(mechanism)).map(([name]) => name);
+    if (missing.length > 0) {
+      this.#pool.close();
+      throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The token does not support ${missing.join(', ')}.`, { details: { missing: missing.join(',') } });
+    }
   }
 
   get stats(): RootKeyStats {
