@@ -1,0 +1,23 @@
+import { SubjectExecutor } from 'typeorm/persistence/SubjectExecutor.js';
+import { restore } from '../write/stash.js';
+
+/**
+ * Wraps the executor behind `save()`/`remove()`: whatever happens (a failed INSERT, a rolled-back
+ * transaction), every entity of the operation, cascaded ones included, holds plaintext again
+ * afterwards. Objects the adapter never encrypted are not touched.
+ *
+ * @example
+ * ```ts
+ * patchPersist(); // once per process
+ * ```
+ */
+export function patchPersist(): void {
+  const original = SubjectExecutor.prototype.execute;
+  SubjectExecutor.prototype.execute = async function (this: SubjectExecutor) {
+    try {
+      return await original.call(this);
+    } finally {
+      for (const subject of (this as unknown as { allSubjects: Array<{ entity?: unknown }> }).allSubjects) restore(subject.entity);
+    }
+  };
+}

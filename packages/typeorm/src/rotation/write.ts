@@ -1,0 +1,40 @@
+import type { ReencryptionUpdate } from '@keystrata/core';
+import type { EntityInfo } from '../entity/entity-info.js';
+import type { AdapterState } from '../state.js';
+
+/**
+ * Writes re-encrypted values back in one transaction, compare-and-swap: a row is only updated
+ * where every field still holds its previous ciphertext, so a concurrent write wins. Returns the
+ * number of records updated.
+ *
+ * @example
+ * ```ts
+ * await writeUpdates(state, infos, [{ id: '["Patient","p1"]', fields: [{ field: 'ssn', previous, next }] }]);
+ * ```
+ */
+export async function writeUpdates(state: AdapterState, infos: readonly EntityInfo[], updates: readonly ReencryptionUpdate[]): Promise<number> {
+  const runner = state.dataSource.createQueryRunner();
+  await runner.startTransaction();
+  try {
+    let written = 0;
+    for (const update of updates) {
+      const [model, id] = JSON.parse(update.id) as [string, string];
+      const info = infos.find((i) => i.model === model)!;
+      const qb = runner.manager.createQueryBuilder().update(info.metadata.target)
+        .set(Object.fromEntries(update.fields.map((f) => [f.field, f.next])))
+        .callListeners(false).whereInIds(id);
+      update.fields.forEach((f, i) => {
+        const column = info.metadata.columns.find((c) => c.propertyName === f.field)!;
+        qb.andWhere(`${qb.escape(column.databaseName)} = :previous${i}`, { [`previous${i}`]: f.previous });
+      });
+      if ((await qb.execute()).affected === 1) written++;
+    }
+    await runner.commitTransaction();
+    return written;
+  } catch (error) {
+    await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}

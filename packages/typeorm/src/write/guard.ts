@@ -1,0 +1,23 @@
+import { isEnvelope, KeystrataError } from '@keystrata/core';
+import type { EntityInfo } from '../entity/entity-info.js';
+
+/**
+ * For writes that run with listeners off (`callListeners(false)`, `save(…, { listeners: false })`):
+ * every encrypted field must already hold an envelope (or null). Plaintext is refused, so nothing
+ * unencrypted reaches a marked column.
+ *
+ * @example
+ * ```ts
+ * assertCiphertextOnly(info, valueSets); // throws PLAINTEXT_REJECTED on plaintext
+ * ```
+ */
+export function assertCiphertextOnly(info: EntityInfo, rows: readonly unknown[]): void {
+  for (const row of rows) {
+    if (typeof row !== 'object' || row === null) continue;
+    for (const { field } of info.fields) {
+      const value = (row as Record<string, unknown>)[field];
+      if (value === undefined || value === null || isEnvelope(value)) continue;
+      throw new KeystrataError('PLAINTEXT_REJECTED', `${info.model}.${field} would be written unencrypted: listeners are off (callListeners(false) or { listeners: false }), so Keystrata cannot encrypt it. Nothing was written.`);
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { describeAdapterConformance } from '@keystrata/testing/conformance';
+import { typeormHarness } from './support/conformance.js';
+
+describeAdapterConformance(typeormHarness('postgres'));
