@@ -1,0 +1,60 @@
+import { KeystrataError, type KeyHierarchy, type SegmentPolicy } from '@keystrata/core';
+import { assertFieldMap } from '../field-map/assert-field-map.js';
+import type { FieldMap } from '../field-map/types.js';
+
+/**
+ * Options of {@link withKeystrata}, validated once when the client is extended.
+ *
+ * @example
+ * ```ts
+ * const options: KeystrataPrismaOptions = { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } };
+ * ```
+ */
+export interface KeystrataPrismaOptions {
+  /** The key hierarchy (HSM root key + key store), e.g. from `KeyHierarchy.create`. */
+  readonly keystrata: KeyHierarchy;
+  /** The map the `keystrata-prisma` generator emitted from `/// @encrypted` annotations. */
+  readonly fieldMap: FieldMap;
+  /** Which DEK protects a record: per tenant field, per record, fixed, or your function. */
+  readonly segment: SegmentPolicy;
+  /** Bind record ids into each value's AAD when known at write time (default true). */
+  readonly bindRecordId?: boolean;
+  /** On a value that cannot be decrypted: throw (default) or return an `UnreadableValue`. */
+  readonly onUnreadable?: 'throw' | 'placeholder';
+  /** Keyring of this schema's keys (default: the hierarchy's). */
+  readonly keyring?: string;
+  /**
+   * An update that writes an encrypted field but whose `where`/`data` lack the record id or
+   * segment field reads them first with one extra query (default true); false fails closed.
+   */
+  readonly prefetch?: boolean;
+}
+
+const KNOWN = new Set(['keystrata', 'fieldMap', 'segment', 'bindRecordId', 'onUnreadable', 'keyring', 'prefetch']);
+
+/**
+ * Validates {@link KeystrataPrismaOptions} (the segment policy and hierarchy are checked by the
+ * core's RecordEncryptor). Unknown keys are an error so a typo never weakens protection.
+ *
+ * @example
+ * ```ts
+ * assertOptions({ keystrata: hierarchy, fieldMap, segment: { by: 'record' } });
+ * ```
+ */
+export function assertOptions(options: unknown): asserts options is KeystrataPrismaOptions {
+  if (typeof options !== 'object' || options === null) throw new KeystrataError('CONFIG_INVALID', 'withKeystrata needs an options object.');
+  const unknown = Object.keys(options).filter((key) => !KNOWN.has(key));
+  if (unknown.length > 0) throw new KeystrataError('CONFIG_INVALID', `Unknown withKeystrata option(s): ${unknown.join(', ')}.`);
+  const o = options as KeystrataPrismaOptions;
+  assertFieldMap(o.fieldMap);
+  if (o.prefetch !== undefined && typeof o.prefetch !== 'boolean') throw new KeystrataError('CONFIG_INVALID', 'prefetch must be a boolean.');
+  if (o.bindRecordId !== undefined && typeof o.bindRecordId !== 'boolean') throw new KeystrataError('CONFIG_INVALID', 'bindRecordId must be a boolean.');
+  if (o.onUnreadable !== undefined && o.onUnreadable !== 'throw' && o.onUnreadable !== 'placeholder') throw new KeystrataError('CONFIG_INVALID', "onUnreadable must be 'throw' or 'placeholder'.");
+  const segment = o.segment as { by?: string; field?: string } | undefined;
+  if (segment?.by !== 'tenant' || typeof segment.field !== 'string') return;
+  for (const [name, model] of Object.entries(o.fieldMap.models)) {
+    if (model.encrypted.length > 0 && model.scalars[segment.field] === undefined) {
+      throw new KeystrataError('CONFIG_INVALID', `segment field "${segment.field}" does not exist on model ${name}, which has encrypted fields.`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Prisma } from '@prisma/client/extension';
+import type { ExtendablePrismaClient, WithKeystrata } from './extended-type.js';
+import { handleOperation, type HookParams } from './handle-operation.js';
+import type { KeystrataPrismaOptions } from './options.js';
+import { KeystrataRuntime } from './runtime.js';
+
+/**
+ * The Keystrata Prisma client extension, for `prisma.$extends(keystrataExtension(options))`.
+ * Options are validated when the client is extended. Adds `$keystrata` (see
+ * {@link KeystrataRuntime}) to the client.
+ *
+ * @example
+ * ```ts
+ * const db = prisma.$extends(keystrataExtension({ keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } }));
+ * ```
+ */
+export function keystrataExtension(options: KeystrataPrismaOptions) {
+  return Prisma.defineExtension((client) => {
+    const rt = new KeystrataRuntime(options, client);
+    return client.$extends({
+      name: 'keystrata',
+      client: { $keystrata: rt },
+      query: { $allModels: { $allOperations: (params) => handleOperation(rt, params as unknown as HookParams) } },
+    });
+  });
+}
+
+/**
+ * Extends a PrismaClient so marked fields are encrypted on every write and decrypted on every
+ * read, at any nesting depth, and filters on them go through their blind index. The returned
+ * client keeps your generated types.
+ *
+ * @example
+ * ```ts
+ * import { fieldMap } from './generated/keystrata/index.js';
+ * const db = withKeystrata(new PrismaClient({ adapter }), { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
+ * await db.patient.create({ data: { tenantId: 'acme', ssn: '123-45-6789', email: 'a@b.c' } });
+ * ```
+ */
+export function withKeystrata<Client extends ExtendablePrismaClient>(client: Client, options: KeystrataPrismaOptions): WithKeystrata<Client> {
+  return client.$extends(keystrataExtension(options)) as WithKeystrata<Client>;
+}
+
+/**
+ * The type of {@link keystrataExtension}'s result.
+ *
+ * @example
+ * ```ts
+ * const extension: KeystrataExtension = keystrataExtension(options);
+ * ```
+ */
+export type KeystrataExtension = ReturnType<typeof keystrataExtension>;

@@ -1,0 +1,11 @@
+export { withKeystrata, keystrataExtension, type KeystrataExtension } from './extension/with-keystrata.js';
+export type { WithKeystrata, ExtendablePrismaClient } from './extension/extended-type.js';
+export type { KeystrataPrismaOptions } from './extension/options.js';
+export { KeystrataRuntime } from './extension/runtime.js';
+export { decryptRow, runtimeOf } from './decrypt-row.js';
+export { prismaReencryptionHook, type PrismaReencryptionOptions } from './reencryption/hook.js';
+export type { SegmentWhere } from './reencryption/scan.js';
+export type { FieldMap, FieldMapModel, IdStrategy } from './field-map/types.js';
+export { assertFieldMap } from './field-map/assert-field-map.js';
+export { buildFieldMap } from './generator/build-field-map.js';
+export type { DmmfFieldLike, DmmfModelLike } from './generator/dmmf.js';

@@ -1,0 +1,77 @@
+import type { KeystrataRuntime } from '../extension/runtime.js';
+import { isPlainObject, withCondition, type Row } from '../util/plain.js';
+import { generateId } from './ids.js';
+import { refuseIndexWrites } from './index-columns.js';
+import type { Locator, UpdateNode, Writes } from './nodes.js';
+import { walkRelationWrites } from './relation-writes.js';
+import { prepareUpdateData } from './update-data.js';
+
+/**
+ * Gathers a create's `data` (and its nested creates) into `writes`. For a model with encrypted
+ * fields and a `cuid()`/`uuid()`/… id default, the id is generated here, before encryption, so
+ * it can be bound into the AAD.
+ *
+ * @example
+ * ```ts
+ * await walkCreate(rt, 'User', { tenantId: 't', email: 'a@b.c', posts: { create: [{ tenantId: 't', title: 'x' }] } }, writes);
+ * ```
+ */
+export async function walkCreate(rt: KeystrataRuntime, model: string, data: unknown, writes: Writes): Promise<void> {
+  if (!isPlainObject(data) || !rt.touches(model)) return;
+  const entry = rt.model(model)!;
+  if (entry.encrypted.length > 0) {
+    refuseIndexWrites(rt, model, data);
+    if (entry.id !== null && data[entry.id.field] === undefined) {
+      const id = generateId(entry.id.strategy);
+      if (id !== undefined) data[entry.id.field] = id;
+    }
+    writes.creates.push({ model, data });
+  }
+  for (const relation of Object.keys(entry.relations)) {
+    if (data[relation] !== undefined) await walkRelationWrites(rt, model, relation, data[relation], writes, undefined);
+  }
+}
+
+/**
+ * How an update node is reached and guarded (see {@link UpdateNode}).
+ *
+ * @example
+ * ```ts
+ * const target: UpdateTarget = { where: { id: 'p1' }, locator: undefined };
+ * ```
+ */
+export type UpdateTarget = Pick<UpdateNode, 'where' | 'locator' | 'guard' | 'onMissing' | 'scope'>;
+
+/**
+ * Gathers an update's `data` (and its nested writes) into `writes`; records that get an
+ * encrypted value become update nodes whose id / segment are resolved before encryption.
+ *
+ * @example
+ * ```ts
+ * await walkUpdate(rt, 'User', { email: 'new@b.c' }, { where, locator: { model: 'User', where, steps: [] } }, writes);
+ * ```
+ */
+export async function walkUpdate(rt: KeystrataRuntime, model: string, data: unknown, target: UpdateTarget, writes: Writes): Promise<void> {
+  if (!isPlainObject(data) || !rt.touches(model)) return;
+  const entry = rt.model(model)!;
+  if (prepareUpdateData(rt, model, data, target.where).length > 0) writes.updates.push({ model, data, ...target });
+  for (const relation of Object.keys(entry.relations)) {
+    if (data[relation] !== undefined) await walkRelationWrites(rt, model, relation, data[relation], writes, target.locator);
+  }
+}
+
+/**
+ * The target of a top-level update / upsert: its `where`, a locator rooted there, and (for an
+ * update, not an upsert, which would create instead of failing) a guard that adds a condition to
+ * `args.where`.
+ *
+ * @example
+ * ```ts
+ * await walkUpdate(rt, 'Patient', args.data, rootTarget('Patient', args, true), writes);
+ * ```
+ */
+export function rootTarget(model: string, args: Row, guarded: boolean): UpdateTarget {
+  const where = args.where as Row;
+  const locator: Locator = { model, where, steps: [] };
+  return { where, locator, guard: guarded ? (condition) => void (args.where = withCondition(where, condition)) : undefined };
+}
