@@ -1,0 +1,204 @@
+import {
+  KeystrataError, type AuditRecord, type CmkRecord, type DekChain, type DekCount, type DekQuery, type DekRecord,
+  type JobRecord, type KekRecord, type KeyState, type KeyStore,
+} from '@keystrata/core';
+import type { mongo } from 'mongoose';
+import { appendAudit } from './audit-append.js';
+import { latestPerSegment } from './chains.js';
+import { createKeyIndexes, isDuplicateKey, keyCollections, type KeyCollections } from './collections.js';
+import { QueryCounter } from './counter.js';
+import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } from './dek-lookup.js';
+import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
+import { MetadataCache } from './metadata-cache.js';
+import { Mutex } from './mutex.js';
+
+/**
+ * Options of {@link MongoKeyStore}.
+ *
+ * @example
+ * ```ts
+ * new MongoKeyStore(db, { prefix: 'keys_', join: 'auto', metadataMaxAgeMs: 2_000 });
+ * ```
+ */
+export interface MongoKeyStoreOptions {
+  /** Prefix of the collection names (default `keystrata_`: `keystrata_cmk`, `keystrata_kek`, …). */
+  readonly prefix?: string;
+  /**
+   * How a DEK lookup gets its KEK and CMK versions in one query: `lookup` (one aggregation with
+   * `$lookup`; MongoDB), `cache` (one `find` on the DEKs, KEK/CMK versions from a short-lived
+   * cache; servers without `$lookup` such as FerretDB 1.x), or `auto` (default: probed by `migrate`).
+   */
+  readonly join?: 'auto' | 'lookup' | 'cache';
+  /** In `cache` mode, how long another process's KEK/CMK change may go unseen (default 5000 ms). */
+  readonly metadataMaxAgeMs?: number;
+}
+
+type KekChange = { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string };
+type DekChange = { state?: KeyState; wrapped?: string; kekVersion?: number; at: string };
+const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/**
+ * The core {@link KeyStore} in MongoDB, so wrapped keys live next to the data: collections
+ * `keystrata_cmk`, `_kek`, `_dek`, `_audit` and `_job` with the columns of the SQL tables, unique
+ * indexes in place of their keys, no transactions needed. The connection stays the caller's:
+ * `close()` does not close it.
+ *
+ * @example
+ * ```ts
+ * const keyStore = new MongoKeyStore(mongoose.connection.db!);
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore }); // migrates
+ * ```
+ */
+export class MongoKeyStore implements KeyStore {
+  readonly #c: KeyCollections;
+  readonly #cache: MetadataCache;
+  readonly #auditMutex = new Mutex();
+  readonly #counter = new QueryCounter();
+  readonly #deps: LookupDeps;
+  #join: JoinMode | undefined;
+
+  constructor(db: mongo.Db, options: MongoKeyStoreOptions = {}) {
+    if (typeof db?.collection !== 'function') throw new KeystrataError('CONFIG_INVALID', 'MongoKeyStore needs a connected mongodb Db (e.g. mongoose.connection.db).');
+    if (options.join !== undefined && !['auto', 'lookup', 'cache'].includes(options.join)) throw new KeystrataError('CONFIG_INVALID', "join must be 'auto', 'lookup' or 'cache'.");
+    this.#c = keyCollections(db, options.prefix ?? 'keystrata_');
+    this.#cache = new MetadataCache(options.metadataMaxAgeMs ?? 5_000);
+    this.#join = options.join === 'auto' ? undefined : options.join;
+    this.#deps = { c: this.#c, counter: this.#counter, cache: this.#cache, refresh: (keyring) => this.#refresh(keyring) };
+  }
+
+  #q<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return this.#counter.run(what, run);
+  }
+
+  get queryCount(): number {
+    return this.#counter.count;
+  }
+
+  /** How DEK lookups are joined (`undefined` until `migrate` probed the server). */
+  get joinMode(): JoinMode | undefined {
+    return this.#join;
+  }
+
+  async migrate(): Promise<void> {
+    await this.#q('index creation', () => createKeyIndexes(this.#c));
+    this.#join ??= await probeJoin(this.#deps);
+  }
+
+  async close(): Promise<void> {
+    this.#cache.clear();
+  }
+
+  async listCmks(keyring?: string): Promise<CmkRecord[]> {
+    const docs = await this.#q('read', () => this.#c.cmk.find(keyring === undefined ? {} : { keyring }).sort({ keyring: 1, version: 1 }).toArray());
+    const records = docs.map(cmkFromDoc);
+    if (keyring !== undefined) this.#cache.fill('cmk', keyring, records);
+    return records;
+  }
+
+  async insertCmk(record: CmkRecord): Promise<void> {
+    await this.#q('write', () => this.#c.cmk.insertOne(cmkToDoc(record)));
+    this.#cache.put('cmk', record);
+  }
+
+  async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
+    const doc = await this.#q('write', () => this.#c.cmk.findOneAndUpdate({ keyring, version }, { $set: { state, updated_at: at } }, { returnDocument: 'after' }));
+    if (doc !== null) this.#cache.put('cmk', cmkFromDoc(doc));
+  }
+
+  async listKeks(keyring?: string): Promise<KekRecord[]> {
+    const docs = await this.#q('read', () => this.#c.kek.find(keyring === undefined ? {} : { keyring }).sort({ keyring: 1, version: 1 }).toArray());
+    const records = docs.map(kekFromDoc);
+    if (keyring !== undefined) this.#cache.fill('kek', keyring, records);
+    return records;
+  }
+
+  async insertKek(record: KekRecord): Promise<void> {
+    await this.#q('write', () => this.#c.kek.insertOne(kekToDoc(record)));
+    this.#cache.put('kek', record);
+  }
+
+  async updateKek(keyring: string, version: number, change: KekChange): Promise<void> {
+    const $set = defined({ state: change.state, wrapped: change.wrapped, cmk_version: change.cmkVersion, updated_at: change.at });
+    const doc = await this.#q('write', () => this.#c.kek.findOneAndUpdate({ keyring, version }, { $set }, { returnDocument: 'after' }));
+    if (doc !== null) this.#cache.put('kek', kekFromDoc(doc));
+  }
+
+  async loadDekChains(ids: readonly string[]): Promise<DekChain[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    return this.#chains({ _id: { $in: unique } }, (rows) => rows);
+  }
+
+  async loadLatestDekChains(keyring: string, segments: readonly string[]): Promise<DekChain[]> {
+    const unique = [...new Set(segments)];
+    if (unique.length === 0) return [];
+    return this.#chains({ keyring, segment: { $in: unique } }, latestPerSegment);
+  }
+
+  async #chains(match: mongo.Filter<DekDoc>, pick: Pick): Promise<DekChain[]> {
+    this.#join ??= await probeJoin(this.#deps);
+    return lookupChains(this.#deps, this.#join, match, pick);
+  }
+
+  async #refresh(keyring: string): Promise<{ keks: KekRecord[]; cmks: CmkRecord[] }> {
+    const [keks, cmks] = await Promise.all([this.listKeks(keyring), this.listCmks(keyring)]);
+    return { keks, cmks };
+  }
+
+  async insertDek(record: DekRecord): Promise<boolean> {
+    this.#counter.count++;
+    try {
+      await this.#c.dek.insertOne(dekToDoc(record));
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
+    }
+  }
+
+  async updateDek(id: string, change: DekChange): Promise<void> {
+    const $set = defined({ state: change.state, wrapped: change.wrapped, kek_version: change.kekVersion, updated_at: change.at });
+    await this.#q('write', () => this.#c.dek.updateOne({ _id: id }, { $set }));
+  }
+
+  async listDeks(q: DekQuery): Promise<DekRecord[]> {
+    const filter: mongo.Filter<DekDoc> = defined({
+      keyring: q.keyring, segment: q.segment, state: q.states && { $in: [...q.states] },
+      kek_version: q.kekVersionBelow === undefined ? undefined : { $lt: q.kekVersionBelow }, _id: q.afterId === undefined ? undefined : { $gt: q.afterId },
+    });
+    const docs = await this.#q('read', () => this.#c.dek.find(filter).sort({ _id: 1 }).limit(q.limit).toArray());
+    return docs.map(dekFromDoc);
+  }
+
+  async countDeks(): Promise<DekCount[]> {
+    const rows = await this.#q('read', () => this.#c.dek.aggregate<{ _id: { keyring: string; state: KeyState }; n: number }>([
+      { $group: { _id: { keyring: '$keyring', state: '$state' }, n: { $sum: 1 } } },
+    ]).toArray());
+    return rows.map((r) => ({ keyring: r._id.keyring, state: r._id.state, count: Number(r.n) }))
+      .sort((a, b) => a.keyring.localeCompare(b.keyring) || a.state.localeCompare(b.state));
+  }
+
+  async appendAudit(entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>, seal: (seq: number, prevMac: string) => Promise<string>): Promise<AuditRecord> {
+    try {
+      return await this.#auditMutex.run(() => appendAudit(this.#c.audit, entry, seal, () => this.#counter.count++));
+    } catch (error) {
+      if (KeystrataError.isInstance(error)) throw error;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Appending to the audit trail failed.', { cause: error });
+    }
+  }
+
+  async listAudit(afterSeq = 0, limit = 10_000): Promise<AuditRecord[]> {
+    const docs = await this.#q('read', () => this.#c.audit.find({ _id: { $gt: afterSeq } }).sort({ _id: 1 }).limit(limit).toArray());
+    return docs.map(auditFromDoc);
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const doc = await this.#q('read', () => this.#c.job.findOne({ _id: id }));
+    return doc === null ? undefined : jobFromDoc(doc);
+  }
+
+  async putJob(j: JobRecord): Promise<void> {
+    const doc = { kind: j.kind, state: j.state, cursor: j.cursor, processed: j.processed, data: j.data, updated_at: j.updatedAt };
+    await this.#q('write', () => this.#c.job.replaceOne({ _id: j.id }, doc, { upsert: true }));
+  }
+}

@@ -1,0 +1,49 @@
+import type { Document } from 'mongoose';
+import { pathsToSeal } from './paths-to-seal.js';
+import { readPath, writePath } from './paths.js';
+import { sealWrites } from './records.js';
+import { segmentInputs } from './segment-inputs.js';
+import type { ModelContext } from './state.js';
+
+/** Plaintext of documents whose stored values are envelopes for the duration of a write. */
+const pending = new WeakMap<Document, Map<string, unknown>>();
+
+/**
+ * Replaces the plaintext of documents about to be written with envelopes (and fills their blind
+ * indexes), in one batch; {@link restorePlaintext} puts the plaintext back after the write.
+ *
+ * @example
+ * ```ts
+ * await sealDocuments(ctx, [doc]); // doc.ssn is now 'ks1.…' until restorePlaintext(doc)
+ * ```
+ */
+export async function sealDocuments(ctx: ModelContext, docs: readonly Document[]): Promise<void> {
+  const work = docs.map((doc) => ({ doc, paths: pathsToSeal(ctx, doc) })).filter((w) => w.paths.length > 0);
+  if (work.length === 0) return;
+  const items = work.map(({ doc, paths }) => ({
+    id: readPath(doc, '_id'), record: segmentInputs(ctx, doc), values: new Map(paths.map((p) => [p, readPath(doc, p)])),
+  }));
+  const sealed = await sealWrites(ctx, items);
+  work.forEach(({ doc }, i) => {
+    pending.set(doc, new Map(items[i]!.values));
+    for (const [path, value] of sealed[i]!) {
+      writePath(doc, path, value);
+      if (!doc.isNew) doc.markModified(path);
+    }
+  });
+}
+
+/**
+ * Puts back the plaintext a {@link sealDocuments} replaced (after the write, or its failure).
+ *
+ * @example
+ * ```ts
+ * restorePlaintext(doc); // after the write
+ * ```
+ */
+export function restorePlaintext(doc: unknown): void {
+  const values = pending.get(doc as Document);
+  if (values === undefined) return;
+  pending.delete(doc as Document);
+  for (const [path, value] of values) writePath(doc as Document, path, value);
+}

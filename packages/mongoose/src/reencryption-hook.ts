@@ -1,0 +1,66 @@
+import { isEnvelope, KeystrataError, type ReencryptionHook, type ReencryptionRecord } from '@keystrata/core';
+import type { Model } from 'mongoose';
+import { getPath } from './plugin/paths.js';
+import { stateOf } from './plugin/plugin.js';
+import type { ModelContext } from './plugin/state.js';
+import { castId, inSegment, segmentFilter } from './reencryption-segment.js';
+
+type Obj = Record<string, unknown>;
+
+async function contextOf(model: Model<any>): Promise<ModelContext> {
+  const state = stateOf(model?.schema);
+  if (state === undefined) throw new KeystrataError('CONFIG_INVALID', 'mongooseReencryptionHook needs a model whose schema uses the keystrata plugin.');
+  return state.context(model);
+}
+
+function recordOf(ctx: ModelContext, doc: Obj, keyring: string, segment: string): ReencryptionRecord {
+  const id = String(doc._id);
+  const recordId = ctx.options.bindRecordId === false ? undefined : id;
+  const fields = ctx.spec.fields.flatMap((f) => {
+    const ciphertext = getPath(doc, f.path);
+    return isEnvelope(ciphertext) ? [{ field: f.path, ciphertext, context: { model: ctx.name, field: f.path, recordId, segment, keyring } }] : [];
+  });
+  return { id, fields };
+}
+
+/**
+ * The core's {@link ReencryptionHook} for a Mongoose model, for `hierarchy.rotateDek`: scans the
+ * segment's documents in `_id` order with the raw driver (no plugin hooks) and writes each new
+ * ciphertext only where the stored one is still the previous (compare-and-swap), so a concurrent
+ * application write is never overwritten. Blind indexes do not change.
+ *
+ * @example
+ * ```ts
+ * await hierarchy.rotateDek({ segment: 'tenantId:acme', hook: mongooseReencryptionHook(Patient), oldKeys: 'destroy' });
+ * ```
+ */
+export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
+  const keyringOf = (ctx: ModelContext): string => ctx.options.keyring ?? ctx.hierarchy.defaultKeyring;
+  return {
+    async scan({ keyring, segment, cursor, limit }) {
+      const ctx = await contextOf(model);
+      const filter = keyringOf(ctx) === keyring ? segmentFilter(ctx, segment) : null;
+      if (filter === null) return { records: [], cursor: null };
+      const page = { ...filter, ...(cursor === null ? {} : { $and: [{ _id: { $gt: castId(ctx, cursor) } }] }) };
+      const docs = (await model.collection.find(page as never, { sort: { _id: 1 }, limit }).toArray()) as Obj[];
+      const records = docs.filter((d) => inSegment(ctx, d, segment)).map((d) => recordOf(ctx, d, keyring, segment)).filter((r) => r.fields.length > 0);
+      return { records, cursor: docs.length < limit ? null : String(docs.at(-1)!._id) };
+    },
+    async write(updates) {
+      if (updates.length === 0) return 0;
+      const ctx = await contextOf(model);
+      const ops = updates.map((u) => ({
+        updateOne: {
+          filter: { _id: castId(ctx, u.id), ...Object.fromEntries(u.fields.map((f) => [f.field, f.previous])) },
+          update: { $set: Object.fromEntries(u.fields.map((f) => [f.field, f.next])) },
+        },
+      }));
+      return (await model.collection.bulkWrite(ops as never)).modifiedCount;
+    },
+    async count({ keyring, segment }) {
+      const ctx = await contextOf(model);
+      const filter = keyringOf(ctx) === keyring ? segmentFilter(ctx, segment) : null;
+      return filter === null ? 0 : model.collection.countDocuments(filter as never);
+    },
+  };
+}
