@@ -1,4 +1,4 @@
-import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RootKey, SegmentPolicy } from '@keystrata/core';
+import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RecordEncryptorOptions, RootKey, SegmentPolicy } from '@keystrata/core';
 
 /**
  * Options of {@link installKeystrata}, validated once.
@@ -17,9 +17,14 @@ export interface InstallOptions {
   /** Key store for a created hierarchy (default: a SqlKeyStore in the DataSource's database, own connection). */
   readonly keyStore?: KeyStore;
   readonly hierarchyOptions?: Omit<KeyHierarchyOptions, 'rootKey' | 'keyStore'>;
-  /** Create the keyring's CMK and KEK if missing (default true). */
+  /** Create the keyring's CMK and KEK if missing (default true; only for a keyring given by name). */
   readonly provision?: boolean;
-  readonly keyring?: string;
+  /**
+   * Keyring (CMK + KEK) of the data: a name (default: the hierarchy's), or a function of the record
+   * for a CMK per tenant, e.g. `({ record }) => \`tenant-\${record.tenantId}\``. Provision each such
+   * keyring yourself (`hierarchy.provision(name)` or `keystrata init --keyring name`).
+   */
+  readonly keyring?: RecordEncryptorOptions['keyring'];
   /** Bind record ids into the AAD when known at write time (default true). */
   readonly bindRecordId?: boolean;
   /** On an undecryptable value: throw (default) or load an UnreadableValue placeholder. */

@@ -25,13 +25,14 @@ export async function installKeystrata(dataSource: DataSource, options: InstallO
   assertSegmentPolicy(options?.segment);
   const infos = entityInfos(dataSource);
   const { hierarchy, owned } = await hierarchyFor(dataSource, options);
-  const keyring = options.keyring ?? hierarchy.defaultKeyring;
+  const perRecord = typeof options.keyring === 'function';
+  const keyring = perRecord ? undefined : ((options.keyring as string | undefined) ?? hierarchy.defaultKeyring);
   const models = Object.fromEntries([...infos.values()].map((i) => [i.model, { fields: i.fields, idField: i.idField }]));
   try {
-    if (options.provision ?? true) await hierarchy.provision(keyring);
+    if (keyring !== undefined && (options.provision ?? true)) await hierarchy.provision(keyring);
     // Creates the keyring's blind-index key now rather than inside the first write transaction.
-    if ([...infos.values()].some((i) => i.fields.some((f) => f.index !== undefined))) await hierarchy.blindIndex('', { model: 'keystrata', field: 'prepare', keyring });
-    const records = new RecordEncryptor({ hierarchy, models, segment: options.segment, bindRecordId: options.bindRecordId ?? true, onUnreadable: options.onUnreadable ?? 'throw', keyring });
+    if ([...infos.values()].some((i) => i.fields.some((f) => f.index !== undefined))) await hierarchy.blindIndex('', { model: 'keystrata', field: 'prepare', keyring: keyring ?? hierarchy.defaultKeyring });
+    const records = new RecordEncryptor({ hierarchy, models, segment: options.segment, bindRecordId: options.bindRecordId ?? true, onUnreadable: options.onUnreadable ?? 'throw', keyring: options.keyring ?? keyring });
     const state: AdapterState = { dataSource, records, keyring, segment: options.segment, bindRecordId: options.bindRecordId ?? true, generateUuids: options.generateUuids ?? true, infos };
     ensurePatched();
     await wrapQueryRunners(dataSource);

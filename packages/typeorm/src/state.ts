@@ -13,8 +13,8 @@ import type { EntityInfo } from './entity/entity-info.js';
 export interface AdapterState {
   readonly dataSource: DataSource;
   readonly records: RecordEncryptor;
-  /** The keyring the data is encrypted under. */
-  readonly keyring: string;
+  /** The keyring the data is encrypted under; undefined when it is chosen per record. */
+  readonly keyring: string | undefined;
   readonly segment: SegmentPolicy;
   readonly bindRecordId: boolean;
   readonly generateUuids: boolean;

@@ -1,4 +1,4 @@
-import { KeystrataError, type KeyHierarchy, type SegmentPolicy } from '@keystrata/core';
+import { KeystrataError, type KeyHierarchy, type RecordEncryptorOptions, type SegmentPolicy } from '@keystrata/core';
 import { assertFieldMap } from '../field-map/assert-field-map.js';
 import type { FieldMap } from '../field-map/types.js';
 
@@ -21,8 +21,11 @@ export interface KeystrataPrismaOptions {
   readonly bindRecordId?: boolean;
   /** On a value that cannot be decrypted: throw (default) or return an `UnreadableValue`. */
   readonly onUnreadable?: 'throw' | 'placeholder';
-  /** Keyring of this schema's keys (default: the hierarchy's). */
-  readonly keyring?: string;
+  /**
+   * Keyring (CMK + KEK) of the data: a name (default: the hierarchy's), or a function of the record
+   * for a CMK per tenant, e.g. `({ record }) => \`tenant-\${record.tenantId}\``. Provision each keyring first.
+   */
+  readonly keyring?: RecordEncryptorOptions['keyring'];
   /**
    * An update that writes an encrypted field but whose `where`/`data` lack the record id or
    * segment field reads them first with one extra query (default true); false fails closed.

@@ -52,7 +52,7 @@ export class KeystrataRuntime {
     this.policy = options.segment;
     this.prefetch = options.prefetch ?? true;
     this.bindRecordId = options.bindRecordId ?? true;
-    this.keyring = options.keyring;
+    this.keyring = typeof options.keyring === 'string' ? options.keyring : undefined;
     this.base = base;
     this.#reach = reachingModels(options.fieldMap);
   }

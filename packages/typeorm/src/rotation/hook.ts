@@ -32,7 +32,7 @@ export function typeormReencryptionHook(dataSource: DataSource, entities?: reado
   const hook: ReencryptionHook = {
     async scan({ keyring, segment, cursor, limit }) {
       let [index, after] = cursor === null ? [0, null] : (JSON.parse(cursor) as [number, string | null]);
-      for (; keyring === state.keyring && index < infos.length; index++, after = null) {
+      for (; (state.keyring === undefined || keyring === state.keyring) && index < infos.length; index++, after = null) {
         const page = await scanEntity(state, infos[index]!, segment, after, limit);
         if (page.next !== null) return { records: page.records, cursor: JSON.stringify([index, page.next]) };
         if (page.records.length > 0) return { records: page.records, cursor: index + 1 < infos.length ? JSON.stringify([index + 1, null]) : null };
@@ -46,7 +46,7 @@ export function typeormReencryptionHook(dataSource: DataSource, entities?: reado
     ...hook,
     async count({ keyring, segment }) {
       let total = 0;
-      for (const info of keyring === state.keyring ? infos : []) {
+      for (const info of state.keyring === undefined || keyring === state.keyring ? infos : []) {
         const filter = segmentFilter(state, info, segment);
         if (filter === 'none') continue;
         const qb = dataSource.createQueryBuilder(info.metadata.target, 'e');
