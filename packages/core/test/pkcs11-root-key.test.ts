@@ -72,6 +72,9 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     const keys = await Promise.all(Array.from({ length: 50 }, () => small.unwrapKek(cmk, wrapped)));
     expect(new Set(keys.map((k) => k.exposeSecretBytes().toString('hex'))).size).toBe(1);
     await small.close();
+    await small.close(); // idempotent: the module is released once
+    expect(await codeOf(small.unwrapKek(cmk, wrapped))).toBe('HSM_UNAVAILABLE');
+    expect((await rootKey.unwrapKek(cmk, wrapped)).length).toBe(32); // other users of the module unaffected
   });
 
   it('names what is wrong with the configuration', async () => {

@@ -151,6 +151,16 @@ export class KeyHierarchy {
     });
   }
 
+  /**
+   * Makes sure each segment has a current DEK (creating missing ones) without encrypting anything:
+   * call it before a write transaction on a single-writer database (SQLite), so key creation does
+   * not need the lock the transaction holds.
+   */
+  async prepareSegments(segments: readonly string[], options: { keyring?: string } = {}): Promise<void> {
+    for (const segment of segments) checkContext({ model: 'keystrata', field: 'prepare', segment }, true);
+    await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)]);
+  }
+
   /** Decrypts one value. Prefer {@link KeyHierarchy.decryptValues} for many. */
   async decryptValue(ciphertext: unknown, context: FieldContext): Promise<FieldValue> {
     return (await this.decryptValues([{ ciphertext, context }]))[0]!;

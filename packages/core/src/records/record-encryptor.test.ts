@@ -45,6 +45,19 @@ describe('RecordEncryptor', () => {
     await expect(records.encrypt('Patient', [{ ...row }])).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
   });
 
+  it('never writes an UnreadableValue placeholder', async () => {
+    const { records } = await setup();
+    await expect(records.encrypt('Patient', [{ id: 'p1', tenantId: 'a', ssn: new UnreadableValue('KEY_DISABLED') }])).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+  });
+
+  it('prepares segments without encrypting anything', async () => {
+    const { hierarchy } = await setup();
+    const before = (await hierarchy.status()).keyrings[0]!.deks.primary ?? 0;
+    await hierarchy.prepareSegments(['s1', 's2', 's1']);
+    expect((await hierarchy.status()).keyrings[0]!.deks.primary).toBe(before + 2);
+    await expect(hierarchy.prepareSegments(['__keystrata/x'])).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
   it('throws on an unreadable value, or puts a placeholder when asked to', async () => {
     const strict = await setup();
     await expect(strict.records.decrypt('Patient', [{ id: 'p1', tenantId: 'a', ssn: 'plaintext' }])).rejects.toMatchObject({ code: 'CIPHERTEXT_MALFORMED' });

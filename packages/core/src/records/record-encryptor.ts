@@ -131,6 +131,7 @@ export class RecordEncryptor {
       const keyring = this.#keyringOf(model, record);
       for (const f of present) {
         if (isEnvelope(row[f.field])) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
+        if (UnreadableValue.isInstance(row[f.field])) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
         items.push({ value: row[f.field] as FieldValue, context: this.#context(model, f.field, id, segment, keyring) });
         targets.push({ row, field: f.field, index: f.index });
       }

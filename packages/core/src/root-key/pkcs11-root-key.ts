@@ -64,6 +64,7 @@ export class Pkcs11RootKey implements RootKey {
   readonly #auditLabel: string;
   readonly #handles = new Map<string, Handle>();
   #calls = 0;
+  #closed = false;
 
   private constructor(options: Pkcs11RootKeyOptions, module: Pkcs11Module) {
     this.#module = module;
@@ -226,7 +227,10 @@ export class Pkcs11RootKey implements RootKey {
     });
   }
 
+  /** Closes the sessions and releases the module; idempotent. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#pool.close();
     this.#handles.clear();
     this.#module.release();
