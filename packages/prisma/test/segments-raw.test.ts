@@ -32,6 +32,19 @@ describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, 
     expect((await byFunction.patient.findUniqueOrThrow({ where: { id: g.id } })).ssn).toBe('CANARY-8b');
   });
 
+  it('nested creates inherit their parent\'s id, so a segment function can group children with their parent', async () => {
+    const byUser = s.extend({ segment: ({ model, id, record }) => `user:${model === 'User' ? String(id) : String(record.authorId)}` });
+    const user = await byUser.user.create({
+      data: { tenantId: 'a', email: 'canary-n@example.test', posts: { create: [{ tenantId: 'a', title: 'canary t1' }, { tenantId: 'a', title: 'canary t2' }] } },
+      include: { posts: { orderBy: { id: 'asc' } } },
+    });
+    const [email] = await s.raw.all('SELECT "email" FROM "User" WHERE "id" = ?', [user.id]);
+    const titles = await s.raw.all('SELECT "title" FROM "Post" WHERE "authorId" = ?', [user.id]);
+    expect(titles.map((t) => envelopeDekId(String(t.title)))).toEqual([envelopeDekId(String(email!.email)), envelopeDekId(String(email!.email))]);
+    expect(user.posts.map((p) => p.title).sort()).toEqual(['canary t1', 'canary t2']);
+    expect((await byUser.post.findMany({ where: { authorId: user.id } })).map((p) => p.title).sort()).toEqual(['canary t1', 'canary t2']);
+  });
+
   it('binds client-generated ids into the AAD; database ids bind only once known (on update)', async () => {
     const p = await s.db.patient.create({ data: patient('a', 1) });
     expect(recordBound((await s.raw.all('SELECT "ssn" FROM "Patient"'))[0]!.ssn)).toBe(true);

@@ -27,6 +27,8 @@ export interface Locator {
 export interface CreateNode {
   readonly model: string;
   readonly data: Row;
+  /** Foreign keys a nested create inherits from its parent (not in its `data`), for the segment policy. */
+  readonly context?: Row;
 }
 
 /**

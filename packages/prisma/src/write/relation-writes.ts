@@ -5,7 +5,7 @@ import { uniqueAsFilter } from '../query/unique-filter.js';
 import { arrayify, isPlainObject, rowsOf, withCondition, type Row } from '../util/plain.js';
 import { stepInto, type Locator, type Writes } from './nodes.js';
 import { nestedUpdateMany, nestedUpsert } from './nested-ops.js';
-import { walkCreate, walkUpdate } from './walk.js';
+import { inheritedKeys, walkCreate, walkUpdate } from './walk.js';
 
 const FILTER_OPS = new Set(['connect', 'set', 'disconnect', 'delete', 'deleteMany']);
 
@@ -36,17 +36,18 @@ async function nestedUpdate(rt: KeystrataRuntime, ops: Row, child: string, relat
  * await walkRelationWrites(rt, 'User', 'posts', { create: [{ tenantId: 't', title: 'x' }] }, writes, locator);
  * ```
  */
-export async function walkRelationWrites(rt: KeystrataRuntime, model: string, relation: string, ops: unknown, writes: Writes, parent: Locator | undefined): Promise<void> {
+export async function walkRelationWrites(rt: KeystrataRuntime, model: string, relation: string, ops: unknown, writes: Writes, parent: Locator | undefined, parentData?: Row): Promise<void> {
   const target = rt.model(model)!.relations[relation]!;
   if (!isPlainObject(ops) || !rt.touches(target.model)) return;
   const child = target.model;
+  const inherited = inheritedKeys(rt, model, parentData, child);
   for (const op of Object.keys(ops)) {
     const value = ops[op];
     if (FILTER_OPS.has(op)) for (const item of arrayify(value)) await rewriteWhere(rt, child, item);
-    else if (op === 'create') for (const item of arrayify(value)) await walkCreate(rt, child, item, writes);
-    else if (op === 'createMany' && isPlainObject(value)) for (const item of arrayify(value.data)) await walkCreate(rt, child, item, writes);
+    else if (op === 'create') for (const item of arrayify(value)) await walkCreate(rt, child, item, writes, inherited);
+    else if (op === 'createMany' && isPlainObject(value)) for (const item of arrayify(value.data)) await walkCreate(rt, child, item, writes, inherited);
     else if (op === 'connectOrCreate') {
-      for (const item of rowsOf(value)) (await rewriteWhere(rt, child, item.where), await walkCreate(rt, child, item.create, writes));
+      for (const item of rowsOf(value)) (await rewriteWhere(rt, child, item.where), await walkCreate(rt, child, item.create, writes, inherited));
     } else if (op === 'update') await nestedUpdate(rt, ops, child, relation, target.isList, writes, parent);
     else if (op === 'upsert') await nestedUpsert(rt, ops, child, relation, target.isList, writes, parent);
     else if (op === 'updateMany') await nestedUpdateMany(rt, ops, child, relation, writes, parent);

@@ -16,20 +16,39 @@ import { prepareUpdateData } from './update-data.js';
  * await walkCreate(rt, 'User', { tenantId: 't', email: 'a@b.c', posts: { create: [{ tenantId: 't', title: 'x' }] } }, writes);
  * ```
  */
-export async function walkCreate(rt: KeystrataRuntime, model: string, data: unknown, writes: Writes): Promise<void> {
+export async function walkCreate(rt: KeystrataRuntime, model: string, data: unknown, writes: Writes, inherited?: Row): Promise<void> {
   if (!isPlainObject(data) || !rt.touches(model)) return;
   const entry = rt.model(model)!;
-  if (entry.encrypted.length > 0) {
-    refuseIndexWrites(rt, model, data);
+  if (entry.encrypted.length > 0 || Object.keys(entry.relations).length > 0) {
     if (entry.id !== null && data[entry.id.field] === undefined) {
       const id = generateId(entry.id.strategy);
       if (id !== undefined) data[entry.id.field] = id;
     }
-    writes.creates.push({ model, data });
+  }
+  if (entry.encrypted.length > 0) {
+    refuseIndexWrites(rt, model, data);
+    writes.creates.push({ model, data, ...(inherited === undefined ? {} : { context: inherited }) });
   }
   for (const relation of Object.keys(entry.relations)) {
-    if (data[relation] !== undefined) await walkRelationWrites(rt, model, relation, data[relation], writes, undefined);
+    if (data[relation] !== undefined) await walkRelationWrites(rt, model, relation, data[relation], writes, undefined, data);
   }
+}
+
+/**
+ * The foreign key a child created under `parent` inherits: when the child's relation back to the
+ * parent model holds one foreign-key field, it gets the parent's (known, possibly just generated) id.
+ *
+ * @example
+ * ```ts
+ * inheritedKeys(rt, 'Patient', { id: 'p1', … }, 'Visit'); // { patientId: 'p1' }
+ * ```
+ */
+export function inheritedKeys(rt: KeystrataRuntime, parent: string, parentData: Row | undefined, child: string): Row | undefined {
+  const id = rt.model(parent)?.id;
+  const value = id === null || id === undefined || parentData === undefined ? undefined : parentData[id.field];
+  if (value === undefined || value === null) return undefined;
+  const back = Object.values(rt.model(child)!.relations).find((r) => r.model === parent && r.fields.length === 1);
+  return back === undefined ? undefined : { [back.fields[0]!]: value };
 }
 
 /**
