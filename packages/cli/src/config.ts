@@ -45,8 +45,6 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     } catch {
       throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON.`);
     }
-  } else if (path !== undefined) {
-    throw new KeystrataError('CONFIG_INVALID', `Config file ${file} does not exist.`);
   }
   const hsm = raw.hsm ?? {};
   const pin = env.KEYSTRATA_PIN_ENV ? { env: env.KEYSTRATA_PIN_ENV } : hsm.pin && 'file' in hsm.pin ? { file: abs(dir, hsm.pin.file)! } : hsm.pin;

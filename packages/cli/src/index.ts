@@ -1,3 +1,3 @@
-export { main, COMMANDS } from './main.js';
+export { main, COMMANDS, type CliIo } from './main.js';
 export { loadConfig, writeConfig, CONFIG_FILE, type KeystrataConfig, type ResolvedConfig } from './config.js';
-export { openHierarchy, openKeyStore } from './open.js';
+export { openHierarchy, openKeyStore, openRootKey } from './open.js';

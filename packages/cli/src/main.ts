@@ -12,6 +12,13 @@ import { destroy, enable, revoke } from './commands/revoke.js';
 import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 
+/** The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY). */
+export interface CliIo {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
+}
+
 /** Every command, by its first word (`hsm` takes a second). */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   'hsm init-dev': hsmInitDev, init, status, encrypt, decrypt, rotate, rewrap, retire, revoke, enable, destroy, audit, backup,
@@ -30,7 +37,7 @@ function usage(): string {
 }
 
 /** Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr. */
-export async function main(argv: readonly string[], io = { stdin: process.stdin as NodeJS.ReadableStream, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let json = argv.includes('--json');
   let hierarchy: KeyHierarchy | undefined;
   try {

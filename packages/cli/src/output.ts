@@ -11,7 +11,7 @@ export interface Output {
 }
 
 /** An Output on the process's streams; progress is a bar on a terminal, plain lines otherwise. */
-export function processOutput(json: boolean, stdout = process.stdout, stderr = process.stderr): Output {
+export function processOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream & { readonly isTTY?: boolean } = process.stderr): Output {
   let lastPlain = 0;
   return {
     json,
@@ -38,7 +38,7 @@ export function processOutput(json: boolean, stdout = process.stdout, stderr = p
 }
 
 /** Prints an error with its code on stderr and returns the exit code. */
-export function reportError(error: unknown, json: boolean, stderr = process.stderr): number {
+export function reportError(error: unknown, json: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
   const code = KeystrataError.isInstance(error) ? error.code : 'INTERNAL';
   const errno = (error as { code?: unknown })?.code;
   const message = KeystrataError.isInstance(error)

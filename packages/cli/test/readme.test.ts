@@ -14,7 +14,7 @@ it('runs the README example as a shell session in an empty directory', () => {
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   symlinkSync(join(packageDir, 'dist', 'bin.js'), join(bin, 'keystrata'));
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
   delete env.SOFTHSM2_CONF;
   const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, env, encoding: 'utf8' });
   expect(output).toContain('123-45-6789');

@@ -35,11 +35,13 @@ function recordOf(ctx: ModelContext, doc: Obj, keyring: string, segment: string)
  * ```
  */
 export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
-  const keyringOf = (ctx: ModelContext): string => ctx.options.keyring ?? ctx.hierarchy.defaultKeyring;
+  // A keyring chosen per document (a function) may hold any segment: scan whatever keyring rotates.
+  const keyringOf = (ctx: ModelContext, asked: string): string =>
+    typeof ctx.options.keyring === 'function' ? asked : (ctx.options.keyring ?? ctx.hierarchy.defaultKeyring);
   return {
     async scan({ keyring, segment, cursor, limit }) {
       const ctx = await contextOf(model);
-      const filter = keyringOf(ctx) === keyring ? segmentFilter(ctx, segment) : null;
+      const filter = keyringOf(ctx, keyring) === keyring ? segmentFilter(ctx, segment) : null;
       if (filter === null) return { records: [], cursor: null };
       const page = { ...filter, ...(cursor === null ? {} : { $and: [{ _id: { $gt: castId(ctx, cursor) } }] }) };
       const docs = (await model.collection.find(page as never, { sort: { _id: 1 }, limit }).toArray()) as Obj[];
@@ -59,7 +61,7 @@ export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
     },
     async count({ keyring, segment }) {
       const ctx = await contextOf(model);
-      const filter = keyringOf(ctx) === keyring ? segmentFilter(ctx, segment) : null;
+      const filter = keyringOf(ctx, keyring) === keyring ? segmentFilter(ctx, segment) : null;
       return filter === null ? 0 : model.collection.countDocuments(filter as never);
     },
   };

@@ -5,7 +5,8 @@ import { flag, keyReference } from '../flags.js';
 function describe(r: RevocationImpact): string {
   const verb = r.dryRun ? `would ${r.action}` : { disable: 'disabled', enable: 'enabled', destroy: 'destroyed' }[r.action];
   const segments = r.segments.length ? ` (segments: ${r.segments.join(', ')}${r.deks > r.segments.length ? ', …' : ''})` : '';
-  return `${r.subject}: ${verb}; affects ${r.keks} KEK version(s) and ${r.deks} DEK(s)${segments}.`;
+  const keks = r.keks > 0 ? `${r.keks} KEK version(s) and ` : '';
+  return `${r.subject}: ${verb}; affects ${keks}${r.deks} DEK(s)${segments}.`;
 }
 
 async function change(c: CommandContext, action: 'disable' | 'enable' | 'destroy'): Promise<void> {

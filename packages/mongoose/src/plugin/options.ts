@@ -1,4 +1,4 @@
-import { assertSegmentPolicy, type KeyHierarchy, type SegmentPolicy } from '@keystrata/core';
+import { assertSegmentPolicy, type KeyHierarchy, type SegmentPolicy, type RecordEncryptorOptions } from '@keystrata/core';
 import { configError } from '../errors.js';
 
 /**
@@ -20,8 +20,11 @@ export interface KeystrataPluginOptions {
   readonly bindRecordId?: boolean;
   /** On an unreadable stored value: throw (default) or put an `UnreadableValue` in its place. */
   readonly onUnreadable?: 'throw' | 'placeholder';
-  /** Keyring of this schema's keys (default: the hierarchy's). */
-  readonly keyring?: string;
+  /**
+   * Keyring (CMK + KEK) of the data: a name (default: the hierarchy's), or a function of the document
+   * for a CMK per tenant, e.g. `({ record }) => \`tenant-\${record.tenantId}\``. Provision each keyring first.
+   */
+  readonly keyring?: RecordEncryptorOptions['keyring'];
 }
 
 /**
@@ -41,5 +44,5 @@ export function assertPluginOptions(options: unknown): asserts options is Keystr
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw configError('model must be a non-empty string.');
   if (o.bindRecordId !== undefined && typeof o.bindRecordId !== 'boolean') throw configError('bindRecordId must be a boolean.');
   if (o.onUnreadable !== undefined && o.onUnreadable !== 'throw' && o.onUnreadable !== 'placeholder') throw configError("onUnreadable must be 'throw' or 'placeholder'.");
-  if (o.keyring !== undefined && (typeof o.keyring !== 'string' || o.keyring === '')) throw configError('keyring must be a non-empty string.');
+  if (o.keyring !== undefined && typeof o.keyring !== 'function' && (typeof o.keyring !== 'string' || o.keyring === '')) throw configError('keyring must be a non-empty string or a function of the document.');
 }
