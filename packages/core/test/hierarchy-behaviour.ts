@@ -214,6 +214,10 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
       expect(await h.blindIndex('ada@example.com', { model: 'Patient', field: 'email' })).toBe(one);
       expect(await h.blindIndex('ada@example.com', { model: 'Patient', field: 'backupEmail' })).not.toBe(one);
       expect(await h.blindIndex('bob@example.com', { model: 'Patient', field: 'email' })).not.toBe(one);
+      await h.disable({ kind: 'cmk' }, { confirm: 'default' });
+      expect(await codeOf(h.blindIndex('ada@example.com', { model: 'Patient', field: 'email' }))).toBe('KEY_DISABLED');
+      await h.enable({ kind: 'cmk' });
+      expect(await h.blindIndex('ada@example.com', { model: 'Patient', field: 'email' })).toBe(one);
     });
 
     it('decrypts 10,000 values across 100 segments with one key-store query and one HSM call cold, none warm', async () => {

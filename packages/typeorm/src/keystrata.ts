@@ -61,8 +61,9 @@ export class KeystrataTypeorm {
   /**
    * Creates the DEKs of segments that have none yet. On SQLite, call it before a transaction that
    * writes to new segments after it has written: the key store cannot commit while it holds the lock.
+   * With a keyring function, name each segment's keyring: `{ segment, keyring }`.
    */
-  prepareSegments(segments: readonly string[]): Promise<void> {
+  prepareSegments(segments: ReadonlyArray<string | { readonly segment: string; readonly keyring?: string }>): Promise<void> {
     return prepareSegments(this.#state, segments);
   }
 

@@ -7,7 +7,7 @@ import type { EntityInfo } from './entity/entity-info.js';
  *
  * @example
  * ```ts
- * const state: AdapterState = { dataSource, records, keyring: 'default', segment, bindRecordId: true, generateUuids: true, infos };
+ * const state: AdapterState = { dataSource, records, keyring: 'default', keyringOf: () => 'default', segment, bindRecordId: true, generateUuids: true, infos };
  * ```
  */
 export interface AdapterState {
@@ -15,6 +15,8 @@ export interface AdapterState {
   readonly records: RecordEncryptor;
   /** The keyring the data is encrypted under; undefined when it is chosen per record. */
   readonly keyring: string | undefined;
+  /** The keyring of one record (the named keyring, or the install option's function applied). */
+  readonly keyringOf: (model: string, record: Readonly<Record<string, unknown>>) => string;
   readonly segment: SegmentPolicy;
   readonly bindRecordId: boolean;
   readonly generateUuids: boolean;

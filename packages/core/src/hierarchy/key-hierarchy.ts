@@ -10,7 +10,6 @@ import { decodeFieldValue, encodeFieldValue, type FieldValue } from '../envelope
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { RootKey } from '../root-key/root-key.js';
-import type { SecretKey } from '../secret/secret-key.js';
 import { AuditLog, type AuditVerification } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
@@ -79,7 +78,6 @@ const INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
 export class KeyHierarchy {
   readonly #h: HierarchyInternals;
   readonly #monitor: ((event: OperationEvent) => void) | undefined;
-  readonly #fieldIndexKeys = new Map<string, SecretKey>();
 
   private constructor(h: HierarchyInternals, monitor: KeyHierarchyOptions['monitor']) {
     this.#h = h;
@@ -225,11 +223,12 @@ export class KeyHierarchy {
         checkContext({ model: item.model, field: item.field }, false);
         const keyring = item.keyring ?? this.#h.defaultKeyring;
         const id = `${keyring}\u0000${item.model}\u0000${item.field}`;
-        let key = this.#fieldIndexKeys.get(id);
-        if (key === undefined || key.destroyed) {
+        // Derived keys live in the resolver's cache: bounded, aged, evicted with their keyring on revocation.
+        let key = this.#h.resolver.fieldKeys.get(id)?.key;
+        if (key === undefined) {
           const root = (await this.#h.resolver.encryptionKeys(keyring, [INDEX_SEGMENT])).get(INDEX_SEGMENT)!;
           key = blindIndexKey(root.key, keyring, item.model, item.field);
-          this.#fieldIndexKeys.set(id, key);
+          this.#h.resolver.fieldKeys.set(id, key, { keyring, dekId: root.meta.id });
         }
         out.push(blindIndexOf(key, item.value));
       }
@@ -319,8 +318,6 @@ export class KeyHierarchy {
   /** Zero-fills every cached key. */
   clearCache(): void {
     this.#h.resolver.clear();
-    for (const key of this.#fieldIndexKeys.values()) key.destroy();
-    this.#fieldIndexKeys.clear();
   }
 
   /** Clears the cache and closes the key store and root key. */

@@ -33,6 +33,8 @@ const segmentKey = (keyring: string, segment: string): string => `${keyring}\u00
 export class KeyResolver {
   readonly deks: KeyCache<DekMeta>;
   readonly keks: KeyCache<{ keyring: string; version: number }>;
+  /** Per-field blind-index keys derived from a keyring's index DEK. */
+  readonly fieldKeys: KeyCache<{ keyring: string; dekId: string }>;
   readonly #current = new Map<string, { id: string; expiresAt: number }>();
   readonly #pending = new Map<string, Promise<SecretKey>>();
   readonly #maxAgeMs: number;
@@ -45,6 +47,7 @@ export class KeyResolver {
   ) {
     this.deks = new KeyCache(cache);
     this.keks = new KeyCache(cache);
+    this.fieldKeys = new KeyCache(cache);
     this.#maxAgeMs = cache.maxAgeMs ?? 60_000;
   }
 
@@ -190,6 +193,10 @@ export class KeyResolver {
       (match.kekVersion === undefined || meta.kekVersion === match.kekVersion) &&
       (match.keyring === undefined || meta.keyring === match.keyring) &&
       (match.segment === undefined || meta.segment === match.segment));
+    if (match.segment === undefined || match.segment.startsWith('__keystrata')) {
+      this.fieldKeys.deleteWhere((_, meta) =>
+        (match.dekId === undefined || meta.dekId === match.dekId) && (match.keyring === undefined || meta.keyring === match.keyring));
+    }
     if (match.dekId === undefined && match.segment === undefined) {
       this.keks.deleteWhere((_, meta) => (match.keyring === undefined || meta.keyring === match.keyring) && (match.kekVersion === undefined || meta.version === match.kekVersion));
     }
@@ -207,6 +214,7 @@ export class KeyResolver {
   clear(): void {
     this.deks.clear();
     this.keks.clear();
+    this.fieldKeys.clear();
     this.#current.clear();
   }
 }

@@ -7,13 +7,16 @@ import type { AdapterState } from '../state.js';
  *
  * @example
  * ```ts
- * await prepareSegments(state, ['tenantId:acme']);
+ * await prepareSegments(state, ['tenantId:acme', { segment: 'tenantId:east', keyring: 'clinic-east' }]);
  * ```
  */
-export async function prepareSegments(state: AdapterState, segments: readonly string[]): Promise<void> {
-  const unique = [...new Set(segments)];
-  if (unique.length === 0) return;
-  await state.records.hierarchy.encryptValues(unique.map((segment) => ({ value: '', context: { model: 'keystrata', field: 'prepare', segment, keyring: state.keyring } })));
+export async function prepareSegments(state: AdapterState, segments: ReadonlyArray<string | { readonly segment: string; readonly keyring?: string | undefined }>): Promise<void> {
+  const byKeyring = new Map<string | undefined, string[]>();
+  for (const entry of segments) {
+    const { segment, keyring = state.keyring } = typeof entry === 'string' ? { segment: entry } : entry;
+    byKeyring.set(keyring, [...(byKeyring.get(keyring) ?? []), segment]);
+  }
+  for (const [keyring, list] of byKeyring) await state.records.hierarchy.prepareSegments(list, keyring === undefined ? {} : { keyring });
 }
 
 /**

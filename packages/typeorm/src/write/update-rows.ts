@@ -15,7 +15,11 @@ async function targetsOf(qb: UpdateQueryBuilder<ObjectLiteral>, runner: QueryRun
 }
 
 const segmentsOf = (state: AdapterState, info: EntityInfo, targets: readonly SealTarget[]) =>
-  targets.flatMap((t) => segmentOf(state, info, { ...t.source, [info.idField]: t.id }) ?? []);
+  targets.flatMap((t) => {
+    const record = { ...t.source, [info.idField]: t.id };
+    const segment = segmentOf(state, info, record);
+    return segment === undefined ? [] : [{ segment, keyring: state.keyringOf(info.model, record) }];
+  });
 
 /**
  * Runs an update of encrypted fields row by row, in one transaction: selects the matching rows
