@@ -37,3 +37,4 @@ export { RESERVED_SEGMENT_PREFIX } from './hierarchy/context-checks.js';
 export { RecordEncryptor, type RecordEncryptorOptions, type ModelSpec, type EncryptedFieldSpec } from './records/record-encryptor.js';
 export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './records/segment-policy.js';
 export { UnreadableValue } from './records/unreadable-value.js';
+export { AsyncMutex } from './key-store/async-mutex.js';

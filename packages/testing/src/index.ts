@@ -4,3 +4,4 @@ export { loadWycheproof, loadRfcKeyWrapVectors, hex, type WycheproofCase, type W
 export { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES, type SoftHsmToken } from './softhsm.js';
 export { startPostgres, createDatabase, freePort, type PostgresServer } from './postgres.js';
 export { runReadmeExample } from './readme-example.js';
+export { sqliteRaw, postgresRaw, type RawDb } from './raw-db.js';

@@ -10,7 +10,7 @@ import { QueryCounter } from './counter.js';
 import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } from './dek-lookup.js';
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
-import { Mutex } from './mutex.js';
+import { AsyncMutex as Mutex } from '@keystrata/core';
 
 /**
  * Options of {@link MongoKeyStore}.
