@@ -13,7 +13,23 @@ export const DEK_ID_LENGTH = 16;
 export const HEADER_LENGTH = 2 + DEK_ID_LENGTH;
 const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
 const KNOWN_FLAGS = FLAG_RECORD_BOUND;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Value of each base64url character (-1 for anything else). */
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) BASE64URL_VALUE[c.charCodeAt(0)] = i;
+
+/**
+ * Whether `encoded` is canonical unpadded base64url decoding to exactly `decoded` bytes: Node's
+ * decoder skips characters outside the alphabet (so a skipped one shortens the output), also
+ * accepts `+`, `/` and `=`, and ignores set bits in the last character's unused low bits.
+ */
+function canonical(encoded: string, decoded: number): boolean {
+  const rest = encoded.length % 4;
+  if (rest === 1 || decoded !== (encoded.length >> 2) * 3 + (rest === 0 ? 0 : rest - 1)) return false;
+  if (encoded.includes('+') || encoded.includes('/') || encoded.includes('=')) return false;
+  if (rest === 0) return true;
+  const last = BASE64URL_VALUE[encoded.charCodeAt(encoded.length - 1)] ?? -1;
+  return last >= 0 && (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
 
 /** A parsed envelope: views into one decoded Buffer. */
 export interface Envelope {
@@ -70,13 +86,13 @@ export function decodeEnvelope(text: unknown): Envelope {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
   }
   const encoded = text.slice(ENVELOPE_PREFIX.length);
-  // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
-  if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not base64url.');
-  }
   const body = Buffer.from(encoded, 'base64url');
-  if (body.length < MIN_BODY || body.toString('base64url') !== encoded) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated or not canonical (${body.length} bytes).`);
+  // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
+  if (!canonical(encoded, body.length)) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not canonical base64url.');
+  }
+  if (body.length < MIN_BODY) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated (${body.length} bytes).`);
   }
   if (body[0] !== ENVELOPE_VERSION) {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${body[0]}.`);

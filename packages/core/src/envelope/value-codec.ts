@@ -48,15 +48,15 @@ export function encodeFieldValue(value: FieldValue): Buffer {
  * ```
  */
 export function decodeFieldValue(bytes: Buffer): FieldValue {
-  const body = bytes.subarray(1);
+  const text = () => bytes.toString('utf8', 1);
   switch (bytes[0]) {
-    case TAG.string: return body.toString('utf8');
-    case TAG.number: return Number(body.toString('utf8'));
-    case TAG.boolean: return body[0] === 0x31;
-    case TAG.bigint: return BigInt(body.toString('utf8'));
-    case TAG.date: return new Date(body.toString('utf8'));
-    case TAG.bytes: return Buffer.from(body);
-    case TAG.json: return JSON.parse(body.toString('utf8')) as FieldValue;
+    case TAG.string: return text();
+    case TAG.number: return Number(text());
+    case TAG.boolean: return bytes[1] === 0x31;
+    case TAG.bigint: return BigInt(text());
+    case TAG.date: return new Date(text());
+    case TAG.bytes: return Buffer.from(bytes.subarray(1));
+    case TAG.json: return JSON.parse(text()) as FieldValue;
   }
   throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.');
 }
