@@ -33,6 +33,7 @@ export function barChart(title: string, groups: readonly ChartGroup[], variants:
       if (value === null || value === undefined) return;
       const x = x0 + v * barWidth;
       parts.push(`<rect x="${x.toFixed(1)}" y="${y(Math.max(0, value)).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(y(0) - y(Math.max(0, value))).toFixed(1)}" fill="${COLORS[variant] ?? '#999'}"><title>${variant}: ${value.toFixed(2)} µs</title></rect>`);
+      parts.push(`<text x="${(x + (barWidth - 2) / 2).toFixed(1)}" y="${(y(Math.max(0, value)) - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${value < 10 ? value.toFixed(1) : value.toFixed(0)}</text>`);
     });
     parts.push(`<text x="${(x0 + groupWidth / 2 - 8).toFixed(1)}" y="${height - bottom + 18}" text-anchor="middle">${group.label}</text>`);
   });
@@ -42,4 +43,24 @@ export function barChart(title: string, groups: readonly ChartGroup[], variants:
   parts.push(`<text x="14" y="${top + (height - top - bottom) / 2}" transform="rotate(-90 14 ${top + (height - top - bottom) / 2})" text-anchor="middle" fill="#555">µs per encrypted field (overhead over plain)</text>`);
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/**
+ * Stacks complete SVG documents (e.g. one {@link barChart} per ORM) vertically into one SVG.
+ * Each panel must carry numeric `width` and `height` attributes.
+ */
+export function stackCharts(panels: readonly string[]): string {
+  const sizes = panels.map((svg) => {
+    const match = /<svg[^>]*\swidth="(\d+(?:\.\d+)?)"[^>]*\sheight="(\d+(?:\.\d+)?)"/.exec(svg);
+    return { width: Number(match?.[1] ?? 0), height: Number(match?.[2] ?? 0) };
+  });
+  const width = Math.max(1, ...sizes.map((s) => s.width));
+  const height = sizes.reduce((sum, s) => sum + s.height, 0);
+  let y = 0;
+  const nested = panels.map((svg, i) => {
+    const placed = svg.replace('<svg ', `<svg x="0" y="${y}" `);
+    y += sizes[i]!.height;
+    return placed;
+  });
+  return [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`, ...nested, '</svg>'].join('\n');
 }

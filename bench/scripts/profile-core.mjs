@@ -1,0 +1,62 @@
+// CPU-profile driver for the core's per-value hot path (no ORM, no HSM: SoftwareRootKey +
+// MemoryKeyStore, which only matter on cache misses). Same data as the bench: 10,000 rows × 2
+// fields across 100 tenants. Usage:
+//   node --cpu-prof --cpu-prof-dir=/tmp/ks-prof scripts/profile-core.mjs [encrypt|decrypt|both]
+//   node scripts/cpuprofile-top.mjs /tmp/ks-prof/*.cpuprofile
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { KeyHierarchy, MemoryKeyStore, SoftwareRootKey } from '@keystrata/core';
+
+const mode = process.argv[2] ?? 'both';
+const pad = (n, w) => String(n).padStart(w, '0');
+const rows = Array.from({ length: 10_000 }, (_, seq) => ({
+  id: `c${pad(seq, 24)}`, tenant: `t${pad(seq % 100, 3)}`,
+  email: `patient.${pad(seq, 6)}@tenant-${pad(seq % 1000, 3)}.clinic.example`,
+  ssn: `SSN 123-45-${pad(seq % 10_000, 4)} MRN ${pad(seq, 8)} site-A1`.padEnd(40, '.').slice(0, 40),
+}));
+const items = rows.flatMap((r) => ['email', 'ssn'].map((field) => ({ value: r[field], context: { model: 'Patient', field, recordId: r.id, segment: `tenantId:${r.tenant}` } })));
+
+const hierarchy = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore(), cache: { maxAgeMs: 3_600_000 } });
+await hierarchy.provision();
+const sealed = await hierarchy.encryptValues(items);
+const reads = sealed.map((ciphertext, i) => ({ ciphertext, context: items[i].context }));
+
+const key = randomBytes(32);
+const raw = items.map(({ value }) => {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+});
+const rawEncrypt = () => items.map(({ value }) => {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+});
+const rawDecrypt = () => raw.map((s) => {
+  const b = Buffer.from(s, 'base64url');
+  const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12), { authTagLength: 16 });
+  d.setAuthTag(b.subarray(b.length - 16));
+  return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(name, fn, rounds = 15) {
+  for (let i = 0; i < 3; i++) await fn();
+  const samples = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(((performance.now() - t) * 1000) / items.length);
+  }
+  console.log(`${name.padEnd(28)} ${median(samples).toFixed(2)} µs/value (min ${Math.min(...samples).toFixed(2)})`);
+}
+if (mode !== 'decrypt') {
+  await time('raw encrypt', rawEncrypt);
+  await time('core encryptValues', () => hierarchy.encryptValues(items));
+  await time('core blindIndexes (e-mails)', () => hierarchy.blindIndexes(rows.map((r) => ({ value: r.email, model: 'Patient', field: 'email' }))));
+}
+if (mode !== 'encrypt') {
+  await time('raw decrypt', rawDecrypt);
+  await time('core decryptValues', () => hierarchy.decryptValues(reads));
+}
+await hierarchy.close();
