@@ -4,7 +4,7 @@
  * interleaved in one process. Each ORM variant has its own SQLite file (WAL), same table layout.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -199,5 +199,6 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
 
   for (const client of [plain, ksBase, peerBase, scratch]) await client.$disconnect();
   await hierarchy.close();
+  rmSync(dir, { recursive: true, force: true });
   assertNoFailures(workloads);
 });

@@ -95,7 +95,7 @@ export function resultsTable(parts: readonly OrmPart[]): string {
     for (const w of part.workloads.filter((x) => x.id.startsWith('W'))) {
       const v = w.variants;
       const k = overhead(v.keystrata);
-      lines.push(`| ${part.orm} | ${w.id} ${w.title} | ${w.fields} | ${f2(v.plain?.perFieldMicros?.median)} | ${spread(v.keystrata)} | ${spread(v.peer)} | ${spread(v.raw)} | ${f2(ratio(k, overhead(v.peer)))} | ${f2(ratio(k, overhead(v.raw)))} | ${counter(v.keystrata, 'hsmCalls')} | ${counter(v.keystrata, 'keyStoreQueries')} |`);
+      lines.push(`| ${part.orm} | ${w.id} ${w.title}${w.note === undefined ? '' : ' †'} | ${w.fields} | ${f2(v.plain?.perFieldMicros?.median)} | ${spread(v.keystrata)} | ${spread(v.peer)} | ${spread(v.raw)} | ${f2(ratio(k, overhead(v.peer)))} | ${f2(ratio(k, overhead(v.raw)))} | ${counter(v.keystrata, 'hsmCalls')} | ${counter(v.keystrata, 'keyStoreQueries')} |`);
     }
   }
   return lines.join('\n');
@@ -163,6 +163,8 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
       'Fields: W1/W2 20,000 (10,000 rows × 2), W3 2 per lookup (the row returned; the blind-index / hash computation is included in the overhead), W4/W5 2 per row.',
     '',
     resultsTable(parts),
+    '',
+    '† run at a reduced size or in a different layout on this database: see the notes under Variants below.',
     '',
     '![chart](chart.svg)',
     '',

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -179,5 +179,6 @@ it('typeorm: plain vs keystrata vs typeorm-encrypted vs raw AES-256-GCM', async 
   for (const { ds } of [plain, ks, peer, scratch]) await ds.destroy();
   await stored.destroy();
   await hierarchy.close(); // passed in, so ours to close
+  rmSync(dir, { recursive: true, force: true });
   assertNoFailures(workloads);
 });
