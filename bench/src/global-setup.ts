@@ -18,8 +18,11 @@ declare module 'vitest' {
  * Teardown merges the per-ORM results into results/latest.{json,md} and results/chart.svg.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `pnpm report` (KEYSTRATA_BENCH_REPORT_ONLY=1, every test filtered out) re-renders the last run's parts.
+  if (process.env.KEYSTRATA_BENCH_REPORT_ONLY === '1') return async () => writeReport();
   rmSync(PARTS_DIR, { recursive: true, force: true });
-  project.provide('softhsm', createSoftHsmToken({ label: `keystrata-bench-${process.pid}` }));
+  const token = createSoftHsmToken({ label: `keystrata-bench-${process.pid}` });
+  project.provide('softhsm', token);
   let ferret: FerretDbServer | undefined;
   const external = process.env.MONGODB_URI;
   if (external !== undefined && external !== '') {
@@ -37,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   return async () => {
     await ferret?.stop();
+    rmSync(token.directory, { recursive: true, force: true });
     writeReport();
   };
 }

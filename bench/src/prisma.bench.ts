@@ -20,6 +20,7 @@ import { PrismaClient as PeerPrismaClient } from '../generated/peer/client/clien
 import { ROTATION_TENANT, type PatientRow } from './data.js';
 import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
+import { RAW_DESCRIPTION } from './raw.js';
 import { writePart } from './part.js';
 import { BENCH_DIR } from './paths.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
@@ -180,7 +181,7 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
       plain: 'generated PrismaClient (prisma-client generator) with @prisma/adapter-better-sqlite3, no extension',
       keystrata: 'withKeystrata(client, { segment: { by: tenant } }); /// @encrypted(index: emailIndex) email, /// @encrypted ssn; key store in the same SQLite file',
       peer: 'prisma-field-encryption fieldEncryptionExtension({ dmmf, encryptionKey }); /// @encrypted email + /// @encryption:hash(email) emailHash, /// @encrypted ssn',
-      raw: 'node:crypto AES-256-GCM, random 96-bit IV, base64url(iv‖ct‖tag); no ORM',
+      raw: RAW_DESCRIPTION,
     },
     kekVersions: await kekVersions(hierarchy),
     database: `SQLite (better-sqlite3 ${packageVersion('better-sqlite3')}), one WAL file per variant`,

@@ -2,6 +2,9 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { performance } from 'node:perf_hooks';
 import { mainBatches } from './data.js';
 
+/** How the raw variant is described in the report. */
+export const RAW_DESCRIPTION = 'node:crypto AES-256-GCM, random 96-bit IV (one randomBytes call per batch), base64url(iv‖ct‖tag); no ORM, no AAD, no key management';
+
 /**
  * The floor: Node's own AES-256-GCM on the same values, one random 96-bit IV and a 128-bit tag
  * per value, stored as base64url(iv ‖ ciphertext ‖ tag) so that, like every ORM variant, it
@@ -11,8 +14,8 @@ export class RawGcm {
   readonly #key = randomBytes(32);
   readonly #hmacKey = randomBytes(32);
 
-  encrypt(value: string): string {
-    const iv = randomBytes(12);
+  /** One value; `iv` defaults to fresh random bytes (encryptAll draws all IVs of a batch at once). */
+  encrypt(value: string, iv: Uint8Array = randomBytes(12)): string {
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: 16 });
     const ct = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url');
@@ -30,8 +33,14 @@ export class RawGcm {
     return createHmac('sha256', this.#hmacKey).update(value, 'utf8').digest('base64url');
   }
 
+  /**
+   * A batch, with the batch's IVs from one randomBytes call (as the core does): a random 12-byte
+   * IV per call to randomBytes costs about as much as the AES-GCM itself, so drawing them one by
+   * one would make the floor ~70 % higher than it needs to be.
+   */
   encryptAll(values: readonly string[]): string[] {
-    return values.map((v) => this.encrypt(v));
+    const ivs = randomBytes(12 * values.length);
+    return values.map((v, i) => this.encrypt(v, ivs.subarray(12 * i, 12 * i + 12)));
   }
 
   /** Decrypts and checks the round trip against `expected` (cheap; keeps the work observable). */
@@ -59,6 +68,7 @@ export function rawPrimitives(): Record<string, number> {
   const sealed = raw.encryptAll(values);
   return {
     gcmEncryptMicros: time(() => raw.encryptAll(values)),
+    gcmEncryptOneRandomBytesCallPerValueMicros: time(() => values.map((v) => raw.encrypt(v))),
     gcmDecryptMicros: time(() => raw.decryptAll(sealed)),
     hmacSha256Micros: time(() => values.map((v) => raw.hmac(v))),
   };

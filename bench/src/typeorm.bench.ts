@@ -18,6 +18,7 @@ import { Encrypted, installKeystrata, typeormReencryptionHook } from '@keystrata
 import { ROTATION_TENANT } from './data.js';
 import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
+import { RAW_DESCRIPTION } from './raw.js';
 import { writePart } from './part.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
 
@@ -160,7 +161,7 @@ it('typeorm: plain vs keystrata vs typeorm-encrypted vs raw AES-256-GCM', async 
       plain: 'DataSource (better-sqlite3) with an entity of plain text columns',
       keystrata: 'installKeystrata(dataSource, { hierarchy, segment: { by: tenant } }); @Encrypted({ index: emailIndex }) email, @Encrypted() ssn; key store in the same SQLite file',
       peer: 'typeorm-encrypted EncryptionTransformer({ algorithm: aes-256-gcm, ivLength: 12, authTagLength: 16 }) on both columns (random IV)',
-      raw: 'node:crypto AES-256-GCM, random 96-bit IV, base64url(iv‖ct‖tag); no ORM',
+      raw: RAW_DESCRIPTION,
     },
     kekVersions: await kekVersions(hierarchy),
     database: `SQLite (better-sqlite3 ${packageVersion('better-sqlite3')}), one WAL file per variant`,
