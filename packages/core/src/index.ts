@@ -7,7 +7,7 @@ export { hkdfSha256 } from './crypto/hkdf.js';
 export type { FieldContext } from './envelope/field-context.js';
 export { decodeEnvelope, encodeEnvelope, encodeHeader, envelopeDekId, isEnvelope, ENVELOPE_PREFIX, ENVELOPE_VERSION, type Envelope } from './envelope/envelope-format.js';
 export { buildAad } from './envelope/aad.js';
-export { openEnvelope, sealEnvelope } from './envelope/seal.js';
+export { openEnvelope, openText, sealEnvelope, sealValue } from './envelope/seal.js';
 export { decodeFieldValue, encodeFieldValue, type FieldValue } from './envelope/value-codec.js';
 export { blindIndexEquals, blindIndexKey, blindIndexOf, BLIND_INDEX_PREFIX } from './blind-index/blind-index.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache/key-cache.js';

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { hkdfSha256 } from '../crypto/hkdf.js';
-import { encodeFieldValue, type FieldValue } from '../envelope/value-codec.js';
+import { type FieldValue, writeFieldValue } from '../envelope/value-codec.js';
 import { SecretKey } from '../secret/secret-key.js';
 
 /** Prefix of a version-1 blind index. */
@@ -29,7 +29,7 @@ export function blindIndexKey(root: SecretKey, keyring: string, model: string, f
  * ```
  */
 export function blindIndexOf(key: SecretKey, value: FieldValue): string {
-  const bytes = encodeFieldValue(value);
+  const bytes = writeFieldValue(value);
   try {
     return BLIND_INDEX_PREFIX + createHmac('sha256', key.exposeSecretBytes()).update(bytes).digest('base64url');
   } finally {

@@ -1,10 +1,36 @@
 import type { FieldContext } from './field-context.js';
-import { FLAG_RECORD_BOUND } from './envelope-format.js';
+import { FLAG_RECORD_BOUND, HEADER_LENGTH } from './envelope-format.js';
+import { aadScratch, type Scratch } from './scratch.js';
+
+/** Writes a 4-byte big-endian length, then `text` as UTF-8; returns the new offset. */
+function writeLengthPrefixed(target: Buffer, offset: number, text: string): number {
+  const length = target.write(text, offset + 4, 'utf8');
+  target.writeUInt32BE(length, offset);
+  return offset + 4 + length;
+}
 
 /**
- * The additional authenticated data of an envelope:
+ * Writes the additional authenticated data of an envelope into `into` and returns its length:
  * header ‖ len(model) ‖ model ‖ len(field) ‖ field ‖ len(recordId) ‖ recordId,
  * lengths as 4-byte big-endian, strings as UTF-8; the record id only when the header says so.
+ * `header` is read from its first {@link HEADER_LENGTH} bytes (an envelope body will do).
+ *
+ * @example
+ * ```ts
+ * const length = writeAad(aadScratch, body, { model: 'Patient', field: 'ssn', recordId: 'p_1' });
+ * ```
+ */
+export function writeAad(into: Scratch, header: Uint8Array, context: FieldContext): number {
+  const recordId = (header[1]! & FLAG_RECORD_BOUND) !== 0 ? (context.recordId ?? '') : '';
+  // A UTF-16 code unit is at most 3 bytes of UTF-8, so this always fits.
+  const aad = into.take(HEADER_LENGTH + 12 + 3 * (context.model.length + context.field.length + recordId.length));
+  for (let i = 0; i < HEADER_LENGTH; i++) aad[i] = header[i]!;
+  const offset = writeLengthPrefixed(aad, HEADER_LENGTH, context.model);
+  return writeLengthPrefixed(aad, writeLengthPrefixed(aad, offset, context.field), recordId);
+}
+
+/**
+ * The additional authenticated data of an envelope as a new buffer (see {@link writeAad}).
  *
  * @example
  * ```ts
@@ -12,19 +38,8 @@ import { FLAG_RECORD_BOUND } from './envelope-format.js';
  * ```
  */
 export function buildAad(header: Buffer, context: FieldContext): Buffer {
-  const recordId = (header[1]! & FLAG_RECORD_BOUND) !== 0 ? (context.recordId ?? '') : '';
-  const model = Buffer.byteLength(context.model);
-  const field = Buffer.byteLength(context.field);
-  const record = Buffer.byteLength(recordId);
-  const aad = Buffer.allocUnsafe(header.length + 12 + model + field + record);
-  let offset = header.copy(aad, 0);
-  offset = aad.writeUInt32BE(model, offset);
-  offset += aad.write(context.model, offset, 'utf8');
-  offset = aad.writeUInt32BE(field, offset);
-  offset += aad.write(context.field, offset, 'utf8');
-  offset = aad.writeUInt32BE(record, offset);
-  aad.write(recordId, offset, 'utf8');
-  return aad;
+  const length = writeAad(aadScratch, header, context);
+  return Buffer.from(aadScratch.current.subarray(0, length));
 }
 
 /**

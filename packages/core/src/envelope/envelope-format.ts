@@ -1,5 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { GCM } from '../crypto/aes-gcm.js';
+import { bodyScratch, type Scratch } from './scratch.js';
 
 /** Text prefix of every version-1 envelope. */
 export const ENVELOPE_PREFIX = 'ks1.';
@@ -11,7 +12,8 @@ export const FLAG_RECORD_BOUND = 0x01;
 export const DEK_ID_LENGTH = 16;
 /** version (1) + flags (1) + DEK id (16). */
 export const HEADER_LENGTH = 2 + DEK_ID_LENGTH;
-const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
+/** The shortest valid body: header, IV, empty ciphertext, tag. */
+export const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
 const KNOWN_FLAGS = FLAG_RECORD_BOUND;
 /** Value of each base64url character (-1 for anything else). */
 const BASE64URL_VALUE = new Int8Array(128).fill(-1);
@@ -72,8 +74,42 @@ export function encodeEnvelope(header: Buffer, iv: Uint8Array, ciphertext: Uint8
 }
 
 /**
- * Parses an envelope, rejecting anything that is not exactly a version-1 value: wrong prefix,
- * non-base64url text, short body, unknown version or flags. Never returns the input as plaintext.
+ * Validates an envelope and decodes its binary body into `into` (or a new buffer when it does not
+ * fit), rejecting anything that is not exactly a version-1 value: wrong prefix, non-canonical
+ * base64url, short body, unknown version or flags. Returns the body length; the body is at offset 0
+ * of `into.current`. The allocation-free core of {@link decodeEnvelope}.
+ *
+ * @example
+ * ```ts
+ * const length = decodeEnvelopeBody(text, bodyScratch);
+ * const dekId = bodyScratch.current.toString('hex', 2, HEADER_LENGTH);
+ * ```
+ */
+export function decodeEnvelopeBody(text: unknown, into: Scratch): number {
+  // Precondition: the value is a string starting with the version-1 prefix.
+  if (typeof text !== 'string' || !text.startsWith(ENVELOPE_PREFIX)) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
+  }
+  const encoded = text.slice(ENVELOPE_PREFIX.length);
+  const body = into.take((encoded.length >> 2) * 3 + 3);
+  const length = body.write(encoded, 0, 'base64url');
+  // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
+  if (!canonical(encoded, length)) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not canonical base64url.');
+  }
+  if (length < MIN_BODY) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated (${length} bytes).`);
+  }
+  if (body[0] !== ENVELOPE_VERSION) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${body[0]}.`);
+  }
+  if ((body[1]! & ~KNOWN_FLAGS) !== 0) throw new KeystrataError('CIPHERTEXT_MALFORMED', 'Unknown envelope flags.');
+  return length;
+}
+
+/**
+ * Parses an envelope, rejecting anything that is not exactly a version-1 value (see
+ * {@link decodeEnvelopeBody}). Never returns the input as plaintext.
  *
  * @example
  * ```ts
@@ -81,28 +117,12 @@ export function encodeEnvelope(header: Buffer, iv: Uint8Array, ciphertext: Uint8
  * ```
  */
 export function decodeEnvelope(text: unknown): Envelope {
-  // Precondition: the value is a string starting with the version-1 prefix.
-  if (typeof text !== 'string' || !text.startsWith(ENVELOPE_PREFIX)) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
-  }
-  const encoded = text.slice(ENVELOPE_PREFIX.length);
-  const body = Buffer.from(encoded, 'base64url');
-  // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
-  if (!canonical(encoded, body.length)) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not canonical base64url.');
-  }
-  if (body.length < MIN_BODY) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated (${body.length} bytes).`);
-  }
-  if (body[0] !== ENVELOPE_VERSION) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${body[0]}.`);
-  }
-  const flags = body[1]!;
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw new KeystrataError('CIPHERTEXT_MALFORMED', 'Unknown envelope flags.');
+  const length = decodeEnvelopeBody(text, bodyScratch);
+  const body = Buffer.from(bodyScratch.current.subarray(0, length));
   const ivEnd = HEADER_LENGTH + GCM.ivLength;
   return {
     header: body.subarray(0, HEADER_LENGTH),
-    flags,
+    flags: body[1]!,
     dekId: body.toString('hex', 2, HEADER_LENGTH),
     iv: body.subarray(HEADER_LENGTH, ivEnd),
     ciphertext: body.subarray(ivEnd, body.length - GCM.tagLength),
@@ -119,7 +139,8 @@ export function decodeEnvelope(text: unknown): Envelope {
  * ```
  */
 export function envelopeDekId(text: unknown): string {
-  return decodeEnvelope(text).dekId;
+  decodeEnvelopeBody(text, bodyScratch);
+  return bodyScratch.current.toString('hex', 2, HEADER_LENGTH);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { plaintextScratch } from './scratch.js';
 
 /** Values an encrypted field can hold. Their type survives the round trip. */
 export type FieldValue = string | number | boolean | bigint | Date | Uint8Array | { readonly [key: string]: unknown } | readonly unknown[];
@@ -37,6 +38,24 @@ export function encodeFieldValue(value: FieldValue): Buffer {
       if (value !== null) return tagged(TAG.json, JSON.stringify(value));
   }
   throw new KeystrataError('PLAINTEXT_REJECTED', `A value of type ${value === null ? 'null' : typeof value} cannot be encrypted.`);
+}
+
+/**
+ * Same bytes as {@link encodeFieldValue}, but a string is written into a shared scratch buffer
+ * instead of two new ones. The result is valid until the next call: zero-fill it right after use.
+ *
+ * @example
+ * ```ts
+ * const plaintext = writeFieldValue('abc');
+ * try { use(plaintext); } finally { plaintext.fill(0); }
+ * ```
+ */
+export function writeFieldValue(value: FieldValue): Buffer {
+  if (typeof value !== 'string') return encodeFieldValue(value);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8.
+  const bytes = plaintextScratch.take(1 + 3 * value.length);
+  bytes[0] = TAG.string;
+  return bytes.subarray(0, 1 + bytes.write(value, 1, 'utf8'));
 }
 
 /**

@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { exportBackup, importBackup, type BackupFile, type RestoreResult } from '../backup/backup.js';
 import { blindIndexOf, blindIndexKey } from '../blind-index/blind-index.js';
+import { groupByField, type BlindIndexItem, type FieldGroup } from '../blind-index/field-groups.js';
 import type { KeyCacheOptions } from '../cache/key-cache.js';
-import { decodeEnvelope } from '../envelope/envelope-format.js';
+import { envelopeDekId } from '../envelope/envelope-format.js';
 import type { FieldContext } from '../envelope/field-context.js';
-import { openEnvelope, sealEnvelope } from '../envelope/seal.js';
-import { decodeFieldValue, encodeFieldValue, type FieldValue } from '../envelope/value-codec.js';
+import { openText, sealValue } from '../envelope/seal.js';
+import { decodeFieldValue, type FieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { RootKey } from '../root-key/root-key.js';
+import type { SecretKey } from '../secret/secret-key.js';
 import { AuditLog, type AuditVerification } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
@@ -54,6 +56,13 @@ export interface EncryptItem {
 export interface DecryptItem {
   readonly ciphertext: unknown;
   readonly context: FieldContext;
+}
+
+/** How many items use each DEK id (for the cache's use limit). */
+function countUses(slots: ReadonlyArray<number | KeystrataError>, ids: readonly string[]): Map<string, number> {
+  const counts = new Array<number>(ids.length).fill(0);
+  for (const slot of slots) if (typeof slot === 'number') counts[slot]!++;
+  return new Map(ids.map((id, slot) => [id, counts[slot]!]));
 }
 
 /** Per-item result of {@link KeyHierarchy.decryptValuesSettled}. */
@@ -139,12 +148,7 @@ export class KeyHierarchy {
       const ivs = randomBytes(12 * items.length);
       return items.map(({ value, context }, i) => {
         const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
-        const plaintext = encodeFieldValue(value);
-        try {
-          return sealEnvelope(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), plaintext, context);
-        } finally {
-          plaintext.fill(0);
-        }
+        return sealValue(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), value, context);
       });
     });
   }
@@ -165,49 +169,72 @@ export class KeyHierarchy {
   }
 
   /** Decrypts a batch; throws the first item's error. Never returns a ciphertext as plaintext. */
-  async decryptValues(items: readonly DecryptItem[]): Promise<FieldValue[]> {
-    const results = await this.decryptValuesSettled(items);
-    return results.map((r) => {
-      if (!r.ok) throw r.error;
-      return r.value;
-    });
+  decryptValues(items: readonly DecryptItem[]): Promise<FieldValue[]> {
+    return this.#observe('decrypt', items.length, () => this.#decrypt(items, (error) => { throw error; }));
   }
 
   /** Decrypts a batch, one result per item, so a caller can show a placeholder for unreadable values. */
   decryptValuesSettled(items: readonly DecryptItem[]): Promise<DecryptResult[]> {
     return this.#observe('decrypt', items.length, async () => {
-      const parsed = items.map(({ ciphertext, context }) => {
-        try {
-          checkContext(context, false);
-          return decodeEnvelope(ciphertext);
-        } catch (error) {
-          return error as KeystrataError;
-        }
-      });
-      const uses = new Map<string, number>();
-      for (const p of parsed) if (!(p instanceof Error)) uses.set(p.dekId, (uses.get(p.dekId) ?? 0) + 1);
-      const keys = uses.size === 0 ? new Map() : await this.#h.resolver.decryptionKeys([...uses.keys()], uses);
-      return parsed.map((envelope, i): DecryptResult => {
-        try {
-          if (envelope instanceof Error) throw envelope;
-          const dek = keys.get(envelope.dekId) as UsableDek | KeystrataError;
-          if (dek instanceof Error) throw dek;
-          const { context } = items[i]!;
-          if (context.segment !== undefined && context.segment !== dek.meta.segment) {
-            throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another segment than "${context.segment}".`);
-          }
-          const plaintext = openEnvelope(dek.key.exposeSecretBytes(), envelope, context);
-          try {
-            return { ok: true, value: decodeFieldValue(plaintext) };
-          } finally {
-            plaintext.fill(0);
-          }
-        } catch (error) {
-          if (!KeystrataError.isInstance(error)) throw error;
-          return { ok: false, error };
-        }
-      });
+      const errors = new Map<number, KeystrataError>();
+      const values = await this.#decrypt(items, (error, i) => void errors.set(i, error));
+      const results: DecryptResult[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const error = errors.get(i);
+        results.push(error === undefined ? { ok: true, value: values[i]! } : { ok: false, error });
+      }
+      return results;
     }, (results) => results.find((r) => !r.ok)?.error);
+  }
+
+  /**
+   * Two passes over a batch: DEK ids (validating every envelope), one key resolution for them all,
+   * then decryption; `fail` decides what an unreadable item does (its slot is left undefined).
+   */
+  async #decrypt(items: readonly DecryptItem[], fail: (error: KeystrataError, index: number) => void): Promise<FieldValue[]> {
+    // Each item's DEK as a slot number into `ids`, or its parse error.
+    const slots = new Array<number | KeystrataError>(items.length);
+    const ids: string[] = [];
+    const uses = new Map<string, number>();
+    for (let i = 0; i < items.length; i++) {
+      const { ciphertext, context } = items[i]!;
+      try {
+        checkContext(context, false);
+        const id = envelopeDekId(ciphertext);
+        const slot = uses.get(id);
+        if (slot === undefined) uses.set(id, ids.push(id) - 1);
+        slots[i] = slot ?? ids.length - 1;
+      } catch (error) {
+        slots[i] = error as KeystrataError;
+      }
+    }
+    const found = ids.length === 0 ? new Map<string, UsableDek | KeystrataError>() : await this.#h.resolver.decryptionKeys(ids, countUses(slots, ids));
+    const keys = ids.map((id) => found.get(id)!);
+    const values = new Array<FieldValue>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const slot = slots[i]!;
+        if (typeof slot !== 'number') throw slot;
+        values[i] = this.#open(items[i]!, keys[slot]!);
+      } catch (error) {
+        if (!KeystrataError.isInstance(error)) throw error;
+        fail(error, i);
+      }
+    }
+    return values;
+  }
+
+  #open({ ciphertext, context }: DecryptItem, dek: UsableDek | KeystrataError): FieldValue {
+    if (dek instanceof Error) throw dek;
+    if (context.segment !== undefined && context.segment !== dek.meta.segment) {
+      throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another segment than "${context.segment}".`);
+    }
+    const plaintext = openText(dek.key.exposeSecretBytes(), ciphertext, context);
+    try {
+      return decodeFieldValue(plaintext);
+    } finally {
+      plaintext.fill(0);
+    }
   }
 
   /** The blind index of a value for equality lookups on `model.field` (HMAC-SHA256 under a per-field key). */
@@ -215,25 +242,28 @@ export class KeyHierarchy {
     return (await this.blindIndexes([{ value, ...field }]))[0]!;
   }
 
-  /** Blind indexes of a batch. */
-  blindIndexes(items: ReadonlyArray<{ value: FieldValue; model: string; field: string; keyring?: string }>): Promise<string[]> {
+  /** Blind indexes of a batch; each field's key is looked up once per batch. */
+  blindIndexes(items: readonly BlindIndexItem[]): Promise<string[]> {
     return this.#observe('blind-index', items.length, async () => {
-      const out: string[] = [];
-      for (const item of items) {
-        checkContext({ model: item.model, field: item.field }, false);
-        const keyring = item.keyring ?? this.#h.defaultKeyring;
-        const id = `${keyring}\u0000${item.model}\u0000${item.field}`;
-        // Derived keys live in the resolver's cache: bounded, aged, evicted with their keyring on revocation.
-        let key = this.#h.resolver.fieldKeys.get(id)?.key;
-        if (key === undefined) {
-          const root = (await this.#h.resolver.encryptionKeys(keyring, [INDEX_SEGMENT])).get(INDEX_SEGMENT)!;
-          key = blindIndexKey(root.key, keyring, item.model, item.field);
-          this.#h.resolver.fieldKeys.set(id, key, { keyring, dekId: root.meta.id });
-        }
-        out.push(blindIndexOf(key, item.value));
+      const out = new Array<string>(items.length);
+      for (const group of groupByField(items, this.#h.defaultKeyring)) {
+        const key = await this.#fieldKey(group, items[group.indexes[0]!]!);
+        // Used right away: a later await could evict (and zero-fill) it.
+        for (const i of group.indexes) out[i] = blindIndexOf(key, items[i]!.value);
       }
       return out;
     });
+  }
+
+  /** A per-field blind-index key, from the resolver's cache (bounded, aged, evicted with its keyring on revocation). */
+  async #fieldKey(group: FieldGroup, item: BlindIndexItem): Promise<SecretKey> {
+    const id = `${group.keyring}\u0000${item.model}\u0000${item.field}`;
+    const cached = this.#h.resolver.fieldKeys.get(id, group.indexes.length)?.key;
+    if (cached !== undefined) return cached;
+    const root = (await this.#h.resolver.encryptionKeys(group.keyring, [INDEX_SEGMENT])).get(INDEX_SEGMENT)!;
+    const key = blindIndexKey(root.key, group.keyring, item.model, item.field);
+    this.#h.resolver.fieldKeys.set(id, key, { keyring: group.keyring, dekId: root.meta.id });
+    return key;
   }
 
   // ── control plane ─────────────────────────────────────────────────────────
