@@ -68,6 +68,29 @@ describe('RecordEncryptor', () => {
     expect(JSON.stringify(row)).toContain('"unreadable":"CIPHERTEXT_MALFORMED"');
   });
 
+  it('throwing on one unreadable value leaves every row of the batch as it was', async () => {
+    const { records } = await setup();
+    const good: Record<string, unknown> = { id: 'p1', tenantId: 'a', ssn: 'CANARY-1', email: 'x@y.z' };
+    await records.encrypt('Patient', [good]);
+    const sealed = { ...good };
+    const bad = { id: 'p2', tenantId: 'a', ssn: 'plaintext' };
+    await expect(records.decrypt('Patient', [good, bad])).rejects.toMatchObject({ code: 'CIPHERTEXT_MALFORMED' });
+    expect(good).toEqual(sealed);
+    expect(bad.ssn).toBe('plaintext');
+  });
+
+  it('encrypts many rows and fields in one batch, each value bound to its own row', async () => {
+    const { records } = await setup();
+    const rows: Array<Record<string, unknown>> = Array.from({ length: 50 }, (_, i) => ({ id: `p${i}`, tenantId: `t${i % 3}`, ssn: `ssn-${i}`, email: i % 2 === 0 ? `e${i}@x` : null }));
+    await records.encrypt('Patient', rows);
+    expect(rows.filter((r) => typeof r.emailIndex === 'string')).toHaveLength(25);
+    const swapped = rows.map((r) => ({ ...r }));
+    [swapped[0]!.ssn, swapped[1]!.ssn] = [swapped[1]!.ssn, swapped[0]!.ssn];
+    await expect(records.decrypt('Patient', swapped)).rejects.toMatchObject({ code: 'CIPHERTEXT_TAMPERED' });
+    await records.decrypt('Patient', rows);
+    expect(rows.map((r) => [r.ssn, r.email])).toEqual(rows.map((_, i) => [`ssn-${i}`, i % 2 === 0 ? `e${i}@x` : null]));
+  });
+
   it('resolves segments per tenant, per record, fixed or by function', () => {
     expect(resolveSegment({ by: 'tenant', field: 't' }, 'M', '1', { t: 'x' })).toBe('t:x');
     expect(resolveSegment({ by: 'record' }, 'M', '1', {})).toBe('M:1');

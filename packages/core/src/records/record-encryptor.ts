@@ -2,7 +2,8 @@ import { isEnvelope } from '../envelope/envelope-format.js';
 import type { FieldContext } from '../envelope/field-context.js';
 import type { FieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import type { KeyHierarchy } from '../hierarchy/key-hierarchy.js';
+import type { DecryptItem, EncryptItem, KeyHierarchy } from '../hierarchy/key-hierarchy.js';
+import type { BlindIndexItem } from '../blind-index/field-groups.js';
 import { assertSegmentPolicy, resolveSegment, type SegmentPolicy } from './segment-policy.js';
 import { UnreadableValue } from './unreadable-value.js';
 
@@ -107,8 +108,8 @@ export class RecordEncryptor {
     return this.#indexKeyring === undefined ? {} : { keyring: this.#indexKeyring };
   }
 
-  #id(model: string, row: Row): string | undefined {
-    const value = row[this.#models.get(model)?.idField ?? 'id'];
+  #id(spec: ModelSpec, row: Row): string | undefined {
+    const value = row[spec.idField ?? 'id'];
     return value === undefined || value === null ? undefined : String(value);
   }
 
@@ -120,66 +121,82 @@ export class RecordEncryptor {
   async encrypt(model: string, rows: readonly Row[], segmentSource?: (row: Row, index: number) => Row): Promise<void> {
     const spec = this.#models.get(model);
     if (spec === undefined || rows.length === 0) return;
-    const items: Array<{ value: FieldValue; context: FieldContext }> = [];
+    const items: EncryptItem[] = [];
     const targets: Array<{ row: Row; field: string; index?: string | undefined }> = [];
-    rows.forEach((row, i) => {
-      const present = spec.fields.filter((f) => row[f.field] !== undefined && row[f.field] !== null);
-      if (present.length === 0) return;
-      const id = this.#id(model, row);
-      const record = segmentSource ? { ...segmentSource(row, i), ...row } : row;
-      const segment = resolveSegment(this.#segment, model, id, record);
-      const keyring = this.#keyringOf(model, record);
-      for (const f of present) {
-        if (isEnvelope(row[f.field])) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
-        if (UnreadableValue.isInstance(row[f.field])) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
-        items.push({ value: row[f.field] as FieldValue, context: this.#context(model, f.field, id, segment, keyring) });
+    const indexItems: BlindIndexItem[] = [];
+    const indexKeyring = this.#indexKeyring;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let context: { id: string | undefined; segment: string; keyring: string | undefined } | undefined;
+      for (const f of spec.fields) {
+        const value = row[f.field];
+        if (value === undefined || value === null) continue;
+        if (isEnvelope(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
+        if (UnreadableValue.isInstance(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
+        context ??= this.#writeContext(model, spec, row, segmentSource?.(row, r));
+        items.push({ value: value as FieldValue, context: this.#context(model, f.field, context.id, context.segment, context.keyring) });
         targets.push({ row, field: f.field, index: f.index });
+        if (f.index) indexItems.push(indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: indexKeyring });
       }
-    });
+    }
     if (items.length === 0) return;
-    const [sealed, indexes] = await Promise.all([
-      this.hierarchy.encryptValues(items),
-      this.hierarchy.blindIndexes(items.flatMap((item, i) => (targets[i]!.index ? [{ value: item.value, model, field: targets[i]!.field, ...this.#indexScope() }] : []))),
-    ]);
+    const [sealed, indexes] = await Promise.all([this.hierarchy.encryptValues(items), this.hierarchy.blindIndexes(indexItems)]);
     let n = 0;
-    targets.forEach((t, i) => {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
       if (t.index) t.row[t.index] = indexes[n++];
       t.row[t.field] = sealed[i];
-    });
+    }
+  }
+
+  #writeContext(model: string, spec: ModelSpec, row: Row, extra: Row | undefined): { id: string | undefined; segment: string; keyring: string | undefined } {
+    const id = this.#id(spec, row);
+    const record = extra === undefined ? row : { ...extra, ...row };
+    return { id, segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
   }
 
   /**
    * Decrypts each marked field in place. A stored value that is not an envelope is an error
    * (CIPHERTEXT_MALFORMED), never plaintext. With `onUnreadable: 'placeholder'` unreadable values
-   * become {@link UnreadableValue}s instead of throwing.
+   * become {@link UnreadableValue}s instead of throwing. All or nothing when throwing.
    */
   async decrypt(model: string, rows: readonly Row[]): Promise<void> {
     const spec = this.#models.get(model);
     if (spec === undefined || rows.length === 0) return;
-    const items: Array<{ ciphertext: unknown; context: FieldContext }> = [];
-    const targets: Array<{ row: Row; field: string }> = [];
+    const items: DecryptItem[] = [];
+    const targetRows: Row[] = [];
+    const targetFields: string[] = [];
     for (const row of rows) {
-      const present = spec.fields.filter((f) => row[f.field] !== undefined && row[f.field] !== null);
-      if (present.length === 0) continue;
-      const id = this.#id(model, row);
-      let segment: string | undefined;
-      try {
-        segment = resolveSegment(this.#segment, model, id, row);
-      } catch {
-        segment = undefined; // the row was selected without its segment field: the DEK check still binds the value
-      }
-      for (const f of present) {
-        items.push({ ciphertext: row[f.field], context: this.#context(model, f.field, id, segment) });
-        targets.push({ row, field: f.field });
+      let read: { id: string | undefined; segment: string | undefined } | undefined;
+      for (const f of spec.fields) {
+        const value = row[f.field];
+        if (value === undefined || value === null) continue;
+        read ??= this.#readContext(model, spec, row);
+        items.push({ ciphertext: value, context: this.#context(model, f.field, read.id, read.segment) });
+        targetRows.push(row);
+        targetFields.push(f.field);
       }
     }
     if (items.length === 0) return;
+    if (!this.#placeholder) {
+      const values = await this.hierarchy.decryptValues(items);
+      for (let i = 0; i < values.length; i++) targetRows[i]![targetFields[i]!] = values[i];
+      return;
+    }
     const results = await this.hierarchy.decryptValuesSettled(items);
-    const failure = results.find((r) => !r.ok);
-    if (failure !== undefined && !failure.ok && !this.#placeholder) throw failure.error;
-    results.forEach((r, i) => {
-      targets[i]!.row[targets[i]!.field] = r.ok ? r.value : new UnreadableValue(r.error.code);
-    });
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      targetRows[i]![targetFields[i]!] = r.ok ? r.value : new UnreadableValue(r.error.code);
+    }
+  }
+
+  #readContext(model: string, spec: ModelSpec, row: Row): { id: string | undefined; segment: string | undefined } {
+    const id = this.#id(spec, row);
+    try {
+      return { id, segment: resolveSegment(this.#segment, model, id, row) };
+    } catch {
+      return { id, segment: undefined }; // the row was selected without its segment field: the DEK check still binds the value
+    }
   }
 
   /** The blind index to look up `model.field = value`. */

@@ -19,11 +19,11 @@ export function collectRecords(rt: KeystrataRuntime, model: string, value: unkno
   if (!isPlainObject(value) || !rt.touches(model)) return;
   const entry = rt.model(model)!;
   if (entry.encrypted.length > 0) {
-    const rows = into.get(model) ?? [];
-    rows.push(value);
-    into.set(model, rows);
+    const rows = into.get(model);
+    if (rows === undefined) into.set(model, [value]);
+    else rows.push(value);
   }
-  for (const [field, relation] of Object.entries(entry.relations)) {
-    if (value[field] !== undefined && value[field] !== null) collectRecords(rt, relation.model, value[field], into);
+  for (const field in entry.relations) {
+    if (value[field] !== undefined && value[field] !== null) collectRecords(rt, entry.relations[field]!.model, value[field], into);
   }
 }

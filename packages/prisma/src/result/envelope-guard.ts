@@ -16,5 +16,7 @@ export function assertNoEnvelope(value: unknown, where: string): void {
     throw new KeystrataError('QUERY_UNSUPPORTED', `${where} returned a value Keystrata could not map to an encrypted field; it was withheld. Select encrypted fields through their model (or use decryptRow for raw queries).`);
   }
   if (Array.isArray(value)) for (const item of value) assertNoEnvelope(item, where);
-  else if (isPlainObject(value)) for (const item of Object.values(value)) assertNoEnvelope(item, where);
+  else if (isPlainObject(value)) {
+    for (const key in value) if (typeof value[key] === 'object' || typeof value[key] === 'string') assertNoEnvelope(value[key], where);
+  }
 }

@@ -19,8 +19,8 @@ export function stripAdded(rt: KeystrataRuntime, model: string, value: unknown, 
   if (!isPlainObject(value)) return;
   for (const field of plan.added) delete value[field];
   const relations = rt.model(model)?.relations ?? {};
-  for (const [field, child] of Object.entries(plan.children)) {
+  for (const field in plan.children) {
     const relation = relations[field];
-    if (relation !== undefined) stripAdded(rt, relation.model, value[field], child);
+    if (relation !== undefined) stripAdded(rt, relation.model, value[field], plan.children[field]!);
   }
 }

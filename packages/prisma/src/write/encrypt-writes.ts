@@ -33,7 +33,11 @@ function scratchOf(rt: KeystrataRuntime, node: CreateNode | UpdateNode): Scratch
 export async function encryptWrites(rt: KeystrataRuntime, creates: readonly CreateNode[], updates: readonly UpdateNode[]): Promise<void> {
   const scratches = [...creates, ...updates].map((node) => scratchOf(rt, node));
   const byModel = new Map<string, Row[]>();
-  for (const s of scratches) byModel.set(s.model, [...(byModel.get(s.model) ?? []), s.row]);
+  for (const s of scratches) {
+    const rows = byModel.get(s.model);
+    if (rows === undefined) byModel.set(s.model, [s.row]);
+    else rows.push(s.row);
+  }
   for (const [model, rows] of byModel) await rt.records.encrypt(model, rows);
   for (const { model, row, target } of scratches) {
     for (const spec of rt.model(model)!.encrypted) {

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import type { IdStrategy } from '../field-map/types.js';
 
 const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -6,7 +6,20 @@ const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let counter = randomBytes(2).readUInt16BE(0);
 
-const pick = (alphabet: string, n: number) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
+// Ids are generated per row on the write path: draw their random bytes from a pool refilled 4 KiB
+// at a time (as Node's randomUUID does) instead of one randomBytes call per id.
+const pool = Buffer.allocUnsafe(4096);
+let poolOffset = pool.length;
+
+function pick(alphabet: string, n: number): string {
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  let out = '';
+  for (let i = 0; i < n; i++) out += alphabet[pool[poolOffset++]! % alphabet.length];
+  return out;
+}
 const base36 = (n: number, width: number) => n.toString(36).padStart(width, '0').slice(-width);
 
 function uuid7(): string {
