@@ -1,6 +1,7 @@
 /**
  * CPU-profile driver for the Prisma adapter: W2's warm findMany of 10,000 rows through
- * withKeystrata (default), or W1's createMany of them (KEYSTRATA_PROFILE=write).
+ * withKeystrata (default), W1's createMany of them (KEYSTRATA_PROFILE=write), or W3's 1,000
+ * findFirst lookups on the blind-indexed e-mail (KEYSTRATA_PROFILE=lookup).
  * `pnpm --filter @keystrata/bench profile`, then
  * `node scripts/cpuprofile-top.mjs results/profiles/<file>.cpuprofile`. Not part of `bench`.
  */
@@ -15,7 +16,7 @@ import { createSqliteDriver, SqlKeyStore } from '@keystrata/core';
 import { withKeystrata } from '@keystrata/prisma';
 import { PrismaClient } from '../../generated/keystrata/client/client.js';
 import { fieldMap } from '../../generated/keystrata/fieldmap/index.js';
-import { mainBatches } from '../data.js';
+import { emailOf, expectRow, lookupSeqs, mainBatches } from '../data.js';
 import { openHierarchy } from '../keys.js';
 
 it('profile: prisma through withKeystrata', async () => {
@@ -31,15 +32,17 @@ it('profile: prisma through withKeystrata', async () => {
   for (const batch of mainBatches()) await ks.patient.createMany({ data: batch.map((r) => ({ ...r })) });
   const mode = process.env.KEYSTRATA_PROFILE ?? 'read';
   const started = performance.now();
-  for (let i = 0; i < (mode === "write" ? 15 : 40); i++) {
+  for (let i = 0; i < (mode === "read" ? 40 : 15); i++) {
     if (mode === 'write') {
       await base.$executeRawUnsafe('DELETE FROM "Patient"');
       for (const batch of mainBatches()) await ks.patient.createMany({ data: batch.map((r) => ({ ...r })) });
+    } else if (mode === 'lookup') {
+      for (const seq of lookupSeqs) expectRow(await ks.patient.findFirst({ where: { email: emailOf(seq) } }), seq);
     } else {
       await ks.patient.findMany();
     }
   }
-  console.log(`[profile] ${mode}: ${((performance.now() - started) / (mode === "write" ? 15 : 40)).toFixed(1)} ms per run`);
+  console.log(`[profile] ${mode}: ${((performance.now() - started) / (mode === "read" ? 40 : 15)).toFixed(1)} ms per run`);
   await base.$disconnect();
   await hierarchy.close();
   rmSync(dir, { recursive: true, force: true });
