@@ -1,8 +1,9 @@
-import { isEnvelope, KeystrataError, type ReencryptionHook, type ReencryptionRecord } from '@keystrata/core';
+import { isEnvelope, KeystrataError, type ReencryptionHook, type ReencryptionRecord, type ReencryptionUpdate } from '@keystrata/core';
 import type { Model } from 'mongoose';
 import { getPath } from './plugin/paths.js';
 import { stateOf } from './plugin/plugin.js';
 import type { ModelContext } from './plugin/state.js';
+import { writeChunks } from './plugin/write-chunks.js';
 import { castId, inSegment, segmentFilter } from './reencryption-segment.js';
 
 type Obj = Record<string, unknown>;
@@ -23,11 +24,21 @@ function recordOf(ctx: ModelContext, doc: Obj, keyring: string, segment: string)
   return { id, fields };
 }
 
+/** One compare-and-swap write: matches only while every field still holds its previous ciphertext. */
+const casWrite = (ctx: ModelContext, u: ReencryptionUpdate): Obj => ({
+  updateOne: {
+    filter: { _id: castId(ctx, u.id), ...Object.fromEntries(u.fields.map((f) => [f.field, f.previous])) },
+    update: { $set: Object.fromEntries(u.fields.map((f) => [f.field, f.next])) },
+  },
+});
+
 /**
  * The core's {@link ReencryptionHook} for a Mongoose model, for `hierarchy.rotateDek`: scans the
  * segment's documents in `_id` order with the raw driver (no plugin hooks) and writes each new
  * ciphertext only where the stored one is still the previous (compare-and-swap), so a concurrent
- * application write is never overwritten. Blind indexes do not change.
+ * application write is never overwritten. Writes go in ordered commands of at most 50 documents
+ * (FerretDB 1.24 hangs on larger ones) and return how many documents changed. A failing command
+ * throws (the rotation's cursor does not advance, so a rerun resumes). Blind indexes do not change.
  *
  * @example
  * ```ts
@@ -51,13 +62,9 @@ export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
     async write(updates) {
       if (updates.length === 0) return 0;
       const ctx = await contextOf(model);
-      const ops = updates.map((u) => ({
-        updateOne: {
-          filter: { _id: castId(ctx, u.id), ...Object.fromEntries(u.fields.map((f) => [f.field, f.previous])) },
-          update: { $set: Object.fromEntries(u.fields.map((f) => [f.field, f.next])) },
-        },
-      }));
-      return (await model.collection.bulkWrite(ops as never)).modifiedCount;
+      let modified = 0;
+      for (const chunk of writeChunks(updates.map((u) => casWrite(ctx, u)))) modified += (await model.collection.bulkWrite(chunk as never)).modifiedCount;
+      return modified;
     },
     async count({ keyring, segment }) {
       const ctx = await contextOf(model);

@@ -22,6 +22,21 @@ describe('reads return plaintext', () => {
     expect((await f.Patient.findById(docs[0]!._id))!.email).toBe('canary-a@example.test');
   });
 
+  it('a read document saved after a plain change keeps its ciphertext; a changed encrypted path alone is sealed again', async () => {
+    const stored = async () => (await f.raw.collection('patients').findOne({ name: 'a' }))!;
+    const before = await stored();
+    const doc = (await f.Patient.findOne({ name: 'a' }))!;
+    expect([doc.ssn, doc.email, doc.modifiedPaths()]).toEqual(['CANARY-A', 'canary-a@example.test', []]);
+    doc.age = 40;
+    await doc.save();
+    expect(await stored()).toMatchObject({ ssn: before.ssn, email: before.email, emailIndex: before.emailIndex, age: 40 });
+    doc.ssn = 'CANARY-A2';
+    await doc.save();
+    const after = await stored();
+    expect([after.ssn === before.ssn, after.email === before.email, doc.ssn]).toEqual([false, true, 'CANARY-A2']);
+    expect((await f.Patient.findById(doc._id).lean())!.ssn).toBe('CANARY-A2');
+  });
+
   it('equality on an indexed path goes through the blind index: value, $eq, $in, $ne, $nin, $or, countDocuments, exists, deleteOne', async () => {
     const names = async (filter: object) => (await f.Patient.find(filter).lean()).map((p) => p.name).sort();
     expect(await names({ email: 'CANARY-A@example.test' })).toEqual(['a']);

@@ -1,7 +1,7 @@
 import { resolveSegment } from '@keystrata/core';
 import type { Document } from 'mongoose';
 import { unsupported } from '../errors.js';
-import { loadedSegments } from './decrypt.js';
+import { loadedSegment } from './loaded-segment.js';
 import { readPath } from './paths.js';
 import { segmentInputs } from './segment-inputs.js';
 import type { ModelContext } from './state.js';
@@ -9,7 +9,7 @@ import type { ModelContext } from './state.js';
 function segmentChanged(ctx: ModelContext, doc: Document): boolean {
   const fields = ctx.spec.segmentFields;
   if (fields !== 'all' && fields.some((f) => doc.isModified(f))) return true;
-  const loaded = loadedSegments.get(doc);
+  const loaded = loadedSegment(doc);
   if (loaded === undefined) return false;
   try {
     return resolveSegment(ctx.options.segment, ctx.name, String(readPath(doc, '_id')), segmentInputs(ctx, doc)) !== loaded;
