@@ -34,7 +34,7 @@ export type { AuditVerification } from './hierarchy/audit-log.js';
 export type { Progress, ProgressListener } from './hierarchy/internals.js';
 export type { BackupFile, RestoreResult } from './backup/backup.js';
 export { RESERVED_SEGMENT_PREFIX } from './hierarchy/context-checks.js';
-export { RecordEncryptor, type RecordEncryptorOptions, type ModelSpec, type EncryptedFieldSpec } from './records/record-encryptor.js';
+export { RecordEncryptor, type RecordEncryptorOptions, type RecordValues, type ModelSpec, type EncryptedFieldSpec } from './records/record-encryptor.js';
 export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './records/segment-policy.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';

@@ -22,8 +22,8 @@ async function settle<T>(items: readonly T[], run: (items: readonly T[]) => Prom
  *
  * @example
  * ```ts
- * const batch = new MicroBatch<Entity>((items) => decryptAll(items));
- * afterLoad(entity) { return batch.add(entity); }
+ * const batch = new MicroBatch<Entity>((items) => encryptAll(items));
+ * beforeInsert(event) { return batch.add(event.entity); }
  * ```
  */
 export class MicroBatch<T> {

@@ -7,8 +7,8 @@ import { infoOf, setState, type AdapterState } from './state.js';
 import { prepareSegments } from './write/prepare.js';
 
 /**
- * Keystrata installed on one DataSource (see `installKeystrata`): the hierarchy and record
- * encryptor it uses, plus helpers for what TypeORM cannot route through the subscriber.
+ * Keystrata installed on one DataSource (see `installKeystrata`): the hierarchy it uses, a record
+ * encryptor configured like it, plus helpers for what TypeORM cannot route through the subscriber.
  *
  * @example
  * ```ts

@@ -1,4 +1,4 @@
-import type { EntitySubscriberInterface, InsertEvent, LoadEvent, ObjectLiteral, UpdateEvent } from 'typeorm';
+import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, UpdateEvent } from 'typeorm';
 import { MicroBatch } from './batch.js';
 import type { EntityInfo } from './entity/entity-info.js';
 import { groupBy } from './group.js';
@@ -20,8 +20,8 @@ function attempt(run: () => Promise<void> | undefined): Promise<void> | undefine
 
 /**
  * The TypeORM subscriber of the adapter: encrypts entities in beforeInsert/beforeUpdate (the
- * `save()` path, cascades included), puts the plaintext back in afterInsert/afterUpdate, and
- * decrypts every loaded entity (relations included) in afterLoad. Hooks of one burst are batched.
+ * `save()` path, cascades included) and puts the plaintext back in afterInsert/afterUpdate. Hooks
+ * of one burst are batched. Loaded entities are decrypted per result set by `patchLoad`, not here.
  *
  * @example
  * ```ts
@@ -31,15 +31,11 @@ function attempt(run: () => Promise<void> | undefined): Promise<void> | undefine
 export class KeystrataSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
   readonly #state: AdapterState;
   readonly #seal: MicroBatch<{ info: EntityInfo; target: SealTarget }>;
-  readonly #open: MicroBatch<{ info: EntityInfo; row: Row }>;
 
   constructor(state: AdapterState) {
     this.#state = state;
     this.#seal = new MicroBatch(async (items) => {
       for (const [info, group] of groupBy(items, (i) => i.info)) await sealTargets(state, info, group.map((i) => i.target));
-    });
-    this.#open = new MicroBatch(async (items) => {
-      for (const [info, group] of groupBy(items, (i) => i.info)) await state.records.decrypt(info.model, group.map((i) => i.row));
     });
   }
 
@@ -66,11 +62,5 @@ export class KeystrataSubscriber implements EntitySubscriberInterface<ObjectLite
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>): void {
     restore(event.entity);
-  }
-
-  afterLoad(entity: ObjectLiteral, event?: LoadEvent<ObjectLiteral>): Promise<void> | void {
-    const info = infoOf(this.#state, event?.metadata);
-    if (info === undefined) return;
-    return this.#open.add({ info, row: entity as Row });
   }
 }

@@ -91,6 +91,36 @@ describe('RecordEncryptor', () => {
     expect(rows.map((r) => [r.ssn, r.email])).toEqual(rows.map((_, i) => [`ssn-${i}`, i % 2 === 0 ? `e${i}@x` : null]));
   });
 
+  it('sealRecords encrypts values kept apart from the record, binding the given id and the record\'s segment', async () => {
+    const { records } = await setup();
+    const [sealed, empty] = await records.sealRecords('Patient', [
+      { values: { ssn: 'CANARY-2', email: 'a@b.c', name: 'ignored' }, id: 'p9', record: { tenantId: 'b' } },
+      { values: { ssn: null }, id: undefined, record: {} },
+    ]);
+    expect(Object.keys(sealed!).sort()).toEqual(['email', 'emailIndex', 'ssn']);
+    expect(empty).toEqual({});
+    const row = { id: 'p9', tenantId: 'b', ...sealed };
+    await records.decrypt('Patient', [row]);
+    expect(row).toMatchObject({ ssn: 'CANARY-2', email: 'a@b.c' });
+    const moved = { id: 'p9', tenantId: 'a', ...sealed };
+    await expect(records.decrypt('Patient', [moved])).rejects.toMatchObject({ code: 'CIPHERTEXT_TAMPERED' });
+    await expect(records.sealRecords('Patient', [{ values: { ssn: sealed!.ssn }, id: 'p9', record: { tenantId: 'b' } }])).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+  });
+
+  it('decryptGroups decrypts the rows of several models in one batch', async () => {
+    const events: number[] = [];
+    const monitored = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore(), monitor: (e) => { if (e.operation === 'decrypt') events.push(e.count); } });
+    await monitored.provision();
+    const records = new RecordEncryptor({ hierarchy: monitored, segment: { by: 'fixed', segment: 'all' }, models: { A: { fields: [{ field: 'x' }] }, B: { fields: [{ field: 'y' }] } } });
+    const a = [{ id: '1', x: 'ax' }, { id: '2', x: 'ax2' }];
+    const b = [{ id: '3', y: 'by' }];
+    await records.encrypt('A', a);
+    await records.encrypt('B', b);
+    await records.decryptGroups([{ model: 'A', rows: a }, { model: 'B', rows: b }, { model: 'Unknown', rows: [{ x: 'plain' }] }]);
+    expect([a, b]).toEqual([[{ id: '1', x: 'ax' }, { id: '2', x: 'ax2' }], [{ id: '3', y: 'by' }]]);
+    expect(events).toEqual([3]);
+  });
+
   it('resolves segments per tenant, per record, fixed or by function', () => {
     expect(resolveSegment({ by: 'tenant', field: 't' }, 'M', '1', { t: 'x' })).toBe('t:x');
     expect(resolveSegment({ by: 'record' }, 'M', '1', {})).toBe('M:1');

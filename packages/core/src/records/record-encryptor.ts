@@ -41,6 +41,16 @@ export interface RecordEncryptorOptions {
 
 type Row = Record<string, unknown>;
 
+/** One record's plaintexts for {@link RecordEncryptor.sealRecords}. */
+export interface RecordValues {
+  /** Plaintexts by field (fields the model does not encrypt are ignored; null and undefined are skipped). */
+  readonly values: Readonly<Row>;
+  /** The record id bound into the AAD (when binding is on); undefined when not known at write time. */
+  readonly id: string | undefined;
+  /** The record its segment and keyring are chosen from. */
+  readonly record: Readonly<Row>;
+}
+
 /**
  * The record-level logic every ORM adapter shares: encrypt the marked fields of records (filling
  * blind indexes), decrypt them back, compute lookup indexes. Adapters only find the records.
@@ -121,38 +131,60 @@ export class RecordEncryptor {
   async encrypt(model: string, rows: readonly Row[], segmentSource?: (row: Row, index: number) => Row): Promise<void> {
     const spec = this.#models.get(model);
     if (spec === undefined || rows.length === 0) return;
-    const items: EncryptItem[] = [];
-    const targets: Array<{ row: Row; field: string; index?: string | undefined }> = [];
-    const indexItems: BlindIndexItem[] = [];
-    const indexKeyring = this.#indexKeyring;
+    const chosen: Row[] = [];
+    const inputs: RecordValues[] = [];
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      let context: { id: string | undefined; segment: string; keyring: string | undefined } | undefined;
+      if (!spec.fields.some((f) => row[f.field] !== undefined && row[f.field] !== null)) continue;
+      chosen.push(row);
+      inputs.push({ values: row, id: this.#id(spec, row), record: segmentSource === undefined ? row : { ...segmentSource(row, r), ...row } });
+    }
+    const sealed = await this.sealRecords(model, inputs);
+    for (let i = 0; i < chosen.length; i++) Object.assign(chosen[i]!, sealed[i]);
+  }
+
+  /**
+   * Encrypts the plaintexts of many records of `model` in one batch and returns, per record, its
+   * envelopes and blind indexes by column (fields whose value is null or undefined are left out).
+   * The lower-level form of {@link RecordEncryptor.encrypt}, for adapters whose values, record id
+   * and segment-bearing record are not one object. Writes nothing.
+   *
+   * @example
+   * ```ts
+   * const [sealed] = await records.sealRecords('Patient', [{ values: { ssn: '123' }, id: 'p1', record: { tenantId: 'acme' } }]);
+   * sealed.ssn; // "ks1.…"
+   * ```
+   */
+  async sealRecords(model: string, records: readonly RecordValues[]): Promise<Row[]> {
+    const spec = this.#models.get(model);
+    const out: Row[] = records.map(() => ({}));
+    if (spec === undefined) return out;
+    const items: EncryptItem[] = [];
+    const indexItems: BlindIndexItem[] = [];
+    const targets: Array<{ out: Row; field: string; index: string | undefined }> = [];
+    for (let r = 0; r < records.length; r++) {
+      const { values, id, record } = records[r]!;
+      let where: { segment: string; keyring: string | undefined } | undefined;
       for (const f of spec.fields) {
-        const value = row[f.field];
+        const value = values[f.field];
         if (value === undefined || value === null) continue;
         if (isEnvelope(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
         if (UnreadableValue.isInstance(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
-        context ??= this.#writeContext(model, spec, row, segmentSource?.(row, r));
-        items.push({ value: value as FieldValue, context: this.#context(model, f.field, context.id, context.segment, context.keyring) });
-        targets.push({ row, field: f.field, index: f.index });
-        if (f.index) indexItems.push(indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: indexKeyring });
+        where ??= { segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
+        items.push({ value: value as FieldValue, context: this.#context(model, f.field, id, where.segment, where.keyring) });
+        targets.push({ out: out[r]!, field: f.field, index: f.index });
+        if (f.index) indexItems.push(this.#indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: this.#indexKeyring });
       }
     }
-    if (items.length === 0) return;
-    const [sealed, indexes] = await Promise.all([this.hierarchy.encryptValues(items), this.hierarchy.blindIndexes(indexItems)]);
+    if (items.length === 0) return out;
+    const [sealed, indexes] = await Promise.all([this.hierarchy.encryptValues(items), indexItems.length === 0 ? [] : this.hierarchy.blindIndexes(indexItems)]);
     let n = 0;
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
-      if (t.index) t.row[t.index] = indexes[n++];
-      t.row[t.field] = sealed[i];
+      t.out[t.field] = sealed[i];
+      if (t.index) t.out[t.index] = indexes[n++];
     }
-  }
-
-  #writeContext(model: string, spec: ModelSpec, row: Row, extra: Row | undefined): { id: string | undefined; segment: string; keyring: string | undefined } {
-    const id = this.#id(spec, row);
-    const record = extra === undefined ? row : { ...extra, ...row };
-    return { id, segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
+    return out;
   }
 
   /**
@@ -160,21 +192,36 @@ export class RecordEncryptor {
    * (CIPHERTEXT_MALFORMED), never plaintext. With `onUnreadable: 'placeholder'` unreadable values
    * become {@link UnreadableValue}s instead of throwing. All or nothing when throwing.
    */
-  async decrypt(model: string, rows: readonly Row[]): Promise<void> {
-    const spec = this.#models.get(model);
-    if (spec === undefined || rows.length === 0) return;
+  decrypt(model: string, rows: readonly Row[]): Promise<void> {
+    return this.decryptGroups([{ model, rows }]);
+  }
+
+  /**
+   * {@link RecordEncryptor.decrypt} for the rows of several models at once (a result with its
+   * relations): one key resolution and one decrypt batch for all of them.
+   *
+   * @example
+   * ```ts
+   * await records.decryptGroups([{ model: 'Patient', rows: patients }, { model: 'Visit', rows: visits }]);
+   * ```
+   */
+  async decryptGroups(groups: ReadonlyArray<{ readonly model: string; readonly rows: readonly Row[] }>): Promise<void> {
     const items: DecryptItem[] = [];
     const targetRows: Row[] = [];
     const targetFields: string[] = [];
-    for (const row of rows) {
-      let read: { id: string | undefined; segment: string | undefined } | undefined;
-      for (const f of spec.fields) {
-        const value = row[f.field];
-        if (value === undefined || value === null) continue;
-        read ??= this.#readContext(model, spec, row);
-        items.push({ ciphertext: value, context: this.#context(model, f.field, read.id, read.segment) });
-        targetRows.push(row);
-        targetFields.push(f.field);
+    for (const { model, rows } of groups) {
+      const spec = this.#models.get(model);
+      if (spec === undefined) continue;
+      for (const row of rows) {
+        let read: { id: string | undefined; segment: string | undefined } | undefined;
+        for (const f of spec.fields) {
+          const value = row[f.field];
+          if (value === undefined || value === null) continue;
+          read ??= this.#readContext(model, spec, row);
+          items.push({ ciphertext: value, context: this.#context(model, f.field, read.id, read.segment) });
+          targetRows.push(row);
+          targetFields.push(f.field);
+        }
       }
     }
     if (items.length === 0) return;

@@ -1,5 +1,6 @@
 import { InsertQueryBuilder } from 'typeorm';
 import { patchInsert } from './insert.js';
+import { patchLoad } from './load.js';
 import { patchPersist } from './persist.js';
 import { patchSelect } from './select.js';
 import { patchUpdate } from './update.js';
@@ -23,4 +24,5 @@ export function ensurePatched(): void {
   patchUpdate();
   patchSelect();
   patchPersist();
+  patchLoad();
 }

@@ -1,5 +1,6 @@
 import type { EntityInfo } from '../entity/entity-info.js';
 import type { AdapterState } from '../state.js';
+import { decryptRows } from './decrypt-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -17,7 +18,7 @@ export async function decryptRawRows<T extends Row>(state: AdapterState, info: E
   const prefix = alias === undefined ? '' : `${alias}_`;
   const columns = info.metadata.columns.filter((c) => c.embeddedMetadata === undefined).map((c) => [c.propertyName, prefix + c.databaseName] as const);
   const records = rows.map((row) => Object.fromEntries(columns.filter(([, key]) => key in row).map(([property, key]) => [property, row[key]])));
-  await state.records.decrypt(info.model, records);
+  await decryptRows(state, [info], [records]);
   rows.forEach((row, i) => {
     for (const [property, key] of columns) {
       if (key in row && info.fields.some((f) => f.field === property)) (row as Row)[key] = records[i]![property];

@@ -19,14 +19,36 @@ export interface SealTarget {
   readonly values: Row;
   /** The record id bound into the AAD, or undefined when it is unknown at write time. */
   readonly id: string | undefined;
-  /** The record the segment is chosen from (the row merged over what is stored). */
+  /** The record the segment is chosen from (the row merged over what is stored); holds every value of `values`. */
   readonly source: Row;
 }
 
+/** The record the segment and keyring are chosen from: the source, carrying the bound id. */
+function recordOf(info: EntityInfo, t: SealTarget): Row {
+  return t.id === undefined || t.source[info.idField] === t.id ? t.source : { ...t.source, [info.idField]: t.id };
+}
+
+/** Writes the envelopes and blind indexes into the target rows, remembering the plaintext. */
+function writeBack(info: EntityInfo, targets: readonly SealTarget[], sealed: readonly Row[]): void {
+  for (let t = 0; t < targets.length; t++) {
+    const { row, values } = targets[t]!;
+    for (const { field, index } of info.fields) {
+      if (!(field in values)) continue;
+      const plaintext = values[field];
+      const cleared = plaintext === undefined || plaintext === null;
+      remember(row, field);
+      row[field] = cleared ? plaintext : sealed[t]![field];
+      if (index !== undefined) row[index] = cleared ? null : sealed[t]![index];
+    }
+    markSealed(row);
+  }
+}
+
 /**
- * Encrypts the targets of one entity with the core RecordEncryptor (one batch) and writes the
- * envelopes and blind indexes into each target row, remembering the plaintext for restore().
- * All or nothing: on error no row is changed.
+ * Encrypts the targets of one entity in one core batch (`RecordEncryptor.sealRecords`: the values,
+ * bound to the target's id, segment and keyring chosen from its record) and writes the envelopes
+ * and blind indexes into each target row, remembering the plaintext for restore(). All or
+ * nothing: on error no row is changed.
  *
  * @example
  * ```ts
@@ -35,16 +57,6 @@ export interface SealTarget {
  */
 export async function sealTargets(state: AdapterState, info: EntityInfo, targets: readonly SealTarget[]): Promise<void> {
   if (targets.length === 0) return;
-  const projections: Row[] = targets.map((t) => ({ ...t.values, ...(t.id === undefined ? {} : { [info.idField]: t.id }) }));
-  await state.records.encrypt(info.model, projections, (_, i) => targets[i]!.source);
-  targets.forEach((t, i) => {
-    const sealed = projections[i]!;
-    const touched = info.fields.filter((f) => f.field in t.values);
-    remember(t.row, touched.map((f) => f.field));
-    for (const f of touched) {
-      t.row[f.field] = sealed[f.field];
-      if (f.index !== undefined) t.row[f.index] = sealed[f.field] === null || sealed[f.field] === undefined ? null : sealed[f.index];
-    }
-    markSealed(t.row);
-  });
+  const sealed = await state.records.sealRecords(info.model, targets.map((t) => ({ values: t.values, id: t.id, record: recordOf(info, t) })));
+  writeBack(info, targets, sealed);
 }

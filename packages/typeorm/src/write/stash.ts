@@ -1,21 +1,26 @@
 type Row = Record<string, unknown>;
 
-const originals = new WeakMap<object, Map<string, unknown>>();
+/** Per caller object: its original values as flat `field, value` pairs (a row has a few encrypted fields). */
+const originals = new WeakMap<object, unknown[]>();
 const sealed = new WeakSet<object>();
 
 /**
- * Remembers the current values of `fields` of a caller's object before they are replaced by
- * ciphertext (first value wins), so {@link restore} can put the plaintext back.
+ * Remembers the current value of `field` of a caller's object before it is replaced by ciphertext
+ * (first value wins), so {@link restore} can put the plaintext back.
  *
  * @example
  * ```ts
- * remember(entity, ['ssn']); entity.ssn = envelope; … restore(entity);
+ * remember(entity, 'ssn'); entity.ssn = envelope; … restore(entity);
  * ```
  */
-export function remember(row: Row, fields: readonly string[]): void {
-  let saved = originals.get(row);
-  if (saved === undefined) originals.set(row, (saved = new Map()));
-  for (const field of fields) if (!saved.has(field)) saved.set(field, row[field]);
+export function remember(row: Row, field: string): void {
+  const saved = originals.get(row);
+  if (saved === undefined) {
+    originals.set(row, [field, row[field]]);
+    return;
+  }
+  for (let i = 0; i < saved.length; i += 2) if (saved[i] === field) return;
+  saved.push(field, row[field]);
 }
 
 /**
@@ -32,9 +37,10 @@ export function restore(row: unknown): void {
   const saved = originals.get(row);
   if (saved === undefined) return;
   originals.delete(row);
-  for (const [field, value] of saved) {
-    if (value === undefined) delete (row as Row)[field];
-    else (row as Row)[field] = value;
+  for (let i = 0; i < saved.length; i += 2) {
+    const field = saved[i] as string;
+    if (saved[i + 1] === undefined) delete (row as Row)[field];
+    else (row as Row)[field] = saved[i + 1];
   }
 }
 

@@ -48,7 +48,7 @@ export function updateTarget(state: AdapterState, info: EntityInfo, row: Row, cu
   for (const { field } of info.fields) {
     const own = row[field];
     if (UnreadableValue.isInstance(own) && !moved) {
-      remember(row, [field]);
+      remember(row, field);
       delete row[field];
     } else if (own !== undefined && (moved || changed === 'all' || changed.includes(field))) values[field] = checked(info, field, own);
     else if (own === undefined && moved && current[field] !== undefined && current[field] !== null) values[field] = checked(info, field, current[field]);
