@@ -22,6 +22,16 @@ describe.each(STACKS)('creates and reads on %s', (_name, makeStack) => {
     expect(titles).toEqual(['canary many 1', 'canary many 2', 'canary title nested']);
   });
 
+  it('decrypts a result and its included relations in one batch: one DEK lookup for all models', async () => {
+    await seedUser(s.db, 'batch');
+    await s.db.user.findMany({ include: { profile: true, posts: { include: { comments: true } } } }); // warm
+    const before = s.hierarchy.stats().deks;
+    const [user] = await s.db.user.findMany({ include: { profile: true, posts: { include: { comments: true } } } });
+    const after = s.hierarchy.stats().deks;
+    expect(user!.posts[0]!.comments[0]!.body).toBe('canary body batch');
+    expect(after.hits + after.misses - before.hits - before.misses).toBe(1); // User, Profile, Post, Comment share tenant-a's DEK
+  });
+
   it('createMany and createManyAndReturn encrypt every row; the returned rows are plaintext', async () => {
     expect(await s.db.patient.createMany({ data: [{ tenantId: 'tenant-a', ssn: 'CANARY-1', email: 'canary-1@example.test' }, { tenantId: 'tenant-b', ssn: 'CANARY-2', email: 'canary-2@example.test' }] })).toEqual({ count: 2 });
     const returned = await s.db.patient.createManyAndReturn({ data: [{ tenantId: 'tenant-a', ssn: 'CANARY-3', email: 'canary-3@example.test' }], select: { ssn: true } });

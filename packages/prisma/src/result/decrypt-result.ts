@@ -6,8 +6,7 @@ import { assertNoEnvelope } from './envelope-guard.js';
 import { stripAdded } from './strip.js';
 
 /**
- * Decrypts every encrypted field in a query result (nested relations included, one batch per
- * model), strips the fields added for decryption, and checks no envelope is left.
+ * Decrypts every encrypted field in a query result (nested relations included, in one batch), strips the fields added for decryption, and checks no envelope is left.
  *
  * @example
  * ```ts
@@ -17,7 +16,7 @@ import { stripAdded } from './strip.js';
 export async function decryptResult(rt: KeystrataRuntime, model: string, result: unknown, plan: SelectionPlan, label: string): Promise<void> {
   const byModel = new Map<string, Row[]>();
   collectRecords(rt, model, result, byModel);
-  for (const [name, rows] of byModel) await rt.records.decrypt(name, rows);
+  await rt.records.decryptGroups([...byModel].map(([name, rows]) => ({ model: name, rows })));
   stripAdded(rt, model, result, plan);
   assertNoEnvelope(result, label);
 }
