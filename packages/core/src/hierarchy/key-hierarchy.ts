@@ -192,7 +192,8 @@ export class KeyHierarchy {
    * then decryption; `fail` decides what an unreadable item does (its slot is left undefined).
    */
   async #decrypt(items: readonly DecryptItem[], fail: (error: KeystrataError, index: number) => void): Promise<FieldValue[]> {
-    // Each item's DEK as a slot number into `ids`, or its parse error.
+    // Each item's DEK as a slot number into `ids`, or its parse error. Pass 2 decodes the body
+    // again (into the same scratch): about 0.1 µs a value, less than keeping a decoded copy per value.
     const slots = new Array<number | KeystrataError>(items.length);
     const ids: string[] = [];
     const uses = new Map<string, number>();

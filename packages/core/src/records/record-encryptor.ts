@@ -131,16 +131,16 @@ export class RecordEncryptor {
   async encrypt(model: string, rows: readonly Row[], segmentSource?: (row: Row, index: number) => Row): Promise<void> {
     const spec = this.#models.get(model);
     if (spec === undefined || rows.length === 0) return;
-    const chosen: Row[] = [];
     const inputs: RecordValues[] = [];
+    const chosen: Row[] = [];
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      if (!spec.fields.some((f) => row[f.field] !== undefined && row[f.field] !== null)) continue;
-      chosen.push(row);
+      // Only a partial update pays for merging in its stored segment fields, and only when it writes an encrypted field.
+      if (segmentSource !== undefined && !spec.fields.some((f) => row[f.field] !== undefined && row[f.field] !== null)) continue;
       inputs.push({ values: row, id: this.#id(spec, row), record: segmentSource === undefined ? row : { ...segmentSource(row, r), ...row } });
+      chosen.push(row);
     }
-    const sealed = await this.sealRecords(model, inputs);
-    for (let i = 0; i < chosen.length; i++) Object.assign(chosen[i]!, sealed[i]);
+    await this.#seal(model, spec, inputs, chosen);
   }
 
   /**
@@ -156,9 +156,14 @@ export class RecordEncryptor {
    * ```
    */
   async sealRecords(model: string, records: readonly RecordValues[]): Promise<Row[]> {
-    const spec = this.#models.get(model);
     const out: Row[] = records.map(() => ({}));
-    if (spec === undefined) return out;
+    const spec = this.#models.get(model);
+    if (spec !== undefined) await this.#seal(model, spec, records, out);
+    return out;
+  }
+
+  /** One batch: envelopes and blind indexes of `records[i]` are written into `into[i]`, only once all of them exist. */
+  async #seal(model: string, spec: ModelSpec, records: readonly RecordValues[], into: readonly Row[]): Promise<void> {
     const items: EncryptItem[] = [];
     const indexItems: BlindIndexItem[] = [];
     const targets: Array<{ out: Row; field: string; index: string | undefined }> = [];
@@ -172,11 +177,11 @@ export class RecordEncryptor {
         if (UnreadableValue.isInstance(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
         where ??= { segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
         items.push({ value: value as FieldValue, context: this.#context(model, f.field, id, where.segment, where.keyring) });
-        targets.push({ out: out[r]!, field: f.field, index: f.index });
+        targets.push({ out: into[r]!, field: f.field, index: f.index });
         if (f.index) indexItems.push(this.#indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: this.#indexKeyring });
       }
     }
-    if (items.length === 0) return out;
+    if (items.length === 0) return;
     const [sealed, indexes] = await Promise.all([this.hierarchy.encryptValues(items), indexItems.length === 0 ? [] : this.hierarchy.blindIndexes(indexItems)]);
     let n = 0;
     for (let i = 0; i < targets.length; i++) {
@@ -184,7 +189,6 @@ export class RecordEncryptor {
       t.out[t.field] = sealed[i];
       if (t.index) t.out[t.index] = indexes[n++];
     }
-    return out;
   }
 
   /**
