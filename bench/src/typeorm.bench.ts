@@ -4,67 +4,22 @@
  * and raw AES-256-GCM, interleaved in one process; one SQLite file (WAL) and DataSource per variant.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { Column, DataSource, Entity, Index, LessThan, PrimaryGeneratedColumn, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { EncryptionTransformer } from 'typeorm-encrypted';
+import { DataSource, LessThan, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { it } from 'vitest';
 import { createSqliteDriver, SqlKeyStore } from '@keystrata/core';
-import { Encrypted, installKeystrata, typeormReencryptionHook } from '@keystrata/typeorm';
+import { installKeystrata, typeormReencryptionHook } from '@keystrata/typeorm';
+import { KsPatient, PeerPatient, PlainPatient, StoredPatient } from './orm/typeorm-entities.js';
 import { ROTATION_TENANT } from './data.js';
 import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
 import { RAW_DESCRIPTION } from './raw.js';
 import { writePart } from './part.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
-
-/** Plain: an ordinary index on email for the equality baseline; emailIndex as in the keystrata table (NULL here). */
-@Entity('patient')
-class PlainPatient {
-  @PrimaryGeneratedColumn('uuid') id!: string;
-  @Index() @Column('integer') seq!: number;
-  @Index() @Column('text') tenantId!: string;
-  @Index() @Column('text') email!: string;
-  @Column('text', { nullable: true, unique: true }) emailIndex?: string | null;
-  @Column('text') ssn!: string;
-}
-
-/** The keystrata table seen without the adapter (another DataSource on the same file): envelopes as stored. */
-@Entity('patient')
-class StoredPatient {
-  @PrimaryGeneratedColumn('uuid') id!: string;
-  @Column('integer') seq!: number;
-  @Column('text') tenantId!: string;
-  @Column('text') email!: string;
-  @Column('text', { nullable: true }) emailIndex?: string;
-  @Column('text') ssn!: string;
-}
-
-/** Keystrata: the README's model (blind index in emailIndex). */
-@Entity('patient')
-class KsPatient {
-  @PrimaryGeneratedColumn('uuid') id!: string;
-  @Index() @Column('integer') seq!: number;
-  @Index() @Column('text') tenantId!: string;
-  @Encrypted({ index: 'emailIndex' }) @Column('text') email!: string;
-  @Column('text', { nullable: true, unique: true }) emailIndex?: string;
-  @Encrypted() @Column('text') ssn!: string;
-}
-
-/** typeorm-encrypted with AES-256-GCM and a random IV per value (its secure configuration). */
-const gcm = { key: randomBytes(32).toString('hex'), algorithm: 'aes-256-gcm', ivLength: 12, authTagLength: 16 };
-@Entity('patient')
-class PeerPatient {
-  @PrimaryGeneratedColumn('uuid') id!: string;
-  @Index() @Column('integer') seq!: number;
-  @Index() @Column('text') tenantId!: string;
-  @Column({ type: 'text', transformer: new EncryptionTransformer(gcm) }) email!: string;
-  @Column({ type: 'text', transformer: new EncryptionTransformer(gcm) }) ssn!: string;
-}
 
 type Row = { id: string; seq: number; tenantId: string; email: string; ssn: string };
 

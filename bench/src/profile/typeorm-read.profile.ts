@@ -8,22 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Column, DataSource, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { it } from 'vitest';
 import { createSqliteDriver, SqlKeyStore } from '@keystrata/core';
-import { Encrypted, installKeystrata } from '@keystrata/typeorm';
+import { installKeystrata } from '@keystrata/typeorm';
+import { KsPatient } from '../orm/typeorm-entities.js';
 import { mainBatches } from '../data.js';
 import { openHierarchy } from '../keys.js';
-
-@Entity('patient')
-class KsPatient {
-  @PrimaryGeneratedColumn('uuid') id!: string;
-  @Index() @Column('integer') seq!: number;
-  @Index() @Column('text') tenantId!: string;
-  @Encrypted({ index: 'emailIndex' }) @Column('text') email!: string;
-  @Column('text', { nullable: true, unique: true }) emailIndex?: string;
-  @Encrypted() @Column('text') ssn!: string;
-}
 
 it('profile: typeorm through installKeystrata', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keystrata-bench-profile-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, it } from 'vitest';
 import { KeyHierarchy, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
-import { interleave } from './measure.js';
+import { interleave } from '@keystrata/testing/measure';
 
 const VALUES = 10_000;
 const SEGMENTS = 100;

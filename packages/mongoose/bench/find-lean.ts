@@ -4,7 +4,7 @@
  * plain Mongoose model on the same collection, in one process, interleaved after a warm-up;
  * medians of several runs. Run: `pnpm --filter @keystrata/mongoose bench` (FerretDB, or MONGODB_URI).
  */
-import { performance } from 'node:perf_hooks';
+import { interleave } from '@keystrata/testing/measure';
 import { KeyHierarchy } from '@keystrata/core';
 import { Schema } from 'mongoose';
 import { it } from 'vitest';
@@ -16,14 +16,11 @@ const DOCS = 10_000;
 const WARMUP = 3;
 const RUNS = 11;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function timed(run: () => Promise<unknown[]>): Promise<number> {
-  const started = performance.now();
-  const docs = await run();
-  if (docs.length !== DOCS) throw new Error(`expected ${DOCS} documents, got ${docs.length}`);
-  return performance.now() - started;
-}
+/** The read, failing unless it returned every one of the DOCS documents. */
+const all = (read: () => Promise<unknown[]>) => async () => {
+  const found = await read();
+  if (found.length !== DOCS) throw new Error(`expected ${DOCS} documents, got ${found.length}`);
+};
 
 it('find().lean() cost per encrypted field', async () => {
   const connection = await openConnection(freshDbName('ks_bench'));
@@ -39,16 +36,10 @@ it('find().lean() cost per encrypted field', async () => {
   }
   const withKeystrata = () => Encrypted.find().lean();
   const withoutKeystrata = () => Plain.find().lean();
-  for (let i = 0; i < WARMUP; i++) { await timed(withKeystrata); await timed(withoutKeystrata); }
-  const ks: number[] = [];
-  const base: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    ks.push(await timed(withKeystrata));
-    base.push(await timed(withoutKeystrata));
-  }
-  const [k, b] = [median(ks), median(base)];
-  console.log(`find().lean() of ${DOCS} documents (2 encrypted fields), median of ${RUNS}: plain Mongoose ${b.toFixed(1)} ms, with Keystrata ${k.toFixed(1)} ms; ` +
-    `overhead ${((k - b) * 1000 / (DOCS * 2)).toFixed(2)} µs per encrypted field (${(k * 1000 / (DOCS * 2)).toFixed(2)} µs per field all-in)`);
+  const t = await interleave({ keystrata: all(withKeystrata), plain: all(withoutKeystrata) }, DOCS * 2, RUNS, WARMUP);
+  const [k, b] = [t.keystrata!.medianMicros, t.plain!.medianMicros];
+  console.log(`find().lean() of ${DOCS} documents (2 encrypted fields), median of ${RUNS}: plain Mongoose ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` +
+    `overhead ${(k - b).toFixed(2)} µs per encrypted field`);
   await hierarchy.close();
   await connection.dropDatabase();
   await connection.close();

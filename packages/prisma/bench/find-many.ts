@@ -4,7 +4,7 @@
  * returns the ciphertext as stored), interleaved after a warm-up; medians of several runs.
  * Run: `pnpm --filter @keystrata/prisma bench`.
  */
-import { performance } from 'node:perf_hooks';
+import { interleave } from '@keystrata/testing/measure';
 import { expect, it } from 'vitest';
 import { STACKS } from '../test/support/stacks.js';
 
@@ -13,13 +13,11 @@ const FIELDS = 2;
 const WARMUP = 3;
 const RUNS = 11;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function timed(run: () => Promise<unknown[]>): Promise<number> {
-  const started = performance.now();
-  const rows = await run();
+/** The read, failing unless it returned every row. */
+const allRows = (read: () => Promise<unknown[]>) => async () => {
+  const rows = await read();
   if (rows.length !== ROWS) throw new Error(`expected ${ROWS} rows, got ${rows.length}`);
-  return performance.now() - started;
-}
+};
 
 for (const [name, makeStack] of STACKS) {
   it(`findMany of ${ROWS} rows × ${FIELDS} encrypted fields on ${name}`, async () => {
@@ -31,16 +29,9 @@ for (const [name, makeStack] of STACKS) {
     const encrypted = () => s.db.patient.findMany();
     // The core's share: the plain read plus RecordEncryptor.decrypt on its rows, no adapter walk.
     const core = async () => { const rows = await s.base.patient.findMany(); await s.db.$keystrata.records.decrypt('Patient', rows); return rows; };
-    for (let i = 0; i < WARMUP; i++) (await timed(plain), await timed(encrypted), await timed(core));
-    const times = { plain: [] as number[], encrypted: [] as number[], core: [] as number[] };
-    for (let i = 0; i < RUNS; i++) {
-      times.plain.push(await timed(plain));
-      times.encrypted.push(await timed(encrypted));
-      times.core.push(await timed(core));
-    }
-    const [p, e, c] = [median(times.plain), median(times.encrypted), median(times.core)];
-    const perField = (ms: number) => ((ms * 1000) / (ROWS * FIELDS)).toFixed(2);
-    console.log(`[bench] prisma/${name}: plain ${p.toFixed(1)} ms (${perField(p)} µs/field), keystrata ${e.toFixed(1)} ms (${perField(e)} µs/field), overhead ${perField(e - p)} µs/field (core decrypt alone ${perField(c - p)} µs/field)`);
+    const t = await interleave({ plain: allRows(plain), encrypted: allRows(encrypted), core: allRows(core) }, ROWS * FIELDS, RUNS, WARMUP);
+    const [p, e, c] = [t.plain!.medianMicros, t.encrypted!.medianMicros, t.core!.medianMicros];
+    console.log(`[bench] prisma/${name}: plain ${p.toFixed(2)} µs/field, keystrata ${e.toFixed(2)} µs/field, overhead ${(e - p).toFixed(2)} µs/field (core decrypt alone ${(c - p).toFixed(2)} µs/field)`);
     expect(e).toBeGreaterThan(0);
     await s.close();
   });

@@ -9,7 +9,14 @@ export interface Timing {
 
 /**
  * Runs each variant `rounds` times, interleaved (a, b, a, b, …) after `warmup` untimed rounds, and
- * returns µs per item for each: the variants share the same process, heap and CPU state.
+ * returns µs per item for each: the variants share the same process, heap and CPU state. Used by
+ * the packages' own benchmarks (`pnpm bench`); never for timed assertions.
+ *
+ * @example
+ * ```ts
+ * const t = await interleave({ plain: () => repo.find(), keystrata: () => ksRepo.find() }, 20_000);
+ * t.keystrata.medianMicros - t.plain.medianMicros; // overhead per item
+ * ```
  */
 export async function interleave(variants: Record<string, () => Promise<unknown> | unknown>, items: number, rounds = 15, warmup = 3): Promise<Record<string, Timing>> {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));

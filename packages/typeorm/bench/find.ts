@@ -4,7 +4,7 @@
  * after a warm-up; medians of several runs. Run: `pnpm --filter @keystrata/typeorm bench`.
  */
 import 'reflect-metadata';
-import { performance } from 'node:perf_hooks';
+import { interleave } from '@keystrata/testing/measure';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { it } from 'vitest';
 import { Encrypted } from '../src/index.js';
@@ -31,13 +31,11 @@ const RUNS = 11;
   @Column('text', { nullable: true }) emailIndex?: string;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function timed(run: () => Promise<unknown[]>): Promise<number> {
-  const started = performance.now();
-  const rows = await run();
-  if (rows.length !== ROWS) throw new Error(`expected ${ROWS} rows, got ${rows.length}`);
-  return performance.now() - started;
-}
+/** The read, failing unless it returned every one of the ROWS rows. */
+const all = (read: () => Promise<unknown[]>) => async () => {
+  const found = await read();
+  if (found.length !== ROWS) throw new Error(`expected ${ROWS} rows, got ${found.length}`);
+};
 
 async function measure(kind: Kind): Promise<void> {
   const db = await freshDatabase(kind);
@@ -50,16 +48,10 @@ async function measure(kind: Kind): Promise<void> {
   }
   const withKeystrata = () => repo.find();
   const withoutKeystrata = () => plain.getRepository(PlainPatient).find();
-  for (let i = 0; i < WARMUP; i++) { await timed(withKeystrata); await timed(withoutKeystrata); }
-  const ks: number[] = [];
-  const base: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    ks.push(await timed(withKeystrata));
-    base.push(await timed(withoutKeystrata));
-  }
-  const [k, b] = [median(ks), median(base)];
-  console.log(`${kind}: find() of ${ROWS} rows, median of ${RUNS}: plain TypeORM ${b.toFixed(1)} ms, with Keystrata ${k.toFixed(1)} ms; ` +
-    `overhead ${((k - b) * 1000 / (ROWS * 2)).toFixed(2)} µs per encrypted field (${(k * 1000 / (ROWS * 2)).toFixed(2)} µs per field all-in)`);
+  const t = await interleave({ keystrata: all(withKeystrata), plain: all(withoutKeystrata) }, ROWS * 2, RUNS, WARMUP);
+  const [k, b] = [t.keystrata!.medianMicros, t.plain!.medianMicros];
+  console.log(`${kind}: find() of ${ROWS} rows, median of ${RUNS}: plain TypeORM ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` +
+    `overhead ${(k - b).toFixed(2)} µs per encrypted field`);
   await keystrata.close();
   await plain.destroy();
   await encrypted.destroy();
