@@ -7,7 +7,7 @@ import type { EntityInfo } from './entity/entity-info.js';
  *
  * @example
  * ```ts
- * const state: AdapterState = { dataSource, records, keyring: 'default', keyringOf: () => 'default', segment, bindRecordId: true, onUnreadable: 'throw', generateUuids: true, infos };
+ * const state: AdapterState = { dataSource, records, keyring: 'default', keyringOf: () => 'default', segment, bindRecordId: true, generateUuids: true, infos };
  * ```
  */
 export interface AdapterState {
@@ -19,8 +19,6 @@ export interface AdapterState {
   readonly keyringOf: (model: string, record: Readonly<Record<string, unknown>>) => string;
   readonly segment: SegmentPolicy;
   readonly bindRecordId: boolean;
-  /** On an undecryptable value: throw, or load an UnreadableValue placeholder. */
-  readonly onUnreadable: 'throw' | 'placeholder';
   readonly generateUuids: boolean;
   /** Entities with encrypted columns, by their metadata. */
   readonly infos: ReadonlyMap<EntityMetadata, EntityInfo>;
