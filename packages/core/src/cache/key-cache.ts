@@ -7,6 +7,12 @@ export interface KeyCacheOptions {
   readonly maxEntries?: number;
   /** Longest a key is held, in ms (default 60 000); also how long other processes' revocations take to apply here. */
   readonly maxAgeMs?: number;
+  /**
+   * How often, at most, writes re-check in the key store that a segment's cached DEK is still its
+   * current, usable DEK, in ms (default 1000). Bounds how long other processes keep sealing with a
+   * rotated or revoked DEK. Not used by the cache itself: the hierarchy reads it.
+   */
+  readonly writeRecheckMs?: number;
   /** Most uses of a cached key before it is unwrapped again (default unlimited). */
   readonly maxUses?: number;
   /** Clock for tests. */

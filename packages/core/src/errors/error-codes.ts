@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   AUDIT_CHAIN_BROKEN: 'The audit trail was edited, deleted from or reordered at the sequence number in the message.',
   BACKUP_INVALID: 'The backup file is damaged, forged or of an unsupported version; nothing was restored.',
   KEYSTORE_UNAVAILABLE: 'The key store database could not be reached or its tables are missing; check the database URL.',
+  KEYSTORE_TAMPERED: 'A wrapped key or key record does not match the identity it is stored under: the key store was edited, swapped or restored wrongly. Restore it from a trusted backup; nothing was decrypted or written with it.',
+  ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
   QUERY_UNSUPPORTED: 'Encrypted fields only support equality lookups through their blind index; rewrite the query.',
   PLAINTEXT_REJECTED: 'The value cannot be encrypted (unsupported type); nothing was written.',
 } as const;

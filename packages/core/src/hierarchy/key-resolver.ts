@@ -38,6 +38,8 @@ export class KeyResolver {
   readonly #current = new Map<string, { id: string; expiresAt: number }>();
   readonly #pending = new Map<string, Promise<SecretKey>>();
   readonly #maxAgeMs: number;
+  /** See {@link KeyCacheOptions.writeRecheckMs}; DEK rotation waits this long before verifying. */
+  readonly writeRecheckMs: number;
 
   constructor(
     private readonly rootKey: RootKey,
@@ -49,6 +51,8 @@ export class KeyResolver {
     this.keks = new KeyCache(cache);
     this.fieldKeys = new KeyCache(cache);
     this.#maxAgeMs = cache.maxAgeMs ?? 60_000;
+    this.writeRecheckMs = cache.writeRecheckMs ?? 1000;
+    if (!(this.writeRecheckMs >= 0)) throw new KeystrataError('CONFIG_INVALID', 'cache.writeRecheckMs must be zero or more.');
   }
 
   /** Unwrapped DEKs for `ids`; a DEK that cannot be used maps to its typed error. */
