@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createPostgresDriver, createSqliteDriver, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type KeyStore, type PinSource } from '@keystrata/core';
 import { cliActor } from './actor.js';
 import { pinSource, type ResolvedConfig } from './config.js';
@@ -32,8 +33,8 @@ export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> 
 
 /** An environment variable name as people write them (`KEYSTRATA_HSM_PIN`): only such a name is shown. */
 const looksLikeVariableName = (name: string): boolean => /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(name);
-/** A path as people write them (`.keystrata/dev.pin`): only such a path is shown. */
-const looksLikePath = (path: string): boolean => /[./\\]/.test(path);
+/** A PIN file named as people name them (`dev.pin`, with an extension): only such a path is shown. */
+const looksLikePath = (path: string): boolean => /\.\w+$/.test(basename(path));
 
 /**
  * Fails, before the HSM is touched, when the PIN source is empty: with a message that names the

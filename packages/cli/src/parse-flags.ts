@@ -23,7 +23,7 @@ export function asFlagError(error: unknown, argv: readonly string[], options: Re
   const unknown = argv.filter((token) => token.startsWith('-') && token !== '-' && token !== '--').map(optionName).find((name) => !known.has(name));
   const message =
     code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-      ? `Unknown flag ${unknown !== undefined && /^--?[A-Za-z][\w-]{0,40}$/.test(unknown) ? unknown : '(not shown)'}.`
+      ? `Unknown flag ${unknown !== undefined && /^(--[a-z][a-z0-9-]{0,30}|-[A-Za-z])$/.test(unknown) ? unknown : '(not shown)'}.`
       : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
         ? 'A flag has a wrong value: a switch (--json, --dry-run, --help) takes none, the other flags need one (--flag value or --flag=value).'
         : 'The command line could not be read.';
