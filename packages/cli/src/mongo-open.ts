@@ -50,7 +50,7 @@ export async function openMongoKeyStore(url: string, options: MongoKeyStoreOptio
   const mongoose = await load<MongooseModule>('mongoose', loader);
   let connection: MongoConnection;
   try {
-    connection = await mongoose.default.createConnection(url, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+    connection = await mongoose.default.createConnection(url, /serverSelectionTimeoutMS=/i.test(url) ? {} : { serverSelectionTimeoutMS: 10_000 }).asPromise();
   } catch (error) {
     throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Could not connect to the MongoDB key store.', {
       cause: error,
