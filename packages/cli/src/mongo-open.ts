@@ -1,12 +1,16 @@
 import { KeystrataError, type KeyStore } from '@keystrata/core';
-import type { MongoKeyStoreOptions } from '@keystrata/mongoose';
 
 /** Loads a module by name (`import()` by default; a test passes its own to play a missing package). */
 export type ModuleLoader = (name: string) => Promise<unknown>;
 
 type MongooseModule = { default: { createConnection(url: string, options: object): { asPromise(): Promise<MongoConnection> } } };
 type MongoConnection = { db?: unknown; close(): Promise<void> };
-type KeystrataMongooseModule = { MongoKeyStore: new (db: never, options?: MongoKeyStoreOptions) => KeyStore };
+/** The options of `MongoKeyStore` the CLI passes (a subset of @keystrata/mongoose's `MongoKeyStoreOptions`). */
+export interface MongoStoreOptions {
+  /** Collection prefix (default `keystrata_`). */
+  readonly prefix?: string;
+}
+type KeystrataMongooseModule = { MongoKeyStore: new (db: never, options?: MongoStoreOptions) => KeyStore };
 
 const INSTALL = 'npm install @keystrata/mongoose mongoose';
 
@@ -29,23 +33,24 @@ async function load<T>(name: string, loader: ModuleLoader): Promise<T> {
   } catch (error) {
     if (!isMissingModule(error)) throw error;
     const missing = missingPackage(error, name);
-    throw new KeystrataError('CONFIG_INVALID', `keyStore.url is a MongoDB URL, which needs the package ${missing}; it is not installed beside @keystrata/cli.`, {
-      hint: `Install it in the project that runs keystrata (${INSTALL}); SQL key stores do not need it.`,
+    throw new KeystrataError('CONFIG_INVALID', `keyStore.url is a MongoDB URL, which needs the package ${missing}; it is not installed in this project.`, {
+      hint: `Install it in the application's project, where keystrata.config.json is (${INSTALL}); SQL key stores do not need it.`,
     });
   }
 }
 
 /**
  * Opens the MongoDB key store of `@keystrata/mongoose` (the collections a Mongoose app's
- * `MongoKeyStore` uses, so the CLI and the app share one key store): loaded on demand, so SQL users
- * need neither mongoose nor mongodb. Returns the key store and a function closing its connection.
+ * `MongoKeyStore` uses, so the CLI and the app share one key store): loaded on demand through
+ * `loader` (the open command passes one that looks in the application's node_modules first), so
+ * SQL users need neither mongoose nor mongodb. Returns the key store and a function closing its connection.
  *
  * @example
  * ```ts
  * const { keyStore, closeConnection } = await openMongoKeyStore('mongodb://127.0.0.1/clinic', {});
  * ```
  */
-export async function openMongoKeyStore(url: string, options: MongoKeyStoreOptions, loader: ModuleLoader = (name) => import(name)): Promise<{ keyStore: KeyStore; closeConnection: () => Promise<void> }> {
+export async function openMongoKeyStore(url: string, options: MongoStoreOptions, loader: ModuleLoader = (name) => import(name)): Promise<{ keyStore: KeyStore; closeConnection: () => Promise<void> }> {
   const { MongoKeyStore } = await load<KeystrataMongooseModule>('@keystrata/mongoose', loader);
   const mongoose = await load<MongooseModule>('mongoose', loader);
   let connection: MongoConnection;

@@ -5,6 +5,7 @@ import { cliActor } from './actor.js';
 import { pinSource, type ResolvedConfig } from './config.js';
 import { asKeyStoreError, guardKeyStore } from './key-store-guard.js';
 import { openMongoKeyStore } from './mongo-open.js';
+import { importFromProject } from './project-import.js';
 import { findSoftHsmModule } from './softhsm.js';
 
 const URL_FORMS = 'keyStore.url must be sqlite:<path>, postgres://… or mongodb://… (mongodb+srv://…).';
@@ -19,7 +20,8 @@ export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> 
   if (url === undefined) throw new KeystrataError('CONFIG_INVALID', 'No key store configured: run `keystrata init` or set KEYSTRATA_DATABASE_URL.');
   if (/^mongodb(\+srv)?:\/\//.test(url)) {
     const prefix = resolved.config.keyStore?.prefix;
-    const { keyStore, closeConnection } = await openMongoKeyStore(url, prefix === undefined ? {} : { prefix });
+    const projectDirs = [resolved.dir, process.cwd()];
+    const { keyStore, closeConnection } = await openMongoKeyStore(url, prefix === undefined ? {} : { prefix }, (name) => importFromProject(name, projectDirs));
     return guardKeyStore(keyStore, closeConnection);
   }
   try {
