@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openClinic } from './clinic/clinic.js';
+import { demoArgs } from './demo-args.js';
 import { StoryRunner } from './story/report.js';
 import type { StoryState } from './story/state.js';
 import { STEPS } from './story/story.js';
@@ -28,7 +29,7 @@ function progressPrinter(enabled: boolean) {
 }
 
 async function run(): Promise<number> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, 'db-dir': { type: 'string' }, step: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: demoArgs(), options: { json: { type: 'boolean' }, 'db-dir': { type: 'string' }, step: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return (console.log(USAGE), 0);
   const only = values.step === undefined ? undefined : Number(values.step);
   if (only !== undefined && !(Number.isInteger(only) && only >= 1 && only <= STEPS.length)) return (console.error(USAGE), 2);

@@ -45,4 +45,19 @@ describe('the clinic story (pnpm demo)', () => {
   it('refuses an unknown step', () => {
     expect(demo(['--step', '9']).status).toBe(2);
   });
+
+  it('issue 11 §6: a leading -- (the npm habit, `pnpm demo -- --json`) is accepted', () => {
+    const help = demo(['--', '--help']);
+    expect(help.stderr).not.toContain('ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL');
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('Usage: pnpm demo');
+    // The flags after `--` are read as flags: --json and --step reach the step check (exit 2), not a parse error (exit 1).
+    const badStep = demo(['--', '--json', '--step', '9']);
+    expect(badStep.stderr).not.toContain('ERR_PARSE_ARGS');
+    expect(badStep.status).toBe(2);
+    // The literal command a user types, through pnpm at the repository root.
+    const viaPnpm = spawnSync('pnpm', ['demo', '--', '--help'], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: '' } });
+    expect(viaPnpm.status, viaPnpm.stderr + viaPnpm.stdout).toBe(0);
+    expect(viaPnpm.stdout).toContain('Usage: pnpm demo');
+  });
 });

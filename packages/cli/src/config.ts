@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KeystrataError, type PinSource } from '@keystrata/core';
+import { checkConfig } from './config-check.js';
 
 /** `keystrata.config.json`: where the HSM and the key store are. Paths are relative to the file. */
 export interface KeystrataConfig {
@@ -12,8 +13,15 @@ export interface KeystrataConfig {
     /** SoftHSM2 only: its configuration file (set as SOFTHSM2_CONF before the module loads). */
     readonly softhsm2Conf?: string;
   };
-  readonly keyStore?: { readonly url?: string };
+  /**
+   * `url`: `sqlite:<path>` (relative to the file), `postgres://…`, or `mongodb://host/db` for the
+   * `MongoKeyStore` of a Mongoose app (needs @keystrata/mongoose and mongoose installed);
+   * `prefix`: that store's collection prefix, when the app set one (default `keystrata_`).
+   */
+  readonly keyStore?: { readonly url?: string; readonly prefix?: string };
   readonly keyring?: string;
+  /** HSM label prefix of new CMKs; set it to the application's `cmkLabelPrefix` if it has one. */
+  readonly cmkLabelPrefix?: string;
   readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number };
 }
 
@@ -38,14 +46,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   const file = resolve(path ?? join(process.cwd(), CONFIG_FILE));
   const dir = dirname(file);
   const exists = existsSync(file);
-  let raw: KeystrataConfig = {};
-  if (exists) {
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8')) as KeystrataConfig;
-    } catch {
-      throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON.`);
-    }
-  }
+  const raw = exists ? readConfigFile(file) : {};
   const hsm = raw.hsm ?? {};
   const pin = env.KEYSTRATA_PIN_ENV ? { env: env.KEYSTRATA_PIN_ENV } : hsm.pin && 'file' in hsm.pin ? { file: abs(dir, hsm.pin.file)! } : hsm.pin;
   const config: KeystrataConfig = {
@@ -57,7 +58,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
       pin: pin ?? { env: 'KEYSTRATA_HSM_PIN' },
       softhsm2Conf: env.SOFTHSM2_CONF || abs(dir, hsm.softhsm2Conf),
     },
-    keyStore: { url: env.KEYSTRATA_DATABASE_URL || sqliteRelative(dir, raw.keyStore?.url) },
+    keyStore: { ...raw.keyStore, url: env.KEYSTRATA_DATABASE_URL || sqliteRelative(dir, raw.keyStore?.url) },
     keyring: env.KEYSTRATA_KEYRING || raw.keyring,
   };
   return { file, dir, exists, config };
@@ -68,9 +69,22 @@ function sqliteRelative(dir: string, url: string | undefined): string | undefine
   return `sqlite:${abs(dir, url.slice('sqlite:'.length))}`;
 }
 
+/** The parsed and checked config file; its text never reaches a message (it may hold a misplaced PIN). */
+function readConfigFile(file: string): KeystrataConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // The parser's message quotes the text around the fault: dropped on purpose.
+    throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON (the parser's message is withheld: it quotes the file).`, { hint: 'Fix the JSON syntax of the config file (quotes, commas, braces).' });
+  }
+  checkConfig(file, raw);
+  return raw;
+}
+
 /** Merges `patch` into the config file (creating it), keeping what is there. */
 export function writeConfig(file: string, patch: KeystrataConfig): void {
-  const current = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KeystrataConfig) : {};
+  const current = existsSync(file) ? readConfigFile(file) : {};
   const merged = { ...current, ...patch, hsm: { ...current.hsm, ...patch.hsm }, keyStore: { ...current.keyStore, ...patch.keyStore } };
   writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
 }

@@ -3,6 +3,7 @@ import type { KeyHierarchy } from '@keystrata/core';
 import { loadConfig } from './config.js';
 import type { Command, CommandContext } from './context.js';
 import { processOutput, reportError } from './output.js';
+import { asFlagError } from './parse-flags.js';
 import { audit } from './commands/audit.js';
 import { backup } from './commands/backup.js';
 import { decrypt, encrypt } from './commands/encrypt.js';
@@ -36,12 +37,20 @@ function usage(): string {
   return ['Usage: keystrata <command> [--json] [--config keystrata.config.json]', '', ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)].join('\n');
 }
 
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw asFlagError(error, argv, OPTIONS);
+  }
+}
+
 /** Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr. */
 export async function main(argv: readonly string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let json = argv.includes('--json');
   let hierarchy: KeyHierarchy | undefined;
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseCommandLine(argv);
     json = values.json === true;
     const [first, ...rest] = positionals;
     const name = first === 'hsm' ? `hsm ${rest.shift() ?? ''}` : first;

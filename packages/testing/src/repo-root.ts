@@ -13,7 +13,7 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** `../shared/vectors/` beside the project root: test vectors read in place, never copied. */
+/** `packages/testing/vectors/`: the test vectors vendored into the repository (sources and licenses in its README). */
 export function vectorsDir(): string {
-  return resolve(repoRoot(), '..', 'shared', 'vectors');
+  return resolve(repoRoot(), 'packages', 'testing', 'vectors');
 }

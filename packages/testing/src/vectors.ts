@@ -19,7 +19,7 @@ export interface WycheproofGroup {
   readonly tests: readonly WycheproofCase[];
 }
 
-/** Reads `../shared/vectors/<name>` (Wycheproof: aes_gcm_test.json, aes_kwp_test.json, …). */
+/** Reads `packages/testing/vectors/<name>` (Wycheproof: aes_gcm_test.json, aes_kwp_test.json, …). */
 export function loadWycheproof(name: string): readonly WycheproofGroup[] {
   return (JSON.parse(readFileSync(join(vectorsDir(), name), 'utf8')) as { testGroups: WycheproofGroup[] }).testGroups;
 }

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openClinic } from '../clinic/clinic.js';
+import { demoArgs } from '../demo-args.js';
 import { StoryRunner } from '../story/report.js';
 import { prisma } from '../story/steps-1-4.js';
 import { clinicServer } from './server.js';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, 'db-dir': { type: 'string' } } });
+const { values } = parseArgs({ args: demoArgs(), options: { port: { type: 'string' }, 'db-dir': { type: 'string' } } });
 const dir = values['db-dir'] ? resolve(values['db-dir']) : mkdtempSync(resolve(tmpdir(), 'keystrata-web-'));
 const clinic = await openClinic(dir);
 // Seed the clinic with the story's patients (step 2, quietly).

@@ -88,7 +88,7 @@ export function openText(key: Buffer, text: unknown, context: FieldContext): Buf
 function checkRecordBinding(flags: number, context: FieldContext): void {
   // Precondition: a record-bound value is only opened with the record id it was bound to.
   if ((flags & FLAG_RECORD_BOUND) !== 0 && (context.recordId === undefined || context.recordId === '')) {
-    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The value is bound to a record, but no record id was supplied to decrypt it.');
+    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The value is bound to a record, but no record id was supplied to decrypt it.', { hint: 'Pass the record id (context.recordId) the value was written with; the value itself may be intact.' });
   }
 }
 

@@ -77,5 +77,5 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
     case TAG.bytes: return Buffer.from(bytes.subarray(1));
     case TAG.json: return JSON.parse(text()) as FieldValue;
   }
-  throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.');
+  throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.', { hint: 'The envelope is authentic but its body is of a type this version does not know (written by a newer Keystrata?): upgrade, or report it. The value was not returned.' });
 }

@@ -1,5 +1,7 @@
 /**
- * Stable error codes. Match on `error.code`, never on the message.
+ * Stable error codes, each with its generic hint (appended to the message). A generic hint must be
+ * true for every use of the code; where it would mislead, the error passes its own `hint`.
+ * Match on `error.code`, never on the message.
  *
  * @example
  * ```ts
@@ -7,26 +9,26 @@
  * ```
  */
 export const ERROR_CODES = {
-  CONFIG_INVALID: 'Fix the option named in the message; options are validated once, when the object is created.',
+  CONFIG_INVALID: 'Fix the option, argument or name the message points to.',
   HSM_PIN_INCORRECT: 'Check the PIN source (environment variable, file or callback). The library never retries a wrong PIN, so the token does not lock.',
   HSM_PIN_LOCKED: 'The token PIN is locked. Unlock or re-initialise it with the security officer PIN.',
   HSM_UNAVAILABLE: 'Check the PKCS#11 module path, the token label or slot, and that the device is reachable.',
   HSM_MODULE_INCOMPATIBLE: 'The PKCS#11 module does not honour a required attribute or mechanism; use a module that does.',
   HSM_OPERATION_FAILED: 'The HSM refused the operation. The message names the PKCS#11 return value.',
-  KEY_NOT_FOUND: 'The key does not exist in this key store (wrong database, keyring or an unrestored backup).',
+  KEY_NOT_FOUND: 'The key does not exist where it was looked up: check the key store (database URL), the keyring and the HSM token, or restore a backup.',
   KEY_DISABLED: 'The key is disabled. Enable it again (`keystrata enable …`) if this was not intended.',
   KEY_DESTROYED: 'The key was destroyed (crypto-shredded); values under it cannot be recovered.',
   KEY_IN_USE: 'The key still protects other keys or data; rewrap or rotate them first.',
-  CIPHERTEXT_MALFORMED: 'The value is not a Keystrata envelope of a supported version; it was never decrypted or passed through.',
-  CIPHERTEXT_TAMPERED: 'Authentication failed: the value was modified, or moved from another record, field or segment.',
+  CIPHERTEXT_MALFORMED: 'The data is not in a format Keystrata reads (the message says which part); nothing was decrypted, and nothing was passed through as plaintext.',
+  CIPHERTEXT_TAMPERED: 'Authentication failed: the data was modified, or is read in another place (record, field, segment or key store) than it was written for; nothing was decrypted.',
   CONFIRMATION_REQUIRED: 'This operation is irreversible; repeat it with the confirmation the message names.',
-  AUDIT_CHAIN_BROKEN: 'The audit trail was edited, deleted from or reordered at the sequence number in the message.',
+  AUDIT_CHAIN_BROKEN: 'The audit trail does not verify where the message says: records were edited, deleted, reordered or truncated there.',
   BACKUP_INVALID: 'The backup file is damaged, forged or of an unsupported version; nothing was restored.',
-  KEYSTORE_UNAVAILABLE: 'The key store database could not be reached or its tables are missing; check the database URL.',
+  KEYSTORE_UNAVAILABLE: 'The key-store database failed or could not be reached (the cause names the driver error): check the database URL, that the database is running, and that its Keystrata tables exist.',
   KEYSTORE_TAMPERED: 'A wrapped key or key record does not match the identity it is stored under: the key store was edited, swapped or restored wrongly. Restore it from a trusted backup; nothing was decrypted or written with it.',
   ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
-  QUERY_UNSUPPORTED: 'Encrypted fields only support equality lookups through their blind index; rewrite the query.',
-  PLAINTEXT_REJECTED: 'The value cannot be encrypted (unsupported type); nothing was written.',
+  QUERY_UNSUPPORTED: 'Encrypted fields hold ciphertext: the database can match them only by equality through a blind index, and Keystrata refuses operations it cannot check or decrypt. The message says what to do instead.',
+  PLAINTEXT_REJECTED: 'Keystrata refused to write this value (the message says why); nothing was written.',
 } as const;
 
 /** A stable error code. */

@@ -16,6 +16,11 @@ export interface KeystrataErrorOptions {
   readonly cause?: unknown;
   /** Non-secret identifiers that help an operator (key ids, versions, labels). */
   readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * What to do, in this situation; replaces the code's generic hint (`ERROR_CODES[code]`) when that
+   * would mislead (e.g. a key-wrap failure is `CIPHERTEXT_MALFORMED` but is not about an envelope).
+   */
+  readonly hint?: string;
 }
 
 /**
@@ -26,18 +31,24 @@ export interface KeystrataErrorOptions {
  * ```ts
  * try { await hierarchy.decryptValue(value, context); }
  * catch (err) { if (KeystrataError.isInstance(err, 'CIPHERTEXT_TAMPERED')) alert(); }
+ * // A hint that fits the situation replaces the code's generic one:
+ * new KeystrataError('CIPHERTEXT_MALFORMED', 'The wrapped DEK has an invalid length.', { hint: 'The key store holds a damaged wrapped key; restore it from a backup.' });
  * ```
  */
 export class KeystrataError extends Error {
   readonly [marker] = true;
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, string | number | boolean>>;
+  /** What to do: the `hint` option, else the code's generic hint. Also the end of `message`. */
+  readonly hint: string;
   override readonly cause?: SafeCause;
 
   constructor(code: ErrorCode, message: string, options: KeystrataErrorOptions = {}) {
-    super(`${code}: ${message} ${ERROR_CODES[code]}`);
+    const hint = options.hint ?? ERROR_CODES[code];
+    super(`${code}: ${message} ${hint}`);
     this.name = 'KeystrataError';
     this.code = code;
+    this.hint = hint;
     this.details = Object.freeze({ ...options.details });
     if (options.cause !== undefined) this.cause = toSafeCause(options.cause);
   }

@@ -51,7 +51,7 @@ export async function rotateDek(h: HierarchyInternals, crypto: RotationCrypto, o
     ({ dekId, version } = JSON.parse(job.data) as { dekId: string; version: number });
   } else {
     const [latest] = await h.keyStore.loadLatestDekChains(keyring, [segment]);
-    if (latest === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Segment "${segment}" has no DEK yet; nothing to rotate.`);
+    if (latest === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Segment "${segment}" has no DEK yet; nothing to rotate.`, { hint: 'A segment gets its first DEK on its first encrypted write; check the segment name and keyring.' });
     version = latest.dek.version + 1;
     const [created] = await h.resolver.createDeks(keyring, [segment], version);
     dekId = created!.dek.id;

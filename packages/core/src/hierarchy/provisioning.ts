@@ -36,7 +36,7 @@ export async function provisionKeyring(h: HierarchyInternals, keyring: string): 
   let cmk = cmks.find((c) => c.state === 'primary');
   const createdCmk = cmk === undefined;
   if (cmk === undefined) {
-    if (cmks.length > 0) throw new KeystrataError('KEY_DISABLED', `Keyring "${keyring}" has CMK versions but none is primary.`);
+    if (cmks.length > 0) throw new KeystrataError('KEY_DISABLED', `Keyring "${keyring}" has CMK versions but none is primary.`, { hint: 'Run `keystrata status`: a CMK rotation was interrupted (run `keystrata rotate cmk` again) or the CMK was revoked (`keystrata enable cmk`).' });
     cmk = await createCmkVersion(h, keyring, 1);
   }
   const keks = await h.keyStore.listKeks(keyring);

@@ -52,7 +52,7 @@ export function toKeystrataError(error: unknown, during: string): KeystrataError
     case 'CKR_ENCRYPTED_DATA_INVALID':
     case 'CKR_ENCRYPTED_DATA_LEN_RANGE':
       if (during.includes('unwrap')) {
-        return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, { cause: error, details });
+        return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, { cause: error, details, hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
       }
   }
   if (name === undefined || isLostSession(error)) {

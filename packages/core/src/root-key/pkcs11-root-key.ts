@@ -124,7 +124,7 @@ export class Pkcs11RootKey implements RootKey {
       { type: pkcs11js.CKA_ID, value: Buffer.from(cmk.id, 'hex') },
     ]);
     if (handle === undefined) {
-      throw new KeystrataError('KEY_NOT_FOUND', `CMK "${cmk.label}" (id ${cmk.id}) is not on the token.`, { details: { label: cmk.label } });
+      throw new KeystrataError('KEY_NOT_FOUND', `CMK "${cmk.label}" (id ${cmk.id}) is not on the token.`, { details: { label: cmk.label }, hint: 'The HSM token lacks this CMK: check hsm.tokenLabel / slot (another token?), or the CMK was destroyed in the HSM, which no key-store backup can undo.' });
     }
     this.#handles.set(cacheKey, handle);
     return handle;
@@ -191,7 +191,7 @@ export class Pkcs11RootKey implements RootKey {
         const [value] = pkcs11.C_GetAttributeValue(session, kek, [{ type: pkcs11js.CKA_VALUE }]);
         if (value?.value.length !== 32) {
           value?.value.fill(0);
-          throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The unwrapped KEK is not 32 bytes.');
+          throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The unwrapped KEK is not 32 bytes.', { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
         }
         return SecretKey.takeOwnership(value.value);
       } finally {

@@ -121,7 +121,7 @@ export class Pkcs11SessionPool {
    * ```
    */
   async run<T>(operation: string, fn: (session: Handle, pkcs11: P11.PKCS11) => T | Promise<T>): Promise<T> {
-    if (this.#closed) throw new KeystrataError('HSM_UNAVAILABLE', 'The root key was closed.');
+    if (this.#closed) throw new KeystrataError('HSM_UNAVAILABLE', 'The root key was closed.', { hint: 'The application closed this root key (or its hierarchy) before the operation ran: open a new one; the HSM itself is fine.' });
     for (let attempt = 0; ; attempt++) {
       const lease = await this.#acquire();
       try {

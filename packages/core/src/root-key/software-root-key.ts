@@ -25,7 +25,7 @@ export class SoftwareRootKey implements RootKey {
 
   #key(cmk: CmkReference): Buffer {
     const key = this.#keys.get(`${cmk.label}/${cmk.id}`);
-    if (key === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK "${cmk.label}" is not in the root.`);
+    if (key === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK "${cmk.label}" is not in the root.`, { hint: 'The root key lacks this CMK: another root, or the CMK was destroyed.' });
     return key.exposeSecretBytes();
   }
 
