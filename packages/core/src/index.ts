@@ -38,3 +38,6 @@ export { RecordEncryptor, type RecordEncryptorOptions, type RecordValues, type M
 export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './records/segment-policy.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
+export type { TombstoneRecord } from './key-store/records.js';
+export type { ShredEpochResult } from './shred/complete-shreds.js';
+export type { ShredStatus, TombstoneSummary } from './hierarchy/status.js';
