@@ -91,7 +91,7 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     const { createSqliteDriver } = await import('../src/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'keystrata-secure-'));
     const db = new Database(join(dir, 'app.db'));
-    closers.push(async () => db.close());
+    closers.push(async () => void db.close());
     expect(db.pragma('secure_delete', { simple: true })).toBe(0);
     const driver = await createSqliteDriver({ database: db });
     expect(db.pragma('secure_delete', { simple: true })).toBe(1);

@@ -112,7 +112,7 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     }
     await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
     if (action !== 'destroy') return impactOf(action, subject, deks, 0, dryRun);
-    await h.keyStore.purgeErased();
+    await h.keyStore.purgeErased('quick');
     let durableAt: string | null = null;
     for (const ring of new Set(deks.map((d) => d.keyring))) durableAt = await finishDestroy(h, ring, mode);
     return { ...impactOf(action, subject, deks, 0, dryRun), durableAt };
@@ -131,7 +131,7 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     h.resolver.evict({ keyring, kekVersion: ref.version });
     await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
     if (action !== 'destroy') return impactOf(action, subject, deks, 1, dryRun);
-    await h.keyStore.purgeErased();
+    await h.keyStore.purgeErased('quick');
     return { ...impactOf(action, subject, deks, 1, dryRun), durableAt: await finishDestroy(h, keyring, mode) };
   }
 

@@ -68,8 +68,9 @@ export interface KeyStore {
   markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number>;
   /**
    * Makes erased wrapped keys unrecoverable from the database's own files as far as a client can:
-   * SQLite: WAL checkpoint (TRUNCATE), with `secure_delete` on; PostgreSQL: `VACUUM FULL` of the key
-   * tables. Returns what was done, for the audit trail; never throws for a purge it could not do.
+   * SQLite: WAL checkpoint (TRUNCATE), with `secure_delete` on; PostgreSQL: `VACUUM` of the key
+   * tables (`full`: `VACUUM FULL`, which rewrites them into new files and briefly locks them).
+   * Returns what was done, for the audit trail; never throws for a purge it could not do.
    */
-  purgeErased(): Promise<string>;
+  purgeErased(mode: 'quick' | 'full'): Promise<string>;
 }

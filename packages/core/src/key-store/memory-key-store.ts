@@ -145,7 +145,7 @@ export class MemoryKeyStore implements KeyStore {
     }
     return marked;
   }
-  async purgeErased(): Promise<string> {
+  async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'memory: nothing persisted';
   }
 }

@@ -215,16 +215,17 @@ export class SqlKeyStore implements KeyStore {
     );
   }
 
-  async purgeErased(): Promise<string> {
+  async purgeErased(mode: 'quick' | 'full'): Promise<string> {
     try {
       if (this.#db.dialect === 'sqlite') {
         const [result] = await this.#db.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
         return Number(result?.busy ?? 0) === 0 ? 'sqlite: WAL checkpointed and truncated' : 'sqlite: WAL checkpoint blocked by a reader; run it again later';
       }
-      // Rewrites the key tables into new files: dead tuples holding old wrapped keys go with the old files.
-      await this.#db.run('VACUUM FULL keystrata_kek');
-      await this.#db.run('VACUUM FULL keystrata_dek');
-      return 'postgres: VACUUM FULL keystrata_kek, keystrata_dek';
+      // FULL rewrites the key tables into new files: dead tuples holding old wrapped keys go with the old files.
+      const vacuum = mode === 'full' ? 'VACUUM FULL' : 'VACUUM';
+      await this.#db.run(`${vacuum} keystrata_kek`);
+      await this.#db.run(`${vacuum} keystrata_dek`);
+      return `postgres: ${vacuum} keystrata_kek, keystrata_dek`;
     } catch (error) {
       return `${this.#db.dialect}: purge failed (${error instanceof Error ? error.name : 'error'}); see docs/shredding.md for the operator's steps`;
     } finally {

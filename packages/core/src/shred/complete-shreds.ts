@@ -63,7 +63,7 @@ export async function completeShreds(h: HierarchyInternals, keyring: string): Pr
   const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, keyring, kekVersion, plan.cutoff);
   const retiredCmks = await destroyOldCmks(h, keyring, cmk.version, plan.cutoff);
   const durable = await h.keyStore.markTombstonesDurable(keyring, plan.cutoff, now());
-  const purge = await h.keyStore.purgeErased();
+  const purge = await h.keyStore.purgeErased('full');
   await saveShredPlan(h, keyring, plan, 'done', durable);
   await h.audit.record('shred', `keyring:${keyring}`, {
     keyring, cmkVersion: cmk.version, kekVersion, rewrapped, durable, resumed: running !== undefined,

@@ -221,7 +221,7 @@ export class MongoKeyStore implements KeyStore {
   }
 
   /** MongoDB rewrites documents in place; old versions live on in the journal, oplog and backups (docs/shredding.md). */
-  async purgeErased(): Promise<string> {
+  async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'mongodb: nothing a client can purge; old wrapped keys end at a destroyed CMK version';
   }
 }
