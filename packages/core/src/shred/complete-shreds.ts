@@ -1,4 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { AsyncMutex } from '../key-store/async-mutex.js';
+import type { KeyStore } from '../key-store/key-store.js';
 import { now, type HierarchyInternals } from '../hierarchy/internals.js';
 import { assertEpochPossible, destroyOldCmks, ensureEpochCmk, ensureEpochKek, moveDeksAndDestroyOldKeks } from './epoch-steps.js';
 import { runningShredPlan, saveShredPlan, type ShredEpochPlan } from './shred-job.js';
@@ -28,6 +30,17 @@ const idle = (keyring: string, durable = 0): ShredEpochResult => ({
   keyring, ran: false, resumed: false, durable, cmkVersion: 0, kekVersion: 0, rewrapped: 0, destroyedKeks: [], retiredCmks: [], purge: '',
 });
 
+/** One epoch at a time per key store and keyring in this process (concurrent destroys queue up). */
+const epochLocks = new WeakMap<KeyStore, Map<string, AsyncMutex>>();
+
+function epochLock(keyStore: KeyStore, keyring: string): AsyncMutex {
+  let locks = epochLocks.get(keyStore);
+  if (locks === undefined) epochLocks.set(keyStore, (locks = new Map()));
+  let lock = locks.get(keyring);
+  if (lock === undefined) locks.set(keyring, (lock = new AsyncMutex()));
+  return lock;
+}
+
 /**
  * Makes a keyring's pending shreds durable with one "shred epoch": (1) a new CMK version in the
  * HSM, (2) a new KEK under it, (3) every surviving DEK re-wrapped in process under the new KEK,
@@ -41,7 +54,11 @@ const idle = (keyring: string, durable = 0): ShredEpochResult => ({
  * await completeShreds(h, 'default'); // now no old backup, WAL or dead tuple can bring it back
  * ```
  */
-export async function completeShreds(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
+export function completeShreds(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
+  return epochLock(h.keyStore, keyring).run(() => runEpoch(h, keyring));
+}
+
+async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
   const running = await runningShredPlan(h, keyring);
   const pending = (await h.keyStore.listTombstones(keyring)).filter((t) => t.durableAt === null);
   if (running === undefined && pending.length === 0) return idle(keyring);
