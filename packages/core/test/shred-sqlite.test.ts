@@ -87,6 +87,21 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     await h.verifyAudit();
   });
 
+  it('issue 11 §1: concurrent durable destroys in one process queue their epochs: one primary CMK, the rest decrypts', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `shred-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const values = await h.encryptValues(['a', 'b', 'c', 'd', 'e'].map((s) => ({ value: `canary-${s}`, context: ctx(s, 'r1') })));
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((segment) => h.destroy({ kind: 'segment', segment })));
+    for (const result of results) expect(result.durableAt).toEqual(expect.any(String));
+    const cmks = await stack.keyStore.listCmks('default');
+    expect(cmks.filter((c) => c.state !== 'retired').map((c) => c.state)).toEqual(['primary']);
+    expect((await h.status()).keyrings[0]!.shreds).toMatchObject({ pending: 0 });
+    h.clearCache();
+    expect(await h.decryptValue(values[4]!, ctx('e', 'r1'))).toBe('canary-e');
+  });
+
   it('issue 11 §1: the key store connection has secure_delete on, also a connection the application passes in', async () => {
     const { createSqliteDriver } = await import('../src/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'keystrata-secure-'));

@@ -141,17 +141,3 @@ describe('shred epochs (unit)', () => {
   });
 });
 
-describe('shred epochs under concurrency (unit)', () => {
-  it('issue 11 §1: concurrent durable destroys in one process queue their epochs; one primary CMK, the rest decrypts', async () => {
-    const { keyStore, h } = await setup();
-    const values = await h.encryptValues(['a', 'b', 'c', 'd', 'e'].map((s) => ({ value: `canary-${s}`, context: ctx(s) })));
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((segment) => h.destroy({ kind: 'segment', segment })));
-    for (const result of results) expect(result.durableAt).toEqual(expect.any(String));
-    const cmks = await keyStore.listCmks('default');
-    expect(cmks.filter((c) => c.state === 'primary')).toHaveLength(1);
-    expect(cmks.filter((c) => c.state !== 'retired')).toHaveLength(1);
-    expect((await h.status()).keyrings[0]!.shreds).toMatchObject({ pending: 0 });
-    h.clearCache();
-    expect(await h.decryptValue(values[4]!, ctx('e'))).toBe('canary-e');
-  });
-});
