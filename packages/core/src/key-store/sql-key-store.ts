@@ -221,11 +221,17 @@ export class SqlKeyStore implements KeyStore {
         const [result] = await this.#db.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
         return Number(result?.busy ?? 0) === 0 ? 'sqlite: WAL checkpointed and truncated' : 'sqlite: WAL checkpoint blocked by a reader; run it again later';
       }
-      // FULL rewrites the key tables into new files: dead tuples holding old wrapped keys go with the old files.
-      const vacuum = mode === 'full' ? 'VACUUM FULL' : 'VACUUM';
-      await this.#db.run(`${vacuum} keystrata_kek`);
-      await this.#db.run(`${vacuum} keystrata_dek`);
-      return `postgres: ${vacuum} keystrata_kek, keystrata_dek`;
+      // FULL rewrites the key tables into new files: dead tuples holding old wrapped keys go with the old
+      // files. SKIP_LOCKED (PostgreSQL 12+): never queue an exclusive lock behind a long transaction.
+      const vacuum = mode === 'full' ? 'VACUUM (FULL, SKIP_LOCKED)' : 'VACUUM (SKIP_LOCKED)';
+      const skipped: string[] = [];
+      for (const table of ['keystrata_kek', 'keystrata_dek']) {
+        const before = await this.#db.all<{ node: unknown }>('SELECT pg_relation_filenode(?) AS node', [table]);
+        await this.#db.run(`${vacuum} ${table}`);
+        const after = await this.#db.all<{ node: unknown }>('SELECT pg_relation_filenode(?) AS node', [table]);
+        if (mode === 'full' && String(before[0]?.node) === String(after[0]?.node)) skipped.push(table);
+      }
+      return `postgres: ${vacuum} keystrata_kek, keystrata_dek${skipped.length ? `; skipped (locked by another transaction): ${skipped.join(', ')}, run VACUUM FULL later` : ''}`;
     } catch (error) {
       return `${this.#db.dialect}: purge failed (${error instanceof Error ? error.name : 'error'}); see docs/shredding.md for the operator's steps`;
     } finally {
