@@ -13,6 +13,11 @@ const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e
 /** A software root whose `destroyCmk` fails while `failDestroy` is set: a process killed mid-epoch. */
 class InterruptibleRoot extends SoftwareRootKey {
   failDestroy = false;
+  failCreate = false;
+  override async createCmk(label: string): Promise<CmkReference> {
+    if (this.failCreate) throw new Error('killed');
+    return super.createCmk(label);
+  }
   override async destroyCmk(cmk: CmkReference): Promise<void> {
     if (this.failDestroy) throw new Error('killed');
     return super.destroyCmk(cmk);
@@ -85,6 +90,22 @@ describe('shred epochs (unit)', () => {
     const cmks = await keyStore.listCmks('default');
     expect(cmks.filter((c) => c.state === 'primary')).toHaveLength(1);
     expect(cmks.map((c) => c.state)).toEqual(['retired', 'primary']);
+    h.clearCache();
+    expect(await h.decryptValue(kept, ctx('s2'))).toBe('canary-kept');
+  });
+
+  it('issue 11 §1: an epoch killed while generating its CMK (no primary CMK for a moment) is finished by a rerun', async () => {
+    const { rootKey, keyStore, h } = await setup();
+    const kept = await h.encryptValue('canary-kept', ctx('s2'));
+    await h.encryptValue('canary-gone', ctx('s1'));
+    rootKey.failCreate = true;
+    expect(await codeOf(h.destroy({ kind: 'segment', segment: 's1' }))).toMatch(/untyped|HSM|INTERNAL/);
+    expect((await keyStore.listCmks('default')).map((c) => c.state)).toEqual(['enabled']);
+    h.clearCache();
+    expect(await h.decryptValue(kept, ctx('s2'))).toBe('canary-kept');
+    rootKey.failCreate = false;
+    expect(await h.completeShreds()).toEqual([expect.objectContaining({ ran: true, resumed: true, cmkVersion: 2, retiredCmks: [1] })]);
+    expect((await keyStore.listCmks('default')).map((c) => c.state)).toEqual(['retired', 'primary']);
     h.clearCache();
     expect(await h.decryptValue(kept, ctx('s2'))).toBe('canary-kept');
   });
