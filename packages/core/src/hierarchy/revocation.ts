@@ -68,11 +68,16 @@ function durableMode(options: RevocationOptions): 'now' | 'deferred' {
   return mode;
 }
 
-/** Makes a destroy in `keyring` durable now (one shred epoch), or leaves it pending. */
-async function finishDestroy(h: HierarchyInternals, keyring: string, mode: 'now' | 'deferred'): Promise<string | null> {
-  if (mode === 'deferred') return null;
-  await completeShreds(h, keyring);
-  return now();
+/**
+ * Makes a destroy in `keyring` durable now (one shred epoch), or leaves it pending; returns when
+ * the destroyed keys' tombstones became durable (the latest), or null while any is pending.
+ */
+async function finishDestroy(h: HierarchyInternals, keyring: string, mode: 'now' | 'deferred', kind: 'dek' | 'kek', ids: readonly string[]): Promise<string | null> {
+  if (mode === 'now') await completeShreds(h, keyring);
+  const wanted = new Set(ids);
+  const tombstones = (await h.keyStore.listTombstones(keyring)).filter((t) => t.kind === kind && wanted.has(t.id));
+  if (tombstones.length < wanted.size || tombstones.some((t) => t.durableAt === null)) return null;
+  return tombstones.map((t) => t.durableAt!).sort().at(-1)!;
 }
 
 function assertChangeable(what: string, state: KeyState): void {
@@ -103,8 +108,9 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     }
     if (dryRun) return impactOf(action, subject, deks, 0, dryRun);
     for (const dek of deks) {
-      if (dek.state === 'destroyed') continue;
+      // A key destroyed before tombstones existed gets one now (kept if it has one), so an epoch covers it.
       if (action === 'destroy') await h.keyStore.putTombstone({ kind: 'dek', id: dek.id, keyring: dek.keyring, segment: dek.segment, destroyedAt: at, durableAt: null });
+      if (dek.state === 'destroyed') continue;
       const state = target ?? reenabledState(dek.version, deks.filter((d) => d.segment === dek.segment));
       await h.keyStore.updateDek(dek.id, { state, ...erase, at });
       h.resolver.evict({ dekId: dek.id });
@@ -113,8 +119,9 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
     if (action !== 'destroy') return impactOf(action, subject, deks, 0, dryRun);
     await h.keyStore.purgeErased('quick');
-    let durableAt: string | null = null;
-    for (const ring of new Set(deks.map((d) => d.keyring))) durableAt = await finishDestroy(h, ring, mode);
+    const keyrings = [...new Set(deks.map((d) => d.keyring))];
+    const durable = await Promise.all(keyrings.map((ring) => finishDestroy(h, ring, mode, 'dek', deks.filter((d) => d.keyring === ring).map((d) => d.id))));
+    const durableAt = durable.some((d) => d === null) ? null : durable.sort().at(-1)!;
     return { ...impactOf(action, subject, deks, 0, dryRun), durableAt };
   }
 
@@ -132,7 +139,7 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
     if (action !== 'destroy') return impactOf(action, subject, deks, 1, dryRun);
     await h.keyStore.purgeErased('quick');
-    return { ...impactOf(action, subject, deks, 1, dryRun), durableAt: await finishDestroy(h, keyring, mode) };
+    return { ...impactOf(action, subject, deks, 1, dryRun), durableAt: await finishDestroy(h, keyring, mode, 'kek', [String(ref.version)]) };
   }
 
   // CMK: every version of the keyring's root; guarded by a typed-out confirmation.

@@ -147,6 +147,17 @@ describe('shred epochs (unit)', () => {
     expect(keyStore.listTombstones).toBeTypeOf('function');
   });
 
+  it('issue 11 §1: destroying again a key destroyed before tombstones existed runs the epoch that makes it durable', async () => {
+    const { keyStore, h } = await setup();
+    const old = await h.encryptValue('canary-old', ctx('s1'));
+    await keyStore.updateDek(envelopeDekId(old), { state: 'destroyed', wrapped: '', at: new Date().toISOString() }); // what destroy did before
+    expect(await keyStore.listTombstones()).toEqual([]);
+    const impact = await h.destroy({ kind: 'dek', id: envelopeDekId(old) });
+    expect(impact.durableAt).toEqual(expect.any(String));
+    expect((await keyStore.listCmks('default')).map((c) => c.state)).toEqual(['retired', 'primary']);
+    expect((await keyStore.listTombstones()).find((t) => t.id === envelopeDekId(old))?.durableAt).toBe(impact.durableAt);
+  });
+
   it('issue 11 §5: enable on a destroyed key is refused with KEY_DESTROYED', async () => {
     const { h } = await setup();
     const a = await h.encryptValue('canary-a', ctx('s1'));
