@@ -58,7 +58,13 @@ export async function ensureEpochCmk(h: HierarchyInternals, keyring: string, ver
   const ref = await h.rootKey.createCmk(label);
   const at = now();
   const record: CmkRecord = { keyring, version, hsmLabel: ref.label, hsmId: ref.id, state: 'primary', createdAt: at, updatedAt: at };
-  await h.keyStore.insertCmk(record);
+  try {
+    await h.keyStore.insertCmk(record);
+  } catch (error) {
+    // Another process registered this version first: leave no unregistered CMK behind in the HSM.
+    await h.rootKey.destroyCmk(ref).catch(() => undefined);
+    throw error;
+  }
   await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, reason: 'shred-epoch' });
   return record;
 }
