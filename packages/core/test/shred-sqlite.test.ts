@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envelopeDekId, KeyHierarchy, KeystrataError, type FieldContext, type Pkcs11RootKey } from '../src/index.js';
+import { createSqliteDriver, envelopeDekId, KeyHierarchy, KeystrataError, SqlKeyStore, type FieldContext, type Pkcs11RootKey } from '../src/index.js';
 import { attackerRecovers, blobsIn, type Loot, type Victim } from './shred-attacker.js';
 import { openTestRootKey, sqliteStack } from './stacks.js';
 
@@ -102,8 +102,33 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     expect(await h.decryptValue(values[4]!, ctx('e', 'r1'))).toBe('canary-e');
   });
 
+  it('issue 11 §1: two epochs started at once on two connections: the loser stops with ROTATION_IN_PROGRESS, nothing live is lost', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const prefix = `race-${Math.random().toString(36).slice(2)}`;
+    const one = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
+    await one.provision();
+    const secondStore = new SqlKeyStore(await createSqliteDriver({ database: stack.file }));
+    closers.push(() => secondStore.close());
+    const two = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: secondStore, cmkLabelPrefix: prefix });
+    const values = await one.encryptValues(['a', 'b', 'c'].map((s) => ({ value: `canary-${s}`, context: ctx(s, 'r1') })));
+    await one.destroy({ kind: 'segment', segment: 'a' }, { durable: 'deferred' });
+    const outcomes = await Promise.allSettled([one.completeShreds(), two.completeShreds()]);
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : KeystrataError.isInstance(o.reason) ? o.reason.code : `untyped: ${String(o.reason)}`));
+    expect(codes).toContain('ok');
+    for (const code of codes) expect(['ok', 'ROTATION_IN_PROGRESS']).toContain(code);
+    await one.completeShreds();
+    const cmks = await stack.keyStore.listCmks('default');
+    expect(cmks.filter((c) => c.state === 'primary')).toHaveLength(1);
+    expect((await one.status()).keyrings[0]!.shreds).toMatchObject({ pending: 0 });
+    for (const hierarchy of [one, two]) {
+      hierarchy.clearCache();
+      expect(await hierarchy.decryptValues(['b', 'c'].map((s, i) => ({ ciphertext: values[i + 1]!, context: ctx(s, 'r1') })))).toEqual(['canary-b', 'canary-c']);
+      expect(await codeOf(hierarchy.decryptValue(values[0]!, ctx('a', 'r1')))).toBe('KEY_DESTROYED');
+    }
+  });
+
   it('issue 11 §1: the key store connection has secure_delete on, also a connection the application passes in', async () => {
-    const { createSqliteDriver } = await import('../src/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'keystrata-secure-'));
     const db = new Database(join(dir, 'app.db'));
     closers.push(async () => void db.close());

@@ -110,6 +110,24 @@ describe('shred epochs (unit)', () => {
     expect(await h.decryptValue(kept, ctx('s2'))).toBe('canary-kept');
   });
 
+  it('issue 11 §1: an epoch another process is running is refused with ROTATION_IN_PROGRESS; a dead one is taken over', async () => {
+    const { keyStore, h } = await setup();
+    const kept = await h.encryptValue('canary-kept', ctx('s2'));
+    await h.encryptValue('canary-gone', ctx('s1'));
+    await h.destroy({ kind: 'segment', segment: 's1' }, { durable: 'deferred' });
+    const foreign = (updatedAt: string) => keyStore.putJob({
+      id: 'shred-epoch:default', kind: 'shred-epoch', state: 'running', cursor: null, processed: 0,
+      data: JSON.stringify({ cutoff: new Date().toISOString(), cmkVersion: 2, owner: 'another-process' }), updatedAt,
+    });
+    await foreign(new Date().toISOString());
+    expect(await codeOf(h.completeShreds())).toBe('ROTATION_IN_PROGRESS');
+    expect((await keyStore.listCmks('default')).length).toBe(1);
+    await foreign(new Date(Date.now() - 5 * 60_000).toISOString());
+    expect(await h.completeShreds()).toEqual([expect.objectContaining({ ran: true, resumed: true, cmkVersion: 2, retiredCmks: [1] })]);
+    h.clearCache();
+    expect(await h.decryptValue(kept, ctx('s2'))).toBe('canary-kept');
+  });
+
   it('issue 11 §1: an epoch refuses to destroy a disabled KEK that still wraps live DEKs', async () => {
     const { keyStore, h } = await setup();
     const under1 = await h.encryptValue('canary-1', ctx('s1'));

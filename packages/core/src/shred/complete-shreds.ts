@@ -3,7 +3,7 @@ import { AsyncMutex } from '../key-store/async-mutex.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import { now, type HierarchyInternals } from '../hierarchy/internals.js';
 import { assertEpochPossible, destroyOldCmks, ensureEpochCmk, ensureEpochKek, moveDeksAndDestroyOldKeks } from './epoch-steps.js';
-import { runningShredPlan, saveShredPlan, type ShredEpochPlan } from './shred-job.js';
+import { PROCESS_OWNER, runningShredPlan, saveShredPlan, STALE_EPOCH_MS, type ShredEpochPlan } from './shred-job.js';
 
 /** Result of {@link completeShreds} for one keyring. */
 export interface ShredEpochResult {
@@ -72,12 +72,29 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
     await h.audit.record('shred', `keyring:${keyring}`, { keyring, durable, epoch: false });
     return idle(keyring, durable);
   }
+  if (running?.owner !== undefined && running.owner !== PROCESS_OWNER && Date.now() - Date.parse(running.updatedAt) < STALE_EPOCH_MS) {
+    throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process is running the shred epoch of keyring "${keyring}" (last progress ${running.updatedAt}); run \`keystrata shred complete\` again when it is done, or once it has shown no progress for ${STALE_EPOCH_MS / 1000} s if it died.`, { details: { keyring } });
+  }
   await assertEpochPossible(h, keyring);
   const plan: ShredEpochPlan = running ?? { cutoff: now(), cmkVersion: Math.max(...cmks.map((c) => c.version)) + 1 };
-  if (running === undefined) await saveShredPlan(h, keyring, plan, 'running');
+  // Progress is recorded between steps and, throttled, during the re-wrap (one chain: never after `done`).
+  let beat = Promise.resolve();
+  let lastBeat = 0;
+  const progress = (): Promise<void> => {
+    lastBeat = Date.now();
+    beat = beat.then(() => saveShredPlan(h, keyring, plan, 'running'));
+    return beat;
+  };
+  const heartbeat = (): void => {
+    if (Date.now() - lastBeat > STALE_EPOCH_MS / 4) void progress().catch(() => undefined);
+  };
+  await progress();
   const cmk = await ensureEpochCmk(h, keyring, plan.cmkVersion);
+  await progress();
   const kekVersion = await ensureEpochKek(h, keyring, cmk.version);
-  const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, keyring, kekVersion, plan.cutoff);
+  await progress();
+  const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, keyring, kekVersion, plan.cutoff, heartbeat);
+  await progress();
   const retiredCmks = await destroyOldCmks(h, keyring, cmk.version, plan.cutoff);
   const durable = await h.keyStore.markTombstonesDurable(keyring, plan.cutoff, now());
   const purge = await h.keyStore.purgeErased('full');

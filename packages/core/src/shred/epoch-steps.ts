@@ -41,6 +41,22 @@ export async function assertEpochPossible(h: HierarchyInternals, keyring: string
 }
 
 /**
+ * Refuses to go on destroying when the epoch's KEK or CMK version is no longer the primary one:
+ * another process rotated or ran an epoch meanwhile, and what it made must not be destroyed here.
+ *
+ * @example
+ * ```ts
+ * await assertStillPrimary(h, 'default', 'KEK', 4);
+ * ```
+ */
+export async function assertStillPrimary(h: HierarchyInternals, keyring: string, what: 'KEK' | 'CMK', version: number): Promise<void> {
+  const versions = what === 'KEK' ? await h.keyStore.listKeks(keyring) : await h.keyStore.listCmks(keyring);
+  const primary = versions.filter((v) => v.state === 'primary').map((v) => v.version);
+  if (primary.length === 1 && primary[0] === version) return;
+  throw new KeystrataError('ROTATION_IN_PROGRESS', `The primary ${what} of keyring "${keyring}" changed during the shred epoch (another rotation or epoch is running); nothing more was destroyed. Run \`keystrata shred complete\` again when it is done.`, { details: { keyring } });
+}
+
+/**
  * Step 1: the epoch's new CMK version in the HSM. The old primary is set `enabled` first (one
  * primary per keyring at every instant). Idempotent: returns the version if a previous run made it.
  *
@@ -63,6 +79,9 @@ export async function ensureEpochCmk(h: HierarchyInternals, keyring: string, ver
   } catch (error) {
     // Another process registered this version first: leave no unregistered CMK behind in the HSM.
     await h.rootKey.destroyCmk(ref).catch(() => undefined);
+    if ((await h.keyStore.listCmks(keyring)).some((c) => c.version === version)) {
+      throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process started a shred epoch or rotation of keyring "${keyring}" at the same moment; run \`keystrata shred complete\` again when it is done.`, { details: { keyring } });
+    }
     throw error;
   }
   await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, reason: 'shred-epoch' });
@@ -95,16 +114,18 @@ export async function ensureEpochKek(h: HierarchyInternals, keyring: string, cmk
  * const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, 'default', 4, plan.cutoff);
  * ```
  */
-export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: string, kekVersion: number, cutoff: string): Promise<{ rewrapped: number; destroyedKeks: number[] }> {
-  let rewrapped = (await rewrapDeks(h, keyring)).rewrapped;
+export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: string, kekVersion: number, cutoff: string, onProgress?: () => void): Promise<{ rewrapped: number; destroyedKeks: number[] }> {
+  let rewrapped = (await rewrapDeks(h, keyring, undefined, onProgress)).rewrapped;
   const destroyedKeks: number[] = [];
   for (const kek of await h.keyStore.listKeks(keyring)) {
-    if (kek.version === kekVersion || gone(kek.state)) continue;
+    // Only versions older than the epoch's: a newer one belongs to a rotation that started since.
+    if (kek.version >= kekVersion || gone(kek.state)) continue;
+    await assertStillPrimary(h, keyring, 'KEK', kekVersion);
     for (let attempt = 0; (await liveDeksUnder(h, keyring, kek)) > 0; attempt++) {
       if (attempt === 3) {
         throw new KeystrataError('KEY_IN_USE', `Live DEKs of keyring "${keyring}" are still wrapped by KEK v${kek.version} after re-wrapping; nothing was destroyed. Run \`keystrata shred complete\` again.`, { details: { keyring } });
       }
-      rewrapped += (await rewrapDeks(h, keyring)).rewrapped;
+      rewrapped += (await rewrapDeks(h, keyring, undefined, onProgress)).rewrapped;
     }
     await h.keyStore.putTombstone({ kind: 'kek', id: String(kek.version), keyring, segment: '', destroyedAt: cutoff, durableAt: null });
     await h.keyStore.updateKek(keyring, kek.version, { state: 'destroyed', wrapped: '', at: now() });
@@ -126,9 +147,10 @@ export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: 
  */
 export async function destroyOldCmks(h: HierarchyInternals, keyring: string, cmkVersion: number, cutoff: string): Promise<number[]> {
   const retired: number[] = [];
-  const keks = await h.keyStore.listKeks(keyring);
   for (const cmk of await h.keyStore.listCmks(keyring)) {
-    if (cmk.version === cmkVersion || gone(cmk.state)) continue;
+    if (cmk.version >= cmkVersion || gone(cmk.state)) continue;
+    await assertStillPrimary(h, keyring, 'CMK', cmkVersion);
+    const keks = await h.keyStore.listKeks(keyring);
     if (keks.some((k) => k.cmkVersion === cmk.version && !gone(k.state))) {
       throw new KeystrataError('KEY_IN_USE', `CMK ${keyring} v${cmk.version} still wraps a live KEK; nothing was destroyed. Run \`keystrata shred complete\` again.`, { details: { keyring } });
     }

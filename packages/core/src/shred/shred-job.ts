@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { JobRecord } from '../key-store/records.js';
 import { now, type HierarchyInternals } from '../hierarchy/internals.js';
 
@@ -7,7 +8,15 @@ export interface ShredEpochPlan {
   readonly cutoff: string;
   /** The CMK version the epoch creates (or created) in the HSM. */
   readonly cmkVersion: number;
+  /** The process running it (absent in plans of older versions). */
+  readonly owner?: string;
 }
+
+/** This process, as the owner of the epochs it runs. */
+export const PROCESS_OWNER = randomBytes(8).toString('hex');
+
+/** A running epoch of another process whose plan was not touched for this long is taken over. */
+export const STALE_EPOCH_MS = 60_000;
 
 /** The job id of a keyring's shred epoch. */
 export const shredJobId = (keyring: string): string => `shred-epoch:${keyring}`;
@@ -20,9 +29,9 @@ export const shredJobId = (keyring: string): string => `shred-epoch:${keyring}`;
  * const plan = await runningShredPlan(h, 'default'); // undefined when no epoch is running
  * ```
  */
-export async function runningShredPlan(h: HierarchyInternals, keyring: string): Promise<ShredEpochPlan | undefined> {
+export async function runningShredPlan(h: HierarchyInternals, keyring: string): Promise<(ShredEpochPlan & { readonly updatedAt: string }) | undefined> {
   const job = await h.keyStore.getJob(shredJobId(keyring));
-  return job?.state === 'running' ? (JSON.parse(job.data) as ShredEpochPlan) : undefined;
+  return job?.state === 'running' ? { ...(JSON.parse(job.data) as ShredEpochPlan), updatedAt: job.updatedAt } : undefined;
 }
 
 /**
@@ -34,5 +43,6 @@ export async function runningShredPlan(h: HierarchyInternals, keyring: string): 
  * ```
  */
 export async function saveShredPlan(h: HierarchyInternals, keyring: string, plan: ShredEpochPlan, state: JobRecord['state'], processed = 0): Promise<void> {
-  await h.keyStore.putJob({ id: shredJobId(keyring), kind: 'shred-epoch', state, cursor: null, processed, data: JSON.stringify(plan), updatedAt: now() });
+  const { cutoff, cmkVersion } = plan;
+  await h.keyStore.putJob({ id: shredJobId(keyring), kind: 'shred-epoch', state, cursor: null, processed, data: JSON.stringify({ cutoff, cmkVersion, owner: PROCESS_OWNER }), updatedAt: now() });
 }
