@@ -102,6 +102,28 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     expect(await h.decryptValue(values[4]!, ctx('e', 'r1'))).toBe('canary-e');
   });
 
+  it('issue 11 §1: raw SQL deleting the destroyed DEK, its tombstones and the old KEK rows, then restoring the old backup, brings nothing back', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `shred-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const [gone, kept] = await h.encryptValues([{ value: 'canary-gone', context: ctx('tenant:gone', 'g1') }, { value: 'canary-kept', context: ctx('tenant:kept', 'k1') }]);
+    const oldBackup = JSON.parse(JSON.stringify(await h.exportBackup()));
+    await h.destroy({ kind: 'segment', segment: 'tenant:gone' });
+    const db = new Database(stack.file);
+    db.prepare('DELETE FROM keystrata_dek WHERE id = ?').run(envelopeDekId(gone!));
+    db.prepare('DELETE FROM keystrata_tombstone').run();
+    db.prepare("DELETE FROM keystrata_kek WHERE state = 'destroyed'").run();
+    db.prepare("DELETE FROM keystrata_cmk WHERE state = 'retired'").run();
+    db.close();
+    const restored = await h.importBackup(oldBackup);
+    expect(restored).toMatchObject({ deks: 1, restoredDestroyed: 3 });
+    h.clearCache();
+    expect(await codeOf(h.decryptValue(gone!, ctx('tenant:gone', 'g1')))).toBe('KEY_DESTROYED');
+    expect((await stack.keyStore.loadDekChains([envelopeDekId(gone!)]))[0]?.dek).toMatchObject({ state: 'destroyed', wrapped: '' });
+    expect(await h.decryptValue(kept!, ctx('tenant:kept', 'k1'))).toBe('canary-kept');
+  });
+
   it('issue 11 §1: two epochs started at once on two connections: the loser stops with ROTATION_IN_PROGRESS, nothing live is lost', async () => {
     const stack = await sqliteStack();
     closers.push(() => stack.close());
