@@ -124,6 +124,26 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     expect(await h.decryptValue(kept!, ctx('tenant:kept', 'k1'))).toBe('canary-kept');
   });
 
+  it('issue 11 §1: a restored backup never adds a second primary CMK or KEK beside the store\'s', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `shred-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const value = await h.encryptValue('canary', ctx('s1', 'r1'));
+    const oldBackup = JSON.parse(JSON.stringify(await h.exportBackup()));
+    await h.rotateCmk();
+    await h.rotateKek();
+    const db = new Database(stack.file);
+    db.prepare('DELETE FROM keystrata_cmk WHERE version = 1').run();
+    db.prepare('DELETE FROM keystrata_kek WHERE version = 1').run();
+    db.close();
+    expect(await h.importBackup(oldBackup)).toMatchObject({ cmks: 1, keks: 1, restoredDestroyed: 0 });
+    expect((await stack.keyStore.listCmks('default')).map((c) => [c.version, c.state])).toEqual([[1, 'enabled'], [2, 'primary']]);
+    expect((await stack.keyStore.listKeks('default')).map((k) => [k.version, k.state])).toEqual([[1, 'enabled'], [2, 'primary']]);
+    h.clearCache();
+    expect(await h.decryptValue(value, ctx('s1', 'r1'))).toBe('canary');
+  });
+
   it('issue 11 §1: two epochs started at once on two connections: the loser stops with ROTATION_IN_PROGRESS, nothing live is lost', async () => {
     const stack = await sqliteStack();
     closers.push(() => stack.close());

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { CmkRecord, DekRecord, KekRecord, TombstoneRecord } from '../key-store/records.js';
 import type { HierarchyInternals } from '../hierarchy/internals.js';
-import { restoreCmk, restoreDek, restoreKek, Tombstones } from './restore-rules.js';
+import { onePrimary, restoreCmk, restoreDek, restoreKek, Tombstones } from './restore-rules.js';
 
 /** Format tag of a backup file. */
 export const BACKUP_FORMAT = 'keystrata-backup/1';
@@ -101,29 +101,33 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
   const at = new Date().toISOString();
   // What the store already knows to be gone stays gone, whatever the backup says.
   const deadCmks = new Set(storeCmks.filter((c) => c.state === 'destroyed' || c.state === 'retired').map((c) => `${c.keyring}/${c.version}`));
+  const wasKilled = (before: { state: string }, after: { state: string }) => after.state === 'destroyed' && before.state !== 'destroyed' && before.state !== 'retired';
+  // One primary CMK and KEK per keyring: a backup's primary restored beside the store's becomes enabled.
+  const primaryCmks = onePrimary(storeCmks, at);
+  const primaryKeks = onePrimary(storeKeks, at);
   for (const backed of contents.cmks) {
     const cmk = await restoreCmk(h, backed, tombstones, at);
     if (cmk.state === 'destroyed' || cmk.state === 'retired') deadCmks.add(`${cmk.keyring}/${cmk.version}`);
     if (cmk.missingInHsm) missingInHsm.push(cmk.hsmLabel);
     if (cmkKeys.has(`${cmk.keyring}/${cmk.version}`)) { skipped++; continue; }
-    await h.keyStore.insertCmk(cmk.record);
+    await h.keyStore.insertCmk(primaryCmks(cmk.record));
     cmks++;
-    if (cmk.state !== backed.state) restoredDestroyed++;
+    if (wasKilled(backed, cmk)) restoredDestroyed++;
   }
   const deadKeks = new Set(storeKeks.filter((k) => k.state === 'destroyed').map((k) => `${k.keyring}/${k.version}`));
   for (const backed of contents.keks) {
     const kek = restoreKek(backed, tombstones, deadCmks, at);
     if (kek.state === 'destroyed') deadKeks.add(`${kek.keyring}/${kek.version}`);
     if (kekKeys.has(`${kek.keyring}/${kek.version}`)) { skipped++; continue; }
-    await h.keyStore.insertKek(kek);
+    await h.keyStore.insertKek(primaryKeks(kek));
     keks++;
-    if (kek.state !== backed.state) restoredDestroyed++;
+    if (wasKilled(backed, kek)) restoredDestroyed++;
   }
   for (const backed of contents.deks) {
     const dek = restoreDek(backed, tombstones, deadKeks, at);
     if (await h.keyStore.insertDek(dek)) {
       deks++;
-      if (dek.state !== backed.state) restoredDestroyed++;
+      if (wasKilled(backed, dek)) restoredDestroyed++;
     } else skipped++;
   }
   await h.audit.record('restore', 'store', { cmks, keks, deks, skipped, restoredDestroyed, tombstones: learnt, backupCreatedAt: contents.createdAt });

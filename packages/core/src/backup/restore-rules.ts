@@ -74,3 +74,23 @@ export function restoreDek(backed: DekRecord, tombstones: Tombstones, deadKeks: 
   const dead = tombstones.has('dek', backed.keyring, backed.id) || deadKeks.has(`${backed.keyring}/${backed.kekVersion}`);
   return dead && backed.state !== 'destroyed' ? { ...backed, state: 'destroyed', wrapped: '', updatedAt: at } : backed;
 }
+
+/**
+ * Keeps one primary version per keyring while restoring: returns a function that passes a record
+ * through, or demotes it to `enabled` when the keyring already has a primary.
+ *
+ * @example
+ * ```ts
+ * const keep = onePrimary(await keyStore.listCmks(), at);
+ * await keyStore.insertCmk(keep(record));
+ * ```
+ */
+export function onePrimary(existing: ReadonlyArray<{ keyring: string; state: string }>, at: string): <T extends { keyring: string; state: CmkRecord['state']; updatedAt: string }>(record: T) => T {
+  const keyrings = new Set(existing.filter((r) => r.state === 'primary').map((r) => r.keyring));
+  return (record) => {
+    if (record.state !== 'primary') return record;
+    if (keyrings.has(record.keyring)) return { ...record, state: 'enabled', updatedAt: at };
+    keyrings.add(record.keyring);
+    return record;
+  };
+}
