@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,6 +23,19 @@ async function heapFiles(client: pg.Client): Promise<Buffer[]> {
     }
   }
   return files;
+}
+
+/** The server's WAL segments, raw (what a WAL archive or a stolen disk holds). */
+async function walFiles(client: pg.Client): Promise<Buffer[]> {
+  const dir = join((await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")).rows[0]!.dir, 'pg_wal');
+  return readdirSync(dir).map((name) => join(dir, name)).filter((file) => statSync(file).isFile()).map((file) => readFileSync(file));
+}
+
+/** Every string in raw bytes that looks like a base64 wrapped key (40 bytes): the attacker tries them all. */
+function rawBlobs(files: readonly Buffer[]): string[] {
+  const found = new Set<string>();
+  for (const file of files) for (const match of file.toString('latin1').matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
+  return [...found];
 }
 
 async function lootOf(client: pg.Client): Promise<Loot> {
@@ -68,6 +81,12 @@ describe('crypto-shredding against an attacker on SoftHSM2 and PostgreSQL (integ
 
     // 1. Every blob from the heap, the WAL or a dump, on a second PKCS#11 handle with the PIN: nothing.
     expect(await attackerRecovers(attackerRoot, loot, stack.keyStore, victim)).toEqual([]);
+    // The WAL still holds the old blobs (only the operator's WAL retention removes them), raw: useless too.
+    await dba.query('CHECKPOINT');
+    const walBlobs = rawBlobs(await walFiles(dba));
+    expect(walBlobs).toContain(victimBlob);
+    const walLoot: Loot = { cmks: loot.cmks, keks: walBlobs.map((wrapped, version) => ({ version, wrapped })), deks: walBlobs.map((wrapped) => ({ id: victim.dekId, wrapped })) };
+    expect(await attackerRecovers(attackerRoot, walLoot, stack.keyStore, victim)).toEqual([]);
     // 2. The rewritten heap files no longer hold the old blobs.
     expect(blobsIn(await heapFiles(dba), [victimBlob, ...oldKekBlobs])).toEqual([]);
     // 3. The old backup into an empty store, and into the live store: the destroyed DEK never comes back.
