@@ -69,3 +69,10 @@ export async function attackerRecovers(attackerRoot: RootKey, loot: Loot, live: 
 export function blobsIn(files: readonly Buffer[], needles: readonly string[]): string[] {
   return needles.filter((needle) => needle !== '' && files.some((file) => file.includes(Buffer.from(needle, 'latin1'))));
 }
+
+/** Every string in raw bytes that looks like a base64 wrapped key (40 bytes): the attacker tries them all. */
+export function rawBlobs(files: readonly Buffer[]): string[] {
+  const found = new Set<string>();
+  for (const file of files) for (const match of file.toString('latin1').matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
+  return [...found];
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envelopeDekId, KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
-import { attackerRecovers, blobsIn, type Loot, type Victim } from './shred-attacker.js';
+import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './shred-attacker.js';
 import { openTestRootKey, postgresStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
@@ -29,13 +29,6 @@ async function heapFiles(client: pg.Client): Promise<Buffer[]> {
 async function walFiles(client: pg.Client): Promise<Buffer[]> {
   const dir = join((await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")).rows[0]!.dir, 'pg_wal');
   return readdirSync(dir).map((name) => join(dir, name)).filter((file) => statSync(file).isFile()).map((file) => readFileSync(file));
-}
-
-/** Every string in raw bytes that looks like a base64 wrapped key (40 bytes): the attacker tries them all. */
-function rawBlobs(files: readonly Buffer[]): string[] {
-  const found = new Set<string>();
-  for (const file of files) for (const match of file.toString('latin1').matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
-  return [...found];
 }
 
 async function lootOf(client: pg.Client): Promise<Loot> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteDriver, envelopeDekId, KeyHierarchy, KeystrataError, SqlKeyStore, type FieldContext, type Pkcs11RootKey } from '../src/index.js';
-import { attackerRecovers, blobsIn, type Loot, type Victim } from './shred-attacker.js';
+import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './shred-attacker.js';
 import { openTestRootKey, sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
@@ -51,8 +51,11 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     const victim: Victim = { ciphertext: victimValues[0]!, context: ctx('tenant:victim', 'v1'), dekId: envelopeDekId(victimValues[0]!), plaintext: 'canary-victim-1' };
     const oldBackup = JSON.parse(JSON.stringify(await h.exportBackup()));
     const stolen = copyDatabaseFiles(stack.file);
-    const loot = lootOf(stolen.file);
-    const victimBlob = loot.deks.find((d) => d.id === victim.dekId)!.wrapped;
+    const rows = lootOf(stolen.file);
+    // Rows as SQLite reads the stolen copy, plus every blob-like string in its raw bytes (older page versions in the WAL).
+    const raw = rawBlobs(stolen.raw);
+    const loot: Loot = { cmks: rows.cmks, keks: [...rows.keks, ...raw.map((wrapped) => ({ version: 0, wrapped }))], deks: [...rows.deks, ...raw.map((wrapped) => ({ id: victim.dekId, wrapped }))] };
+    const victimBlob = rows.deks.find((d) => d.id === victim.dekId)!.wrapped;
     expect(blobsIn(stolen.raw, [victimBlob])).toEqual([victimBlob]);
 
     const attackerRoot: Pkcs11RootKey = await openTestRootKey();
@@ -66,7 +69,7 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     // 1. Old KEK blobs under every CMK version (old and live) on a second PKCS#11 handle; live KEKs on old DEK blobs.
     expect(await attackerRecovers(attackerRoot, loot, stack.keyStore, victim)).toEqual([]);
     // 2. The old blobs are gone from the live database file and its WAL (secure_delete + checkpoint).
-    expect(blobsIn(currentFiles(stack.file), [victimBlob, ...loot.keks.map((k) => k.wrapped)])).toEqual([]);
+    expect(blobsIn(currentFiles(stack.file), [victimBlob, ...rows.keks.map((k) => k.wrapped)])).toEqual([]);
     // 3. The old backup restored into an empty store: everything under the destroyed CMK restores as destroyed.
     const emptyStore = await stack.freshKeyStore();
     const restoredHierarchy = await KeyHierarchy.create({ rootKey: attackerRoot, keyStore: emptyStore });
