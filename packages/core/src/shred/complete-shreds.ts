@@ -55,7 +55,13 @@ function epochLock(keyStore: KeyStore, keyring: string): AsyncMutex {
  * ```
  */
 export function completeShreds(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
-  return epochLock(h.keyStore, keyring).run(() => runEpoch(h, keyring));
+  return epochLock(h.keyStore, keyring).run(async () => {
+    const first = await runEpoch(h, keyring);
+    if (!first.resumed) return first;
+    // A resumed epoch covers what was destroyed before it started; a fresh one covers the rest.
+    const second = await runEpoch(h, keyring);
+    return second.ran ? { ...second, resumed: true, durable: first.durable + second.durable } : first;
+  });
 }
 
 async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
