@@ -10,6 +10,7 @@ function render(s: HierarchyStatus): string {
     const deks = Object.entries(k.deks).map(([state, n]) => `${n} ${state}`).join(', ');
     lines.push(`      DEKs: ${deks || 'none yet'}`);
     const shreds = k.shreds;
+    if (shreds.epochRunningSince) lines.push(`  shred epoch running or interrupted (last progress ${shreds.epochRunningSince}): \`keystrata shred complete\` finishes it`);
     if (shreds.durable + shreds.pending > 0) {
       lines.push(`  shredded: ${shreds.durable} durably gone${shreds.lastDurableAt ? ` (last epoch ${shreds.lastDurableAt})` : ''}; ${shreds.pending} awaiting a shred epoch${shreds.pendingSince ? ` since ${shreds.pendingSince}: run \`keystrata shred complete\`` : ''}`);
       for (const t of shreds.keys) {

@@ -83,10 +83,11 @@ describe('shred epochs (unit)', () => {
     rootKey.failDestroy = true;
     expect(await codeOf(h.destroy({ kind: 'segment', segment: 's1' }))).toMatch(/untyped|HSM|INTERNAL/);
     // Pending: the DEK, and KEK v1 and CMK v1 that the interrupted epoch got to.
-    expect((await h.status()).keyrings[0]!.shreds).toMatchObject({ pending: 3, durable: 0 });
+    expect((await h.status()).keyrings[0]!.shreds).toMatchObject({ pending: 3, durable: 0, epochRunningSince: expect.any(String) });
     rootKey.failDestroy = false;
     const [result] = await h.completeShreds();
     expect(result).toMatchObject({ ran: true, resumed: true, cmkVersion: 2, durable: 3, retiredCmks: [1] });
+    expect((await h.status()).keyrings[0]!.shreds.epochRunningSince).toBeNull();
     const cmks = await keyStore.listCmks('default');
     expect(cmks.filter((c) => c.state === 'primary')).toHaveLength(1);
     expect(cmks.map((c) => c.state)).toEqual(['retired', 'primary']);
