@@ -12,6 +12,7 @@ import { init } from './commands/init.js';
 import { destroy, enable, revoke } from './commands/revoke.js';
 import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
+import { shred } from './commands/shred.js';
 
 /** The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY). */
 export interface CliIo {
@@ -23,6 +24,7 @@ export interface CliIo {
 /** Every command, by its first word (`hsm` takes a second). */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   'hsm init-dev': hsmInitDev, init, status, encrypt, decrypt, rotate, rewrap, retire, revoke, enable, destroy, audit, backup,
+  shred,
 };
 
 const OPTIONS = {
@@ -30,6 +32,7 @@ const OPTIONS = {
   context: { type: 'string' }, segment: { type: 'string' }, keyring: { type: 'string' }, id: { type: 'string' },
   version: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' },
   after: { type: 'string' }, limit: { type: 'string' }, label: { type: 'string' }, dir: { type: 'string' }, database: { type: 'string' },
+  durable: { type: 'string' },
 } as const;
 
 function usage(): string {

@@ -39,3 +39,6 @@ export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './recor
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
 export { blindIndexInfo, checkBlindIndexNames } from './blind-index/blind-index.js';
+export type { TombstoneRecord } from './key-store/records.js';
+export type { ShredEpochResult } from './shred/complete-shreds.js';
+export type { ShredStatus, TombstoneSummary } from './hierarchy/status.js';

@@ -63,7 +63,7 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
       expect(await h.decryptValue(a, ctx('s1', 'r1'))).toBe('canary-a');
       await h.destroy({ kind: 'dek', id: envelopeDekId(a) });
       expect(await codeOf(h.decryptValue(a, ctx('s1', 'r1')))).toBe('KEY_DESTROYED');
-      expect(await codeOf(h.enable({ kind: 'dek', id: envelopeDekId(a) }))).toBe('none');
+      expect(await codeOf(h.enable({ kind: 'dek', id: envelopeDekId(a) }))).toBe('KEY_DESTROYED'); // issue 11 §5: refused, was 'none'
       expect(await codeOf(h.decryptValue(a, ctx('s1', 'r1')))).toBe('KEY_DESTROYED');
       expect(await h.decryptValue(b, ctx('s2', 'r2'))).toBe('canary-b');
     });

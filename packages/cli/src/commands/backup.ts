@@ -1,7 +1,23 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { KeystrataError } from '@keystrata/core';
 import type { Command } from '../context.js';
+
+/**
+ * Writes `text` to `file` readable by the owner only (0600), also over an existing file: a new file
+ * is created 0600 beside it and renamed over it, so the old file's mode never applies.
+ */
+async function writePrivateFile(file: string, text: string): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new KeystrataError('CONFIG_INVALID', `The backup could not be written to ${basename(file)}: check the directory exists and is writable.`, { cause: error });
+  }
+}
 
 /** `keystrata backup export|import <file>`. */
 export const backup: Command = {
@@ -14,7 +30,7 @@ export const backup: Command = {
     const hierarchy = await c.hierarchy();
     if (action === 'export') {
       const data = await hierarchy.exportBackup();
-      await writeFile(file, `${JSON.stringify(data)}\n`, { mode: 0o600 });
+      await writePrivateFile(file, `${JSON.stringify(data)}\n`);
       c.out.result({ file }, () => `Backup written to ${path} (wrapped keys only; restorable with this HSM token).`);
     } else {
       let parsed: unknown;
@@ -24,7 +40,7 @@ export const backup: Command = {
         throw new KeystrataError('BACKUP_INVALID', `${path} could not be read as a backup file.`);
       }
       const result = await hierarchy.importBackup(parsed);
-      c.out.result(result, () => `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present.${result.missingInHsm.length ? ` Missing in this HSM: ${result.missingInHsm.join(', ')}` : ''}`);
+      c.out.result(result, () => `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present; ${result.restoredDestroyed} restored as destroyed; ${result.tombstones} tombstone(s) learnt.${result.missingInHsm.length ? ` Missing in this HSM (restored as destroyed): ${result.missingInHsm.join(', ')}` : ''}`);
     }
   },
 };

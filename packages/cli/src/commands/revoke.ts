@@ -1,4 +1,4 @@
-import { KeystrataError, type RevocationImpact } from '@keystrata/core';
+import { KeystrataError, type RevocationImpact, type RevocationOptions } from '@keystrata/core';
 import type { Command, CommandContext } from '../context.js';
 import { flag, keyReference } from '../flags.js';
 
@@ -6,12 +6,14 @@ function describe(r: RevocationImpact): string {
   const verb = r.dryRun ? `would ${r.action}` : { disable: 'disabled', enable: 'enabled', destroy: 'destroyed' }[r.action];
   const segments = r.segments.length ? ` (segments: ${r.segments.join(', ')}${r.deks > r.segments.length ? ', …' : ''})` : '';
   const keks = r.keks > 0 ? `${r.keks} KEK version(s) and ` : '';
-  return `${r.subject}: ${verb}; affects ${keks}${r.deks} DEK(s)${segments}.`;
+  const durable = r.action !== 'destroy' || r.dryRun || r.durableAt === undefined ? ''
+    : r.durableAt === null ? ' Not durable yet: run `keystrata shred complete` (old backups, WAL and dead tuples can still bring it back until then).'
+      : ` Durably gone since ${r.durableAt} (shred epoch done: old backups cannot bring it back).`;
+  return `${r.subject}: ${verb}; affects ${keks}${r.deks} DEK(s)${segments}.${durable}`;
 }
 
 async function change(c: CommandContext, action: 'disable' | 'enable' | 'destroy'): Promise<void> {
   const ref = keyReference(c, c.positionals[0]);
-  const hierarchy = await c.hierarchy();
   const dryRun = c.flags['dry-run'] === true;
   const confirm = flag(c, 'confirm');
   if (action === 'destroy' && !dryRun && ref.kind !== 'cmk') {
@@ -20,7 +22,12 @@ async function change(c: CommandContext, action: 'disable' | 'enable' | 'destroy
       throw new KeystrataError('CONFIRMATION_REQUIRED', `Destroying is irreversible: repeat with --confirm ${expected} (try --dry-run first).`);
     }
   }
-  const options = { dryRun, ...(confirm ? { confirm } : {}) };
+  const durable = flag(c, 'durable');
+  if (durable !== undefined && (action !== 'destroy' || (durable !== 'now' && durable !== 'deferred'))) {
+    throw new KeystrataError('CONFIG_INVALID', '--durable is now or deferred, and only for destroy.');
+  }
+  const hierarchy = await c.hierarchy();
+  const options: RevocationOptions = { dryRun, ...(confirm ? { confirm } : {}), ...(durable === 'now' || durable === 'deferred' ? { durable } : {}) };
   const result = action === 'disable' ? await hierarchy.disable(ref, options) : action === 'enable' ? await hierarchy.enable(ref, options) : await hierarchy.destroy(ref, options);
   c.out.result(result, describe);
 }
@@ -35,13 +42,13 @@ export const revoke: Command = {
 /** `keystrata enable dek|kek|cmk`. */
 export const enable: Command = {
   usage: 'enable dek --segment <s>|--id <id> | kek --version <n> | cmk [--keyring <k>]',
-  summary: 'Re-enable a disabled key.',
+  summary: 'Re-enable a disabled key (a destroyed key is refused: KEY_DESTROYED).',
   run: (c) => change(c, 'enable'),
 };
 
 /** `keystrata destroy dek|kek|cmk`: crypto-shredding. */
 export const destroy: Command = {
-  usage: 'destroy dek --segment <s>|--id <id> | kek --version <n> | cmk  --confirm <name> [--dry-run]',
-  summary: 'Destroy a key (crypto-shredding, irreversible); needs --confirm naming it.',
+  usage: 'destroy dek --segment <s>|--id <id> | kek --version <n> | cmk  --confirm <name> [--dry-run] [--durable now|deferred]',
+  summary: 'Destroy a key (crypto-shredding, irreversible); needs --confirm naming it. Durable at once unless --durable deferred (then `shred complete`).',
   run: (c) => change(c, 'destroy'),
 };

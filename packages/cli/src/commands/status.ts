@@ -9,6 +9,15 @@ function render(s: HierarchyStatus): string {
     for (const e of k.keks) lines.push(`    KEK v${e.version}  ${e.state.padEnd(9)} wrapped by CMK v${e.cmkVersion}`);
     const deks = Object.entries(k.deks).map(([state, n]) => `${n} ${state}`).join(', ');
     lines.push(`      DEKs: ${deks || 'none yet'}`);
+    const shreds = k.shreds;
+    if (shreds.epochRunningSince) lines.push(`  shred epoch running or interrupted (last progress ${shreds.epochRunningSince}): \`keystrata shred complete\` finishes it`);
+    if (shreds.durable + shreds.pending > 0) {
+      lines.push(`  shredded: ${shreds.durable} durably gone${shreds.lastDurableAt ? ` (last epoch ${shreds.lastDurableAt})` : ''}; ${shreds.pending} awaiting a shred epoch${shreds.pendingSince ? ` since ${shreds.pendingSince}: run \`keystrata shred complete\`` : ''}`);
+      for (const t of shreds.keys) {
+        const what = t.kind === 'dek' ? `DEK ${t.id} (segment "${t.segment}")` : `${t.kind.toUpperCase()} v${t.id}`;
+        lines.push(`    ${what}  destroyed ${t.destroyedAt}  ${t.durableAt ? `durable since ${t.durableAt}` : 'pending'}`);
+      }
+    }
   }
   const { deks, keks, hsmCalls, keyStoreQueries } = s.stats;
   lines.push(`cache: ${deks.size} DEKs, ${keks.size} KEKs; hits ${deks.hits + keks.hits}, misses ${deks.misses + keks.misses}; HSM calls ${hsmCalls}; key-store queries ${keyStoreQueries}`);
@@ -18,7 +27,7 @@ function render(s: HierarchyStatus): string {
 /** `keystrata status`: the hierarchy with key states and counters. */
 export const status: Command = {
   usage: 'status',
-  summary: 'Show CMKs, KEK versions, DEK counts by state, and cache statistics.',
+  summary: 'Show CMKs, KEK versions, DEK counts by state, destroyed keys (durable or awaiting a shred epoch), and cache statistics.',
   async run(c) {
     c.out.result(await (await c.hierarchy()).status(), render);
   },

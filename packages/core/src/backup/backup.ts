@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import type { CmkRecord, DekRecord, KekRecord } from '../key-store/records.js';
+import type { CmkRecord, DekRecord, KekRecord, TombstoneRecord } from '../key-store/records.js';
 import type { HierarchyInternals } from '../hierarchy/internals.js';
+import { onePrimary, restoreCmk, restoreDek, restoreKek, Tombstones } from './restore-rules.js';
 
 /** Format tag of a backup file. */
 export const BACKUP_FORMAT = 'keystrata-backup/1';
@@ -14,6 +15,8 @@ export interface BackupContents {
   readonly keks: readonly KekRecord[];
   readonly deks: readonly DekRecord[];
   readonly auditHead: { readonly seq: number; readonly mac: string };
+  /** Destroyed keys (absent from backups made before tombstones existed). */
+  readonly tombstones?: readonly TombstoneRecord[];
 }
 
 /** A backup file: the contents as an exact JSON string, and an HSM MAC over it. */
@@ -30,8 +33,12 @@ export interface RestoreResult {
   readonly deks: number;
   /** Records skipped because the store already has them (a destroyed key is never resurrected). */
   readonly skipped: number;
-  /** CMK versions the backup names that this HSM token does not hold. */
+  /** CMK versions the backup names that this HSM token does not hold (restored as destroyed). */
   readonly missingInHsm: readonly string[];
+  /** Keys restored as destroyed (tombstoned, or under a CMK version the HSM no longer holds). */
+  readonly restoredDestroyed: number;
+  /** Tombstones the store learnt from the backup. */
+  readonly tombstones: number;
 }
 
 const digest = (payload: string): Buffer => createHash('sha256').update('keystrata-backup-v1\u0000').update(payload, 'utf8').digest();
@@ -50,10 +57,11 @@ export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
     createdAt: new Date().toISOString(), root: h.rootKey.description,
     cmks: await h.keyStore.listCmks(), keks: await h.keyStore.listKeks(), deks,
     auditHead: { seq: last?.seq ?? 0, mac: last?.mac ?? '' },
+    tombstones: await h.keyStore.listTombstones(),
   };
   const payload = JSON.stringify(contents);
   const mac = (await h.rootKey.auditMac(digest(payload))).toString('base64');
-  await h.audit.record('backup', 'store', { cmks: contents.cmks.length, keks: contents.keks.length, deks: deks.length });
+  await h.audit.record('backup', 'store', { cmks: contents.cmks.length, keks: contents.keks.length, deks: deks.length, tombstones: contents.tombstones!.length });
   return { format: BACKUP_FORMAT, payload, mac };
 }
 
@@ -67,7 +75,9 @@ function parse(file: unknown): BackupFile {
 
 /**
  * Restores a backup after checking its MAC with this HSM. Adds what the store lacks and never
- * overwrites: a key destroyed since the backup stays destroyed.
+ * overwrites, and never resurrects a destroyed key, also into an empty store: the tombstones of the
+ * backup and of the store are merged first; a tombstoned key, a CMK version the HSM no longer holds
+ * and every KEK and DEK under such a version are restored as destroyed (wrapped blob erased).
  */
 export async function importBackup(h: HierarchyInternals, file: unknown): Promise<RestoreResult> {
   const { payload, mac } = parse(file);
@@ -77,23 +87,49 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
     throw new KeystrataError('BACKUP_INVALID', 'The backup MAC does not verify: it was modified, or made with another HSM token.');
   }
   const contents = JSON.parse(payload) as BackupContents;
-  const cmkKeys = new Set((await h.keyStore.listCmks()).map((c) => `${c.keyring}/${c.version}`));
-  const kekKeys = new Set((await h.keyStore.listKeks()).map((k) => `${k.keyring}/${k.version}`));
-  let cmks = 0, keks = 0, deks = 0, skipped = 0;
+  const tombstones = new Tombstones(await h.keyStore.listTombstones());
+  let learnt = 0;
+  for (const t of contents.tombstones ?? []) {
+    if (tombstones.add(t)) { await h.keyStore.putTombstone(t); learnt++; }
+  }
+  const storeCmks = await h.keyStore.listCmks();
+  const storeKeks = await h.keyStore.listKeks();
+  const cmkKeys = new Set(storeCmks.map((c) => `${c.keyring}/${c.version}`));
+  const kekKeys = new Set(storeKeks.map((k) => `${k.keyring}/${k.version}`));
+  let cmks = 0, keks = 0, deks = 0, skipped = 0, restoredDestroyed = 0;
   const missingInHsm: string[] = [];
-  for (const cmk of contents.cmks) {
-    if (cmk.state !== 'retired' && cmk.state !== 'destroyed' && !(await h.rootKey.hasCmk({ label: cmk.hsmLabel, id: cmk.hsmId }))) missingInHsm.push(cmk.hsmLabel);
-    if (cmkKeys.has(`${cmk.keyring}/${cmk.version}`)) skipped++;
-    else { await h.keyStore.insertCmk(cmk); cmks++; }
+  const at = new Date().toISOString();
+  // What the store already knows to be gone stays gone, whatever the backup says.
+  const deadCmks = new Set(storeCmks.filter((c) => c.state === 'destroyed' || c.state === 'retired').map((c) => `${c.keyring}/${c.version}`));
+  const wasKilled = (before: { state: string }, after: { state: string }) => after.state === 'destroyed' && before.state !== 'destroyed' && before.state !== 'retired';
+  // One primary CMK and KEK per keyring: a backup's primary restored beside the store's becomes enabled.
+  const primaryCmks = onePrimary(storeCmks, at);
+  const primaryKeks = onePrimary(storeKeks, at);
+  for (const backed of contents.cmks) {
+    const cmk = await restoreCmk(h, backed, tombstones, at);
+    if (cmk.state === 'destroyed' || cmk.state === 'retired') deadCmks.add(`${cmk.keyring}/${cmk.version}`);
+    if (cmk.missingInHsm) missingInHsm.push(cmk.hsmLabel);
+    if (cmkKeys.has(`${cmk.keyring}/${cmk.version}`)) { skipped++; continue; }
+    await h.keyStore.insertCmk(primaryCmks(cmk.record));
+    cmks++;
+    if (wasKilled(backed, cmk)) restoredDestroyed++;
   }
-  for (const kek of contents.keks) {
-    if (kekKeys.has(`${kek.keyring}/${kek.version}`)) skipped++;
-    else { await h.keyStore.insertKek(kek); keks++; }
+  const deadKeks = new Set(storeKeks.filter((k) => k.state === 'destroyed').map((k) => `${k.keyring}/${k.version}`));
+  for (const backed of contents.keks) {
+    const kek = restoreKek(backed, tombstones, deadCmks, at);
+    if (kek.state === 'destroyed') deadKeks.add(`${kek.keyring}/${kek.version}`);
+    if (kekKeys.has(`${kek.keyring}/${kek.version}`)) { skipped++; continue; }
+    await h.keyStore.insertKek(primaryKeks(kek));
+    keks++;
+    if (wasKilled(backed, kek)) restoredDestroyed++;
   }
-  for (const dek of contents.deks) {
-    if (await h.keyStore.insertDek(dek)) deks++;
-    else skipped++;
+  for (const backed of contents.deks) {
+    const dek = restoreDek(backed, tombstones, deadKeks, at);
+    if (await h.keyStore.insertDek(dek)) {
+      deks++;
+      if (wasKilled(backed, dek)) restoredDestroyed++;
+    } else skipped++;
   }
-  await h.audit.record('restore', 'store', { cmks, keks, deks, skipped, backupCreatedAt: contents.createdAt });
-  return { cmks, keks, deks, skipped, missingInHsm };
+  await h.audit.record('restore', 'store', { cmks, keks, deks, skipped, restoredDestroyed, tombstones: learnt, backupCreatedAt: contents.createdAt });
+  return { cmks, keks, deks, skipped, missingInHsm, restoredDestroyed, tombstones: learnt };
 }

@@ -21,6 +21,7 @@ import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResu
 import { changeKeyState, type KeyReference, type RevocationImpact, type RevocationOptions } from './revocation.js';
 import { rewrapDeks, type RewrapResult } from './rewrap.js';
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
+import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
 
 /** An event for the monitoring hook: one per batch operation, no values or key bytes. */
 export interface OperationEvent {
@@ -313,6 +314,19 @@ export class KeyHierarchy {
   /** Destroys a key: crypto-shredding, irreversible. */
   destroy(ref: KeyReference, options?: RevocationOptions): Promise<RevocationImpact> {
     return changeKeyState(this.#h, 'destroy', ref, options);
+  }
+
+  /**
+   * Makes pending shreds durable: one shred epoch per keyring with pending tombstones (new CMK
+   * version, new KEK, DEKs re-wrapped, old KEKs and CMK versions destroyed in the HSM). Resumable.
+   * Every keyring with pending shreds when `keyring` is not given.
+   */
+  async completeShreds(options: { keyring?: string } = {}): Promise<ShredEpochResult[]> {
+    const keyrings = options.keyring !== undefined ? [checkKeyring(options.keyring)]
+      : [...new Set((await this.#h.keyStore.listTombstones()).filter((t) => t.durableAt === null).map((t) => t.keyring))];
+    const results: ShredEpochResult[] = [];
+    for (const keyring of keyrings) results.push(await completeShreds(this.#h, keyring));
+    return results;
   }
 
   /** The hierarchy, key states and counters. */

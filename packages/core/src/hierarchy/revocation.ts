@@ -1,5 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekRecord, KeyState } from '../key-store/records.js';
+import { completeShreds } from '../shred/complete-shreds.js';
 import { now, type HierarchyInternals } from './internals.js';
 
 /**
@@ -21,6 +22,11 @@ export interface RevocationImpact {
   /** Up to 50 affected segments. */
   readonly segments: readonly string[];
   readonly dryRun: boolean;
+  /**
+   * For a destroy: when the shred became durable (every old wrapped blob ends at a CMK version
+   * destroyed in the HSM), or `null` while it awaits a shred epoch (`durable: 'deferred'`).
+   */
+  readonly durableAt?: string | null;
 }
 
 /** Options of a revocation. */
@@ -29,6 +35,12 @@ export interface RevocationOptions {
   readonly dryRun?: boolean;
   /** Required to revoke a CMK: the keyring's name, typed out. */
   readonly confirm?: string;
+  /**
+   * For a destroy: `now` (default) runs a shred epoch for the keyring at once, so the destroyed
+   * key is durably gone when the call returns; `deferred` only records it, and a later
+   * `completeShreds` (CLI: `keystrata shred complete`) makes many shreds durable in one epoch.
+   */
+  readonly durable?: 'now' | 'deferred';
 }
 
 async function allDeks(h: HierarchyInternals, query: { keyring: string; segment?: string }): Promise<DekRecord[]> {
@@ -50,6 +62,24 @@ function reenabledState(version: number, versions: readonly { version: number; s
   return version === newest ? 'primary' : 'enabled';
 }
 
+function durableMode(options: RevocationOptions): 'now' | 'deferred' {
+  const mode = options.durable ?? 'now';
+  if (mode !== 'now' && mode !== 'deferred') throw new KeystrataError('CONFIG_INVALID', "durable must be 'now' or 'deferred'.");
+  return mode;
+}
+
+/**
+ * Makes a destroy in `keyring` durable now (one shred epoch), or leaves it pending; returns when
+ * the destroyed keys' tombstones became durable (the latest), or null while any is pending.
+ */
+async function finishDestroy(h: HierarchyInternals, keyring: string, mode: 'now' | 'deferred', kind: 'dek' | 'kek', ids: readonly string[]): Promise<string | null> {
+  if (mode === 'now') await completeShreds(h, keyring);
+  const wanted = new Set(ids);
+  const tombstones = (await h.keyStore.listTombstones(keyring)).filter((t) => t.kind === kind && wanted.has(t.id));
+  if (tombstones.length < wanted.size || tombstones.some((t) => t.durableAt === null)) return null;
+  return tombstones.map((t) => t.durableAt!).sort().at(-1)!;
+}
+
 function assertChangeable(what: string, state: KeyState): void {
   if (state === 'destroyed' || state === 'retired') throw new KeystrataError('KEY_DESTROYED', `${what} was already ${state}; that cannot be undone.`);
 }
@@ -64,6 +94,7 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
   const at = now();
   const target = action === 'disable' ? 'disabled' : action === 'destroy' ? 'destroyed' : undefined;
   const erase = action === 'destroy' ? { wrapped: '' } : {};
+  const mode = durableMode(options);
 
   if (ref.kind === 'dek' || ref.kind === 'segment') {
     const deks = ref.kind === 'dek'
@@ -71,17 +102,27 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
       : await allDeks(h, { keyring, segment: ref.segment });
     const subject = ref.kind === 'dek' ? `dek:${ref.id}` : `segment:${keyring}:${ref.segment}`;
     if (deks.length === 0) throw new KeystrataError('KEY_NOT_FOUND', `No DEK matches ${subject}.`);
-    if (!dryRun) {
-      for (const dek of deks) {
-        if (dek.state === 'destroyed') continue;
-        const state = target ?? reenabledState(dek.version, deks.filter((d) => d.segment === dek.segment));
-        await h.keyStore.updateDek(dek.id, { state, ...erase, at });
-        h.resolver.evict({ dekId: dek.id });
-        h.resolver.evict({ keyring: dek.keyring, segment: dek.segment });
-      }
-      await h.audit.record(action, subject, { deks: deks.length });
+    // Enabling a destroyed key is refused (issue 11 §5), never reported as done.
+    if (action === 'enable' && deks.every((d) => d.state === 'destroyed')) {
+      throw new KeystrataError('KEY_DESTROYED', `${subject === `dek:${deks[0]!.id}` ? `DEK ${deks[0]!.id}` : `Every DEK of ${subject}`} was destroyed; that cannot be undone.`, { details: { key: subject } });
     }
-    return impactOf(action, subject, deks, 0, dryRun);
+    if (dryRun) return impactOf(action, subject, deks, 0, dryRun);
+    for (const dek of deks) {
+      // A key destroyed before tombstones existed gets one now (kept if it has one), so an epoch covers it.
+      if (action === 'destroy') await h.keyStore.putTombstone({ kind: 'dek', id: dek.id, keyring: dek.keyring, segment: dek.segment, destroyedAt: at, durableAt: null });
+      if (dek.state === 'destroyed') continue;
+      const state = target ?? reenabledState(dek.version, deks.filter((d) => d.segment === dek.segment));
+      await h.keyStore.updateDek(dek.id, { state, ...erase, at });
+      h.resolver.evict({ dekId: dek.id });
+      h.resolver.evict({ keyring: dek.keyring, segment: dek.segment });
+    }
+    await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
+    if (action !== 'destroy') return impactOf(action, subject, deks, 0, dryRun);
+    await h.keyStore.purgeErased('quick');
+    const keyrings = [...new Set(deks.map((d) => d.keyring))];
+    const durable = await Promise.all(keyrings.map((ring) => finishDestroy(h, ring, mode, 'dek', deks.filter((d) => d.keyring === ring).map((d) => d.id))));
+    const durableAt = durable.some((d) => d === null) ? null : durable.sort().at(-1)!;
+    return { ...impactOf(action, subject, deks, 0, dryRun), durableAt };
   }
 
   if (ref.kind === 'kek') {
@@ -91,12 +132,14 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     if (kek === undefined) throw new KeystrataError('KEY_NOT_FOUND', `KEK ${keyring} v${ref.version} does not exist.`);
     assertChangeable(`KEK ${keyring} v${ref.version}`, kek.state);
     const deks = (await allDeks(h, { keyring })).filter((d) => d.kekVersion === ref.version && d.state !== 'destroyed');
-    if (!dryRun) {
-      await h.keyStore.updateKek(keyring, ref.version, { state: target ?? reenabledState(kek.version, keks), ...erase, at });
-      h.resolver.evict({ keyring, kekVersion: ref.version });
-      await h.audit.record(action, subject, { deks: deks.length });
-    }
-    return impactOf(action, subject, deks, 1, dryRun);
+    if (dryRun) return impactOf(action, subject, deks, 1, dryRun);
+    if (action === 'destroy') await h.keyStore.putTombstone({ kind: 'kek', id: String(ref.version), keyring, segment: '', destroyedAt: at, durableAt: null });
+    await h.keyStore.updateKek(keyring, ref.version, { state: target ?? reenabledState(kek.version, keks), ...erase, at });
+    h.resolver.evict({ keyring, kekVersion: ref.version });
+    await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
+    if (action !== 'destroy') return impactOf(action, subject, deks, 1, dryRun);
+    await h.keyStore.purgeErased('quick');
+    return { ...impactOf(action, subject, deks, 1, dryRun), durableAt: await finishDestroy(h, keyring, mode, 'kek', [String(ref.version)]) };
   }
 
   // CMK: every version of the keyring's root; guarded by a typed-out confirmation.
@@ -106,6 +149,9 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
   const keks = (await h.keyStore.listKeks(keyring)).filter((k) => k.state !== 'destroyed');
   const deks = (await allDeks(h, { keyring })).filter((d) => d.state !== 'destroyed');
   const impact = impactOf(action, subject, deks, keks.length, dryRun);
+  if (action === 'enable' && cmks.every((c) => c.state === 'destroyed' || c.state === 'retired')) {
+    throw new KeystrataError('KEY_DESTROYED', `Every CMK version of keyring "${keyring}" was destroyed; that cannot be undone.`, { details: { key: subject } });
+  }
   if (dryRun) return impact;
   if (action !== 'enable' && options.confirm !== keyring) {
     throw new KeystrataError('CONFIRMATION_REQUIRED', `Revoking CMK "${keyring}" makes ${impact.keks} KEK(s) and ${impact.deks} DEK(s) unreadable; pass confirm: "${keyring}" (CLI: --confirm ${keyring}) after a dry run.`);
@@ -115,10 +161,15 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     if (action === 'destroy') {
       const ref = { label: cmk.hsmLabel, id: cmk.hsmId };
       if (await h.rootKey.hasCmk(ref)) await h.rootKey.destroyCmk(ref);
+      // Destroyed inside the HSM: durable at once.
+      await h.keyStore.putTombstone({ kind: 'cmk', id: String(cmk.version), keyring, segment: '', destroyedAt: at, durableAt: at });
     }
     await h.keyStore.setCmkState(keyring, cmk.version, target ?? reenabledState(cmk.version, cmks), at);
   }
   h.resolver.evict({ keyring });
   await h.audit.record(action, subject, { keks: impact.keks, deks: impact.deks });
-  return impact;
+  if (action !== 'destroy') return impact;
+  // Every key of the keyring now ends at a CMK the HSM no longer holds: pending shreds are durable too.
+  await h.keyStore.markTombstonesDurable(keyring, at, at);
+  return { ...impact, durableAt: at };
 }

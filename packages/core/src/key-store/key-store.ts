@@ -1,4 +1,4 @@
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
 
 /** Filter for {@link KeyStore.listDeks}; results are ordered by id and paged by `afterId`. */
 export interface DekQuery {
@@ -58,4 +58,19 @@ export interface KeyStore {
 
   getJob(id: string): Promise<JobRecord | undefined>;
   putJob(job: JobRecord): Promise<void>;
+
+  // tombstones
+  /** Records a destroyed key; an existing tombstone for the same (kind, keyring, id) is kept as is. */
+  putTombstone(record: TombstoneRecord): Promise<void>;
+  /** Every tombstone (of one keyring), ordered by destruction time. */
+  listTombstones(keyring?: string): Promise<TombstoneRecord[]>;
+  /** Marks a keyring's pending tombstones destroyed at or before `destroyedUpTo` as durable since `at`; returns how many. */
+  markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number>;
+  /**
+   * Makes erased wrapped keys unrecoverable from the database's own files as far as a client can:
+   * SQLite: WAL checkpoint (TRUNCATE), with `secure_delete` on; PostgreSQL: `VACUUM` of the key
+   * tables (`full`: `VACUUM FULL`, which rewrites them into new files and briefly locks them).
+   * Returns what was done, for the audit trail; never throws for a purge it could not do.
+   */
+  purgeErased(mode: 'quick' | 'full'): Promise<string>;
 }

@@ -1,5 +1,5 @@
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
 import { AsyncMutex } from './async-mutex.js';
 
 const key = (keyring: string, version: number): string => `${keyring}\u0000${version}`;
@@ -18,6 +18,7 @@ export class MemoryKeyStore implements KeyStore {
   readonly #deks = new Map<string, DekRecord>();
   readonly #audit: AuditRecord[] = [];
   readonly #jobs = new Map<string, JobRecord>();
+  readonly #tombstones = new Map<string, TombstoneRecord>();
   readonly #mutex = new AsyncMutex();
   queryCount = 0;
 
@@ -121,5 +122,30 @@ export class MemoryKeyStore implements KeyStore {
   async putJob(job: JobRecord): Promise<void> {
     this.queryCount++;
     this.#jobs.set(job.id, job);
+  }
+
+  // tombstones
+  async putTombstone(t: TombstoneRecord): Promise<void> {
+    this.queryCount++;
+    const id = `${t.kind}\u0000${t.keyring}\u0000${t.id}`;
+    if (!this.#tombstones.has(id)) this.#tombstones.set(id, t);
+  }
+  async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
+    this.queryCount++;
+    return [...this.#tombstones.values()].filter((t) => keyring === undefined || t.keyring === keyring)
+      .sort((a, b) => a.destroyedAt.localeCompare(b.destroyedAt) || a.kind.localeCompare(b.kind) || a.keyring.localeCompare(b.keyring) || a.id.localeCompare(b.id));
+  }
+  async markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number> {
+    this.queryCount++;
+    let marked = 0;
+    for (const [id, t] of this.#tombstones) {
+      if (t.keyring !== keyring || t.durableAt !== null || t.destroyedAt > destroyedUpTo) continue;
+      this.#tombstones.set(id, { ...t, durableAt: at });
+      marked++;
+    }
+    return marked;
+  }
+  async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
+    return 'memory: nothing persisted';
   }
 }

@@ -66,7 +66,8 @@ export interface AuditRecord {
 /** Lifecycle events recorded in the audit trail. */
 export type AuditEvent =
   | 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire'
-  | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt';
+  | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt'
+  | 'shred';
 
 /** Progress of a resumable job (DEK re-encryption). */
 export interface JobRecord {
@@ -77,4 +78,20 @@ export interface JobRecord {
   readonly processed: number;
   readonly data: string;
   readonly updatedAt: string;
+}
+
+/**
+ * A destroyed key, remembered after its material is gone: restores never bring it back, and
+ * `status` tells whether its shred is durable (its old wrapped blobs end at a CMK version destroyed
+ * in the HSM) and since when. `id` is the DEK id, or the KEK/CMK version as a decimal string.
+ */
+export interface TombstoneRecord {
+  readonly kind: 'cmk' | 'kek' | 'dek';
+  readonly id: string;
+  readonly keyring: string;
+  /** The DEK's segment; `''` for KEK and CMK versions. */
+  readonly segment: string;
+  readonly destroyedAt: string;
+  /** When a shred epoch (or the CMK's own destruction in the HSM) made it durable; null while pending. */
+  readonly durableAt: string | null;
 }

@@ -1,8 +1,8 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
 import type { SqlDriver } from './sql-driver.js';
-import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow } from './sql-rows.js';
+import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, tombstoneFromRow } from './sql-rows.js';
 import { DEK_CHAIN_SELECT, SQL_SCHEMA } from './sql-schema.js';
 
 const IN_CHUNK = 900;
@@ -191,5 +191,51 @@ export class SqlKeyStore implements KeyStore {
        state = excluded.state, cursor = excluded.cursor, processed = excluded.processed, data = excluded.data, updated_at = excluded.updated_at`,
       [j.id, j.kind, j.state, j.cursor, j.processed, j.data, j.updatedAt],
     );
+  }
+
+  // tombstones
+
+  async putTombstone(t: TombstoneRecord): Promise<void> {
+    await this.#run(
+      'INSERT INTO keystrata_tombstone VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [t.kind, t.id, t.keyring, t.segment, t.destroyedAt, t.durableAt],
+    );
+  }
+
+  async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
+    const where = keyring === undefined ? '' : ' WHERE keyring = ?';
+    const rows = await this.#all(`SELECT * FROM keystrata_tombstone${where} ORDER BY destroyed_at, kind, keyring, id`, keyring === undefined ? [] : [keyring]);
+    return rows.map(tombstoneFromRow);
+  }
+
+  async markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number> {
+    return this.#run(
+      'UPDATE keystrata_tombstone SET durable_at = ? WHERE keyring = ? AND durable_at IS NULL AND destroyed_at <= ?',
+      [at, keyring, destroyedUpTo],
+    );
+  }
+
+  async purgeErased(mode: 'quick' | 'full'): Promise<string> {
+    try {
+      if (this.#db.dialect === 'sqlite') {
+        const [result] = await this.#db.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)');
+        return Number(result?.busy ?? 0) === 0 ? 'sqlite: WAL checkpointed and truncated' : 'sqlite: WAL checkpoint blocked by a reader; run it again later';
+      }
+      // FULL rewrites the key tables into new files: dead tuples holding old wrapped keys go with the old
+      // files. SKIP_LOCKED (PostgreSQL 12+): never queue an exclusive lock behind a long transaction.
+      const vacuum = mode === 'full' ? 'VACUUM (FULL, SKIP_LOCKED)' : 'VACUUM (SKIP_LOCKED)';
+      const skipped: string[] = [];
+      for (const table of ['keystrata_kek', 'keystrata_dek']) {
+        const before = await this.#db.all<{ node: unknown }>('SELECT pg_relation_filenode(?) AS node', [table]);
+        await this.#db.run(`${vacuum} ${table}`);
+        const after = await this.#db.all<{ node: unknown }>('SELECT pg_relation_filenode(?) AS node', [table]);
+        if (mode === 'full' && String(before[0]?.node) === String(after[0]?.node)) skipped.push(table);
+      }
+      return `postgres: ${vacuum} keystrata_kek, keystrata_dek${skipped.length ? `; skipped (locked by another transaction): ${skipped.join(', ')}, run VACUUM FULL later` : ''}`;
+    } catch (error) {
+      return `${this.#db.dialect}: purge failed (${error instanceof Error ? error.name : 'error'}); see docs/shredding.md for the operator's steps`;
+    } finally {
+      this.#queries++;
+    }
   }
 }

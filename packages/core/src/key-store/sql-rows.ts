@@ -1,4 +1,4 @@
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
 
 type Row = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
@@ -53,5 +53,13 @@ export function jobFromRow(row: Row): JobRecord {
     id: str(row.id), kind: str(row.kind), state: row.state as JobRecord['state'],
     cursor: row.cursor == null ? null : str(row.cursor), processed: num(row.processed), data: str(row.data),
     updatedAt: str(row.updated_at),
+  };
+}
+
+/** Maps a `keystrata_tombstone` row to a record. */
+export function tombstoneFromRow(row: Row): TombstoneRecord {
+  return {
+    kind: row.kind as TombstoneRecord['kind'], id: str(row.id), keyring: str(row.keyring), segment: str(row.segment),
+    destroyedAt: str(row.destroyed_at), durableAt: row.durable_at == null ? null : str(row.durable_at),
   };
 }

@@ -23,6 +23,10 @@ export const SQL_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS keystrata_job (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, cursor TEXT,
     processed INTEGER NOT NULL, data TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS keystrata_tombstone (
+    kind TEXT NOT NULL, id TEXT NOT NULL, keyring TEXT NOT NULL, segment TEXT NOT NULL,
+    destroyed_at TEXT NOT NULL, durable_at TEXT,
+    PRIMARY KEY (kind, keyring, id))`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

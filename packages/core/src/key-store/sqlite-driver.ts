@@ -11,6 +11,8 @@ export interface SqliteDriverOptions {
 /**
  * A {@link SqlDriver} over better-sqlite3. Statements are cached; a transaction takes
  * `BEGIN IMMEDIATE` (the cross-process write lock) and holds other callers of this driver back.
+ * `secure_delete` is switched on for the connection (also one the application passes in), and the
+ * key store checkpoints and truncates the WAL after a destroy (docs/shredding.md).
  *
  * @example
  * ```ts
@@ -28,6 +30,10 @@ export async function createSqliteDriver(options: SqliteDriverOptions): Promise<
   } else {
     db = options.database;
   }
+  // Freed pages and cells are overwritten with zeros, so an erased wrapped key does not linger in the
+  // database file. Per connection: set on the application's connection too (it then costs the same
+  // extra writes for the application's deletes, which is also what a shredding application wants).
+  db.pragma('secure_delete = ON');
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepare = (sql: string): BetterSqlite3.Statement => {
     let statement = statements.get(sql);

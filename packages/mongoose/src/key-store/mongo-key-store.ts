@@ -1,6 +1,6 @@
 import {
   KeystrataError, type AuditRecord, type CmkRecord, type DekChain, type DekCount, type DekQuery, type DekRecord,
-  type JobRecord, type KekRecord, type KeyState, type KeyStore,
+  type JobRecord, type KekRecord, type KeyState, type KeyStore, type TombstoneRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
 import { appendAudit } from './audit-append.js';
@@ -10,6 +10,7 @@ import { QueryCounter } from './counter.js';
 import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } from './dek-lookup.js';
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
+import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
 import { AsyncMutex as Mutex } from '@keystrata/core';
 
 /**
@@ -56,11 +57,13 @@ export class MongoKeyStore implements KeyStore {
   readonly #counter = new QueryCounter();
   readonly #deps: LookupDeps;
   #join: JoinMode | undefined;
+  readonly #tombstones: MongoTombstones;
 
   constructor(db: mongo.Db, options: MongoKeyStoreOptions = {}) {
     if (typeof db?.collection !== 'function') throw new KeystrataError('CONFIG_INVALID', 'MongoKeyStore needs a connected mongodb Db (e.g. mongoose.connection.db).');
     if (options.join !== undefined && !['auto', 'lookup', 'cache'].includes(options.join)) throw new KeystrataError('CONFIG_INVALID', "join must be 'auto', 'lookup' or 'cache'.");
     this.#c = keyCollections(db, options.prefix ?? 'keystrata_');
+    this.#tombstones = new MongoTombstones(db.collection<TombstoneDoc>(`${options.prefix ?? 'keystrata_'}tombstone`));
     this.#cache = new MetadataCache(options.metadataMaxAgeMs ?? 5_000);
     this.#join = options.join === 'auto' ? undefined : options.join;
     this.#deps = { c: this.#c, counter: this.#counter, cache: this.#cache, refresh: (keyring) => this.#refresh(keyring) };
@@ -81,6 +84,7 @@ export class MongoKeyStore implements KeyStore {
 
   async migrate(): Promise<void> {
     await this.#q('index creation', () => createKeyIndexes(this.#c));
+    await this.#q('index creation', () => this.#tombstones.migrate());
     this.#join ??= await probeJoin(this.#deps);
   }
 
@@ -200,5 +204,24 @@ export class MongoKeyStore implements KeyStore {
   async putJob(j: JobRecord): Promise<void> {
     const doc = { kind: j.kind, state: j.state, cursor: j.cursor, processed: j.processed, data: j.data, updated_at: j.updatedAt };
     await this.#q('write', () => this.#c.job.replaceOne({ _id: j.id }, doc, { upsert: true }));
+  }
+
+  // tombstones
+
+  async putTombstone(record: TombstoneRecord): Promise<void> {
+    await this.#q('write', () => this.#tombstones.put(record));
+  }
+
+  async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
+    return this.#q('read', () => this.#tombstones.list(keyring));
+  }
+
+  async markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number> {
+    return this.#q('write', () => this.#tombstones.markDurable(keyring, destroyedUpTo, at));
+  }
+
+  /** MongoDB rewrites documents in place; old versions live on in the journal, oplog and backups (docs/shredding.md). */
+  async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
+    return 'mongodb: nothing a client can purge; old wrapped keys end at a destroyed CMK version';
   }
 }
