@@ -28,7 +28,7 @@ export type { KeyReference, RevocationImpact, RevocationOptions } from './hierar
 export type { ReencryptionHook, ReencryptionRecord, ReencryptionUpdate } from './hierarchy/reencryption-hook.js';
 export type { DekRotationOptions, DekRotationResult } from './hierarchy/dek-rotation.js';
 export type { CmkRotationResult, KekRotationResult, ProvisionResult } from './hierarchy/provisioning.js';
-export type { RewrapResult } from './hierarchy/rewrap.js';
+export type { LegacyKeyCounts, RewrapFailure, RewrapResult } from './hierarchy/rewrap.js';
 export type { HierarchyStatus, HierarchyStats, KeyringStatus } from './hierarchy/status.js';
 export type { AuditVerification } from './hierarchy/audit-log.js';
 export type { Progress, ProgressListener } from './hierarchy/internals.js';
@@ -38,3 +38,7 @@ export { RecordEncryptor, type RecordEncryptorOptions, type RecordValues, type M
 export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './records/segment-policy.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
+export { CachedKey, KeyLeases } from './cache/key-leases.js';
+export { KeyClaim, PendingKey } from './cache/key-cache.js';
+export type { LegacyKeys } from './hierarchy/key-resolver.js';
+export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wrap/dek-wrap.js';

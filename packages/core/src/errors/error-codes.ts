@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
   QUERY_UNSUPPORTED: 'Encrypted fields only support equality lookups through their blind index; rewrite the query.',
   PLAINTEXT_REJECTED: 'The value cannot be encrypted (unsupported type); nothing was written.',
+  SEGMENT_FIELD_MISSING: 'The row was read without the field its segment is chosen from, so its values cannot be checked against their segment; select that field (the adapters add it to queries).',
 } as const;
 
 /** A stable error code. */

@@ -143,7 +143,7 @@ describe('RecordEncryptor', () => {
     const status = await hierarchy.status();
     expect(status.keyrings.filter((k) => k.deks.primary).map((k) => k.keyring).sort()).toEqual(['default', 'north', 'south']);
     await hierarchy.disable({ kind: 'cmk', keyring: 'north' }, { confirm: 'north' });
-    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id) } })));
+    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id), keyring: String(r.tenantId) } })));
     expect(results.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['KEY_DISABLED', 'a@x']);
   });
 
