@@ -187,10 +187,10 @@ export class KeyCache<M = undefined> {
     if (this.#pending.get(id) === pending) this.#pending.delete(id);
     const entry = new CachedKey(key, meta, this.#now() + this.#maxAgeMs);
     entry.uses = Math.min(pending.uses, this.#maxUses);
+    pending.settle(entry); // leased first, so nothing below can zero-fill it under its waiters
     // Evicted while it was being unwrapped (revocation, clear): serve the waiters, never cache it.
     if (pending.generation === this.#generation) this.#insert(id, entry);
     else entry.evict();
-    pending.settle(entry);
     return entry;
   }
 
