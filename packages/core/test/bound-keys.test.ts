@@ -127,6 +127,17 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     expect(await unwrapFailures()).toBe(1);
   });
 
+  it('Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.', async () => {
+    const { h, sql, root, unwrapFailures } = await setup();
+    const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
+    const calls = root.stats.hsmCalls;
+    sql('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1', Buffer.alloc(48, 1).toString('base64'));
+    h.clearCache();
+    expect(await codeOf(h.decryptValue(a, ctx('tenant-a', 'r1')))).toBe('KEYSTORE_TAMPERED');
+    expect(root.stats.hsmCalls - calls).toBe(1); // the audit record's MAC only, no unwrap
+    expect(await unwrapFailures()).toBe(1);
+  });
+
   it('issue 11 §2: replaying an old wrapped DEK (before a rewrap, or another version of the segment) is refused with KEYSTORE_TAMPERED', async () => {
     const { h, sql, dekOf } = await setup();
     const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));

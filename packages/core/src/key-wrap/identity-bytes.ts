@@ -1,4 +1,13 @@
-/** Writes `parts` as one buffer: each string as a 4-byte big-endian UTF-8 length then its bytes, each number as a u32 BE. */
+/**
+ * `domain` then `parts` as one buffer: each string as a 4-byte big-endian UTF-8 length and its
+ * bytes, each number as a 4-byte big-endian unsigned integer. Unambiguous: no two lists of names
+ * give the same bytes.
+ *
+ * @example
+ * ```ts
+ * lengthPrefixed('keystrata/kek-binding/v1', 'default', 2);
+ * ```
+ */
 export function lengthPrefixed(domain: string, ...parts: ReadonlyArray<string | number>): Buffer {
   const chunks: Buffer[] = [Buffer.from(domain, 'utf8')];
   for (const part of parts) {
