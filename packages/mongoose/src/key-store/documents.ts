@@ -32,7 +32,7 @@ export const cmkFromDoc = (d: CmkDoc): CmkRecord => ({
  * ```
  */
 export const cmkToDoc = (r: CmkRecord): CmkDoc => ({
-  keyring: r.keyring, version: r.version, hsm_label: r.hsmLabel, hsm_id: r.hsmId, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt, binding: r.binding ?? '',
+  keyring: r.keyring, version: r.version, hsm_label: r.hsmLabel, hsm_id: r.hsmId, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt,
 });
 
 /**
@@ -56,7 +56,7 @@ export const kekFromDoc = (d: KekDoc): KekRecord => ({
  * ```
  */
 export const kekToDoc = (r: KekRecord): KekDoc => ({
-  keyring: r.keyring, version: r.version, cmk_version: r.cmkVersion, wrapped: r.wrapped, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt,
+  keyring: r.keyring, version: r.version, cmk_version: r.cmkVersion, wrapped: r.wrapped, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt, binding: r.binding ?? '',
 });
 
 /**
