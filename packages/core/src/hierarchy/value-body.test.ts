@@ -52,3 +52,14 @@ describe('issue 11 §4: an authentic value whose body does not match its type ta
     expect(rows[1]!.notes).toEqual({ ok: true });
   });
 });
+
+describe('issue 11 §5: lone UTF-16 surrogates', () => {
+  it('issue 11 §5: are refused on write and for blind indexes (PLAINTEXT_REJECTED), so two strings never share an index', async () => {
+    const hierarchy = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore() });
+    await hierarchy.provision();
+    await expect(hierarchy.encryptValue('a\uD800', context)).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+    await expect(hierarchy.blindIndex('a\uD800', { model: 'Patient', field: 'notes' })).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+    await expect(hierarchy.blindIndex('a\uDBFF', { model: 'Patient', field: 'notes' })).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+    expect(await hierarchy.decryptValue(await hierarchy.encryptValue('a\uD83D\uDE00', context), context)).toBe('a\uD83D\uDE00');
+  });
+});
