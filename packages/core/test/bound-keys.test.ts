@@ -176,6 +176,18 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     expect(settled.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['CIPHERTEXT_TAMPERED', 'canary-a']);
   });
 
+  it('issue 11 §2: a backup carries KEK bindings and bound DEKs, so a restored store works with legacyKeys "refuse"', async () => {
+    const { h, root, cmkLabelPrefix } = await setup();
+    const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
+    const backup = await h.exportBackup();
+    const fresh = new SqlKeyStore(await createSqliteDriver({ database: join(mkdtempSync(join(tmpdir(), 'bound-restore-')), 'keys.db') }));
+    opened.push(fresh);
+    const restored = await KeyHierarchy.create({ rootKey: root, keyStore: fresh, cmkLabelPrefix, legacyKeys: 'refuse' });
+    await restored.importBackup(backup);
+    expect((await fresh.listKeks())[0]!.binding).toMatch(/^b1\./);
+    expect(await restored.decryptValue(a, ctx('tenant-a', 'r1'))).toBe('canary-a');
+  });
+
   it('issue 11 §2: legacy keys stay readable, `rewrapDeks` binds them, and `legacyKeys: "refuse"` then refuses a replayed legacy blob', async () => {
     const { h, root, sql, dekOf, keyStore, cmkLabelPrefix } = await setup();
     // Make the store look like one written before bindings: a KEK without binding, a DEK in RFC 5649.
@@ -203,6 +215,35 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     sql("UPDATE keystrata_kek SET binding = ''");
     strict.clearCache();
     expect(await codeOf(strict.encryptValue('x', ctx('tenant-new', 'r9')))).toBe('KEYSTORE_TAMPERED');
+  });
+});
+
+describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + PostgreSQL, raw SQL)', () => {
+  it('issue 11 §2: on PostgreSQL, swapping two segments\' wrapped DEKs and two KEK versions\' wrapped KEKs is refused with KEYSTORE_TAMPERED on reads and writes', async () => {
+    const url = await createDatabase(inject('postgresUrl'), 'bound_keys');
+    const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
+    opened.push(keyStore);
+    const h = await KeyHierarchy.create({ rootKey: await rootKey(), keyStore, cmkLabelPrefix: `bound-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
+    await h.encryptValue('canary-b', ctx('tenant-b', 'r2'));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`UPDATE keystrata_dek d SET wrapped = o.wrapped FROM keystrata_dek o
+        WHERE d.segment IN ('tenant-a', 'tenant-b') AND o.segment IN ('tenant-a', 'tenant-b') AND o.segment <> d.segment`);
+      h.clearCache();
+      expect(await codeOf(h.decryptValue(a, ctx('tenant-a', 'r1')))).toBe('KEYSTORE_TAMPERED');
+      expect(await codeOf(h.encryptValue('new-a', ctx('tenant-a', 'r3')))).toBe('KEYSTORE_TAMPERED');
+      await h.rotateKek();
+      await client.query(`UPDATE keystrata_kek k SET wrapped = o.wrapped FROM keystrata_kek o WHERE k.version <> o.version`);
+      h.clearCache();
+      expect(await codeOf(h.encryptValue('new', ctx('tenant-new', 'r4')))).toBe('KEYSTORE_TAMPERED');
+      const { rows } = await client.query("SELECT COUNT(*)::int AS n FROM keystrata_dek WHERE segment = 'tenant-new'");
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
 
