@@ -73,7 +73,14 @@ export class KeyLeases {
   }
 }
 
-/** A key used by a caller that may or may not pass leases: `run` gets leases released after it. */
+/**
+ * Runs `run` with the caller's leases, or with leases of its own released when `run` ends.
+ *
+ * @example
+ * ```ts
+ * await withLeases(options.leases, (leases) => resolver.encryptionKeys('default', ['tenant:a'], leases));
+ * ```
+ */
 export async function withLeases<T>(leases: KeyLeases | undefined, run: (leases: KeyLeases) => Promise<T>): Promise<T> {
   if (leases !== undefined) return run(leases);
   const own = new KeyLeases();

@@ -275,9 +275,12 @@ export class KeyResolver {
     }
   }
 
-  /** Unwraps a KEK for maintenance jobs (rewrap), through the cache, leased to `leases`. */
-  async kekFor(chain: { kek: KekRecord | undefined; cmk: CmkRecord | undefined }, leases: KeyLeases): Promise<SecretKey> {
-    return this.#kek(chain, leases);
+  /**
+   * Unwraps a KEK for maintenance jobs (rewrap), through the cache, leased to `leases` (valid until
+   * they are released). Without leases the key is only valid until the next `await`.
+   */
+  async kekFor(chain: { kek: KekRecord | undefined; cmk: CmkRecord | undefined }, leases?: KeyLeases): Promise<SecretKey> {
+    return withLeases(leases, (held) => this.#kek(chain, held));
   }
 
   clear(): void {
