@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLeases } from '../cache/key-leases.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import type { DekRecord, KekRecord } from '../key-store/records.js';
+import type { DekChain, DekRecord, KekRecord } from '../key-store/records.js';
 import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBinding } from '../key-wrap/kek-binding.js';
 import type { SecretKey } from '../secret/secret-key.js';
@@ -62,13 +62,15 @@ async function bindLegacyKeks(h: HierarchyInternals, keyring: string): Promise<n
 const needsRewrap = (dek: DekRecord, target: number): boolean => dek.kekVersion !== target || isLegacyWrappedDek(dek.wrapped);
 
 /**
- * Moves one DEK under `target`, re-reading it on every attempt and writing with compare-and-set, so
- * a concurrent destroy or rewrap is never undone. Retries what is retryable; returns the outcome.
+ * Moves one DEK under `target`, starting from its chain as just read and re-reading it after a
+ * failed attempt; writes with compare-and-set, so a concurrent destroy or rewrap is never undone.
+ * Retries what is retryable; returns the outcome.
  */
-async function rewrapOne(h: HierarchyInternals, id: string, target: KekRecord, newKek: SecretKey, leases: KeyLeases): Promise<'rewrapped' | 'skipped' | KeystrataError> {
+async function rewrapOne(h: HierarchyInternals, id: string, first: DekChain | undefined, target: KekRecord, newKek: SecretKey, leases: KeyLeases): Promise<'rewrapped' | 'skipped' | KeystrataError> {
+  let chain = first;
   for (let attempt = 1; ; attempt++) {
     try {
-      const [chain] = await h.keyStore.loadDekChains([id]);
+      if (attempt > 1) [chain] = await h.keyStore.loadDekChains([id]);
       if (chain === undefined || !(LIVE as readonly string[]).includes(chain.dek.state) || !needsRewrap(chain.dek, target.version)) return 'skipped';
       const { dek, kek } = chain;
       // The real reason when the old KEK cannot be used: its state, as the key store has it now.
@@ -121,14 +123,16 @@ export async function rewrapDeks(h: HierarchyInternals, keyring: string, batchSi
     for (;;) {
       const batch = await h.keyStore.listDeks({ keyring, states: LIVE, limit: batchSize, ...(afterId === undefined ? {} : { afterId }) });
       if (batch.length === 0) break;
-      for (const dek of batch) {
-        if (!needsRewrap(dek, target.kek.version)) continue;
-        const outcome = await rewrapOne(h, dek.id, target.kek, newKek, leases);
+      const todo = batch.filter((dek) => needsRewrap(dek, target.kek.version)).map((dek) => dek.id);
+      // One query for the batch's chains (current KEK and CMK states included), re-read per DEK only on a retry.
+      const chains = new Map(todo.length === 0 ? [] : (await h.keyStore.loadDekChains(todo)).map((c) => [c.dek.id, c]));
+      for (const id of todo) {
+        const outcome = await rewrapOne(h, id, chains.get(id), target.kek, newKek, leases);
         if (outcome === 'rewrapped') rewrapped++;
         else if (outcome === 'skipped') skipped++;
         else {
           failed++;
-          if (failures.length < 100) failures.push({ dek: dek.id, code: outcome.code, message: outcome.message });
+          if (failures.length < 100) failures.push({ dek: id, code: outcome.code, message: outcome.message });
         }
       }
       afterId = batch.at(-1)!.id;
