@@ -212,9 +212,12 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     sql('UPDATE keystrata_dek SET wrapped = ? WHERE id = ?', legacyBlob, envelopeDekId(old));
     strict.clearCache();
     expect(await codeOf(strict.decryptValue(old, ctx('tenant-old', 'r1')))).toBe('KEYSTORE_TAMPERED');
+    // ... and its rewrap does not launder the blob into the bound format.
+    expect(await strict.rewrapDeks()).toMatchObject({ rewrapped: 0, failed: 1, failures: [{ code: 'KEYSTORE_TAMPERED' }] });
     sql("UPDATE keystrata_kek SET binding = ''");
     strict.clearCache();
     expect(await codeOf(strict.encryptValue('x', ctx('tenant-new', 'r9')))).toBe('KEYSTORE_TAMPERED');
+    expect(await codeOf(strict.rewrapDeks())).toBe('KEYSTORE_TAMPERED');
   });
 });
 

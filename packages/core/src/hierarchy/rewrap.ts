@@ -39,6 +39,10 @@ const ATTEMPTS = 4;
 async function bindLegacyKeks(h: HierarchyInternals, keyring: string): Promise<number> {
   const legacy = (await h.keyStore.listKeks(keyring)).filter((k) => (k.binding ?? '') === '' && k.wrapped !== '' && k.state !== 'destroyed');
   if (legacy.length === 0) return 0;
+  // A hierarchy that refuses legacy keys never launders one: an unbound KEK there is an edit of the store.
+  if (h.resolver.legacyKeys === 'refuse') {
+    throw new KeystrataError('KEYSTORE_TAMPERED', `KEK version(s) ${legacy.map((k) => k.version).join(', ')} of keyring "${keyring}" have no binding, which this hierarchy refuses (\`legacyKeys: "refuse"\`); restore the key store from a trusted backup.`, { details: { keyring } });
+  }
   const cmks = new Map((await h.keyStore.listCmks(keyring)).map((c) => [c.version, c]));
   let bound = 0;
   for (const kek of legacy) {
@@ -78,7 +82,7 @@ async function rewrapOne(h: HierarchyInternals, id: string, first: DekChain | un
       const oldKek = await h.resolver.kekFor(chain, leases);
       let key: SecretKey;
       try {
-        key = unwrapDek(oldKek.exposeSecretBytes(), dek.wrapped, dek, { legacy: 'accept' });
+        key = unwrapDek(oldKek.exposeSecretBytes(), dek.wrapped, dek, { legacy: h.resolver.legacyKeys });
       } catch (error) {
         await h.audit.recordQuietly('unwrap-failed', `dek:${dek.id}`, { keyring: dek.keyring, segment: dek.segment });
         throw error;
