@@ -28,7 +28,7 @@ export type { KeyReference, RevocationImpact, RevocationOptions } from './hierar
 export type { ReencryptionHook, ReencryptionRecord, ReencryptionUpdate } from './hierarchy/reencryption-hook.js';
 export type { DekRotationOptions, DekRotationResult } from './hierarchy/dek-rotation.js';
 export type { CmkRotationResult, KekRotationResult, ProvisionResult } from './hierarchy/provisioning.js';
-export type { RewrapResult } from './hierarchy/rewrap.js';
+export type { LegacyKeyCounts, RewrapFailure, RewrapResult } from './hierarchy/rewrap.js';
 export type { HierarchyStatus, HierarchyStats, KeyringStatus } from './hierarchy/status.js';
 export type { AuditVerification } from './hierarchy/audit-log.js';
 export type { Progress, ProgressListener } from './hierarchy/internals.js';
@@ -42,3 +42,7 @@ export { blindIndexInfo, checkBlindIndexNames } from './blind-index/blind-index.
 export type { TombstoneRecord } from './key-store/records.js';
 export type { ShredEpochResult } from './shred/complete-shreds.js';
 export type { ShredStatus, TombstoneSummary } from './hierarchy/status.js';
+export { CachedKey, KeyLeases } from './cache/key-leases.js';
+export { KeyClaim, PendingKey } from './cache/key-cache.js';
+export type { LegacyKeys } from './hierarchy/key-resolver.js';
+export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wrap/dek-wrap.js';

@@ -85,7 +85,7 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     expect(await codeOf(Pkcs11RootKey.open({ ...tokenOptions(), pin: { env: 'KEYSTRATA_TEST_UNSET_PIN' } }))).toBe('CONFIG_INVALID');
   });
 
-  it('audits a failed KEK unwrap and fails the read with CIPHERTEXT_TAMPERED', async () => {
+  it('audits a failed KEK unwrap and fails the read with KEYSTORE_TAMPERED (issue 11 §2: a key-store fault, not a value fault)', async () => {
     const keyStore = new SqlKeyStore(await createSqliteDriver({ database: ':memory:' }));
     const h = await KeyHierarchy.create({ rootKey: await openTestRootKey(), keyStore, cmkLabelPrefix: `tamper-${Date.now()}` });
     await h.provision();
@@ -96,7 +96,7 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     wrapped[0]! ^= 1;
     await keyStore.updateKek('default', 1, { wrapped: wrapped.toString('base64'), at: new Date().toISOString() });
     h.clearCache();
-    expect(await codeOf(h.decryptValue(value, context))).toBe('CIPHERTEXT_TAMPERED');
+    expect(await codeOf(h.decryptValue(value, context))).toBe('KEYSTORE_TAMPERED');
     expect((await h.listAudit()).at(-1)).toMatchObject({ event: 'unwrap-failed', subject: 'kek:default:v1' });
     await h.close();
   });

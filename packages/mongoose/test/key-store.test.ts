@@ -41,6 +41,23 @@ describe('MongoKeyStore', () => {
     expect(names).toEqual(expect.arrayContaining(['keystrata_cmk', 'keystrata_dek', 'keystrata_kek']));
   });
 
+  it('issue 11 §2: stores the KEK binding, returns it in DEK chains, and replaces a DEK wrapping only by compare-and-set', async () => {
+    const store = new MongoKeyStore(db);
+    await store.migrate();
+    const kek = { keyring: 'default', version: 1, cmkVersion: 1, wrapped: 'AAAA', state: 'primary' as const, createdAt: 'now', updatedAt: 'now' };
+    await store.insertCmk({ keyring: 'default', version: 1, hsmLabel: 'l', hsmId: '01', state: 'primary', createdAt: 'now', updatedAt: 'now' });
+    await store.insertKek({ ...kek, binding: 'b1.first' });
+    expect((await store.listKeks('default'))[0]!.binding).toBe('b1.first');
+    await store.updateKek('default', 1, { binding: 'b1.second', at: 'later' });
+    expect((await store.listKeks('default'))[0]!.binding).toBe('b1.second');
+    expect(await store.insertDek(dek('a'.repeat(32), 's1'))).toBe(true);
+    expect((await store.loadDekChains(['a'.repeat(32)]))[0]!.kek!.binding).toBe('b1.second');
+    expect(await store.replaceDekWrapping('a'.repeat(32), 'stale', { wrapped: 'k2.x', kekVersion: 1, at: 'later' })).toBe(false);
+    expect(await store.replaceDekWrapping('a'.repeat(32), 'AAAA', { wrapped: 'k2.x', kekVersion: 1, at: 'later' })).toBe(true);
+    await store.updateDek('a'.repeat(32), { state: 'destroyed', wrapped: '', at: 'later' });
+    expect(await store.replaceDekWrapping('a'.repeat(32), '', { wrapped: 'k2.y', kekVersion: 1, at: 'later' })).toBe(false);
+  });
+
   it('picks $lookup where the server has it and the metadata cache where it does not', async () => {
     const store = new MongoKeyStore(db);
     await store.migrate();

@@ -29,7 +29,8 @@ export const rewrap: Command = {
   async run(c) {
     const keyring = keyringFlag(c);
     const result = await (await c.hierarchy()).rewrapDeks({ ...(keyring ? { keyring } : {}), batchSize: intFlag(c, 'batch-size', 500), onProgress: (p) => c.out.progress(p) });
-    c.out.result(result, () => `${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}${result.failed ? `; ${result.failed} could not be moved (their KEK is disabled or destroyed)` : ''}.`);
+    const reasons = [...new Set(result.failures.map((f) => f.code))].join(', ');
+    c.out.result(result, () => `${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}${result.failed ? `; ${result.failed} could not be moved and keep their wrapping (${reasons}; see --json for each DEK), run \`keystrata rewrap\` again after fixing that` : ''}.`);
   },
 };
 

@@ -1,8 +1,10 @@
-import { createCipheriv } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
 import { hex, loadRfcKeyWrapVectors, loadWycheproof } from '@keystrata/testing';
 import { kwpUnwrap, kwpWrap } from './aes-kwp.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
+
+const original = Buffer.concat.bind(Buffer);
 
 describe('AES-256-KWP (RFC 5649) against Project Wycheproof', () => {
   const cases = loadWycheproof('aes_kwp_test.json').flatMap((g) => g.tests.map((t) => ({ g, t })));
@@ -61,5 +63,25 @@ describe('kwp preconditions', () => {
       copy[bit >> 3]! ^= 1 << (bit & 7);
       expect(() => kwpUnwrap(kek, copy, 32)).toThrowError(expect.objectContaining({ code: 'CIPHERTEXT_TAMPERED' }));
     }
+  });
+
+  it('issue 11 §4: every intermediate copy of an unwrapped key is zero-filled, only the returned key holds the bytes', () => {
+    const kek = randomBytes(32);
+    const key = randomBytes(32);
+    const wrapped = kwpWrap(kek, key);
+    const seen: Buffer[] = [];
+    const concat = vi.spyOn(Buffer, 'concat').mockImplementation((list: readonly Uint8Array[], length?: number) => {
+      seen.push(...list.map((part) => part as Buffer));
+      return original(list, length);
+    });
+    let unwrapped: Buffer;
+    try {
+      unwrapped = Buffer.from(kwpUnwrap(kek, wrapped, 32).exposeSecretBytes());
+    } finally {
+      concat.mockRestore();
+    }
+    expect(unwrapped).toEqual(key);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const part of seen) expect(part.every((b) => b === 0)).toBe(true);
   });
 });

@@ -44,11 +44,19 @@ export function kwpUnwrap(kek: Buffer, wrapped: Uint8Array, expectedLength?: num
     throw new KeystrataError('CIPHERTEXT_MALFORMED', `A wrapped ${expectedLength}-byte key must be ${8 * Math.ceil(expectedLength / 8) + 8} bytes.`, { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
   }
   let out: Buffer;
+  // Every intermediate copy of the unwrapped bytes is zero-filled, not only the one handed out.
+  let head: Buffer | undefined;
+  let tail: Buffer | undefined;
   try {
     const decipher = createDecipheriv('id-aes256-wrap-pad', kek, KWP_IV);
-    out = Buffer.concat([decipher.update(wrapped), decipher.final()]);
+    head = decipher.update(wrapped);
+    tail = decipher.final();
+    out = Buffer.concat([head, tail]);
   } catch {
     throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The wrapped key failed its integrity check.', { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+  } finally {
+    head?.fill(0);
+    tail?.fill(0);
   }
   if (out.length === 0 || (expectedLength !== undefined && out.length !== expectedLength)) {
     out.fill(0);

@@ -11,7 +11,7 @@ const key = randomBytes(32);
 const dekId = randomBytes(16).toString('hex');
 const context: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 's' };
 const code = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return KeystrataError.isInstance(e) ? e.code : 'untyped'; } };
-const values: FieldValue[] = ['canary-123', '', 'Zoë 𝄞 \ud800 lone surrogate', 'x'.repeat(5000), 42, true, 10n, new Date(0), Buffer.from([1, 2]), { a: [1, 'b'] }];
+const values: FieldValue[] = ['canary-123', '', 'Zoë 𝄞 paired surrogates only (lone ones are refused on write)', 'x'.repeat(5000), 42, true, 10n, new Date(0), Buffer.from([1, 2]), { a: [1, 'b'] }];
 const contexts: FieldContext[] = [context, { model: 'Patient', field: 'ssn' }, { model: 'M'.repeat(2000), field: 'ƒield', recordId: 'r'.repeat(700) }];
 
 describe('sealValue and openText (the allocation-free hot path)', () => {

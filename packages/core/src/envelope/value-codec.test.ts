@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFieldValue, encodeFieldValue } from './value-codec.js';
+import { decodeFieldValue, encodeFieldValue, writeFieldValue } from './value-codec.js';
 
 describe('field value codec', () => {
   it.each([
@@ -21,5 +21,28 @@ describe('field value codec', () => {
 
   it('rejects an unknown type tag', () => {
     expect(() => decodeFieldValue(Buffer.from('?abc'))).toThrowError(expect.objectContaining({ code: 'CIPHERTEXT_MALFORMED' }));
+  });
+
+  it('issue 11 §4: a body that does not match its tag is CIPHERTEXT_MALFORMED without the plaintext', () => {
+    for (const bytes of ['j{"CANARY', 'i1CANARY', 'nCANARY', 'b', 'bCANARY', 'dCANARY']) {
+      let error: unknown;
+      try {
+        decodeFieldValue(Buffer.from(bytes));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'CIPHERTEXT_MALFORMED' });
+      expect(String((error as Error).message)).not.toContain('CANARY');
+      expect((error as Error).cause).toBeUndefined();
+    }
+  });
+
+  it('issue 11 §5: strings with lone UTF-16 surrogates are refused on write (PLAINTEXT_REJECTED), paired ones round-trip', () => {
+    for (const value of ['a\uD800', '\uDC00b', 'x\uDBFFy']) {
+      expect(() => encodeFieldValue(value)).toThrowError(expect.objectContaining({ code: 'PLAINTEXT_REJECTED' }));
+      expect(() => writeFieldValue(value)).toThrowError(expect.objectContaining({ code: 'PLAINTEXT_REJECTED' }));
+    }
+    expect(decodeFieldValue(encodeFieldValue('emoji \uD83D\uDE00'))).toBe('emoji \uD83D\uDE00');
+    expect(decodeFieldValue(encodeFieldValue({ k: '\uD800' }))).toEqual({ k: '\uD800' }); // JSON escapes it losslessly
   });
 });

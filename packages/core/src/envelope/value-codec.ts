@@ -15,6 +15,23 @@ function tagged(tag: number, body: string | Uint8Array): Buffer {
 }
 
 /**
+ * Refuses a string with a lone UTF-16 surrogate: UTF-8 cannot carry it, so it would come back as
+ * U+FFFD and collide with other strings in blind indexes.
+ *
+ * @example
+ * ```ts
+ * wellFormed('abc'); // 'abc'
+ * wellFormed('a\uD800'); // throws PLAINTEXT_REJECTED
+ * ```
+ */
+export function wellFormed(value: string): string {
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+    throw new KeystrataError('PLAINTEXT_REJECTED', 'The string contains a lone UTF-16 surrogate, which UTF-8 cannot store; nothing was written. Fix the string (e.g. String.prototype.toWellFormed()).');
+  }
+  return value;
+}
+
+/**
  * Encodes a field value as plaintext bytes: one type tag, then the value. Shared by every adapter
  * and the CLI, so a value written by one is read with the same type by the others.
  *
@@ -25,7 +42,7 @@ function tagged(tag: number, body: string | Uint8Array): Buffer {
  */
 export function encodeFieldValue(value: FieldValue): Buffer {
   switch (typeof value) {
-    case 'string': return tagged(TAG.string, value);
+    case 'string': return tagged(TAG.string, wellFormed(value));
     case 'number': return tagged(TAG.number, String(value));
     case 'boolean': return tagged(TAG.boolean, value ? '1' : '0');
     case 'bigint': return tagged(TAG.bigint, value.toString());
@@ -52,6 +69,7 @@ export function encodeFieldValue(value: FieldValue): Buffer {
  */
 export function writeFieldValue(value: FieldValue): Buffer {
   if (typeof value !== 'string') return encodeFieldValue(value);
+  wellFormed(value);
   // A UTF-16 code unit is at most 3 bytes of UTF-8.
   const bytes = plaintextScratch.take(1 + 3 * value.length);
   bytes[0] = TAG.string;
@@ -70,12 +88,38 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
   const text = () => bytes.toString('utf8', 1);
   switch (bytes[0]) {
     case TAG.string: return text();
-    case TAG.number: return Number(text());
-    case TAG.boolean: return bytes[1] === 0x31;
-    case TAG.bigint: return BigInt(text());
-    case TAG.date: return new Date(text());
+    case TAG.number: {
+      const body = text();
+      const value = Number(body);
+      if (String(value) !== body) throw bodyMismatch('n');
+      return value;
+    }
+    case TAG.boolean:
+      if (bytes.length !== 2 || (bytes[1] !== 0x30 && bytes[1] !== 0x31)) throw bodyMismatch('b');
+      return bytes[1] === 0x31;
+    case TAG.bigint: {
+      const body = text();
+      if (!/^-?\d+$/.test(body)) throw bodyMismatch('i');
+      return BigInt(body);
+    }
+    case TAG.date: {
+      const body = text();
+      const value = new Date(body);
+      if (Number.isNaN(value.getTime()) || value.toISOString() !== body) throw bodyMismatch('d');
+      return value;
+    }
     case TAG.bytes: return Buffer.from(bytes.subarray(1));
-    case TAG.json: return JSON.parse(text()) as FieldValue;
+    case TAG.json:
+      try {
+        return JSON.parse(text()) as FieldValue;
+      } catch {
+        throw bodyMismatch('j'); // never the SyntaxError: its message quotes the plaintext
+      }
   }
   throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.', { hint: 'The envelope is authentic but its body is of a type this version does not know (written by a newer Keystrata?): upgrade, or report it. The value was not returned.' });
+}
+
+/** An authentic value whose body is not what its type tag says; the message never quotes it. */
+function bodyMismatch(tag: string): KeystrataError {
+  return new KeystrataError('CIPHERTEXT_MALFORMED', `The decrypted value's body does not match its type tag "${tag}" (it was written by other software, or by a faulty encoder); it was not returned.`, { details: { tag } });
 }

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
   QUERY_UNSUPPORTED: 'Encrypted fields hold ciphertext: the database can match them only by equality through a blind index, and Keystrata refuses operations it cannot check or decrypt. The message says what to do instead.',
   PLAINTEXT_REJECTED: 'Keystrata refused to write this value (the message says why); nothing was written.',
+  SEGMENT_FIELD_MISSING: 'The row was read without the field its segment is chosen from, so its values cannot be checked against their segment; select that field (the adapters add it to queries).',
 } as const;
 
 /** A stable error code. */

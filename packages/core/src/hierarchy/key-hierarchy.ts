@@ -4,6 +4,7 @@ import { exportBackup, importBackup, type BackupFile, type RestoreResult } from 
 import { blindIndexOf, blindIndexKey } from '../blind-index/blind-index.js';
 import { groupByField, type BlindIndexItem, type FieldGroup } from '../blind-index/field-groups.js';
 import type { KeyCacheOptions } from '../cache/key-cache.js';
+import { KeyLeases } from '../cache/key-leases.js';
 import { envelopeDekId } from '../envelope/envelope-format.js';
 import type { FieldContext } from '../envelope/field-context.js';
 import { openText, sealValue } from '../envelope/seal.js';
@@ -16,10 +17,10 @@ import { AuditLog, type AuditVerification } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
 import type { HierarchyInternals, ProgressListener } from './internals.js';
-import { KeyResolver, type UsableDek } from './key-resolver.js';
+import { KeyResolver, type LegacyKeys, type UsableDek } from './key-resolver.js';
 import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResult, type KekRotationResult, type ProvisionResult } from './provisioning.js';
 import { changeKeyState, type KeyReference, type RevocationImpact, type RevocationOptions } from './revocation.js';
-import { rewrapDeks, type RewrapResult } from './rewrap.js';
+import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } from './rewrap.js';
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
 
@@ -45,6 +46,12 @@ export interface KeyHierarchyOptions {
   readonly cmkLabelPrefix?: string;
   /** Called after every encrypt/decrypt/blind-index batch. */
   readonly monitor?: (event: OperationEvent) => void;
+  /**
+   * Wrapped keys from before identity binding (plain RFC 5649 DEKs, KEKs without a binding):
+   * `accept` (default, so existing stores keep working) or `refuse` (KEYSTORE_TAMPERED) once
+   * `keystrata rewrap` has migrated them, which also closes a downgrade to the legacy formats.
+   */
+  readonly legacyKeys?: LegacyKeys;
 }
 
 /** A value to encrypt. */
@@ -100,10 +107,11 @@ export class KeyHierarchy {
     if (typeof options.rootKey?.unwrapKek !== 'function') throw new KeystrataError('CONFIG_INVALID', 'rootKey must be a RootKey (e.g. Pkcs11RootKey).');
     if (typeof options.keyStore?.loadDekChains !== 'function') throw new KeystrataError('CONFIG_INVALID', 'keyStore must be a KeyStore (e.g. SqlKeyStore).');
     if (options.monitor !== undefined && typeof options.monitor !== 'function') throw new KeystrataError('CONFIG_INVALID', 'monitor must be a function.');
+    if (options.legacyKeys !== undefined && options.legacyKeys !== 'accept' && options.legacyKeys !== 'refuse') throw new KeystrataError('CONFIG_INVALID', 'legacyKeys must be "accept" or "refuse".');
     const keyring = checkKeyring(options.keyring ?? 'default');
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
-    const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {});
+    const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
     const h: HierarchyInternals = {
       rootKey: options.rootKey, keyStore: options.keyStore, resolver, audit, defaultKeyring: keyring,
       cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
@@ -144,13 +152,18 @@ export class KeyHierarchy {
         if (set === undefined) segments.set(keyring, (set = new Set()));
         set.add(context.segment!);
       }
-      const keys = new Map<string, Map<string, UsableDek>>();
-      for (const [keyring, set] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...set]));
-      const ivs = randomBytes(12 * items.length);
-      return items.map(({ value, context }, i) => {
-        const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
-        return sealValue(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), value, context);
-      });
+      const leases = new KeyLeases();
+      try {
+        const keys = new Map<string, Map<string, UsableDek>>();
+        for (const [keyring, set] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...set], leases));
+        const ivs = randomBytes(12 * items.length);
+        return items.map(({ value, context }, i) => {
+          const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
+          return sealValue(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), value, context);
+        });
+      } finally {
+        leases.release();
+      }
     });
   }
 
@@ -161,7 +174,12 @@ export class KeyHierarchy {
    */
   async prepareSegments(segments: readonly string[], options: { keyring?: string } = {}): Promise<void> {
     for (const segment of segments) checkContext({ model: 'keystrata', field: 'prepare', segment }, true);
-    await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)]);
+    const leases = new KeyLeases();
+    try {
+      await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)], leases);
+    } finally {
+      leases.release();
+    }
   }
 
   /** Decrypts one value. Prefer {@link KeyHierarchy.decryptValues} for many. */
@@ -210,24 +228,34 @@ export class KeyHierarchy {
         slots[i] = error as KeystrataError;
       }
     }
-    const found = ids.length === 0 ? new Map<string, UsableDek | KeystrataError>() : await this.#h.resolver.decryptionKeys(ids, countUses(slots, ids));
-    const keys = ids.map((id) => found.get(id)!);
-    const values = new Array<FieldValue>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      try {
-        const slot = slots[i]!;
-        if (typeof slot !== 'number') throw slot;
-        values[i] = this.#open(items[i]!, keys[slot]!);
-      } catch (error) {
-        if (!KeystrataError.isInstance(error)) throw error;
-        fail(error, i);
+    const leases = new KeyLeases();
+    try {
+      const found = ids.length === 0 ? new Map<string, UsableDek | KeystrataError>() : await this.#h.resolver.decryptionKeys(ids, countUses(slots, ids), leases);
+      const keys = ids.map((id) => found.get(id)!);
+      const values = new Array<FieldValue>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        try {
+          const slot = slots[i]!;
+          if (typeof slot !== 'number') throw slot;
+          values[i] = this.#open(items[i]!, keys[slot]!);
+        } catch (error) {
+          if (!KeystrataError.isInstance(error)) throw error;
+          fail(error, i);
+        }
       }
+      return values;
+    } finally {
+      leases.release();
     }
-    return values;
   }
 
   #open({ ciphertext, context }: DecryptItem, dek: UsableDek | KeystrataError): FieldValue {
     if (dek instanceof Error) throw dek;
+    // The DEK's keyring and segment are authenticated by its wrapping (docs/format.md): compare them with the reader's.
+    const keyring = context.keyring ?? this.#h.defaultKeyring;
+    if (keyring !== dek.meta.keyring) {
+      throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another keyring than "${keyring}": it was moved, or is read with the wrong keyring.`, { details: { keyring } });
+    }
     if (context.segment !== undefined && context.segment !== dek.meta.segment) {
       throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another segment than "${context.segment}".`);
     }
@@ -248,24 +276,27 @@ export class KeyHierarchy {
   blindIndexes(items: readonly BlindIndexItem[]): Promise<string[]> {
     return this.#observe('blind-index', items.length, async () => {
       const out = new Array<string>(items.length);
-      for (const group of groupByField(items, this.#h.defaultKeyring)) {
-        const key = await this.#fieldKey(group, items[group.indexes[0]!]!);
-        // Used right away: a later await could evict (and zero-fill) it.
-        for (const i of group.indexes) out[i] = blindIndexOf(key, items[i]!.value);
+      const leases = new KeyLeases();
+      try {
+        for (const group of groupByField(items, this.#h.defaultKeyring)) {
+          const key = await this.#fieldKey(group, items[group.indexes[0]!]!, leases);
+          for (const i of group.indexes) out[i] = blindIndexOf(key, items[i]!.value);
+        }
+      } finally {
+        leases.release();
       }
       return out;
     });
   }
 
-  /** A per-field blind-index key, from the resolver's cache (bounded, aged, evicted with its keyring on revocation). */
-  async #fieldKey(group: FieldGroup, item: BlindIndexItem): Promise<SecretKey> {
+  /** A per-field blind-index key, leased: from the resolver's cache (bounded, aged, evicted with its keyring on revocation), derived once for concurrent callers. */
+  async #fieldKey(group: FieldGroup, item: BlindIndexItem, leases: KeyLeases): Promise<SecretKey> {
     const id = `${group.keyring}\u0000${item.model}\u0000${item.field}`;
-    const cached = this.#h.resolver.fieldKeys.get(id, group.indexes.length)?.key;
-    if (cached !== undefined) return cached;
-    const root = (await this.#h.resolver.encryptionKeys(group.keyring, [INDEX_SEGMENT])).get(INDEX_SEGMENT)!;
-    const key = blindIndexKey(root.key, group.keyring, item.model, item.field);
-    this.#h.resolver.fieldKeys.set(id, key, { keyring: group.keyring, dekId: root.meta.id });
-    return key;
+    const entry = await this.#h.resolver.fieldKeys.leaseOrLoad(id, leases, group.indexes.length, async () => {
+      const root = (await this.#h.resolver.encryptionKeys(group.keyring, [INDEX_SEGMENT], leases)).get(INDEX_SEGMENT)!;
+      return { key: blindIndexKey(root.key, group.keyring, item.model, item.field), meta: { keyring: group.keyring, dekId: root.meta.id } };
+    });
+    return entry.key;
   }
 
   // ── control plane ─────────────────────────────────────────────────────────
@@ -295,9 +326,20 @@ export class KeyHierarchy {
     return rewrapDeks(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring), options.batchSize, options.onProgress);
   }
 
+  /**
+   * How many keys of a keyring are still in the legacy, unbound wrapped formats (`keystrata rewrap`
+   * migrates them; then `legacyKeys: 'refuse'` can be set).
+   */
+  legacyKeys(options: { keyring?: string } = {}): Promise<LegacyKeyCounts> {
+    return legacyKeyCounts(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring));
+  }
+
   /** New DEK for a segment, and re-encryption of its data through the adapter's hook. */
   rotateDek(options: DekRotationOptions): Promise<DekRotationResult> {
-    const crypto = { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(items), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
+    // Values of the rotated segment are read as its keyring's (the hook's contexts may not name it).
+    const keyring = options.keyring ?? this.#h.defaultKeyring;
+    const inKeyring = (items: readonly DecryptItem[]) => items.map((item) => (item.context.keyring === undefined ? { ...item, context: { ...item.context, keyring } } : item));
+    const crypto = { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(inKeyring(items)), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
     return rotateDek(this.#h, crypto, options);
   }
 

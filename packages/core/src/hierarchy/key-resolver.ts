@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { kwpUnwrap, kwpWrap } from '../crypto/aes-kwp.js';
+import { CachedKey, KeyCache, KeyClaim, type KeyCacheOptions } from '../cache/key-cache.js';
+import { withLeases, type KeyLeases } from '../cache/key-leases.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import { KeyCache, type KeyCacheOptions } from '../cache/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
-import type { DekChain, DekRecord, KekRecord } from '../key-store/records.js';
+import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/records.js';
+import { unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
+import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
-import { SecretKey } from '../secret/secret-key.js';
+import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';
 
-/** What the cache remembers about an unwrapped DEK. */
+/** What the cache remembers about an unwrapped DEK (its authenticated identity). */
 export interface DekMeta {
   readonly id: string;
   readonly keyring: string;
@@ -17,27 +19,45 @@ export interface DekMeta {
   readonly kekVersion: number;
 }
 
-/** An unwrapped DEK ready for use. */
+/** An unwrapped DEK ready for use, leased to the operation that asked for it. */
 export interface UsableDek {
   readonly key: SecretKey;
   readonly meta: DekMeta;
 }
 
+/** Whether wrapped keys in the legacy, unbound formats are accepted (see docs/keystore.md). */
+export type LegacyKeys = 'accept' | 'refuse';
+
+/** A wrapped RFC 5649 KEK of 32 bytes is 40 bytes. */
+const WRAPPED_KEK_LENGTH = 40;
+
 const segmentKey = (keyring: string, segment: string): string => `${keyring}\u0000${segment}`;
+const dekMeta = (dek: DekRecord): DekMeta => ({ id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion });
+
+/** A KeystrataError becomes the item's result; anything else is a bug and propagates. */
+async function settle<T>(promise: Promise<T>): Promise<T | KeystrataError> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (KeystrataError.isInstance(error)) return error;
+    throw error;
+  }
+}
 
 /**
  * Finds, unwraps and caches keys: DEKs by id for decryption (one batched key-store query for all
- * misses), the current DEK of each segment for encryption (created on first use), and KEKs through
- * the root key (one HSM call per KEK version, shared by concurrent callers).
+ * misses), the current DEK of each segment for encryption (created on first use, re-checked in the
+ * key store every `writeRecheckMs`), and KEKs through the root key. Concurrent misses of one key
+ * share one unwrap; every key an operation uses is leased to its {@link KeyLeases} and stays valid
+ * until the operation releases them, whatever the cache evicts meanwhile.
  */
 export class KeyResolver {
   readonly deks: KeyCache<DekMeta>;
   readonly keks: KeyCache<{ keyring: string; version: number }>;
   /** Per-field blind-index keys derived from a keyring's index DEK. */
   readonly fieldKeys: KeyCache<{ keyring: string; dekId: string }>;
-  readonly #current = new Map<string, { id: string; expiresAt: number }>();
-  readonly #pending = new Map<string, Promise<SecretKey>>();
-  readonly #maxAgeMs: number;
+  readonly #current = new Map<string, { id: string; checkUntil: number }>();
+  readonly #pointerMs: number;
   /** See {@link KeyCacheOptions.writeRecheckMs}; DEK rotation waits this long before verifying. */
   readonly writeRecheckMs: number;
 
@@ -46,142 +66,187 @@ export class KeyResolver {
     private readonly keyStore: KeyStore,
     private readonly audit: AuditLog,
     cache: KeyCacheOptions,
+    readonly legacyKeys: LegacyKeys = 'accept',
   ) {
     this.deks = new KeyCache(cache);
     this.keks = new KeyCache(cache);
     this.fieldKeys = new KeyCache(cache);
-    this.#maxAgeMs = cache.maxAgeMs ?? 60_000;
     this.writeRecheckMs = cache.writeRecheckMs ?? 1000;
     if (!(this.writeRecheckMs >= 0)) throw new KeystrataError('CONFIG_INVALID', 'cache.writeRecheckMs must be zero or more.');
+    this.#pointerMs = Math.min(this.writeRecheckMs, cache.maxAgeMs ?? 60_000);
   }
 
-  /** Unwrapped DEKs for `ids`; a DEK that cannot be used maps to its typed error. */
-  async decryptionKeys(ids: readonly string[], uses: ReadonlyMap<string, number>): Promise<Map<string, UsableDek | KeystrataError>> {
+  /** Unwrapped DEKs for `ids`, leased to `leases`; a DEK that cannot be used maps to its typed error. */
+  async decryptionKeys(ids: readonly string[], uses: ReadonlyMap<string, number>, leases: KeyLeases): Promise<Map<string, UsableDek | KeystrataError>> {
     const found = new Map<string, UsableDek | KeystrataError>();
-    const missing: string[] = [];
+    const waiting: Array<Promise<void>> = [];
+    const claims = new Map<string, KeyClaim<DekMeta>>();
     for (const id of ids) {
-      const hit = this.deks.get(`dek:${id}`, uses.get(id) ?? 1);
-      if (hit === undefined) missing.push(id);
-      else found.set(id, hit);
+      const got = this.deks.acquire(`dek:${id}`, leases, uses.get(id) ?? 1);
+      if (got instanceof CachedKey) found.set(id, got);
+      else if (got instanceof KeyClaim) claims.set(id, got);
+      else waiting.push(settle(got).then((result) => void found.set(id, result)));
     }
-    if (missing.length === 0) return found;
-    const chains = await this.keyStore.loadDekChains(missing);
-    await Promise.all(chains.map(async (chain) => found.set(chain.dek.id, await this.#settle(() => this.#unwrapDek(chain)))));
-    for (const id of missing) {
-      // A well-formed envelope naming no known DEK: its header was altered, or it belongs to another key store.
-      if (!found.has(id)) found.set(id, new KeystrataError('CIPHERTEXT_TAMPERED', `The value names DEK ${id}, which is not in this key store: it was modified, or written with another key store.`, { details: { dek: id } }));
-    }
+    if (claims.size > 0) await this.#loadClaims(claims, found, leases);
+    await Promise.all(waiting);
     return found;
   }
 
-  async #settle(fn: () => Promise<UsableDek>): Promise<UsableDek | KeystrataError> {
+  /** One key-store query for the claimed DEKs, then one unwrap each; every claim is settled. */
+  async #loadClaims(claims: Map<string, KeyClaim<DekMeta>>, found: Map<string, UsableDek | KeystrataError>, leases: KeyLeases): Promise<void> {
     try {
-      return await fn();
+      const chains = await this.keyStore.loadDekChains([...claims.keys()]);
+      await Promise.all(chains.map(async (chain) => {
+        const claim = claims.get(chain.dek.id);
+        if (claim === undefined) return;
+        claims.delete(chain.dek.id);
+        found.set(chain.dek.id, await settle(this.#fulfil(claim, chain, leases)));
+      }));
     } catch (error) {
-      if (KeystrataError.isInstance(error)) return error;
+      for (const claim of claims.values()) claim.fail(error);
+      claims.clear();
       throw error;
+    } finally {
+      for (const [id, claim] of claims) {
+        // A well-formed envelope naming no known DEK: its header was altered, or it belongs to another key store.
+        const error = new KeystrataError('CIPHERTEXT_TAMPERED', `The value names DEK ${id}, which is not in this key store: it was modified, or written with another key store.`, { details: { dek: id } });
+        claim.fail(error);
+        found.set(id, error);
+      }
     }
   }
 
-  async #unwrapDek(chain: DekChain): Promise<UsableDek> {
-    assertChainUsable(chain);
-    const { dek } = chain;
-    const kek = await this.#kek(chain);
+  async #fulfil(claim: KeyClaim<DekMeta>, chain: DekChain, leases: KeyLeases): Promise<CachedKey<DekMeta>> {
     let key: SecretKey;
     try {
-      key = kwpUnwrap(kek.exposeSecretBytes(), Buffer.from(dek.wrapped, 'base64'), 32);
+      key = await this.#unwrapDek(chain, leases);
+    } catch (error) {
+      claim.fail(error);
+      throw error;
+    }
+    return claim.fulfil(key, dekMeta(chain.dek));
+  }
+
+  /** A chain's DEK, leased: from the cache, another caller's unwrap, or unwrapped here. */
+  #dekFromChain(chain: DekChain, leases: KeyLeases, uses = 1): Promise<CachedKey<DekMeta>> {
+    return this.deks.leaseOrLoad(`dek:${chain.dek.id}`, leases, uses, async () => ({ key: await this.#unwrapDek(chain, leases), meta: dekMeta(chain.dek) }));
+  }
+
+  /** Checks the chain's states, then unwraps the DEK under its KEK, bound to the identity its row claims. */
+  async #unwrapDek(chain: DekChain, leases: KeyLeases): Promise<SecretKey> {
+    assertChainUsable(chain);
+    const { dek } = chain;
+    const kek = await this.#kek(chain, leases);
+    try {
+      return unwrapDek(kek.exposeSecretBytes(), dek.wrapped, dek, { legacy: this.legacyKeys });
     } catch (error) {
       await this.audit.recordQuietly('unwrap-failed', `dek:${dek.id}`, { keyring: dek.keyring, segment: dek.segment });
       throw error;
     }
-    const meta = { id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion };
-    this.deks.set(`dek:${dek.id}`, key, meta);
-    return { key, meta };
   }
 
-  /** The plaintext KEK of a chain, from the cache or one HSM unwrap shared by concurrent callers. */
-  async #kek(chain: { kek: KekRecord | undefined; cmk: DekChain['cmk'] }): Promise<SecretKey> {
+  /** The plaintext KEK of a chain, leased: from the cache or one HSM unwrap shared by concurrent callers. */
+  async #kek(chain: { kek: KekRecord | undefined; cmk: CmkRecord | undefined }, leases: KeyLeases): Promise<SecretKey> {
     const { kek, cmk } = chain;
     if (kek === undefined || cmk === undefined) throw new KeystrataError('KEY_NOT_FOUND', 'A KEK or CMK version is missing from the key store.');
-    const id = `kek:${kek.keyring}:${kek.version}`;
-    const hit = this.keks.get(id);
-    if (hit !== undefined) return hit.key;
-    let pending = this.#pending.get(id);
-    if (pending === undefined) {
-      pending = (async () => {
-        try {
-          const key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, Buffer.from(kek.wrapped, 'base64'));
-          this.keks.set(id, key, { keyring: kek.keyring, version: kek.version });
-          return key;
-        } catch (error) {
-          if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) {
-            await this.audit.recordQuietly('unwrap-failed', `kek:${kek.keyring}:v${kek.version}`, { cmkVersion: kek.cmkVersion });
-          }
-          throw error;
-        }
-      })().finally(() => this.#pending.delete(id));
-      this.#pending.set(id, pending);
-    }
-    return pending;
+    const entry = await this.keks.leaseOrLoad(`kek:${kek.keyring}:${kek.version}`, leases, 1, async () => ({
+      key: await this.#unwrapKek(kek, cmk), meta: { keyring: kek.keyring, version: kek.version },
+    }));
+    return entry.key;
   }
 
-  /** The current DEK of each segment, creating version 1 where a segment has none. */
-  async encryptionKeys(keyring: string, segments: readonly string[]): Promise<Map<string, UsableDek>> {
+  /** Unwraps a KEK in the HSM and checks its binding; a mismatch is KEYSTORE_TAMPERED, audited. */
+  async #unwrapKek(kek: KekRecord, cmk: CmkRecord): Promise<SecretKey> {
+    const subject = `kek:${kek.keyring}:v${kek.version}`;
+    const refuse = async (what: string): Promise<never> => {
+      await this.audit.recordQuietly('unwrap-failed', subject, { cmkVersion: kek.cmkVersion });
+      throw new KeystrataError('KEYSTORE_TAMPERED', `The wrapped KEK ${kek.keyring} v${kek.version} ${what}: its key-store row was edited, swapped or replayed.`, { details: { keyring: kek.keyring, version: kek.version } });
+    };
+    const wrapped = Buffer.from(kek.wrapped, 'base64');
+    // Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.
+    if (wrapped.length !== WRAPPED_KEK_LENGTH) return refuse(`has the wrong length (${wrapped.length} bytes)`);
+    let key: SecretKey;
+    try {
+      key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);
+    } catch (error) {
+      if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) return refuse(`does not unwrap under CMK v${cmk.version}`);
+      throw error;
+    }
+    const binding = kek.binding ?? '';
+    if (binding === '' ? this.legacyKeys === 'refuse' : !kekBindingMatches(key.exposeSecretBytes(), kek.keyring, kek.version, binding)) {
+      key.destroy();
+      return refuse(binding === '' ? 'has no binding, which this hierarchy refuses (`legacyKeys: "refuse"`)' : 'does not match its binding');
+    }
+    return key;
+  }
+
+  /**
+   * The current DEK of each segment, leased, creating version 1 where a segment has none. A
+   * segment's cached current DEK is re-checked in the key store (one query for the batch) at most
+   * every `writeRecheckMs`: a superseded DEK is replaced by the new primary, a revoked one refused.
+   */
+  async encryptionKeys(keyring: string, segments: readonly string[], leases: KeyLeases): Promise<Map<string, UsableDek>> {
     const out = new Map<string, UsableDek>();
     const missing: string[] = [];
     const now = Date.now();
     for (const segment of segments) {
       const current = this.#current.get(segmentKey(keyring, segment));
-      const hit = current !== undefined && current.expiresAt > now ? this.deks.get(`dek:${current.id}`) : undefined;
+      const hit = current !== undefined && current.checkUntil > now ? this.deks.lease(`dek:${current.id}`, leases) : undefined;
       if (hit === undefined) missing.push(segment);
       else out.set(segment, hit);
     }
     if (missing.length === 0) return out;
     const latest = new Map((await this.keyStore.loadLatestDekChains(keyring, missing)).map((c) => [c.dek.segment, c]));
     const fresh = missing.filter((segment) => !latest.has(segment));
-    if (fresh.length > 0) for (const chain of await this.createDeks(keyring, fresh, 1)) latest.set(chain.dek.segment, chain);
-    for (const segment of missing) {
+    if (fresh.length > 0) for (const chain of await this.createDeks(keyring, fresh, 1, leases)) latest.set(chain.dek.segment, chain);
+    await Promise.all(missing.map(async (segment) => {
       const chain = latest.get(segment)!;
       if (chain.dek.state !== 'primary') assertUsable(`The current DEK of segment "${segment}"`, chain.dek.state === 'enabled' ? 'disabled' : chain.dek.state);
-      const usable = this.deks.get(`dek:${chain.dek.id}`) ?? (await this.#unwrapDek(chain));
-      this.#current.set(segmentKey(keyring, segment), { id: chain.dek.id, expiresAt: now + this.#maxAgeMs });
+      assertChainUsable(chain);
+      const usable = await this.#dekFromChain(chain, leases);
+      // The cached identity was authenticated at unwrap: a row relabelled to another segment is refused, warm or cold.
+      if (usable.meta.keyring !== keyring || usable.meta.segment !== segment) {
+        throw new KeystrataError('KEYSTORE_TAMPERED', `The key store names DEK ${chain.dek.id} as the current DEK of segment "${segment}", but that DEK belongs to another segment: its row was edited or swapped.`, { details: { dek: chain.dek.id, keyring } });
+      }
+      this.#current.set(segmentKey(keyring, segment), { id: chain.dek.id, checkUntil: now + this.#pointerMs });
       out.set(segment, usable);
-    }
+    }));
     return out;
   }
 
   /**
-   * Creates DEK `version` for each segment under the keyring's primary KEK, with one audit record
-   * for the batch. Where another process won the race for a segment, its DEK is returned instead.
+   * Creates DEK `version` for each segment under the keyring's primary KEK, wrapped bound to its
+   * identity, with one audit record for the batch. Where another process won the race for a
+   * segment, its DEK is returned instead.
    */
-  async createDeks(keyring: string, segments: readonly string[], version: number): Promise<DekChain[]> {
-    const kekChain = await this.primaryKek(keyring);
-    const kek = await this.#kek(kekChain);
-    const at = new Date().toISOString();
-    const created: DekChain[] = [];
-    const lost: string[] = [];
-    for (const segment of segments) {
-      const bytes = randomBytes(32);
-      const dek: DekRecord = {
-        id: randomBytes(16).toString('hex'), keyring, segment, version, kekVersion: kekChain.kek.version,
-        wrapped: kwpWrap(kek.exposeSecretBytes(), bytes).toString('base64'), state: 'primary', createdAt: at, updatedAt: at,
-      };
-      bytes.fill(0);
-      if (await this.keyStore.insertDek(dek)) created.push({ dek, kek: kekChain.kek, cmk: kekChain.cmk });
-      else lost.push(segment);
-    }
-    if (created.length > 0) {
-      const ids = created.map((c) => c.dek.id);
-      await this.audit.record('generate', created.length === 1 ? `dek:${ids[0]}` : `deks:${keyring}`, {
-        keyring, version, kekVersion: kekChain.kek.version, count: created.length, ids: ids.join(','),
-      });
-    }
-    if (lost.length > 0) created.push(...(await this.keyStore.loadLatestDekChains(keyring, lost)));
-    return created;
+  async createDeks(keyring: string, segments: readonly string[], version: number, leases?: KeyLeases): Promise<DekChain[]> {
+    return withLeases(leases, async (held) => {
+      const kekChain = await this.primaryKek(keyring);
+      const kek = await this.#kek(kekChain, held);
+      const at = new Date().toISOString();
+      const created: DekChain[] = [];
+      const lost: string[] = [];
+      for (const segment of segments) {
+        const bytes = randomBytes(32);
+        const identity = { id: randomBytes(16).toString('hex'), keyring, segment, version, kekVersion: kekChain.kek.version };
+        const dek: DekRecord = { ...identity, wrapped: wrapDek(kek.exposeSecretBytes(), bytes, identity), state: 'primary', createdAt: at, updatedAt: at };
+        bytes.fill(0);
+        if (await this.keyStore.insertDek(dek)) created.push({ dek, kek: kekChain.kek, cmk: kekChain.cmk });
+        else lost.push(segment);
+      }
+      if (created.length > 0) {
+        const ids = created.map((c) => c.dek.id);
+        await this.audit.record('generate', created.length === 1 ? `dek:${ids[0]}` : `deks:${keyring}`, {
+          keyring, version, kekVersion: kekChain.kek.version, count: created.length, ids: ids.join(','),
+        });
+      }
+      if (lost.length > 0) created.push(...(await this.keyStore.loadLatestDekChains(keyring, lost)));
+      return created;
+    });
   }
 
   /** The keyring's primary KEK with its CMK version. */
-  async primaryKek(keyring: string): Promise<Required<Pick<DekChain, 'kek' | 'cmk'>> & { kek: KekRecord }> {
+  async primaryKek(keyring: string): Promise<{ kek: KekRecord; cmk: CmkRecord }> {
     const keks = await this.keyStore.listKeks(keyring);
     const kek = keks.filter((k) => k.state === 'primary').at(-1);
     if (kek === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Keyring "${keyring}" has no primary KEK; run \`keystrata init\` for it.`, { details: { keyring } });
@@ -190,7 +255,7 @@ export class KeyResolver {
     return { kek, cmk: cmk! };
   }
 
-  /** Drops cached keys and current-DEK pointers matching a keyring (and segment). */
+  /** Drops cached keys and current-DEK pointers matching a keyring (and segment); leased copies live until released. */
   evict(match: { keyring?: string; segment?: string; dekId?: string; kekVersion?: number }): void {
     this.deks.deleteWhere((id, meta) =>
       (match.dekId === undefined || meta.id === match.dekId) &&
@@ -210,9 +275,12 @@ export class KeyResolver {
     }
   }
 
-  /** Unwraps a KEK for maintenance jobs (rewrap), through the cache. */
-  async kekFor(chain: { kek: KekRecord | undefined; cmk: DekChain['cmk'] }): Promise<SecretKey> {
-    return this.#kek(chain);
+  /**
+   * Unwraps a KEK for maintenance jobs (rewrap), through the cache, leased to `leases` (valid until
+   * they are released). Without leases the key is only valid until the next `await`.
+   */
+  async kekFor(chain: { kek: KekRecord | undefined; cmk: CmkRecord | undefined }, leases?: KeyLeases): Promise<SecretKey> {
+    return withLeases(leases, (held) => this.#kek(chain, held));
   }
 
   clear(): void {

@@ -1,4 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { kekBinding } from '../key-wrap/kek-binding.js';
 import type { CmkRecord, KekRecord } from '../key-store/records.js';
 import { now, type HierarchyInternals, type ProgressListener } from './internals.js';
 
@@ -16,8 +17,16 @@ async function createCmkVersion(h: HierarchyInternals, keyring: string, version:
 
 async function createKekVersion(h: HierarchyInternals, keyring: string, version: number, cmk: CmkRecord): Promise<KekRecord> {
   const wrapped = await h.rootKey.generateWrappedKek(cmkRef(cmk));
+  // Bind the new KEK to its identity (docs/format.md): unwrapped once, in process, then zero-filled.
+  const kek = await h.rootKey.unwrapKek(cmkRef(cmk), wrapped);
+  let binding: string;
+  try {
+    binding = kekBinding(kek.exposeSecretBytes(), keyring, version);
+  } finally {
+    kek.destroy();
+  }
   const at = now();
-  const record: KekRecord = { keyring, version, cmkVersion: cmk.version, wrapped: wrapped.toString('base64'), state: 'primary', createdAt: at, updatedAt: at };
+  const record: KekRecord = { keyring, version, cmkVersion: cmk.version, wrapped: wrapped.toString('base64'), state: 'primary', createdAt: at, updatedAt: at, binding };
   await h.keyStore.insertKek(record);
   await h.audit.record('generate', `kek:${keyring}:v${version}`, { keyring, version, cmkVersion: cmk.version });
   return record;

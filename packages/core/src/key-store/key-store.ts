@@ -36,8 +36,8 @@ export interface KeyStore {
 
   listKeks(keyring?: string): Promise<KekRecord[]>;
   insertKek(record: KekRecord): Promise<void>;
-  /** Sets state and, when given, new wrapping (CMK rotation) or erases it (`wrapped: ''`). */
-  updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void>;
+  /** Sets state and, when given, new wrapping (CMK rotation) or erases it (`wrapped: ''`); `binding` adds a legacy KEK's binding. */
+  updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void>;
 
   /** Every DEK of `ids` with its KEK and CMK version records: one query. */
   loadDekChains(ids: readonly string[]): Promise<DekChain[]>;
@@ -73,4 +73,9 @@ export interface KeyStore {
    * Returns what was done, for the audit trail; never throws for a purge it could not do.
    */
   purgeErased(mode: 'quick' | 'full'): Promise<string>;
+  /**
+   * Replaces a live DEK's wrapping only if it still holds `expectedWrapped` (compare-and-set, so a
+   * rewrap never undoes a concurrent destroy or rewrap); returns whether it did.
+   */
+  replaceDekWrapping(id: string, expectedWrapped: string, change: { wrapped: string; kekVersion: number; at: string }): Promise<boolean>;
 }

@@ -46,10 +46,10 @@ export class MemoryKeyStore implements KeyStore {
     this.queryCount++;
     this.#keks.set(key(r.keyring, r.version), r);
   }
-  async updateKek(keyring: string, version: number, c: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void> {
+  async updateKek(keyring: string, version: number, c: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
     this.queryCount++;
     const r = this.#keks.get(key(keyring, version));
-    if (r) this.#keks.set(key(keyring, version), { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, cmkVersion: c.cmkVersion ?? r.cmkVersion, updatedAt: c.at });
+    if (r) this.#keks.set(key(keyring, version), { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, cmkVersion: c.cmkVersion ?? r.cmkVersion, binding: c.binding ?? r.binding ?? '', updatedAt: c.at });
   }
   #chain(dek: DekRecord): DekChain {
     const kek = this.#keks.get(key(dek.keyring, dek.kekVersion));
@@ -81,6 +81,13 @@ export class MemoryKeyStore implements KeyStore {
     this.queryCount++;
     const r = this.#deks.get(id);
     if (r) this.#deks.set(id, { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, kekVersion: c.kekVersion ?? r.kekVersion, updatedAt: c.at });
+  }
+  async replaceDekWrapping(id: string, expectedWrapped: string, c: { wrapped: string; kekVersion: number; at: string }): Promise<boolean> {
+    this.queryCount++;
+    const r = this.#deks.get(id);
+    if (r === undefined || r.wrapped !== expectedWrapped || !['primary', 'enabled', 'disabled'].includes(r.state)) return false;
+    this.#deks.set(id, { ...r, wrapped: c.wrapped, kekVersion: c.kekVersion, updatedAt: c.at });
+    return true;
   }
   async listDeks(q: DekQuery): Promise<DekRecord[]> {
     this.queryCount++;

@@ -27,6 +27,11 @@ export interface KekRecord {
   readonly state: KeyState;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * `b1.` + HMAC-SHA256 binding the KEK to its keyring and version (docs/format.md), checked on
+   * every unwrap; '' or absent for a legacy KEK created before bindings (`keystrata rewrap` adds it).
+   */
+  readonly binding?: string;
 }
 
 /** A data-encryption key for one segment, wrapped by a KEK version (RFC 5649, in process). */
@@ -37,7 +42,7 @@ export interface DekRecord {
   readonly segment: string;
   readonly version: number;
   readonly kekVersion: number;
-  /** base64; empty once destroyed. */
+  /** `k2.` + base64 (bound to its identity, docs/format.md), or legacy RFC 5649 base64; empty once destroyed. */
   readonly wrapped: string;
   readonly state: KeyState;
   readonly createdAt: string;

@@ -3,7 +3,7 @@ import type { DekCount, DekQuery, KeyStore } from './key-store.js';
 import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
 import type { SqlDriver } from './sql-driver.js';
 import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, tombstoneFromRow } from './sql-rows.js';
-import { DEK_CHAIN_SELECT, SQL_SCHEMA } from './sql-schema.js';
+import { addColumn, DEK_CHAIN_SELECT, SQL_ADDED_COLUMNS, SQL_SCHEMA } from './sql-schema.js';
 
 const IN_CHUNK = 900;
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -56,6 +56,7 @@ export class SqlKeyStore implements KeyStore {
   async migrate(): Promise<void> {
     await this.#db.transaction(async (tx) => {
       for (const statement of SQL_SCHEMA) await tx.run(statement);
+      for (const column of SQL_ADDED_COLUMNS) await addColumn(tx, this.#db.dialect, column);
     });
   }
 
@@ -84,14 +85,17 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertKek(r: KekRecord): Promise<void> {
-    await this.#run('INSERT INTO keystrata_kek VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt]);
+    await this.#run(
+      'INSERT INTO keystrata_kek (keyring, version, cmk_version, wrapped, state, created_at, updated_at, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt, r.binding ?? ''],
+    );
   }
 
-  async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void> {
+  async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
     await this.#run(
       `UPDATE keystrata_kek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
-       cmk_version = COALESCE(?, cmk_version), updated_at = ? WHERE keyring = ? AND version = ?`,
-      [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.at, keyring, version],
+       cmk_version = COALESCE(?, cmk_version), binding = COALESCE(?, binding), updated_at = ? WHERE keyring = ? AND version = ?`,
+      [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.binding ?? null, change.at, keyring, version],
     );
   }
 
@@ -237,5 +241,14 @@ export class SqlKeyStore implements KeyStore {
     } finally {
       this.#queries++;
     }
+  }
+
+  async replaceDekWrapping(id: string, expectedWrapped: string, change: { wrapped: string; kekVersion: number; at: string }): Promise<boolean> {
+    const changed = await this.#run(
+      `UPDATE keystrata_dek SET wrapped = ?, kek_version = ?, updated_at = ?
+       WHERE id = ? AND wrapped = ? AND state IN ('primary', 'enabled', 'disabled')`,
+      [change.wrapped, change.kekVersion, change.at, id, expectedWrapped],
+    );
+    return changed === 1;
   }
 }

@@ -17,6 +17,7 @@ export function kekFromRow(row: Row, p = '', keyring = str(row[`${p}keyring`])):
   return {
     keyring, version: num(row[`${p}version`]), cmkVersion: num(row[`${p}cmk_version`]), wrapped: str(row[`${p}wrapped`]),
     state: row[`${p}state`] as KeyState, createdAt: str(row[`${p}created_at`]), updatedAt: str(row[`${p}updated_at`]),
+    binding: row[`${p}binding`] == null ? '' : str(row[`${p}binding`]),
   };
 }
 

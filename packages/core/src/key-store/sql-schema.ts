@@ -1,3 +1,5 @@
+import type { SqlExecutor } from './sql-driver.js';
+
 /**
  * The documented table layout (docs/keystore.md). Portable SQL: TEXT and INTEGER only, so SQLite
  * and PostgreSQL share it, and every adapter reads the same keys.
@@ -32,10 +34,42 @@ export const SQL_SCHEMA: readonly string[] = [
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */
 export const DEK_CHAIN_SELECT = `SELECT d.id, d.keyring, d.segment, d.version, d.kek_version, d.wrapped, d.state,
   d.created_at, d.updated_at,
-  k.version AS k_version, k.cmk_version AS k_cmk_version, k.wrapped AS k_wrapped, k.state AS k_state,
+  k.version AS k_version, k.cmk_version AS k_cmk_version, k.wrapped AS k_wrapped, k.state AS k_state, k.binding AS k_binding,
   k.created_at AS k_created_at, k.updated_at AS k_updated_at,
   c.version AS c_version, c.hsm_label AS c_hsm_label, c.hsm_id AS c_hsm_id, c.state AS c_state,
   c.created_at AS c_created_at, c.updated_at AS c_updated_at
   FROM keystrata_dek d
   LEFT JOIN keystrata_kek k ON k.keyring = d.keyring AND k.version = d.kek_version
   LEFT JOIN keystrata_cmk c ON c.keyring = k.keyring AND c.version = k.cmk_version`;
+
+/** A column added to an existing table after its first release; {@link addColumn} adds it idempotently. */
+export interface AddedColumn {
+  readonly table: string;
+  readonly column: string;
+  /** Portable column definition (TEXT/INTEGER, with a default so existing rows stay valid). */
+  readonly definition: string;
+}
+
+/** Columns added by later releases, applied by `migrate()` after {@link SQL_SCHEMA} (append only). */
+export const SQL_ADDED_COLUMNS: readonly AddedColumn[] = [
+  // KEK binding (docs/format.md): '' = a legacy KEK, bound by `keystrata rewrap`.
+  { table: 'keystrata_kek', column: 'binding', definition: "TEXT NOT NULL DEFAULT ''" },
+];
+
+/**
+ * Adds a column unless it exists: `ADD COLUMN IF NOT EXISTS` on PostgreSQL; on SQLite (which has no
+ * such clause) after a look at `PRAGMA table_info`, inside the migration's write transaction.
+ *
+ * @example
+ * ```ts
+ * await addColumn(tx, 'sqlite', { table: 'keystrata_kek', column: 'binding', definition: "TEXT NOT NULL DEFAULT ''" });
+ * ```
+ */
+export async function addColumn(tx: SqlExecutor, dialect: 'sqlite' | 'postgres', c: AddedColumn): Promise<void> {
+  if (dialect === 'postgres') {
+    await tx.run(`ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition}`);
+    return;
+  }
+  const columns = await tx.all<{ name: string }>(`PRAGMA table_info(${c.table})`);
+  if (!columns.some((row) => row.name === c.column)) await tx.run(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.definition}`);
+}

@@ -143,8 +143,44 @@ describe('RecordEncryptor', () => {
     const status = await hierarchy.status();
     expect(status.keyrings.filter((k) => k.deks.primary).map((k) => k.keyring).sort()).toEqual(['default', 'north', 'south']);
     await hierarchy.disable({ kind: 'cmk', keyring: 'north' }, { confirm: 'north' });
-    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id) } })));
+    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id), keyring: String(r.tenantId) } })));
     expect(results.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['KEY_DISABLED', 'a@x']);
+  });
+
+  it('issue 11 §2: a row read without its tenant column is not decrypted: SEGMENT_FIELD_MISSING naming the column (a value moved into another tenant\'s row never decrypts)', async () => {
+    const { records } = await setup();
+    const victim: Record<string, unknown> = { id: 'p1', tenantId: 'a', ssn: 'CANARY-A' };
+    await records.encrypt('Patient', [victim]);
+    // The attacker copies tenant a's value into tenant b's row; the application selects rows without tenantId.
+    const moved: Record<string, unknown> = { id: 'p1', ssn: victim.ssn };
+    const error = await records.decrypt('Patient', [moved]).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SEGMENT_FIELD_MISSING' });
+    expect(String((error as Error).message)).toContain('"tenantId"');
+    expect(moved.ssn).toBe(victim.ssn);
+    const { records: lenient } = await setup('placeholder');
+    const row: Record<string, unknown> = { id: 'p2', tenantId: 'a', ssn: 'CANARY-B' };
+    await lenient.encrypt('Patient', [row]);
+    const rows: Array<Record<string, unknown>> = [{ id: 'p2', ssn: row.ssn }, { ...row }];
+    await lenient.decrypt('Patient', rows);
+    expect(rows[0]!.ssn).toBeInstanceOf(UnreadableValue);
+    expect((rows[0]!.ssn as UnreadableValue).code).toBe('SEGMENT_FIELD_MISSING');
+    expect(rows[1]!.ssn).toBe('CANARY-B');
+  });
+
+  it('issue 11 §2: records written under a keyring per record are read back under that keyring, not another one', async () => {
+    const { hierarchy } = await setup();
+    await hierarchy.provision('north');
+    const records = new RecordEncryptor({
+      hierarchy, segment: { by: 'tenant', field: 'tenantId' }, keyring: ({ record }) => String(record.tenantId),
+      models: { Patient: { fields: [{ field: 'email' }] } },
+    });
+    const row: Record<string, unknown> = { id: '1', tenantId: 'north', email: 'a@x' };
+    await records.encrypt('Patient', [row]);
+    const copy = { ...row };
+    await records.decrypt('Patient', [copy]);
+    expect(copy.email).toBe('a@x');
+    const plain = new RecordEncryptor({ hierarchy, segment: { by: 'tenant', field: 'tenantId' }, models: { Patient: { fields: [{ field: 'email' }] } } });
+    await expect(plain.decrypt('Patient', [{ ...row }])).rejects.toMatchObject({ code: 'CIPHERTEXT_TAMPERED' });
   });
 
   it('validates its options once', async () => {

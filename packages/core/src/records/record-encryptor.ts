@@ -213,21 +213,29 @@ export class RecordEncryptor {
     const items: DecryptItem[] = [];
     const targetRows: Row[] = [];
     const targetFields: string[] = [];
+    const unresolved: Array<{ row: Row; field: string; error: KeystrataError }> = [];
     for (const { model, rows } of groups) {
       const spec = this.#models.get(model);
       if (spec === undefined) continue;
       for (const row of rows) {
-        let read: { id: string | undefined; segment: string | undefined } | undefined;
+        let read: { id: string | undefined; segment: string; keyring: string | undefined } | KeystrataError | undefined;
         for (const f of spec.fields) {
           const value = row[f.field];
           if (value === undefined || value === null) continue;
           read ??= this.#readContext(model, spec, row);
-          items.push({ ciphertext: value, context: this.#context(model, f.field, read.id, read.segment) });
+          if (read instanceof KeystrataError) {
+            // Never decrypted without its segment check: all or nothing when throwing, a placeholder otherwise.
+            if (!this.#placeholder) throw read;
+            unresolved.push({ row, field: f.field, error: read });
+            continue;
+          }
+          items.push({ ciphertext: value, context: this.#context(model, f.field, read.id, read.segment, read.keyring) });
           targetRows.push(row);
           targetFields.push(f.field);
         }
       }
     }
+    for (const { row, field, error } of unresolved) row[field] = new UnreadableValue(error.code);
     if (items.length === 0) return;
     if (!this.#placeholder) {
       const values = await this.hierarchy.decryptValues(items);
@@ -241,13 +249,18 @@ export class RecordEncryptor {
     }
   }
 
-  #readContext(model: string, spec: ModelSpec, row: Row): { id: string | undefined; segment: string | undefined } {
+  /** The id, segment and keyring a row's values are checked against; a row whose segment cannot be chosen is refused. */
+  #readContext(model: string, spec: ModelSpec, row: Row): { id: string | undefined; segment: string; keyring: string | undefined } | KeystrataError {
     const id = this.#id(spec, row);
+    let segment: string;
     try {
-      return { id, segment: resolveSegment(this.#segment, model, id, row) };
+      segment = resolveSegment(this.#segment, model, id, row);
     } catch {
-      return { id, segment: undefined }; // the row was selected without its segment field: the DEK check still binds the value
+      const policy = this.#segment;
+      const missing = typeof policy === 'function' ? 'the fields your segment function reads' : policy.by === 'record' ? `"${spec.idField ?? 'id'}"` : `"${(policy as { field: string }).field}"`;
+      return new KeystrataError('SEGMENT_FIELD_MISSING', `${model} rows must be read with ${missing}: without it their encrypted values cannot be checked against their segment, so they were not decrypted.`, { details: { model } });
     }
+    return { id, segment, keyring: this.#keyringOf(model, row) };
   }
 
   /** The blind index to look up `model.field = value`. */

@@ -3,7 +3,7 @@ import type { AuditRecord, CmkRecord, DekRecord, JobRecord, KekRecord, KeyState 
 /** A `keystrata_cmk` document: the columns of the SQL table, snake_case. */
 export interface CmkDoc { keyring: string; version: number; hsm_label: string; hsm_id: string; state: KeyState; created_at: string; updated_at: string }
 /** A `keystrata_kek` document. */
-export interface KekDoc { keyring: string; version: number; cmk_version: number; wrapped: string; state: KeyState; created_at: string; updated_at: string }
+export interface KekDoc { keyring: string; version: number; cmk_version: number; wrapped: string; state: KeyState; created_at: string; updated_at: string; binding?: string }
 /** A `keystrata_dek` document; `_id` is the DEK id. */
 export interface DekDoc { _id: string; keyring: string; segment: string; version: number; kek_version: number; wrapped: string; state: KeyState; created_at: string; updated_at: string }
 /** A `keystrata_audit` document; `_id` is the sequence number. */
@@ -44,7 +44,7 @@ export const cmkToDoc = (r: CmkRecord): CmkDoc => ({
  * ```
  */
 export const kekFromDoc = (d: KekDoc): KekRecord => ({
-  keyring: d.keyring, version: d.version, cmkVersion: d.cmk_version, wrapped: d.wrapped, state: d.state, createdAt: d.created_at, updatedAt: d.updated_at,
+  keyring: d.keyring, version: d.version, cmkVersion: d.cmk_version, wrapped: d.wrapped, state: d.state, createdAt: d.created_at, updatedAt: d.updated_at, binding: d.binding ?? '',
 });
 
 /**
@@ -56,7 +56,7 @@ export const kekFromDoc = (d: KekDoc): KekRecord => ({
  * ```
  */
 export const kekToDoc = (r: KekRecord): KekDoc => ({
-  keyring: r.keyring, version: r.version, cmk_version: r.cmkVersion, wrapped: r.wrapped, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt,
+  keyring: r.keyring, version: r.version, cmk_version: r.cmkVersion, wrapped: r.wrapped, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt, binding: r.binding ?? '',
 });
 
 /**

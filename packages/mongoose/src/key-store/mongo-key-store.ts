@@ -34,7 +34,7 @@ export interface MongoKeyStoreOptions {
   readonly metadataMaxAgeMs?: number;
 }
 
-type KekChange = { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string };
+type KekChange = { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string };
 type DekChange = { state?: KeyState; wrapped?: string; kekVersion?: number; at: string };
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -122,7 +122,7 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async updateKek(keyring: string, version: number, change: KekChange): Promise<void> {
-    const $set = defined({ state: change.state, wrapped: change.wrapped, cmk_version: change.cmkVersion, updated_at: change.at });
+    const $set = defined({ state: change.state, wrapped: change.wrapped, cmk_version: change.cmkVersion, binding: change.binding, updated_at: change.at });
     const doc = await this.#q('write', () => this.#c.kek.findOneAndUpdate({ keyring, version }, { $set }, { returnDocument: 'after' }));
     if (doc !== null) this.#cache.put('kek', kekFromDoc(doc));
   }
@@ -163,6 +163,12 @@ export class MongoKeyStore implements KeyStore {
   async updateDek(id: string, change: DekChange): Promise<void> {
     const $set = defined({ state: change.state, wrapped: change.wrapped, kek_version: change.kekVersion, updated_at: change.at });
     await this.#q('write', () => this.#c.dek.updateOne({ _id: id }, { $set }));
+  }
+
+  async replaceDekWrapping(id: string, expectedWrapped: string, change: { wrapped: string; kekVersion: number; at: string }): Promise<boolean> {
+    const filter = { _id: id, wrapped: expectedWrapped, state: { $in: ['primary', 'enabled', 'disabled'] as KeyState[] } };
+    const result = await this.#q('write', () => this.#c.dek.updateOne(filter, { $set: { wrapped: change.wrapped, kek_version: change.kekVersion, updated_at: change.at } }));
+    return result.modifiedCount === 1;
   }
 
   async listDeks(q: DekQuery): Promise<DekRecord[]> {
