@@ -1,4 +1,5 @@
-import { decodeFieldValue, kwpUnwrap, openText, type FieldContext, type KeyStore, type RootKey, type SecretKey } from '../src/index.js';
+import { createDecipheriv } from 'node:crypto';
+import { decodeFieldValue, kwpUnwrap, openText, SecretKey, type FieldContext, type KeyStore, type RootKey } from '../src/index.js';
 
 /** What an attacker copied before the shred: old key-store rows (from old files, dead tuples or a dump). */
 export interface Loot {
@@ -36,6 +37,18 @@ function tryOpen(dek: SecretKey | undefined, victim: Victim): string | undefined
 }
 
 /**
+ * Unwraps a stolen DEK blob with a KEK the attacker holds. A bound (`k2.`) blob is AES-256-GCM: the
+ * attacker needs no identity and no tag, only the CTR keystream (counter block = IV ‖ 00000002).
+ */
+function attackerUnwrapDek(kek: SecretKey, wrapped: string): SecretKey {
+  if (!wrapped.startsWith('k2.')) return kwpUnwrap(kek.exposeSecretBytes(), Buffer.from(wrapped, 'base64'), 32);
+  const body = Buffer.from(wrapped.slice(3), 'base64');
+  const counter = Buffer.concat([body.subarray(0, 12), Buffer.from([0, 0, 0, 2])]);
+  const decipher = createDecipheriv('aes-256-ctr', kek.exposeSecretBytes(), counter);
+  return SecretKey.takeOwnership(Buffer.concat([decipher.update(body.subarray(12, 44)), decipher.final()]));
+}
+
+/**
  * The attacker's script, with the PIN and the HSM (`attackerRoot`, its own PKCS#11 handle): every
  * KEK blob it has (old loot and the live store) under every CMK version it can name, then every DEK
  * blob of the victim under every KEK it got. Returns how it got the plaintext back (empty: it failed).
@@ -56,7 +69,7 @@ export async function attackerRecovers(attackerRoot: RootKey, loot: Loot, live: 
       const key = await attempt(() => attackerRoot.unwrapKek(cmk.ref, Buffer.from(kek.wrapped, 'base64')));
       if (key === undefined) continue;
       for (const dek of dekBlobs) {
-        const recovered = tryOpen(await attempt(() => kwpUnwrap(key.exposeSecretBytes(), Buffer.from(dek.wrapped, 'base64'), 32)), victim);
+        const recovered = tryOpen(await attempt(() => attackerUnwrapDek(key, dek.wrapped)), victim);
         if (recovered === victim.plaintext) ways.push(`${kek.name} under ${cmk.name}`);
       }
       key.destroy();
@@ -70,9 +83,16 @@ export function blobsIn(files: readonly Buffer[], needles: readonly string[]): s
   return needles.filter((needle) => needle !== '' && files.some((file) => file.includes(Buffer.from(needle, 'latin1'))));
 }
 
-/** Every string in raw bytes that looks like a base64 wrapped key (40 bytes): the attacker tries them all. */
+/**
+ * Every string in raw bytes that looks like a wrapped key: base64 of 40 bytes (RFC 5649: KEKs, legacy
+ * DEKs) or a bound `k2.` DEK (60 bytes). The attacker tries them all.
+ */
 export function rawBlobs(files: readonly Buffer[]): string[] {
   const found = new Set<string>();
-  for (const file of files) for (const match of file.toString('latin1').matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
+  for (const file of files) {
+    const text = file.toString('latin1');
+    for (const match of text.matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
+    for (const match of text.matchAll(/k2\.[A-Za-z0-9+/]{80}/g)) found.add(match[0]);
+  }
   return [...found];
 }
