@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
   QUERY_UNSUPPORTED: 'Encrypted fields only support equality lookups through their blind index; rewrite the query.',
   PLAINTEXT_REJECTED: 'The value cannot be encrypted (unsupported type); nothing was written.',
+  HSM_OBJECT_UNSAFE: 'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
+  AUDIT_KEY_MISMATCH: 'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
 } as const;
 
 /** A stable error code. */

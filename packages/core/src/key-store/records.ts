@@ -66,7 +66,8 @@ export interface AuditRecord {
 /** Lifecycle events recorded in the audit trail. */
 export type AuditEvent =
   | 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire'
-  | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt';
+  | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt'
+  | 'audit-key';
 
 /** Progress of a resumable job (DEK re-encryption). */
 export interface JobRecord {

@@ -5,22 +5,22 @@ import { ckrName } from './pkcs11-errors.js';
 
 /**
  * A loaded PKCS#11 module, shared by every root key of the process that uses the same path:
- * `C_Initialize` runs once, `C_Finalize` when the last user closes. `generation` grows on every
- * re-initialisation, so users know their session handles are stale.
+ * `C_Initialize` runs once, `C_Finalize` only when the last user closes and no call is in flight.
+ * Recovery never finalises: a module found uninitialised (someone called `C_Finalize` under us)
+ * is initialised again, and sessions are reopened by their pools.
  */
 export interface Pkcs11Module {
   readonly pkcs11: P11.PKCS11;
   readonly path: string;
-  readonly generation: number;
-  /** Finalises and initialises the module again (single-flight across users). */
-  reinitialise(seenGeneration: number): Promise<void>;
+  /** Initialises the module again if it reports CKR_CRYPTOKI_NOT_INITIALIZED; never finalises. */
+  ensureInitialised(): void;
+  /** Drops one user; the last one finalises the module (callers drain their calls first). */
   release(): void;
 }
 
 interface Entry {
-  module: Pkcs11Module & { generation: number };
+  module: Pkcs11Module;
   users: number;
-  reinit?: Promise<void>;
 }
 
 const modules = new Map<string, Entry>();
@@ -60,15 +60,12 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
     module: {
       pkcs11,
       path,
-      generation: 0,
-      async reinitialise(seen) {
-        if (entry.module.generation !== seen) return;
-        entry.reinit ??= (async () => {
-          try { pkcs11.C_Finalize(); } catch { /* already gone */ }
-          initialise(pkcs11);
-          entry.module.generation++;
-        })().finally(() => { entry.reinit = undefined; });
-        await entry.reinit;
+      ensureInitialised() {
+        try {
+          pkcs11.C_GetInfo();
+        } catch (error) {
+          if (ckrName(error) === 'CKR_CRYPTOKI_NOT_INITIALIZED') initialise(pkcs11);
+        }
       },
       release() {
         if (--entry.users > 0) return;

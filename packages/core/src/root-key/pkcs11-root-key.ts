@@ -7,7 +7,9 @@ import { assertPinSource, type PinSource } from './pin-source.js';
 import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
 import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
 import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekUnwrapTemplate, KWP } from './pkcs11-templates.js';
-import type { CmkReference, RootKey, RootKeyStats } from './root-key.js';
+import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
+import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
+import { assertWrappedKekLength } from './wrapped-kek-length.js';
 
 /** Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone. */
 export interface Pkcs11RootKeyOptions extends TokenSelector {
@@ -96,7 +98,7 @@ export class Pkcs11RootKey implements RootKey {
     const supported = new Set(this.#module.pkcs11.C_GetMechanismList(slot));
     const missing = REQUIRED_MECHANISMS.filter(([, mechanism]) => !supported.has(mechanism)).map(([name]) => name);
     if (missing.length > 0) {
-      this.#pool.close();
+      void this.#pool.close();
       throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The token does not support ${missing.join(', ')}.`, { details: { missing: missing.join(',') } });
     }
   }
@@ -105,26 +107,36 @@ export class Pkcs11RootKey implements RootKey {
     return { hsmCalls: this.#calls, reconnects: this.#pool.reconnects };
   }
 
-  #find(session: Handle, pkcs11: P11.PKCS11, template: P11.Template): Handle[] {
-    pkcs11.C_FindObjectsInit(session, template);
-    try {
-      return pkcs11.C_FindObjects(session, 16);
-    } finally {
-      pkcs11.C_FindObjectsFinal(session);
-    }
-  }
-
-  #cmkHandle(session: Handle, pkcs11: P11.PKCS11, cmk: CmkReference): Handle {
-    const cacheKey = `${cmk.label}/${cmk.id}`;
-    const cached = this.#handles.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const [handle] = this.#find(session, pkcs11, [
+  /** Every object with the CMK's label and id (a clone included). */
+  #cmkObjects(session: Handle, pkcs11: P11.PKCS11, cmk: CmkReference): Handle[] {
+    return findAllObjects(pkcs11, session, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: cmk.label },
       { type: pkcs11js.CKA_ID, value: Buffer.from(cmk.id, 'hex') },
     ]);
+  }
+
+  /**
+   * The CMK's one handle, refused (`HSM_OBJECT_UNSAFE`) when a second object holds its identity or
+   * it is weaker than created. `legacy` accepts a copyable CMK made before CKA_COPYABLE was set, only
+   * as the source of a CMK rotation, so such a store can move to a new CMK version.
+   */
+  #cmkHandle(session: Handle, pkcs11: P11.PKCS11, cmk: CmkReference, legacy = false): Handle {
+    const cacheKey = `${cmk.label}/${cmk.id}`;
+    const cached = this.#handles.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const objects = this.#cmkObjects(session, pkcs11, cmk);
+    const what = `CMK "${cmk.label}" (id ${cmk.id})`;
+    let handle: Handle | undefined;
+    try {
+      handle = checkedKeyObject(pkcs11, session, objects, what, { locked: true, generatedInside: true });
+    } catch (error) {
+      if (!legacy || objects.length !== 1) throw error;
+      handle = checkedKeyObject(pkcs11, session, objects, what, { locked: false, generatedInside: true });
+      return handle!;
+    }
     if (handle === undefined) {
-      throw new KeystrataError('KEY_NOT_FOUND', `CMK "${cmk.label}" (id ${cmk.id}) is not on the token.`, { details: { label: cmk.label } });
+      throw new KeystrataError('KEY_NOT_FOUND', `${what} is not on the token.`, { details: { label: cmk.label } });
     }
     this.#handles.set(cacheKey, handle);
     return handle;
@@ -135,37 +147,32 @@ export class Pkcs11RootKey implements RootKey {
     const id = randomBytes(16);
     return this.#pool.run('generate a CMK', async (session, pkcs11) => {
       const handle = await pkcs11.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
-      const attributes = pkcs11.C_GetAttributeValue(session, handle, [
-        { type: pkcs11js.CKA_ALWAYS_SENSITIVE }, { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
-        { type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE },
-      ]);
-      const [alwaysSensitive, neverExtractable, sensitive, extractable] = attributes.map((a) => a.value[0] === 1);
-      if (!alwaysSensitive || !neverExtractable || !sensitive || extractable) {
+      try {
+        checkedKeyObject(pkcs11, session, [handle], `CMK "${label}"`, { locked: true, generatedInside: true });
+      } catch (error) {
         pkcs11.C_DestroyObject(session, handle);
-        throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', 'The module did not keep the CMK sensitive and non-extractable; it was destroyed.');
+        throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', 'The module did not keep the CMK sensitive, non-extractable, non-copyable and non-modifiable; it was destroyed.', { cause: error });
       }
       this.#handles.set(`${label}/${id.toString('hex')}`, handle);
       return { label, id: id.toString('hex') };
     });
   }
 
+  /** Whether any object with the CMK's label and id is on the token (strong or not). */
   async hasCmk(cmk: CmkReference): Promise<boolean> {
-    return this.#pool.run('find a CMK', (session, pkcs11) => {
-      try {
-        this.#cmkHandle(session, pkcs11, cmk);
-        return true;
-      } catch (error) {
-        if (KeystrataError.isInstance(error, 'KEY_NOT_FOUND')) return false;
-        throw error;
-      }
-    });
+    return this.#pool.run('find a CMK', (session, pkcs11) => this.#cmkObjects(session, pkcs11, cmk).length > 0);
   }
 
+  /** Destroys every object with the CMK's label and id, then checks that none is left. */
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;
     await this.#pool.run('destroy a CMK', (session, pkcs11) => {
-      pkcs11.C_DestroyObject(session, this.#cmkHandle(session, pkcs11, cmk));
       this.#handles.delete(`${cmk.label}/${cmk.id}`);
+      for (const handle of this.#cmkObjects(session, pkcs11, cmk)) pkcs11.C_DestroyObject(session, handle);
+      const left = this.#cmkObjects(session, pkcs11, cmk).length;
+      if (left > 0) {
+        throw new KeystrataError('HSM_OPERATION_FAILED', `${left} object(s) with the identity of CMK "${cmk.label}" are still on the token after destroying; remove them with the token's tools.`, { details: { left } });
+      }
     });
   }
 
@@ -184,6 +191,7 @@ export class Pkcs11RootKey implements RootKey {
 
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
     this.#calls++;
+    assertWrappedKekLength(wrapped);
     return this.#pool.run('unwrap a KEK', async (session, pkcs11) => {
       const unwrapping = this.#cmkHandle(session, pkcs11, cmk);
       const kek = await pkcs11.C_UnwrapKeyAsync(session, KWP, unwrapping, wrapped, kekUnwrapTemplate(true));
@@ -202,8 +210,9 @@ export class Pkcs11RootKey implements RootKey {
 
   async rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer> {
     this.#calls++;
+    assertWrappedKekLength(wrapped);
     return this.#pool.run('unwrap and rewrap a KEK', async (session, pkcs11) => {
-      const source = this.#cmkHandle(session, pkcs11, from);
+      const source = this.#cmkHandle(session, pkcs11, from, true);
       const target = this.#cmkHandle(session, pkcs11, to);
       const kek = await pkcs11.C_UnwrapKeyAsync(session, KWP, source, wrapped, kekUnwrapTemplate(false));
       try {
@@ -214,16 +223,62 @@ export class Pkcs11RootKey implements RootKey {
     });
   }
 
+  /** Every object labelled as the audit key. */
+  #auditObjects(session: Handle, pkcs11: P11.PKCS11): Handle[] {
+    return findAllObjects(pkcs11, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_LABEL, value: this.#auditLabel },
+    ]);
+  }
+
+  /** The audit key's one handle (checked as for a CMK), or undefined when the token has none. */
+  #auditHandle(session: Handle, pkcs11: P11.PKCS11): Handle | undefined {
+    const cacheKey = `audit/${this.#auditLabel}`;
+    const cached = this.#handles.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const handle = checkedKeyObject(pkcs11, session, this.#auditObjects(session, pkcs11), `audit key "${this.#auditLabel}"`, { locked: false, generatedInside: true });
+    if (handle !== undefined) this.#handles.set(cacheKey, handle);
+    return handle;
+  }
+
+  async #sign(session: Handle, pkcs11: P11.PKCS11, key: Handle, data: Buffer): Promise<Buffer> {
+    pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, key);
+    return Buffer.from(await pkcs11.C_SignAsync(session, data, Buffer.alloc(32)));
+  }
+
+  async #identity(session: Handle, pkcs11: P11.PKCS11, key: Handle): Promise<AuditKeyIdentity> {
+    const [id] = pkcs11.C_GetAttributeValue(session, key, [{ type: pkcs11js.CKA_ID }]);
+    const check = await this.#sign(session, pkcs11, key, Buffer.from(AUDIT_KEY_CHECK_STRING, 'utf8'));
+    return { id: id?.value?.toString('hex') ?? '', checkValue: check.subarray(0, 16).toString('hex') };
+  }
+
   async auditMac(data: Buffer): Promise<Buffer> {
     this.#calls++;
     return this.#pool.run('MAC an audit record', async (session, pkcs11) => {
-      const label = { type: pkcs11js.CKA_LABEL, value: this.#auditLabel };
-      let key = this.#handles.get(`audit/${this.#auditLabel}`);
-      key ??= this.#find(session, pkcs11, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, label])[0];
-      key ??= pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel));
+      const key = this.#auditHandle(session, pkcs11);
+      if (key === undefined) {
+        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token has no audit key "${this.#auditLabel}"; it is created once, when the audit trail starts, and never silently.`);
+      }
+      return this.#sign(session, pkcs11, key, data);
+    });
+  }
+
+  async auditKeyIdentity(): Promise<AuditKeyIdentity | undefined> {
+    return this.#pool.run('identify the audit key', async (session, pkcs11) => {
+      const key = this.#auditHandle(session, pkcs11);
+      return key === undefined ? undefined : this.#identity(session, pkcs11, key);
+    });
+  }
+
+  async createAuditKey(): Promise<AuditKeyIdentity> {
+    this.#calls++;
+    return this.#pool.run('create the audit key', async (session, pkcs11) => {
+      if (this.#auditObjects(session, pkcs11).length > 0) {
+        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token already has an audit key "${this.#auditLabel}"; it is not replaced.`);
+      }
+      const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, randomBytes(16)));
       this.#handles.set(`audit/${this.#auditLabel}`, key);
-      pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, key);
-      return Buffer.from(await pkcs11.C_SignAsync(session, data, Buffer.alloc(32)));
+      return this.#identity(session, pkcs11, key);
     });
   }
 
@@ -231,7 +286,7 @@ export class Pkcs11RootKey implements RootKey {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pool.close();
+    await this.#pool.close();
     this.#handles.clear();
     this.#module.release();
   }
