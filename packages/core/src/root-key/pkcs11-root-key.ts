@@ -190,8 +190,8 @@ export class Pkcs11RootKey implements RootKey {
   }
 
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
-    this.#calls++;
     assertWrappedKekLength(wrapped);
+    this.#calls++;
     return this.#pool.run('unwrap a KEK', async (session, pkcs11) => {
       const unwrapping = this.#cmkHandle(session, pkcs11, cmk);
       const kek = await pkcs11.C_UnwrapKeyAsync(session, KWP, unwrapping, wrapped, kekUnwrapTemplate(true));
@@ -209,8 +209,8 @@ export class Pkcs11RootKey implements RootKey {
   }
 
   async rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer> {
-    this.#calls++;
     assertWrappedKekLength(wrapped);
+    this.#calls++;
     return this.#pool.run('unwrap and rewrap a KEK', async (session, pkcs11) => {
       const source = this.#cmkHandle(session, pkcs11, from, true);
       const target = this.#cmkHandle(session, pkcs11, to);

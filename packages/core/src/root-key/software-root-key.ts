@@ -54,13 +54,13 @@ export class SoftwareRootKey implements RootKey {
     }
   }
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
-    this.#calls++;
     assertWrappedKekLength(wrapped);
+    this.#calls++;
     return kwpUnwrap(this.#key(cmk), wrapped, 32);
   }
   async rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer> {
-    this.#calls++;
     assertWrappedKekLength(wrapped);
+    this.#calls++;
     const kek = kwpUnwrap(this.#key(from), wrapped, 32);
     try {
       return kwpWrap(this.#key(to), kek.exposeSecretBytes());
