@@ -12,6 +12,18 @@ import { ckrName } from './pkcs11-errors.js';
 export interface Pkcs11Module {
   readonly pkcs11: P11.PKCS11;
   readonly path: string;
+  /**
+   * Grows when any user finds the module's sessions lost: every session opened in an earlier
+   * generation is stale for every user (session handle numbers are reused after a loss).
+   */
+  readonly generation: number;
+  /** Marks the sessions of `seenGeneration` lost (once, however many users report it). */
+  invalidate(seenGeneration: number): void;
+  /** Counts a call that uses a session of `generation` as in flight until {@link leave}. */
+  enter(generation: number): void;
+  leave(generation: number): void;
+  /** Resolves when no call that uses a session of an earlier generation is in flight. */
+  drained(): Promise<void>;
   /** Initialises the module again if it reports CKR_CRYPTOKI_NOT_INITIALIZED; never finalises. */
   ensureInitialised(): void;
   /** Drops one user; the last one finalises the module (callers drain their calls first). */
@@ -21,6 +33,14 @@ export interface Pkcs11Module {
 interface Entry {
   module: Pkcs11Module;
   users: number;
+  generation: number;
+  readonly inFlight: Map<number, number>;
+  drainWaiters: Array<() => void>;
+}
+
+function olderInFlight(entry: Entry): boolean {
+  for (const [generation, count] of entry.inFlight) if (generation < entry.generation && count > 0) return true;
+  return false;
 }
 
 const modules = new Map<string, Entry>();
@@ -57,9 +77,30 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
   }
   const entry: Entry = {
     users: 1,
+    generation: 0,
+    inFlight: new Map(),
+    drainWaiters: [],
     module: {
       pkcs11,
       path,
+      get generation() {
+        return entry.generation;
+      },
+      invalidate(seen) {
+        if (seen === entry.generation) entry.generation++;
+      },
+      enter(generation) {
+        entry.inFlight.set(generation, (entry.inFlight.get(generation) ?? 0) + 1);
+      },
+      leave(generation) {
+        const left = (entry.inFlight.get(generation) ?? 1) - 1;
+        if (left > 0) entry.inFlight.set(generation, left);
+        else entry.inFlight.delete(generation);
+        if (!olderInFlight(entry)) for (const wake of entry.drainWaiters.splice(0)) wake();
+      },
+      async drained() {
+        while (olderInFlight(entry)) await new Promise<void>((resolve) => entry.drainWaiters.push(resolve));
+      },
       ensureInitialised() {
         try {
           pkcs11.C_GetInfo();

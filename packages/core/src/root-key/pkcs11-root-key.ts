@@ -7,6 +7,7 @@ import { assertPinSource, type PinSource } from './pin-source.js';
 import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
 import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
 import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekUnwrapTemplate, KWP } from './pkcs11-templates.js';
+import { pkcs11Calls, type Pkcs11Calls } from './pkcs11-calls.js';
 import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
 import { assertWrappedKekLength } from './wrapped-kek-length.js';
@@ -23,6 +24,13 @@ export interface Pkcs11RootKeyOptions extends TokenSelector {
   readonly auditKeyLabel?: string;
   /** Environment set before the module initialises, e.g. `{ SOFTHSM2_CONF: '…' }`. */
   readonly moduleEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Run the slow calls (generate, wrap, unwrap, sign) on libuv's thread pool instead of the
+   * JavaScript thread (default false). Only for slow network HSMs, and only when nothing else in
+   * the process closes sessions or finalises the module: SoftHSM2 crashes when that happens while a
+   * call runs on another thread.
+   */
+  readonly threadPool?: boolean;
 }
 
 type Handle = P11.Handle;
@@ -45,6 +53,9 @@ function validate(options: Pkcs11RootKeyOptions): void {
   if (options.sessions !== undefined && (!Number.isInteger(options.sessions) || options.sessions < 1 || options.sessions > 64)) {
     throw new KeystrataError('CONFIG_INVALID', 'sessions must be an integer from 1 to 64.');
   }
+  if (options.threadPool !== undefined && typeof options.threadPool !== 'boolean') {
+    throw new KeystrataError('CONFIG_INVALID', 'threadPool must be true or false.');
+  }
 }
 
 /**
@@ -65,11 +76,13 @@ export class Pkcs11RootKey implements RootKey {
   readonly #pool: Pkcs11SessionPool;
   readonly #auditLabel: string;
   readonly #handles = new Map<string, Handle>();
+  readonly #hsm: Pkcs11Calls;
   #calls = 0;
   #closed = false;
 
   private constructor(options: Pkcs11RootKeyOptions, module: Pkcs11Module) {
     this.#module = module;
+    this.#hsm = pkcs11Calls(module.pkcs11, options.threadPool === true);
     this.#auditLabel = options.auditKeyLabel ?? 'keystrata-audit';
     this.#pool = new Pkcs11SessionPool(module, options, options.pin, options.sessions ?? 4);
     this.#pool.onReconnect = () => this.#handles.clear();
@@ -146,7 +159,7 @@ export class Pkcs11RootKey implements RootKey {
     this.#calls++;
     const id = randomBytes(16);
     return this.#pool.run('generate a CMK', async (session, pkcs11) => {
-      const handle = await pkcs11.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
+      const handle = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
       try {
         checkedKeyObject(pkcs11, session, [handle], `CMK "${label}"`, { locked: true, generatedInside: true });
       } catch (error) {
@@ -180,9 +193,9 @@ export class Pkcs11RootKey implements RootKey {
     this.#calls++;
     return this.#pool.run('generate and wrap a KEK', async (session, pkcs11) => {
       const wrapping = this.#cmkHandle(session, pkcs11, cmk);
-      const kek = await pkcs11.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, kekGenerateTemplate);
+      const kek = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, kekGenerateTemplate);
       try {
-        return Buffer.from(await pkcs11.C_WrapKeyAsync(session, KWP, wrapping, kek, Buffer.alloc(64)));
+        return await this.#hsm.wrapKey(session, KWP, wrapping, kek);
       } finally {
         pkcs11.C_DestroyObject(session, kek);
       }
@@ -194,7 +207,7 @@ export class Pkcs11RootKey implements RootKey {
     this.#calls++;
     return this.#pool.run('unwrap a KEK', async (session, pkcs11) => {
       const unwrapping = this.#cmkHandle(session, pkcs11, cmk);
-      const kek = await pkcs11.C_UnwrapKeyAsync(session, KWP, unwrapping, wrapped, kekUnwrapTemplate(true));
+      const kek = await this.#hsm.unwrapKey(session, KWP, unwrapping, wrapped, kekUnwrapTemplate(true));
       try {
         const [value] = pkcs11.C_GetAttributeValue(session, kek, [{ type: pkcs11js.CKA_VALUE }]);
         if (value?.value.length !== 32) {
@@ -214,9 +227,9 @@ export class Pkcs11RootKey implements RootKey {
     return this.#pool.run('unwrap and rewrap a KEK', async (session, pkcs11) => {
       const source = this.#cmkHandle(session, pkcs11, from, true);
       const target = this.#cmkHandle(session, pkcs11, to);
-      const kek = await pkcs11.C_UnwrapKeyAsync(session, KWP, source, wrapped, kekUnwrapTemplate(false));
+      const kek = await this.#hsm.unwrapKey(session, KWP, source, wrapped, kekUnwrapTemplate(false));
       try {
-        return Buffer.from(await pkcs11.C_WrapKeyAsync(session, KWP, target, kek, Buffer.alloc(64)));
+        return await this.#hsm.wrapKey(session, KWP, target, kek);
       } finally {
         pkcs11.C_DestroyObject(session, kek);
       }
@@ -243,7 +256,7 @@ export class Pkcs11RootKey implements RootKey {
 
   async #sign(session: Handle, pkcs11: P11.PKCS11, key: Handle, data: Buffer): Promise<Buffer> {
     pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, key);
-    return Buffer.from(await pkcs11.C_SignAsync(session, data, Buffer.alloc(32)));
+    return this.#hsm.sign(session, data);
   }
 
   async #identity(session: Handle, pkcs11: P11.PKCS11, key: Handle): Promise<AuditKeyIdentity> {

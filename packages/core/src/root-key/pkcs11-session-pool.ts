@@ -35,8 +35,7 @@ export class Pkcs11SessionPool {
   readonly #selector: TokenSelector;
   readonly #pin: PinSource;
   readonly #size: number;
-  #generation = 0;
-  #current = false;
+  #generation = -1;
   #slot: Handle | undefined;
   #logins: TokenLogins | undefined;
   #free: Lease[] = [];
@@ -71,8 +70,18 @@ export class Pkcs11SessionPool {
     await this.#opening;
   }
 
+  /** Whether the pool's sessions belong to the module's current generation. */
+  get #current(): boolean {
+    return this.#generation === this.#module.generation && this.#slot !== undefined;
+  }
+
   async #openNow(): Promise<void> {
     const { pkcs11 } = this.#module;
+    const generation = this.#module.generation;
+    // Drain first: no call may still run on a session of an earlier generation, since the
+    // handles opened now can reuse those numbers; only then initialise again if needed.
+    await this.#module.drained();
+    this.#module.ensureInitialised();
     const slot = this.#findSlot(pkcs11);
     const sessions: Handle[] = [];
     try {
@@ -84,9 +93,8 @@ export class Pkcs11SessionPool {
       throw toKeystrataError(error, 'open a logged-in session');
     }
     this.#slot = slot;
-    this.#generation++;
-    this.#free = sessions.map((session) => ({ session, generation: this.#generation }));
-    this.#current = true;
+    this.#generation = generation;
+    this.#free = sessions.map((session) => ({ session, generation }));
     this.onReconnect();
     this.#wakeAll();
   }
@@ -158,6 +166,7 @@ export class Pkcs11SessionPool {
     // A session of an earlier generation is gone (or unknown): it is dropped, never closed, since
     // its handle number may since belong to another session.
     if (lease.generation === this.#generation && this.#current) this.#free.push(lease);
+    else if (!this.#current) this.#free = [];
     this.#waiters.shift()?.();
   }
 
@@ -172,28 +181,31 @@ export class Pkcs11SessionPool {
 
   /**
    * After a lost session: a stale object handle only clears the handle cache; a lost login logs in
-   * again on a live session; anything else marks the sessions stale so the next acquire opens new
-   * ones. Single-flight: concurrent failures of one generation recover once.
+   * again on a live session; anything else marks every session of the module stale, so the next
+   * acquire drains the calls still in flight and opens new sessions. Single-flight per pool.
    */
   async #recover(lease: Lease, error: unknown): Promise<void> {
     const name = ckrName(error) ?? '';
     this.onReconnect();
     if (STALE_HANDLE.has(name)) return;
-    if (lease.generation !== this.#generation || !this.#current) return;
+    if (lease.generation !== this.#module.generation) return;
     this.#recovering ??= (async () => {
       this.reconnects++;
       if (name === 'CKR_USER_NOT_LOGGED_IN') {
+        const again = await this.#acquire();
+        this.#module.enter(again.generation);
         try {
-          await this.#login(lease.session);
+          await this.#login(again.session);
           return;
         } catch (loginError) {
           if (this.#refused !== undefined) throw this.#refused;
           if (!isLostSession(loginError)) throw loginError;
+        } finally {
+          this.#module.leave(again.generation);
+          this.#release(again);
         }
       }
-      this.#current = false;
-      this.#free = [];
-      this.#module.ensureInitialised();
+      this.#module.invalidate(lease.generation);
     })().finally(() => (this.#recovering = undefined));
     await this.#recovering;
   }
@@ -214,24 +226,28 @@ export class Pkcs11SessionPool {
       } catch (error) {
         throw toKeystrataError(error, operation);
       }
+      let failure: unknown;
       this.#inFlight++;
+      this.#module.enter(lease.generation);
       try {
         return await fn(lease.session, this.#module.pkcs11);
       } catch (error) {
-        if (attempt === 0 && !this.#closed && isLostSession(error)) {
-          try {
-            await this.#recover(lease, error);
-          } catch (recoverError) {
-            throw toKeystrataError(recoverError, operation);
-          }
-          continue;
-        }
-        throw toKeystrataError(error, operation);
+        failure = error;
       } finally {
+        this.#module.leave(lease.generation);
         this.#inFlight--;
         this.#release(lease);
         if (this.#inFlight === 0) for (const done of this.#drained.splice(0)) done();
       }
+      if (attempt === 0 && !this.#closed && isLostSession(failure)) {
+        try {
+          await this.#recover(lease, failure);
+        } catch (recoverError) {
+          throw toKeystrataError(recoverError, operation);
+        }
+        continue;
+      }
+      throw toKeystrataError(failure, operation);
     }
   }
 
@@ -243,6 +259,6 @@ export class Pkcs11SessionPool {
     const { pkcs11 } = this.#module;
     if (this.#current) for (const { session } of this.#free) try { pkcs11.C_CloseSession(session); } catch { /* ignore */ }
     this.#free = [];
-    this.#current = false;
+    this.#slot = undefined;
   }
 }
