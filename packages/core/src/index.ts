@@ -40,3 +40,4 @@ export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
 export type { AuditVerifyOptions } from './hierarchy/audit-log.js';
 export type { AuditKeyIdentity } from './root-key/root-key.js';
+export { initialisePkcs11Token, type Pkcs11TokenInitOptions } from './root-key/pkcs11-token-init.js';
