@@ -29,6 +29,7 @@ const OPTIONS = {
   context: { type: 'string' }, segment: { type: 'string' }, keyring: { type: 'string' }, id: { type: 'string' },
   version: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' },
   after: { type: 'string' }, limit: { type: 'string' }, label: { type: 'string' }, dir: { type: 'string' }, database: { type: 'string' },
+  head: { type: 'string' },
 } as const;
 
 function usage(): string {
