@@ -16,7 +16,7 @@ describe('keystrata hsm init-dev (issue 11 §4)', () => {
     mkdirSync(spyBin);
     writeFileSync(join(spyBin, 'softhsm2-util'), `#!/bin/sh\necho "softhsm2-util $*" >> '${spyLog}'\nexit 1\n`);
     chmodSync(join(spyBin, 'softhsm2-util'), 0o755);
-    const env = { ...process.env, PATH: `${spyBin}:${process.env.PATH ?? ''}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${spyBin}:${process.env.PATH ?? ''}` };
     for (const name of ['SOFTHSM2_CONF', 'KEYSTRATA_PKCS11_MODULE', 'KEYSTRATA_TOKEN_LABEL', 'KEYSTRATA_PIN_ENV', 'KEYSTRATA_DATABASE_URL', 'KEYSTRATA_KEYRING']) delete env[name];
     const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env });
 
