@@ -39,6 +39,26 @@ describe('a wrong PIN is sent to the HSM once (issue 11 §4)', () => {
     await first.close();
   });
 
+  it('issue 11 §3b: a login lost under the root key (C_Logout through a second handle) is re-established once and the operation succeeds', async () => {
+    let asked = 0;
+    const rootKey = await Pkcs11RootKey.open({ ...options, pin: () => (asked++, pin) });
+    const cmk = await rootKey.createCmk(`relogin-${Date.now()}`);
+    const wrapped = await rootKey.generateWrappedKek(cmk);
+    const fresh = await Pkcs11RootKey.open({ ...options, pin: () => (asked++, pin) }); // no cached object handles
+    const { pkcs11, session } = secondHandle();
+    pkcs11.C_Logout(session);
+    const before = { asked, reconnects: rootKey.stats.reconnects + fresh.stats.reconnects };
+    expect((await rootKey.unwrapKek(cmk, wrapped)).length).toBe(32);
+    expect(await fresh.hasCmk(cmk)).toBe(true); // not a false "missing" while logged out
+    expect((await fresh.unwrapKek(cmk, wrapped)).length).toBe(32);
+    expect(asked - before.asked).toBeGreaterThanOrEqual(1);
+    expect(asked - before.asked).toBeLessThanOrEqual(2);
+    expect(rootKey.stats.reconnects + fresh.stats.reconnects - before.reconnects).toBeGreaterThanOrEqual(1);
+    pkcs11.C_CloseSession(session);
+    await fresh.close();
+    await rootKey.close();
+  });
+
   it('issue 11 §4: after the PIN changed on the HSM and the sessions dropped, 50 operations read the PIN and call C_Login once', async () => {
     let asked = 0;
     const rootKey = await Pkcs11RootKey.open({ ...options, pin: () => (asked++, pin) });

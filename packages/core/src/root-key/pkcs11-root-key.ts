@@ -8,6 +8,7 @@ import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
 import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
 import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekUnwrapTemplate, KWP } from './pkcs11-templates.js';
 import { pkcs11Calls, type Pkcs11Calls } from './pkcs11-calls.js';
+import { assertLoggedIn } from './pkcs11-errors.js';
 import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
 import { assertWrappedKekLength } from './wrapped-kek-length.js';
@@ -120,9 +121,16 @@ export class Pkcs11RootKey implements RootKey {
     return { hsmCalls: this.#calls, reconnects: this.#pool.reconnects };
   }
 
+  /** Private objects matching `template`; none found while logged out is a lost login, not "missing". */
+  #findPrivate(session: Handle, pkcs11: P11.PKCS11, template: P11.Template): Handle[] {
+    const found = findAllObjects(pkcs11, session, template);
+    if (found.length === 0) assertLoggedIn(pkcs11, session);
+    return found;
+  }
+
   /** Every object with the CMK's label and id (a clone included). */
   #cmkObjects(session: Handle, pkcs11: P11.PKCS11, cmk: CmkReference): Handle[] {
-    return findAllObjects(pkcs11, session, [
+    return this.#findPrivate(session, pkcs11, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: cmk.label },
       { type: pkcs11js.CKA_ID, value: Buffer.from(cmk.id, 'hex') },
@@ -238,7 +246,7 @@ export class Pkcs11RootKey implements RootKey {
 
   /** Every object labelled as the audit key. */
   #auditObjects(session: Handle, pkcs11: P11.PKCS11): Handle[] {
-    return findAllObjects(pkcs11, session, [
+    return this.#findPrivate(session, pkcs11, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: this.#auditLabel },
     ]);

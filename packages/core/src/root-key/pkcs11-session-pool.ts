@@ -1,7 +1,7 @@
 import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import { ckrName, isLostSession, toKeystrataError } from './pkcs11-errors.js';
+import { ckrName, isLoggedIn, isLostSession, toKeystrataError } from './pkcs11-errors.js';
 import type { Pkcs11Module } from './pkcs11-module.js';
 import { readPin, type PinSource } from './pin-source.js';
 import { pinFingerprint, tokenLogins, type TokenLogins } from './pin-registry.js';
@@ -187,11 +187,14 @@ export class Pkcs11SessionPool {
   async #recover(lease: Lease, error: unknown): Promise<void> {
     const name = ckrName(error) ?? '';
     this.onReconnect();
-    if (STALE_HANDLE.has(name)) return;
+    // A stale object handle with a live login only needs the cleared handle cache; a logged-out
+    // session hides private objects behind the same return values.
+    const loggedOut = name === 'CKR_USER_NOT_LOGGED_IN' || (STALE_HANDLE.has(name) && lease.generation === this.#module.generation && !isLoggedIn(this.#module.pkcs11, lease.session));
+    if (STALE_HANDLE.has(name) && !loggedOut) return;
     if (lease.generation !== this.#module.generation) return;
     this.#recovering ??= (async () => {
       this.reconnects++;
-      if (name === 'CKR_USER_NOT_LOGGED_IN') {
+      if (loggedOut) {
         const again = await this.#acquire();
         this.#module.enter(again.generation);
         try {
