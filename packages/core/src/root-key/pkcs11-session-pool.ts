@@ -77,10 +77,10 @@ export class Pkcs11SessionPool {
 
   async #openNow(): Promise<void> {
     const { pkcs11 } = this.#module;
-    const generation = this.#module.generation;
     // Drain first: no call may still run on a session of an earlier generation, since the
     // handles opened now can reuse those numbers; only then initialise again if needed.
     await this.#module.drained();
+    const generation = this.#module.generation;
     this.#module.ensureInitialised();
     const slot = this.#findSlot(pkcs11);
     const sessions: Handle[] = [];
