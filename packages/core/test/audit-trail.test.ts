@@ -21,7 +21,7 @@ async function setup() {
   /** A second process's view: a new root key (no cached handles) over the same store. */
   const reopen = async () => KeyHierarchy.create({ rootKey: await open(), keyStore: new SqlKeyStore(await createSqliteDriver({ database: file })), cmkLabelPrefix: auditKeyLabel });
   const sql = (statement: string) => { const db = new Database(file); db.prepare(statement).run(); db.close(); };
-  return { token, auditKeyLabel, rootKey, h, reopen, sql };
+  return { token, auditKeyLabel, rootKey, keyStore, h, reopen, sql, openRootKey: open };
 }
 
 /** The attacker's raw handle on the token (a PIN holder). */
@@ -93,6 +93,45 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     expect(await codeOf(other.verifyAudit())).toBe('AUDIT_KEY_MISMATCH');
     expect(await codeOf(other.rotateKek())).toBe('AUDIT_KEY_MISMATCH');
     pkcs11.C_CloseSession(session);
+  });
+
+  it('issue 11 §5: an audit key planted beside the recorded one is ignored, and a clone with the recorded id is refused (HSM_OBJECT_UNSAFE)', async () => {
+    const s = await setup();
+    closers.push(() => s.h.close());
+    await s.h.provision();
+    const recordedId = JSON.parse((await s.h.listAudit())[0]!.details).hsmId as string;
+    const { pkcs11, session, find } = attacker();
+    const plant = (id: Buffer) => pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel }, { type: pkcs11js.CKA_ID, value: id },
+      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_VERIFY, value: true },
+    ]);
+    plant(Buffer.alloc(16, 0)); // sorts first, but the trail names its own key
+    const other = await s.reopen();
+    closers.push(() => other.close());
+    await other.rotateKek();
+    expect(await other.verifyAudit()).toMatchObject({ records: 5 });
+    plant(Buffer.from(recordedId, 'hex'));
+    const third = await s.reopen();
+    closers.push(() => third.close());
+    expect(await codeOf(third.verifyAudit())).toBe('HSM_OBJECT_UNSAFE');
+    expect(await codeOf(third.rotateKek())).toBe('HSM_OBJECT_UNSAFE');
+    expect(find(s.auditKeyLabel)).toHaveLength(3);
+    pkcs11.C_CloseSession(session);
+  });
+
+  it('issue 11 §5: two hierarchies (two root keys) starting one trail at once write one audit-key record and both verify', async () => {
+    const s = await setup();
+    closers.push(() => s.h.close());
+    const other = await KeyHierarchy.create({ rootKey: await s.openRootKey(), keyStore: s.keyStore, cmkLabelPrefix: s.auditKeyLabel });
+    closers.push(() => other.close());
+    await Promise.all([s.h.provision(), other.provision('second')]);
+    const records = await s.h.listAudit();
+    expect(records.filter((r) => r.event === 'audit-key')).toHaveLength(1);
+    expect(records[0]!.event).toBe('audit-key');
+    expect(await s.h.verifyAudit()).toMatchObject({ records: records.length });
+    expect(await other.verifyAudit()).toMatchObject({ records: records.length });
   });
 
   it('issue 11 §5: an emptied trail over a key store that holds keys does not verify', async () => {

@@ -35,6 +35,8 @@ const broken = (seq: number, reason: string): KeystrataError =>
  */
 export class AuditLog {
   #keyChecked: Promise<void> | undefined;
+  /** CKA_ID of the audit key the trail recorded (undefined for a trail started before it was recorded). */
+  #keyId: string | undefined;
 
   constructor(
     private readonly keyStore: KeyStore,
@@ -45,7 +47,31 @@ export class AuditLog {
   async #append(event: AuditEvent, subject: string, details: AuditDetails): Promise<AuditRecord> {
     const entry = { at: new Date().toISOString(), event, subject, actor: this.actor, details: JSON.stringify(details) };
     return this.keyStore.appendAudit(entry, async (seq, prevMac) =>
-      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry))).toString('base64'));
+      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), this.#keyId)).toString('base64'));
+  }
+
+  /**
+   * Starts an empty trail with its `audit-key` record; false when another process started it first
+   * (then nothing was written and the caller checks against that trail's key).
+   */
+  async #start(): Promise<boolean> {
+    const identity = await this.#startingKey();
+    const entry = { at: new Date().toISOString(), event: 'audit-key' as const, subject: AUDIT_KEY_SUBJECT, actor: this.actor, details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue }) };
+    let raced = false;
+    try {
+      await this.keyStore.appendAudit(entry, async (seq, prevMac) => {
+        if (seq !== 1) {
+          raced = true;
+          throw new KeystrataError('AUDIT_KEY_MISMATCH', 'Another process started this audit trail first.');
+        }
+        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), identity.id)).toString('base64');
+      });
+    } catch (error) {
+      if (raced) return false;
+      throw error;
+    }
+    this.#keyId = identity.id;
+    return true;
   }
 
   /** The audit key of an empty trail: the token's (if another store already made it) or a new one. */
@@ -65,13 +91,14 @@ export class AuditLog {
   /** Once per log: starts the trail with its `audit-key` record, or checks the key is the recorded one. */
   #checkKey(): Promise<void> {
     this.#keyChecked ??= (async () => {
-      const [first] = await this.keyStore.listAudit(0, 1);
+      let [first] = await this.keyStore.listAudit(0, 1);
       if (first === undefined) {
-        const identity = await this.#startingKey();
-        await this.#append('audit-key', AUDIT_KEY_SUBJECT, { hsmId: identity.id, checkValue: identity.checkValue });
-        return;
+        if (await this.#start()) return;
+        [first] = await this.keyStore.listAudit(0, 1);
       }
-      assertSameAuditKey(recordedAuditKey(first), await this.rootKey.auditKeyIdentity());
+      const recorded = recordedAuditKey(first);
+      assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity(recorded?.id));
+      this.#keyId = recorded?.id;
     })().catch((error: unknown) => {
       this.#keyChecked = undefined;
       throw error;
@@ -100,7 +127,7 @@ export class AuditLog {
   async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
     const [first] = await this.keyStore.listAudit(0, 1);
     const recorded = recordedAuditKey(first);
-    if (first !== undefined) assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity());
+    if (first !== undefined) assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity(recorded?.id));
     const generated = new Set<string>();
     let lastRestoreAt: string | undefined;
     let prev: AuditRecord | undefined;
@@ -111,7 +138,7 @@ export class AuditLog {
       for (const record of page) {
         if (record.seq !== (prev?.seq ?? 0) + 1) throw broken(record.seq, `expected sequence ${(prev?.seq ?? 0) + 1} (a record was deleted or reordered)`);
         if (record.prevMac !== (prev?.mac ?? '')) throw broken(record.seq, 'does not chain to the previous record');
-        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record));
+        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record), recorded?.id);
         const actual = Buffer.from(record.mac, 'base64');
         if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw broken(record.seq, 'its MAC does not match its contents (edited)');
         if (record.event === 'audit-key') assertSameAuditKey(recorded ?? recordedAuditKey(record), recordedAuditKey(record));

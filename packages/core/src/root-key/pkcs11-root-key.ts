@@ -252,12 +252,27 @@ export class Pkcs11RootKey implements RootKey {
     ]);
   }
 
-  /** The audit key's one handle (checked as for a CMK), or undefined when the token has none. */
-  #auditHandle(session: Handle, pkcs11: P11.PKCS11): Handle | undefined {
-    const cacheKey = `audit/${this.#auditLabel}`;
+  /**
+   * The audit key's handle, or undefined when there is none: the object with CKA_ID `keyId` when
+   * given (the one a trail recorded; two objects with that id are refused as a planted clone),
+   * otherwise, of the objects with the label, the one with the smallest id (two processes that
+   * started trails on a fresh token at once each made one). Checked as strong as created.
+   */
+  #auditHandle(session: Handle, pkcs11: P11.PKCS11, keyId?: string): Handle | undefined {
+    const cacheKey = `audit/${this.#auditLabel}/${keyId ?? '*'}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;
-    const handle = checkedKeyObject(pkcs11, session, this.#auditObjects(session, pkcs11), `audit key "${this.#auditLabel}"`, { locked: false, generatedInside: true });
+    const withIds = this.#auditObjects(session, pkcs11).map((handle) => {
+      const [id] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
+      return { handle, id: id?.value?.toString('hex') ?? '' };
+    });
+    let candidates: Handle[];
+    if (keyId !== undefined) candidates = withIds.filter((o) => o.id === keyId).map((o) => o.handle);
+    else {
+      const smallest = withIds.map((o) => o.id).sort()[0];
+      candidates = withIds.filter((o) => o.id === smallest).map((o) => o.handle);
+    }
+    const handle = checkedKeyObject(pkcs11, session, candidates, `audit key "${this.#auditLabel}"`, { locked: false, generatedInside: true });
     if (handle !== undefined) this.#handles.set(cacheKey, handle);
     return handle;
   }
@@ -273,20 +288,21 @@ export class Pkcs11RootKey implements RootKey {
     return { id: id?.value?.toString('hex') ?? '', checkValue: check.subarray(0, 16).toString('hex') };
   }
 
-  async auditMac(data: Buffer): Promise<Buffer> {
+  async auditMac(data: Buffer, keyId?: string): Promise<Buffer> {
     this.#calls++;
     return this.#pool.run('MAC an audit record', async (session, pkcs11) => {
-      const key = this.#auditHandle(session, pkcs11);
+      const key = this.#auditHandle(session, pkcs11, keyId);
       if (key === undefined) {
-        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token has no audit key "${this.#auditLabel}"; it is created once, when the audit trail starts, and never silently.`);
+        const which = keyId === undefined ? '' : ` with id ${keyId}`;
+        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token has no audit key "${this.#auditLabel}"${which}; it is created once, when the audit trail starts, and never silently.`);
       }
       return this.#sign(session, pkcs11, key, data);
     });
   }
 
-  async auditKeyIdentity(): Promise<AuditKeyIdentity | undefined> {
+  async auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
     return this.#pool.run('identify the audit key', async (session, pkcs11) => {
-      const key = this.#auditHandle(session, pkcs11);
+      const key = this.#auditHandle(session, pkcs11, keyId);
       return key === undefined ? undefined : this.#identity(session, pkcs11, key);
     });
   }
@@ -297,8 +313,9 @@ export class Pkcs11RootKey implements RootKey {
       if (this.#auditObjects(session, pkcs11).length > 0) {
         throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token already has an audit key "${this.#auditLabel}"; it is not replaced.`);
       }
-      const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, randomBytes(16)));
-      this.#handles.set(`audit/${this.#auditLabel}`, key);
+      const id = randomBytes(16);
+      const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, id));
+      this.#handles.set(`audit/${this.#auditLabel}/${id.toString('hex')}`, key);
       return this.#identity(session, pkcs11, key);
     });
   }

@@ -44,10 +44,14 @@ export interface RootKey {
   unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey>;
   /** Unwraps under `from` and wraps under `to` inside the root; the KEK never leaves it. */
   rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer>;
-  /** HMAC-SHA256 under the root's audit key; `AUDIT_KEY_MISMATCH` when there is none (it is never created here). */
-  auditMac(data: Buffer): Promise<Buffer>;
-  /** The audit key's identity, or undefined when the root has none. Never creates one. */
-  auditKeyIdentity(): Promise<AuditKeyIdentity | undefined>;
+  /**
+   * HMAC-SHA256 under the root's audit key: the one with CKA_ID `keyId` (hex) when given, as a
+   * trail records it; otherwise the audit key (of several, the one with the smallest id).
+   * `AUDIT_KEY_MISMATCH` when there is none: it is never created here.
+   */
+  auditMac(data: Buffer, keyId?: string): Promise<Buffer>;
+  /** The identity of the audit key `auditMac` would use, or undefined when there is none. Never creates one. */
+  auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined>;
   /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */
   createAuditKey(): Promise<AuditKeyIdentity>;
   close(): Promise<void>;

@@ -68,13 +68,15 @@ export class SoftwareRootKey implements RootKey {
       kek.destroy();
     }
   }
-  async auditMac(data: Buffer): Promise<Buffer> {
+  async auditMac(data: Buffer, keyId?: string): Promise<Buffer> {
     this.#calls++;
-    if (this.#auditKey === undefined) throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root has no audit key; it is created once, when the audit trail starts.');
+    if (this.#auditKey === undefined || (keyId !== undefined && keyId !== this.#auditKey.id)) {
+      throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root has no such audit key; it is created once, when the audit trail starts.');
+    }
     return createHmac('sha256', this.#auditKey.key.exposeSecretBytes()).update(data).digest();
   }
-  async auditKeyIdentity(): Promise<AuditKeyIdentity | undefined> {
-    if (this.#auditKey === undefined) return undefined;
+  async auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
+    if (this.#auditKey === undefined || (keyId !== undefined && keyId !== this.#auditKey.id)) return undefined;
     const check = createHmac('sha256', this.#auditKey.key.exposeSecretBytes()).update(AUDIT_KEY_CHECK_STRING).digest();
     return { id: this.#auditKey.id, checkValue: check.subarray(0, 16).toString('hex') };
   }
