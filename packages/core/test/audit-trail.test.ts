@@ -134,6 +134,32 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     expect(await other.verifyAudit()).toMatchObject({ records: records.length });
   });
 
+  it('issue 11 §5: an audit key replaced under a running process with one of the same label and id is refused by its key check value', async () => {
+    const s = await setup();
+    closers.push(() => s.h.close());
+    await s.h.provision();
+    const recordedId = JSON.parse((await s.h.listAudit())[0]!.details).hsmId as string;
+    const { pkcs11, session, find } = attacker();
+    for (const handle of find(s.auditKeyLabel)) pkcs11.C_DestroyObject(session, handle);
+    pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel }, { type: pkcs11js.CKA_ID, value: Buffer.from(recordedId, 'hex') },
+      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_VERIFY, value: true },
+      { type: pkcs11js.CKA_COPYABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false },
+    ]);
+    const before = (await s.h.listAudit()).length;
+    // The running process already checked its key once; the replacement must still be caught.
+    expect(await codeOf(s.h.rotateKek())).toBe('AUDIT_KEY_MISMATCH');
+    expect(await codeOf(s.h.verifyAudit())).toBe('AUDIT_KEY_MISMATCH');
+    const other = await s.reopen();
+    closers.push(() => other.close());
+    expect(await codeOf(other.verifyAudit())).toBe('AUDIT_KEY_MISMATCH');
+    expect(await codeOf(other.encryptValue('canary', context('new-segment')))).toBe('AUDIT_KEY_MISMATCH');
+    expect((await s.h.listAudit()).length).toBe(before);
+    pkcs11.C_CloseSession(session);
+  });
+
   it('issue 11 §5: an emptied trail over a key store that holds keys does not verify', async () => {
     const s = await setup();
     closers.push(() => s.h.close());

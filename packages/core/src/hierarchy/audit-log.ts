@@ -35,8 +35,8 @@ const broken = (seq: number, reason: string): KeystrataError =>
  */
 export class AuditLog {
   #keyChecked: Promise<void> | undefined;
-  /** CKA_ID of the audit key the trail recorded (undefined for a trail started before it was recorded). */
-  #keyId: string | undefined;
+  /** The audit key the trail recorded (undefined for a trail started before it was recorded). */
+  #key: AuditKeyIdentity | undefined;
 
   constructor(
     private readonly keyStore: KeyStore,
@@ -47,7 +47,7 @@ export class AuditLog {
   async #append(event: AuditEvent, subject: string, details: AuditDetails): Promise<AuditRecord> {
     const entry = { at: new Date().toISOString(), event, subject, actor: this.actor, details: JSON.stringify(details) };
     return this.keyStore.appendAudit(entry, async (seq, prevMac) =>
-      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), this.#keyId)).toString('base64'));
+      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), this.#key)).toString('base64'));
   }
 
   /**
@@ -64,13 +64,13 @@ export class AuditLog {
           raced = true;
           throw new KeystrataError('AUDIT_KEY_MISMATCH', 'Another process started this audit trail first.');
         }
-        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), identity.id)).toString('base64');
+        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), identity)).toString('base64');
       });
     } catch (error) {
       if (raced) return false;
       throw error;
     }
-    this.#keyId = identity.id;
+    this.#key = identity;
     return true;
   }
 
@@ -98,7 +98,7 @@ export class AuditLog {
       }
       const recorded = recordedAuditKey(first);
       assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity(recorded?.id));
-      this.#keyId = recorded?.id;
+      this.#key = recorded;
     })().catch((error: unknown) => {
       this.#keyChecked = undefined;
       throw error;
@@ -138,7 +138,7 @@ export class AuditLog {
       for (const record of page) {
         if (record.seq !== (prev?.seq ?? 0) + 1) throw broken(record.seq, `expected sequence ${(prev?.seq ?? 0) + 1} (a record was deleted or reordered)`);
         if (record.prevMac !== (prev?.mac ?? '')) throw broken(record.seq, 'does not chain to the previous record');
-        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record), recorded?.id);
+        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record), recorded);
         const actual = Buffer.from(record.mac, 'base64');
         if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw broken(record.seq, 'its MAC does not match its contents (edited)');
         if (record.event === 'audit-key') assertSameAuditKey(recorded ?? recordedAuditKey(record), recordedAuditKey(record));

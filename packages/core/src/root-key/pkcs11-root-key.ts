@@ -77,6 +77,8 @@ export class Pkcs11RootKey implements RootKey {
   readonly #pool: Pkcs11SessionPool;
   readonly #auditLabel: string;
   readonly #handles = new Map<string, Handle>();
+  /** Audit key handles whose check value matched a recorded identity (`id/checkValue`). */
+  readonly #checkedAudit = new Map<string, Handle>();
   readonly #hsm: Pkcs11Calls;
   #calls = 0;
   #closed = false;
@@ -86,7 +88,10 @@ export class Pkcs11RootKey implements RootKey {
     this.#hsm = pkcs11Calls(module.pkcs11, options.threadPool === true);
     this.#auditLabel = options.auditKeyLabel ?? 'keystrata-audit';
     this.#pool = new Pkcs11SessionPool(module, options, options.pin, options.sessions ?? 4);
-    this.#pool.onReconnect = () => this.#handles.clear();
+    this.#pool.onReconnect = () => {
+      this.#handles.clear();
+      this.#checkedAudit.clear();
+    };
     const token = options.tokenLabel ?? options.slotId ?? options.slotIndex;
     this.description = `pkcs11 ${options.tokenLabel !== undefined ? 'token' : 'slot'} "${String(token)}"`;
   }
@@ -288,13 +293,21 @@ export class Pkcs11RootKey implements RootKey {
     return { id: id?.value?.toString('hex') ?? '', checkValue: check.subarray(0, 16).toString('hex') };
   }
 
-  async auditMac(data: Buffer, keyId?: string): Promise<Buffer> {
+  async auditMac(data: Buffer, expected?: AuditKeyIdentity): Promise<Buffer> {
     this.#calls++;
     return this.#pool.run('MAC an audit record', async (session, pkcs11) => {
-      const key = this.#auditHandle(session, pkcs11, keyId);
+      const key = this.#auditHandle(session, pkcs11, expected?.id);
       if (key === undefined) {
-        const which = keyId === undefined ? '' : ` with id ${keyId}`;
+        const which = expected === undefined ? '' : ` with id ${expected.id}`;
         throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token has no audit key "${this.#auditLabel}"${which}; it is created once, when the audit trail starts, and never silently.`);
+      }
+      // Each time the handle is found again (after a reconnect), its check value is compared once.
+      if (expected !== undefined && this.#checkedAudit.get(`${expected.id}/${expected.checkValue}`) !== key) {
+        const { checkValue } = await this.#identity(session, pkcs11, key);
+        if (checkValue !== expected.checkValue) {
+          throw new KeystrataError('AUDIT_KEY_MISMATCH', `The audit key "${this.#auditLabel}" with id ${expected.id} is not the recorded key (its key check value differs): it was replaced.`);
+        }
+        this.#checkedAudit.set(`${expected.id}/${expected.checkValue}`, key);
       }
       return this.#sign(session, pkcs11, key, data);
     });

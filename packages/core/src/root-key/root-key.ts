@@ -45,11 +45,11 @@ export interface RootKey {
   /** Unwraps under `from` and wraps under `to` inside the root; the KEK never leaves it. */
   rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer>;
   /**
-   * HMAC-SHA256 under the root's audit key: the one with CKA_ID `keyId` (hex) when given, as a
-   * trail records it; otherwise the audit key (of several, the one with the smallest id).
-   * `AUDIT_KEY_MISMATCH` when there is none: it is never created here.
+   * HMAC-SHA256 under the root's audit key: with `key` (as a trail records it), the key with that
+   * CKA_ID whose check value matches; otherwise the audit key (of several, the one with the
+   * smallest id). `AUDIT_KEY_MISMATCH` when there is no such key: it is never created here.
    */
-  auditMac(data: Buffer, keyId?: string): Promise<Buffer>;
+  auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer>;
   /** The identity of the audit key `auditMac` would use, or undefined when there is none. Never creates one. */
   auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined>;
   /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */

@@ -68,9 +68,10 @@ export class SoftwareRootKey implements RootKey {
       kek.destroy();
     }
   }
-  async auditMac(data: Buffer, keyId?: string): Promise<Buffer> {
+  async auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer> {
     this.#calls++;
-    if (this.#auditKey === undefined || (keyId !== undefined && keyId !== this.#auditKey.id)) {
+    const current = await this.auditKeyIdentity(key?.id);
+    if (this.#auditKey === undefined || current === undefined || (key !== undefined && key.checkValue !== current.checkValue)) {
       throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root has no such audit key; it is created once, when the audit trail starts.');
     }
     return createHmac('sha256', this.#auditKey.key.exposeSecretBytes()).update(data).digest();
