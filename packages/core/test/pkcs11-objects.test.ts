@@ -100,6 +100,34 @@ describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weaken
     pkcs11.C_CloseSession(session);
   });
 
+  it('issue 11 §4: a copyable CMK made by an earlier version is refused for use but can be rotated away from (rewrap source only)', async () => {
+    const { pkcs11, session } = attackerSession();
+    const legacy = { label: `legacy-${Date.now()}`, id: 'cd'.repeat(16) };
+    // What earlier versions created: generated inside, sensitive, non-extractable, CKA_COPYABLE left at its default (true).
+    const legacyHandle = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: legacy.label }, { type: pkcs11js.CKA_ID, value: Buffer.from(legacy.id, 'hex') },
+      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false },
+      { type: pkcs11js.CKA_WRAP, value: true }, { type: pkcs11js.CKA_UNWRAP, value: true },
+    ]);
+    const kek = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+    ]);
+    const wrapped = Buffer.from(pkcs11.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, legacyHandle, kek, Buffer.alloc(64)));
+    const fresh = await openTestRootKey();
+    expect(await codeOf(fresh.unwrapKek(legacy, wrapped))).toBe('HSM_OBJECT_UNSAFE');
+    expect(await codeOf(fresh.generateWrappedKek(legacy))).toBe('HSM_OBJECT_UNSAFE');
+    const next = await fresh.createCmk(`legacy-next-${Date.now()}`);
+    const rewrapped = await fresh.rewrapKek(legacy, next, wrapped);
+    expect((await fresh.unwrapKek(next, rewrapped)).length).toBe(32);
+    expect(await codeOf(fresh.rewrapKek(next, legacy, rewrapped))).toBe('HSM_OBJECT_UNSAFE'); // never as a target
+    await fresh.destroyCmk(legacy);
+    await fresh.close();
+    pkcs11.C_CloseSession(session);
+  });
+
   it('issue 11 §4: the audit key is sign/verify only, non-copyable and non-modifiable', async () => {
     const label = `audit-attr-${Date.now()}`;
     const token = inject('softhsm');
