@@ -76,20 +76,30 @@ export class AuditLog {
 
   /** The audit key of an empty trail: the token's (if another store already made it) or a new one. */
   async #startingKey(): Promise<AuditKeyIdentity> {
-    const current = await this.rootKey.auditKeyIdentity();
+    const current = await this.#identity();
     if (current !== undefined) return current;
     try {
-      return await this.rootKey.createAuditKey();
+      return await this.rootKey.createAuditKey!();
     } catch (error) {
       // Another process created it between the two calls.
-      const raced = await this.rootKey.auditKeyIdentity();
+      const raced = await this.#identity();
       if (raced === undefined) throw error;
       return raced;
     }
   }
 
+  /** Whether the root key can name its audit key (RootKey implementations without it keep the old trail). */
+  get #identifies(): boolean {
+    return typeof this.rootKey.auditKeyIdentity === 'function' && typeof this.rootKey.createAuditKey === 'function';
+  }
+
+  #identity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
+    return this.rootKey.auditKeyIdentity!(keyId);
+  }
+
   /** Once per log: starts the trail with its `audit-key` record, or checks the key is the recorded one. */
   #checkKey(): Promise<void> {
+    if (!this.#identifies) return Promise.resolve();
     this.#keyChecked ??= (async () => {
       let [first] = await this.keyStore.listAudit(0, 1);
       if (first === undefined) {
@@ -97,7 +107,7 @@ export class AuditLog {
         [first] = await this.keyStore.listAudit(0, 1);
       }
       const recorded = recordedAuditKey(first);
-      assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity(recorded?.id));
+      assertSameAuditKey(recorded, await this.#identity(recorded?.id));
       this.#key = recorded;
     })().catch((error: unknown) => {
       this.#keyChecked = undefined;
@@ -127,7 +137,7 @@ export class AuditLog {
   async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
     const [first] = await this.keyStore.listAudit(0, 1);
     const recorded = recordedAuditKey(first);
-    if (first !== undefined) assertSameAuditKey(recorded, await this.rootKey.auditKeyIdentity(recorded?.id));
+    if (first !== undefined && this.#identifies) assertSameAuditKey(recorded, await this.#identity(recorded?.id));
     const generated = new Set<string>();
     let lastRestoreAt: string | undefined;
     let prev: AuditRecord | undefined;

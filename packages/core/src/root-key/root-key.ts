@@ -50,9 +50,13 @@ export interface RootKey {
    * smallest id). `AUDIT_KEY_MISMATCH` when there is no such key: it is never created here.
    */
   auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer>;
-  /** The identity of the audit key `auditMac` would use, or undefined when there is none. Never creates one. */
-  auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined>;
+  /**
+   * The identity of the audit key `auditMac` would use, or undefined when there is none. Never
+   * creates one. Optional for other implementations: without it and {@link createAuditKey}, the
+   * trail records no audit key identity (as before) and `auditMac` must find its own key.
+   */
+  auditKeyIdentity?(keyId?: string): Promise<AuditKeyIdentity | undefined>;
   /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */
-  createAuditKey(): Promise<AuditKeyIdentity>;
+  createAuditKey?(): Promise<AuditKeyIdentity>;
   close(): Promise<void>;
 }
