@@ -8,6 +8,7 @@ import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
 import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
 import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekUnwrapTemplate, KWP } from './pkcs11-templates.js';
 import { pkcs11Calls, type Pkcs11Calls } from './pkcs11-calls.js';
+import { selectAuditKey } from './pkcs11-audit-key.js';
 import { assertLoggedIn } from './pkcs11-errors.js';
 import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
@@ -257,27 +258,12 @@ export class Pkcs11RootKey implements RootKey {
     ]);
   }
 
-  /**
-   * The audit key's handle, or undefined when there is none: the object with CKA_ID `keyId` when
-   * given (the one a trail recorded; two objects with that id are refused as a planted clone),
-   * otherwise, of the objects with the label, the one with the smallest id (two processes that
-   * started trails on a fresh token at once each made one). Checked as strong as created.
-   */
+  /** The audit key's handle (see {@link selectAuditKey}), cached per key id. */
   #auditHandle(session: Handle, pkcs11: P11.PKCS11, keyId?: string): Handle | undefined {
     const cacheKey = `audit/${this.#auditLabel}/${keyId ?? '*'}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;
-    const withIds = this.#auditObjects(session, pkcs11).map((handle) => {
-      const [id] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
-      return { handle, id: id?.value?.toString('hex') ?? '' };
-    });
-    let candidates: Handle[];
-    if (keyId !== undefined) candidates = withIds.filter((o) => o.id === keyId).map((o) => o.handle);
-    else {
-      const smallest = withIds.map((o) => o.id).sort()[0];
-      candidates = withIds.filter((o) => o.id === smallest).map((o) => o.handle);
-    }
-    const handle = checkedKeyObject(pkcs11, session, candidates, `audit key "${this.#auditLabel}"`, { locked: false, generatedInside: true });
+    const handle = selectAuditKey(pkcs11, session, this.#auditObjects(session, pkcs11), keyId, `audit key "${this.#auditLabel}"`);
     if (handle !== undefined) this.#handles.set(cacheKey, handle);
     return handle;
   }
