@@ -33,6 +33,7 @@ const OPTIONS = {
   version: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' },
   after: { type: 'string' }, limit: { type: 'string' }, label: { type: 'string' }, dir: { type: 'string' }, database: { type: 'string' },
   durable: { type: 'string' },
+  head: { type: 'string' },
 } as const;
 
 function usage(): string {

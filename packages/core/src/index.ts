@@ -46,3 +46,6 @@ export { CachedKey, KeyLeases } from './cache/key-leases.js';
 export { KeyClaim, PendingKey } from './cache/key-cache.js';
 export type { LegacyKeys } from './hierarchy/key-resolver.js';
 export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wrap/dek-wrap.js';
+export type { AuditVerifyOptions } from './hierarchy/audit-log.js';
+export type { AuditKeyIdentity } from './root-key/root-key.js';
+export { initialisePkcs11Token, type Pkcs11TokenInitOptions } from './root-key/pkcs11-token-init.js';

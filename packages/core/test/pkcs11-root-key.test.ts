@@ -54,7 +54,7 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     expect(await codeOf(rootKey.unwrapKek(other, wrapped))).toBe('CIPHERTEXT_TAMPERED');
   });
 
-  it('recovers when its sessions are closed under it: re-initialises, logs in once, retries once', async () => {
+  it('recovers when its sessions are closed under it: reopens sessions (never finalising the module), logs in once, retries once', async () => {
     const cmk = await rootKey.createCmk(`reconnect-${Date.now()}`);
     const wrapped = await rootKey.generateWrappedKek(cmk);
     const { pkcs11, slot } = rawSession();

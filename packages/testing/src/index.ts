@@ -5,3 +5,4 @@ export { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES, type 
 export { startPostgres, createDatabase, freePort, type PostgresServer } from './postgres.js';
 export { runReadmeExample } from './readme-example.js';
 export { sqliteRaw, postgresRaw, type RawDb } from './raw-db.js';
+export { startRestartablePostgres, type RestartablePostgres } from './restartable-postgres.js';

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { KeystrataError } from '@keystrata/core';
+import { KeystrataError, initialisePkcs11Token } from '@keystrata/core';
 import { writeConfig } from '../config.js';
 import type { Command } from '../context.js';
 import { flag } from '../flags.js';
@@ -28,13 +27,8 @@ export const hsmInitDev: Command = {
       const soPin = randomBytes(12).toString('base64url');
       writeFileSync(pinFile, `${pin}\n`, { mode: 0o600 });
       writeFileSync(join(dir, 'dev.so-pin'), `${soPin}\n`, { mode: 0o600 });
-      try {
-        execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], {
-          env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'pipe',
-        });
-      } catch {
-        throw new KeystrataError('HSM_UNAVAILABLE', 'softhsm2-util could not initialise the token.');
-      }
+      // Through the PKCS#11 API (C_InitToken, C_InitPIN): never a PIN on a command line.
+      await initialisePkcs11Token({ module, moduleEnvironment: { SOFTHSM2_CONF: conf }, label, soPin, userPin: pin });
     }
     const rel = (path: string) => relative(c.config.dir, path) || '.';
     writeConfig(c.config.file, { hsm: { module, tokenLabel: label, pin: { file: rel(pinFile) }, softhsm2Conf: rel(conf) } });

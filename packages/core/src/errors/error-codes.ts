@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   QUERY_UNSUPPORTED: 'Encrypted fields hold ciphertext: the database can match them only by equality through a blind index, and Keystrata refuses operations it cannot check or decrypt. The message says what to do instead.',
   PLAINTEXT_REJECTED: 'Keystrata refused to write this value (the message says why); nothing was written.',
   SEGMENT_FIELD_MISSING: 'The row was read without the field its segment is chosen from, so its values cannot be checked against their segment; select that field (the adapters add it to queries).',
+  HSM_OBJECT_UNSAFE: 'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
+  AUDIT_KEY_MISMATCH: 'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
 } as const;
 
 /** A stable error code. */

@@ -1,9 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { auditDigest } from '../audit/audit-chain.js';
+import { keysWithoutGenerateRecord } from '../audit/audit-completeness.js';
+import { AUDIT_KEY_SUBJECT, assertSameAuditKey, recordedAuditKey } from '../audit/audit-key-check.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { AuditEvent, AuditRecord } from '../key-store/records.js';
-import type { RootKey } from '../root-key/root-key.js';
+import type { AuditKeyIdentity, RootKey } from '../root-key/root-key.js';
 
 /** Result of a successful {@link AuditLog.verify}. */
 export interface AuditVerification {
@@ -13,25 +15,111 @@ export interface AuditVerification {
   readonly headMac: string;
 }
 
+/** Options of {@link AuditLog.verify}. */
+export interface AuditVerifyOptions {
+  /** A head saved elsewhere earlier (`headSeq`, `headMac` of an earlier verification): the trail must still contain it. */
+  readonly head?: { readonly seq: number; readonly mac: string };
+}
+
 /** Identifiers only: never key bytes, PINs or plaintext. */
 export type AuditDetails = Readonly<Record<string, string | number | boolean>>;
+
+const broken = (seq: number, reason: string): KeystrataError =>
+  new KeystrataError('AUDIT_CHAIN_BROKEN', `Audit record ${seq}: ${reason}.`, { details: { seq } });
 
 /**
  * The tamper-evident audit trail: each record carries an HMAC-SHA256, computed inside the HSM, over
  * its fields and the previous record's MAC. Editing, deleting or reordering any record breaks it.
+ * The trail starts with an `audit-key` record naming the HSM audit key (id and key check value);
+ * the key is created there, explicitly, and every later use checks it is still that key.
  */
 export class AuditLog {
+  #keyChecked: Promise<void> | undefined;
+  /** The audit key the trail recorded (undefined for a trail started before it was recorded). */
+  #key: AuditKeyIdentity | undefined;
+
   constructor(
     private readonly keyStore: KeyStore,
     private readonly rootKey: RootKey,
     private readonly actor: string,
   ) {}
 
-  /** Appends a record; a failure propagates (lifecycle operations must not go unrecorded). */
-  async record(event: AuditEvent, subject: string, details: AuditDetails = {}): Promise<AuditRecord> {
+  async #append(event: AuditEvent, subject: string, details: AuditDetails): Promise<AuditRecord> {
     const entry = { at: new Date().toISOString(), event, subject, actor: this.actor, details: JSON.stringify(details) };
     return this.keyStore.appendAudit(entry, async (seq, prevMac) =>
-      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry))).toString('base64'));
+      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), this.#key)).toString('base64'));
+  }
+
+  /**
+   * Starts an empty trail with its `audit-key` record; false when another process started it first
+   * (then nothing was written and the caller checks against that trail's key).
+   */
+  async #start(): Promise<boolean> {
+    const identity = await this.#startingKey();
+    const entry = { at: new Date().toISOString(), event: 'audit-key' as const, subject: AUDIT_KEY_SUBJECT, actor: this.actor, details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue }) };
+    let raced = false;
+    try {
+      await this.keyStore.appendAudit(entry, async (seq, prevMac) => {
+        if (seq !== 1) {
+          raced = true;
+          throw new KeystrataError('AUDIT_KEY_MISMATCH', 'Another process started this audit trail first.');
+        }
+        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), identity)).toString('base64');
+      });
+    } catch (error) {
+      if (raced) return false;
+      throw error;
+    }
+    this.#key = identity;
+    return true;
+  }
+
+  /** The audit key of an empty trail: the token's (if another store already made it) or a new one. */
+  async #startingKey(): Promise<AuditKeyIdentity> {
+    const current = await this.#identity();
+    if (current !== undefined) return current;
+    try {
+      return await this.rootKey.createAuditKey!();
+    } catch (error) {
+      // Another process created it between the two calls.
+      const raced = await this.#identity();
+      if (raced === undefined) throw error;
+      return raced;
+    }
+  }
+
+  /** Whether the root key can name its audit key (RootKey implementations without it keep the old trail). */
+  get #identifies(): boolean {
+    return typeof this.rootKey.auditKeyIdentity === 'function' && typeof this.rootKey.createAuditKey === 'function';
+  }
+
+  #identity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
+    return this.rootKey.auditKeyIdentity!(keyId);
+  }
+
+  /** Once per log: starts the trail with its `audit-key` record, or checks the key is the recorded one. */
+  #checkKey(): Promise<void> {
+    if (!this.#identifies) return Promise.resolve();
+    this.#keyChecked ??= (async () => {
+      let [first] = await this.keyStore.listAudit(0, 1);
+      if (first === undefined) {
+        if (await this.#start()) return;
+        [first] = await this.keyStore.listAudit(0, 1);
+      }
+      const recorded = recordedAuditKey(first);
+      assertSameAuditKey(recorded, await this.#identity(recorded?.id));
+      this.#key = recorded;
+    })().catch((error: unknown) => {
+      this.#keyChecked = undefined;
+      throw error;
+    });
+    return this.#keyChecked;
+  }
+
+  /** Appends a record; a failure propagates (lifecycle operations must not go unrecorded). */
+  async record(event: AuditEvent, subject: string, details: AuditDetails = {}): Promise<AuditRecord> {
+    await this.#checkKey();
+    return this.#append(event, subject, details);
   }
 
   /** Appends a record where the caller is already failing with a more important error. */
@@ -41,26 +129,57 @@ export class AuditLog {
 
   /**
    * Checks every record: consecutive sequence numbers, each `prevMac` equal to the previous
-   * record's MAC, and each MAC recomputed by the HSM. Throws `AUDIT_CHAIN_BROKEN` at the first fault.
+   * record's MAC, and each MAC recomputed by the HSM under the audit key the trail recorded
+   * (`AUDIT_KEY_MISMATCH` otherwise). Then that the trail is whole: a `generate` record for every
+   * CMK and KEK version in the key store (an emptied or truncated trail lacks them), and, with
+   * `head`, the saved head still in place. Throws `AUDIT_CHAIN_BROKEN` at the first fault.
    */
-  async verify(): Promise<AuditVerification> {
+  async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
+    const [first] = await this.keyStore.listAudit(0, 1);
+    const recorded = recordedAuditKey(first);
+    if (first !== undefined && this.#identifies) assertSameAuditKey(recorded, await this.#identity(recorded?.id));
+    const generated = new Set<string>();
+    let lastRestoreAt: string | undefined;
     let prev: AuditRecord | undefined;
     let count = 0;
     for (;;) {
       const page = await this.keyStore.listAudit(prev?.seq ?? 0, 1000);
       if (page.length === 0) break;
       for (const record of page) {
-        const broken = (reason: string): KeystrataError =>
-          new KeystrataError('AUDIT_CHAIN_BROKEN', `Audit record ${record.seq}: ${reason}.`, { details: { seq: record.seq } });
-        if (record.seq !== (prev?.seq ?? 0) + 1) throw broken(`expected sequence ${(prev?.seq ?? 0) + 1} (a record was deleted or reordered)`);
-        if (record.prevMac !== (prev?.mac ?? '')) throw broken('does not chain to the previous record');
-        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record));
+        if (record.seq !== (prev?.seq ?? 0) + 1) throw broken(record.seq, `expected sequence ${(prev?.seq ?? 0) + 1} (a record was deleted or reordered)`);
+        if (record.prevMac !== (prev?.mac ?? '')) throw broken(record.seq, 'does not chain to the previous record');
+        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record), recorded);
         const actual = Buffer.from(record.mac, 'base64');
-        if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw broken('its MAC does not match its contents (edited)');
+        if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw broken(record.seq, 'its MAC does not match its contents (edited)');
+        if (record.event === 'audit-key') assertSameAuditKey(recorded ?? recordedAuditKey(record), recordedAuditKey(record));
+        if (record.event === 'generate') generated.add(record.subject);
+        if (record.event === 'restore') lastRestoreAt = record.at;
         prev = record;
         count++;
       }
     }
-    return { records: count, headSeq: prev?.seq ?? 0, headMac: prev?.mac ?? '' };
+    const headSeq = prev?.seq ?? 0;
+    const headMac = prev?.mac ?? '';
+    if (options.head !== undefined) this.#checkHead(options.head, headSeq);
+    if (options.head !== undefined && options.head.seq > 0) {
+      const [saved] = await this.keyStore.listAudit(options.head.seq - 1, 1);
+      if (saved?.seq !== options.head.seq || saved.mac !== options.head.mac) {
+        throw broken(options.head.seq, 'differs from the head saved earlier (the trail was rewritten from this record on)');
+      }
+    }
+    const missing = await keysWithoutGenerateRecord(this.keyStore, { generated, lastRestoreAt });
+    if (missing.length > 0) {
+      throw new KeystrataError('AUDIT_CHAIN_BROKEN', `The key store holds ${missing.length} key version(s) the audit trail never recorded as generated (first: ${missing[0]}): the trail was ${count === 0 ? 'emptied' : 'truncated or replaced'}.`, {
+        details: { seq: headSeq + 1, missing: missing.length },
+      });
+    }
+    return { records: count, headSeq, headMac };
+  }
+
+  #checkHead(head: { readonly seq: number; readonly mac: string }, headSeq: number): void {
+    if (!Number.isInteger(head.seq) || head.seq < 0 || typeof head.mac !== 'string') {
+      throw new KeystrataError('CONFIG_INVALID', 'head must be { seq: a non-negative integer, mac: the base64 MAC printed by an earlier verify }.');
+    }
+    if (head.seq > headSeq) throw broken(headSeq + 1, `the trail ends at record ${headSeq} but the head saved earlier is record ${head.seq} (its tail was deleted)`);
   }
 }

@@ -13,7 +13,7 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { RootKey } from '../root-key/root-key.js';
 import type { SecretKey } from '../secret/secret-key.js';
-import { AuditLog, type AuditVerification } from './audit-log.js';
+import { AuditLog, type AuditVerification, type AuditVerifyOptions } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
 import type { HierarchyInternals, ProgressListener } from './internals.js';
@@ -383,8 +383,8 @@ export class KeyHierarchy {
   }
 
   /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */
-  verifyAudit(): Promise<AuditVerification> {
-    return this.#h.audit.verify();
+  verifyAudit(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
+    return this.#h.audit.verify(options);
   }
 
   /** The audit trail, oldest first. */

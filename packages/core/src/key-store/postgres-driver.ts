@@ -24,8 +24,18 @@ function executor(client: Pool | PoolClient): SqlExecutor {
 }
 
 /**
+ * Connection errors arrive as 'error' events on the pool (idle clients) and on checked-out clients;
+ * an 'error' event without a listener crashes the process. The next query on a lost connection
+ * fails (mapped to KEYSTORE_UNAVAILABLE by the key store) and the pool connects again, so the
+ * event itself needs no action.
+ */
+const ignoreConnectionError = (): void => {};
+
+/**
  * A {@link SqlDriver} over node-postgres. Transactions take a transaction-scoped advisory lock,
- * so audit appends from several processes serialise.
+ * so audit appends from several processes serialise. An idle process survives the server going
+ * away (`pg_ctl stop -m immediate` or `-m fast`): calls fail with KEYSTORE_UNAVAILABLE while it
+ * is down and work again as soon as it is back.
  *
  * @example
  * ```ts
@@ -41,11 +51,14 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
   } else {
     pool = options.database;
   }
+  pool.on('error', ignoreConnectionError);
   return {
     dialect: 'postgres',
     ...executor(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      client.on('error', ignoreConnectionError);
+      let failed = false;
       try {
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('keystrata'))");
@@ -53,14 +66,18 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        failed = true;
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.off('error', ignoreConnectionError);
+        // A client whose transaction failed may hold a dead connection: destroy it, never reuse it.
+        client.release(failed);
       }
     },
     async close() {
       if (owned) await pool.end();
+      else pool.off('error', ignoreConnectionError);
     },
   };
 }

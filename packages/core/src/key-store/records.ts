@@ -72,7 +72,8 @@ export interface AuditRecord {
 export type AuditEvent =
   | 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire'
   | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt'
-  | 'shred';
+  | 'shred'
+  | 'audit-key';
 
 /** Progress of a resumable job (DEK re-encryption). */
 export interface JobRecord {

@@ -1,3 +1,4 @@
+import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 
 /** PKCS#11 return values after which the session or device must be re-established. */
@@ -59,4 +60,42 @@ export function toKeystrataError(error: unknown, during: string): KeystrataError
     return new KeystrataError('HSM_UNAVAILABLE', `The HSM could not ${during}.`, { cause: error, details });
   }
   return new KeystrataError('HSM_OPERATION_FAILED', `The HSM refused to ${during} (${name}).`, { cause: error, details });
+}
+
+/** PKCS#11 session states of a user login (pkcs11js does not export the CKS_ constants). */
+const CKS_RO_USER_FUNCTIONS = 1;
+const CKS_RW_USER_FUNCTIONS = 3;
+
+/**
+ * Whether `session` is logged in as the user. A session logged out under us (C_Logout or a lost
+ * login elsewhere in the process) finds no private objects, which must not read as "missing".
+ *
+ * @example
+ * ```ts
+ * if (found.length === 0) assertLoggedIn(pkcs11, session);
+ * ```
+ */
+export function isLoggedIn(pkcs11: P11.PKCS11, session: Buffer): boolean {
+  try {
+    const { state } = pkcs11.C_GetSessionInfo(session);
+    return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Throws a CKR_USER_NOT_LOGGED_IN failure (a lost session: re-login and retry once) when `session`
+ * is not logged in.
+ *
+ * @example
+ * ```ts
+ * if (handles.length === 0) assertLoggedIn(pkcs11, session);
+ * ```
+ */
+export function assertLoggedIn(pkcs11: P11.PKCS11, session: Buffer): void {
+  if (isLoggedIn(pkcs11, session)) return;
+  const error = new Error('CKR_USER_NOT_LOGGED_IN');
+  error.name = 'Pkcs11Error';
+  throw error;
 }

@@ -5,22 +5,42 @@ import { ckrName } from './pkcs11-errors.js';
 
 /**
  * A loaded PKCS#11 module, shared by every root key of the process that uses the same path:
- * `C_Initialize` runs once, `C_Finalize` when the last user closes. `generation` grows on every
- * re-initialisation, so users know their session handles are stale.
+ * `C_Initialize` runs once, `C_Finalize` only when the last user closes and no call is in flight.
+ * Recovery never finalises: a module found uninitialised (someone called `C_Finalize` under us)
+ * is initialised again, and sessions are reopened by their pools.
  */
 export interface Pkcs11Module {
   readonly pkcs11: P11.PKCS11;
   readonly path: string;
+  /**
+   * Grows when any user finds the module's sessions lost: every session opened in an earlier
+   * generation is stale for every user (session handle numbers are reused after a loss).
+   */
   readonly generation: number;
-  /** Finalises and initialises the module again (single-flight across users). */
-  reinitialise(seenGeneration: number): Promise<void>;
+  /** Marks the sessions of `seenGeneration` lost (once, however many users report it). */
+  invalidate(seenGeneration: number): void;
+  /** Counts a call that uses a session of `generation` as in flight until {@link leave}. */
+  enter(generation: number): void;
+  leave(generation: number): void;
+  /** Resolves when no call that uses a session of an earlier generation is in flight. */
+  drained(): Promise<void>;
+  /** Initialises the module again if it reports CKR_CRYPTOKI_NOT_INITIALIZED; never finalises. */
+  ensureInitialised(): void;
+  /** Drops one user; the last one finalises the module (callers drain their calls first). */
   release(): void;
 }
 
 interface Entry {
-  module: Pkcs11Module & { generation: number };
+  module: Pkcs11Module;
   users: number;
-  reinit?: Promise<void>;
+  generation: number;
+  readonly inFlight: Map<number, number>;
+  drainWaiters: Array<() => void>;
+}
+
+function olderInFlight(entry: Entry): boolean {
+  for (const [generation, count] of entry.inFlight) if (generation < entry.generation && count > 0) return true;
+  return false;
 }
 
 const modules = new Map<string, Entry>();
@@ -57,18 +77,36 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
   }
   const entry: Entry = {
     users: 1,
+    generation: 0,
+    inFlight: new Map(),
+    drainWaiters: [],
     module: {
       pkcs11,
       path,
-      generation: 0,
-      async reinitialise(seen) {
-        if (entry.module.generation !== seen) return;
-        entry.reinit ??= (async () => {
-          try { pkcs11.C_Finalize(); } catch { /* already gone */ }
-          initialise(pkcs11);
-          entry.module.generation++;
-        })().finally(() => { entry.reinit = undefined; });
-        await entry.reinit;
+      get generation() {
+        return entry.generation;
+      },
+      invalidate(seen) {
+        if (seen === entry.generation) entry.generation++;
+      },
+      enter(generation) {
+        entry.inFlight.set(generation, (entry.inFlight.get(generation) ?? 0) + 1);
+      },
+      leave(generation) {
+        const left = (entry.inFlight.get(generation) ?? 1) - 1;
+        if (left > 0) entry.inFlight.set(generation, left);
+        else entry.inFlight.delete(generation);
+        if (!olderInFlight(entry)) for (const wake of entry.drainWaiters.splice(0)) wake();
+      },
+      async drained() {
+        while (olderInFlight(entry)) await new Promise<void>((resolve) => entry.drainWaiters.push(resolve));
+      },
+      ensureInitialised() {
+        try {
+          pkcs11.C_GetInfo();
+        } catch (error) {
+          if (ckrName(error) === 'CKR_CRYPTOKI_NOT_INITIALIZED') initialise(pkcs11);
+        }
       },
       release() {
         if (--entry.users > 0) return;

@@ -17,6 +17,7 @@ export function cmkTemplate(label: string, id: Buffer): P11.Template {
     { type: pkcs11js.CKA_SENSITIVE, value: true },
     { type: pkcs11js.CKA_EXTRACTABLE, value: false },
     { type: pkcs11js.CKA_MODIFIABLE, value: false },
+    { type: pkcs11js.CKA_COPYABLE, value: false },
     { type: pkcs11js.CKA_WRAP, value: true },
     { type: pkcs11js.CKA_UNWRAP, value: true },
     { type: pkcs11js.CKA_ENCRYPT, value: false },
@@ -52,8 +53,8 @@ export function kekUnwrapTemplate(readable: boolean): P11.Template {
   ];
 }
 
-/** The audit MAC key: a generic secret that can only sign and verify. */
-export function auditKeyTemplate(label: string): P11.Template {
+/** The audit MAC key: a generic secret that can only sign and verify, never copied or modified. */
+export function auditKeyTemplate(label: string, id: Buffer): P11.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
@@ -63,7 +64,15 @@ export function auditKeyTemplate(label: string): P11.Template {
     { type: pkcs11js.CKA_PRIVATE, value: true },
     { type: pkcs11js.CKA_SENSITIVE, value: true },
     { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_MODIFIABLE, value: false },
+    { type: pkcs11js.CKA_COPYABLE, value: false },
     { type: pkcs11js.CKA_SIGN, value: true },
     { type: pkcs11js.CKA_VERIFY, value: true },
+    { type: pkcs11js.CKA_ENCRYPT, value: false },
+    { type: pkcs11js.CKA_DECRYPT, value: false },
+    { type: pkcs11js.CKA_WRAP, value: false },
+    { type: pkcs11js.CKA_UNWRAP, value: false },
+    { type: pkcs11js.CKA_DERIVE, value: false },
   ];
 }

@@ -7,6 +7,17 @@ export interface CmkReference {
   readonly id: string;
 }
 
+/** Which audit key MACs the trail: recorded in the trail's first record and checked before every use. */
+export interface AuditKeyIdentity {
+  /** CKA_ID as hex (empty for a key made before ids were set). */
+  readonly id: string;
+  /** A key check value: the first 16 bytes, hex, of the key's HMAC over a fixed string. */
+  readonly checkValue: string;
+}
+
+/** The fixed string whose HMAC is an audit key's check value. */
+export const AUDIT_KEY_CHECK_STRING = 'keystrata-audit-key-check-v1';
+
 /** Operation counters of a root key. */
 export interface RootKeyStats {
   /** Logical HSM operations (generate, wrap, unwrap, rewrap, MAC, destroy). */
@@ -33,7 +44,19 @@ export interface RootKey {
   unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey>;
   /** Unwraps under `from` and wraps under `to` inside the root; the KEK never leaves it. */
   rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer>;
-  /** HMAC-SHA256 under the root's audit key (created on first use). */
-  auditMac(data: Buffer): Promise<Buffer>;
+  /**
+   * HMAC-SHA256 under the root's audit key: with `key` (as a trail records it), the key with that
+   * CKA_ID whose check value matches; otherwise the audit key (of several, the one with the
+   * smallest id). `AUDIT_KEY_MISMATCH` when there is no such key: it is never created here.
+   */
+  auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer>;
+  /**
+   * The identity of the audit key `auditMac` would use, or undefined when there is none. Never
+   * creates one. Optional for other implementations: without it and {@link createAuditKey}, the
+   * trail records no audit key identity (as before) and `auditMac` must find its own key.
+   */
+  auditKeyIdentity?(keyId?: string): Promise<AuditKeyIdentity | undefined>;
+  /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */
+  createAuditKey?(): Promise<AuditKeyIdentity>;
   close(): Promise<void>;
 }

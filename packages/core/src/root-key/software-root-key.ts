@@ -2,7 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { kwpUnwrap, kwpWrap } from '../crypto/aes-kwp.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
-import type { CmkReference, RootKey, RootKeyStats } from './root-key.js';
+import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
+import { assertWrappedKekLength } from './wrapped-kek-length.js';
 
 /**
  * A {@link RootKey} held in process memory, for unit tests of the hierarchy logic only. It gives
@@ -16,7 +17,7 @@ import type { CmkReference, RootKey, RootKeyStats } from './root-key.js';
 export class SoftwareRootKey implements RootKey {
   readonly description = 'software (tests only)';
   readonly #keys = new Map<string, SecretKey>();
-  readonly #auditKey = SecretKey.takeOwnership(randomBytes(32));
+  #auditKey: { readonly id: string; readonly key: SecretKey } | undefined;
   #calls = 0;
 
   get stats(): RootKeyStats {
@@ -53,10 +54,12 @@ export class SoftwareRootKey implements RootKey {
     }
   }
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
+    assertWrappedKekLength(wrapped);
     this.#calls++;
     return kwpUnwrap(this.#key(cmk), wrapped, 32);
   }
   async rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer> {
+    assertWrappedKekLength(wrapped);
     this.#calls++;
     const kek = kwpUnwrap(this.#key(from), wrapped, 32);
     try {
@@ -65,12 +68,29 @@ export class SoftwareRootKey implements RootKey {
       kek.destroy();
     }
   }
-  async auditMac(data: Buffer): Promise<Buffer> {
+  async auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer> {
     this.#calls++;
-    return createHmac('sha256', this.#auditKey.exposeSecretBytes()).update(data).digest();
+    const current = await this.auditKeyIdentity(key?.id);
+    if (this.#auditKey === undefined || current === undefined || (key !== undefined && key.checkValue !== current.checkValue)) {
+      throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root has no such audit key; it is created once, when the audit trail starts.');
+    }
+    return createHmac('sha256', this.#auditKey.key.exposeSecretBytes()).update(data).digest();
+  }
+  async auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
+    if (this.#auditKey === undefined || (keyId !== undefined && keyId !== this.#auditKey.id)) return undefined;
+    const check = createHmac('sha256', this.#auditKey.key.exposeSecretBytes()).update(AUDIT_KEY_CHECK_STRING).digest();
+    return { id: this.#auditKey.id, checkValue: check.subarray(0, 16).toString('hex') };
+  }
+  async createAuditKey(): Promise<AuditKeyIdentity> {
+    this.#calls++;
+    if (this.#auditKey !== undefined) throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root already has an audit key; it is not replaced.');
+    this.#auditKey = { id: randomBytes(16).toString('hex'), key: SecretKey.takeOwnership(randomBytes(32)) };
+    return (await this.auditKeyIdentity())!;
   }
   async close(): Promise<void> {
     for (const key of this.#keys.values()) key.destroy();
+    this.#auditKey?.key.destroy();
+    this.#auditKey = undefined;
     this.#keys.clear();
   }
 }

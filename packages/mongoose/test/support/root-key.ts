@@ -30,7 +30,9 @@ export function breakable(inner: RootKey): BreakableRootKey {
     generateWrappedKek: (cmk) => inner.generateWrappedKek(cmk),
     unwrapKek: (cmk, wrapped) => inner.unwrapKek(cmk, wrapped),
     rewrapKek: (from, to, wrapped) => inner.rewrapKek(from, to, wrapped),
-    auditMac: (data) => inner.auditMac(data),
+    auditMac: (data, key) => inner.auditMac(data, key),
+    auditKeyIdentity: (keyId) => inner.auditKeyIdentity!(keyId),
+    createAuditKey: () => inner.createAuditKey!(),
     close: closeOnce,
     break: closeOnce,
   };
