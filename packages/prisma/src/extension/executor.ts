@@ -1,5 +1,6 @@
 import type { Row } from '../util/plain.js';
 import { delegateName } from '../util/keys.js';
+import { sendChecked } from './sent-arguments.js';
 
 /**
  * Runs the extra queries Keystrata needs (context lookups, per-row updates).
@@ -44,7 +45,7 @@ export function chainExecutor(query: Query, internal: InternalParams): Executor 
       const name = delegateName(model);
       const params: Row = { ...internal, args, action, model, jsModelName: name, clientMethod: `${name}.${action}`, dataPath: [], unpacker: undefined, argsMapper: undefined };
       if (internal.transaction?.kind === 'batch') delete params.transaction;
-      return query(args, params);
+      return sendChecked(`${model}.${action}`, args, (a) => query(a, params));
     },
   };
 }
