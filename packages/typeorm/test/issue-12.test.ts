@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EntitySubscriberInterface, InsertEvent } from 'typeorm';
-import { Patient } from './support/entities.js';
+import { Brackets, type EntitySubscriberInterface, type InsertEvent } from 'typeorm';
+import { Clinic, Patient } from './support/entities.js';
 import { codeOf } from './support/helpers.js';
 import { KINDS, openStack, type Stack } from './support/stack.js';
 
@@ -61,6 +61,8 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
       unqualified: () => qb().where('email IS NOT NULL AND ssn <> :s', { s: 'x' }).getMany(),
       andWhere: () => qb().where('p.tenantId = :t', { t: 't1' }).andWhere('p.ssn = :s', { s: 'CANARY-a' }).getCount(),
       orWhere: () => qb().where('p.tenantId = :t', { t: 't1' }).orWhere('p.email LIKE :e', { e: '%' }).getMany(),
+      brackets: () => qb().where(new Brackets((inner) => inner.where('p.email = :e', { e: 'a@example.test' }))).getMany(),
+      joined: () => s.dataSource.getRepository(Clinic).createQueryBuilder('c').leftJoinAndSelect('c.patients', 'p').where('p.ssn = :s', { s: 'CANARY-a' }).getMany(),
       raw: () => qb().select('p.id').where('p.ssn IS NOT NULL AND p.ssn > :s', { s: 'a' }).getRawMany(),
       update: () => s.dataSource.createQueryBuilder().update(Patient).set({ note: 'x' }).where('email = :e', { e: 'a@example.test' }).execute(),
       delete: () => s.dataSource.createQueryBuilder().delete().from(Patient).where('ssn = :s', { s: 'CANARY-a' }).execute(),
@@ -96,6 +98,10 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
     await s.raw.run('UPDATE patient SET ssn = ? WHERE id = ?', [moved!.ssn, b.id]);
     expect(await codeOf(repo().find({ select: { ssn: true }, where: { id: b.id } }))).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(repo().createQueryBuilder('p').select(['p.ssn']).getMany())).toBe('CIPHERTEXT_TAMPERED');
+    const clinic = await s.dataSource.getRepository(Clinic).save({ tenantId: 'tenant-a', name: 'CANARY-clinic' });
+    await repo().update(a.id, { clinic });
+    const [joined] = await repo().find({ select: { id: true, clinic: { name: true } }, relations: { clinic: true }, where: { id: a.id } });
+    expect(joined!.clinic).toEqual({ name: 'CANARY-clinic' }); // the clinic's id and tenant were fetched for the check, then removed
     const [ok] = await repo().find({ select: { ssn: true }, where: { id: a.id } });
     expect(ok!.ssn).toBe('CANARY-a');
     expect(ok!.tenantId).toBeUndefined(); // fetched for the check, not returned

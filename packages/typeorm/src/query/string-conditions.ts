@@ -42,7 +42,12 @@ export function trustBuiltCondition(qb: object, condition: unknown): void {
 
 /** The encrypted columns (property and database names, lower case) of the entity behind an alias. */
 function encryptedNames(state: AdapterState, qb: QueryBuilder<ObjectLiteral>, alias: string | undefined): Set<string> {
-  const found = alias === undefined ? qb.expressionMap.mainAlias : qb.expressionMap.aliases.find((a) => a.name.toLowerCase() === alias);
+  let found = alias === undefined ? qb.expressionMap.mainAlias : undefined;
+  // A Brackets condition is built on a child builder that shares the main alias only: look in its parents too.
+  for (let at: QueryBuilder<ObjectLiteral> | undefined = qb; alias !== undefined && found === undefined && at !== undefined; at = (at as unknown as { parentQueryBuilder?: QueryBuilder<ObjectLiteral> }).parentQueryBuilder) {
+    const map = at.expressionMap;
+    found = [...(map.mainAlias ? [map.mainAlias] : []), ...map.aliases].find((a) => a.name.toLowerCase() === alias);
+  }
   const info = found?.hasMetadata ? infoOf(state, found.metadata) : undefined;
   const names = new Set<string>();
   for (const { field } of info?.fields ?? []) {
