@@ -4,7 +4,7 @@ import { unsupported } from '../query/unsupported.js';
 import { clonePlain, isPlainObject, type Row } from '../util/plain.js';
 import { chainExecutor, type InternalParams } from './executor.js';
 import type { KeystrataRuntime } from './runtime.js';
-import { sendChecked } from './sent-arguments.js';
+import { sendIf } from './sent-arguments.js';
 
 /**
  * What Prisma hands a `$allModels.$allOperations` hook (plus its internal parameters).
@@ -33,7 +33,7 @@ export interface HookParams {
  */
 export async function handleOperation(rt: KeystrataRuntime, params: HookParams): Promise<unknown> {
   const { model, operation, query } = params;
-  if (model === undefined || !rt.touches(model)) return sendChecked(undefined, params.args as Row, query);
+  if (model === undefined || !rt.touches(model)) return sendIf(rt.composed, undefined, params.args as Row, query);
   const internal = params.__internalParams as InternalParams | undefined;
   if (!isPlainObject(internal) || !Array.isArray(internal.dataPath)) {
     throw new KeystrataError('CONFIG_INVALID', 'This Prisma version does not pass the request parameters @keystrata/prisma relies on (tested with Prisma 7.10).');
@@ -42,5 +42,6 @@ export async function handleOperation(rt: KeystrataRuntime, params: HookParams):
   if (handler === undefined) throw unsupported(`${model}.${operation} is not supported on models with encrypted fields.`);
   const args = isPlainObject(params.args) ? clonePlain(params.args) : {};
   const label = `${model}.${operation}`;
-  return handler({ rt, model, operation, args, query: (a) => sendChecked(label, a, query), internal, executor: chainExecutor(query, internal) });
+  const checked = rt.composed;
+  return handler({ rt, model, operation, args, query: (a) => sendIf(checked, label, a, query), internal, executor: chainExecutor(query, internal, checked) });
 }

@@ -16,17 +16,18 @@ const GUARD = {
  *
  * @example
  * ```ts
- * const db = guardLaterExtensions(client.$extends(keystrata).$extends(GUARD));
+ * const db = guardLaterExtensions(client.$extends(keystrata).$extends(GUARD), () => (rt.composed = true));
  * ```
  */
-export function guardLaterExtensions<T>(client: T): T {
+export function guardLaterExtensions<T>(client: T, onExtend: () => void): T {
   const target = client as unknown as Extendable;
   const original = target.$extends;
   Reflect.defineProperty(target, '$extends', {
     configurable: true, enumerable: false, writable: true,
     value(this: unknown, ...args: unknown[]) {
+      onExtend();
       const next = original.apply(this ?? target, args) as Extendable;
-      return guardLaterExtensions(next.$extends(GUARD));
+      return guardLaterExtensions(next.$extends(GUARD), onExtend);
     },
   });
   return client;

@@ -37,6 +37,21 @@ export function sendChecked<T>(label: string | undefined, args: Row, query: (arg
 }
 
 /**
+ * {@link sendChecked} when `checked`, else the query as is (with no record of sent arguments, so
+ * an enclosing operation's record does not apply to it).
+ *
+ * @example
+ * ```ts
+ * return sendIf(rt.composed, 'Patient.create', args, (a) => query(a));
+ * ```
+ */
+export function sendIf<T>(checked: boolean, label: string | undefined, args: Row, query: (args: Row) => Promise<T>): Promise<T> {
+  if (checked) return sendChecked(label, args, query);
+  if (sent.getStore() === undefined) return query(args);
+  return sent.run(undefined, async () => await query(args));
+}
+
+/**
  * The check of the innermost guard: the arguments about to reach the database engine are the
  * ones Keystrata sent (with its envelopes and blind indexes), else CONFIG_INVALID before anything
  * is sent.

@@ -25,7 +25,7 @@ export function keystrataExtension(options: KeystrataPrismaOptions) {
       client: { $keystrata: rt },
       query: { $allModels: { $allOperations: (params) => handleOperation(rt, params as unknown as HookParams) } },
     });
-    return guardLaterExtensions(extended.$extends(innermostGuard) as typeof extended);
+    return guardLaterExtensions(extended.$extends(innermostGuard) as typeof extended, () => rt.markComposed());
   });
 }
 
