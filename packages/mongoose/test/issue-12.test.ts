@@ -82,6 +82,8 @@ describe('issue 12 (Mongoose)', () => {
     expect(apply({ notes: { type: Map, of: { type: String, encrypted: true } } })).toBe('CONFIG_INVALID');
     expect(apply({ notes: { type: Map, of: String, encrypted: true } })).toBe('CONFIG_INVALID');
     expect(apply({ ssn: { type: String, encrypted: true } })).toBe('none');
+    expect(apply({ flags: [{ encrypted: Boolean, label: String }], meta: { encrypted: { type: Boolean } } })).toBe('none'); // fields named "encrypted"
+    expect(apply({ tagSets: [{ type: [String], encrypted: { index: 'tagIndex' } }] })).toBe('CONFIG_INVALID');
   });
 
   it('issue 12: paths added with schema.add() after the plugin are encrypted too', async () => {

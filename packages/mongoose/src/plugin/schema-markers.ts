@@ -42,7 +42,9 @@ function markedInside(definition: unknown, depth: number): boolean {
   if (Array.isArray(definition)) return definition.some((d) => markedInside(d, depth + 1));
   if (depth > 0 && Object.getPrototypeOf(definition) !== Object.prototype) return false; // schemas, types, functions
   const record = definition as Record<string, unknown>;
-  if (depth > 0 && record.encrypted !== undefined && record.encrypted !== false) return true;
+  const marker = record.encrypted;
+  // `encrypted: true` or `encrypted: { index }`; not a field named "encrypted" ({ encrypted: Boolean } or { encrypted: { type: … } }).
+  if (depth > 0 && (marker === true || (typeof marker === 'object' && marker !== null && !Array.isArray(marker) && !('type' in marker)))) return true;
   return Object.entries(record).some(([key, value]) => key !== 'encrypted' && markedInside(value, depth + 1));
 }
 
