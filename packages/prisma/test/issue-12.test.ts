@@ -63,4 +63,14 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
     expect(await codeOf(unbound.patient.findMany({ select: { ssn: true, note: true } }))).toBe('CIPHERTEXT_TAMPERED');
     expect(await unbound.patient.findUniqueOrThrow({ where: { id: a.id }, select: { ssn: true } })).toEqual({ ssn: 'CANARY-1' });
   });
+
+  it('issue 12 / issue 11 §2: with a function policy, a read selecting only the encrypted field gives the function the whole record', async () => {
+    const byRegion = s.extend({ segment: ({ record }) => `region:${String(record.tenantId)}`, bindRecordId: false });
+    const a = await byRegion.patient.create({ data: patient('eu', 1) });
+    const b = await byRegion.patient.create({ data: patient('us', 2) });
+    expect(await byRegion.patient.findUniqueOrThrow({ where: { id: a.id }, select: { ssn: true } })).toEqual({ ssn: 'CANARY-1' });
+    const [moved] = await s.raw.all('SELECT "ssn" FROM "Patient" WHERE "id" = ?', [a.id]);
+    await s.raw.run('UPDATE "Patient" SET "ssn" = ? WHERE "id" = ?', [moved!.ssn, b.id]);
+    expect(await codeOf(byRegion.patient.findUnique({ where: { id: b.id }, select: { ssn: true } }))).toBe('CIPHERTEXT_TAMPERED');
+  });
 });
