@@ -106,4 +106,15 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
     expect(ok!.ssn).toBe('CANARY-a');
     expect(ok!.tenantId).toBeUndefined(); // fetched for the check, not returned
   });
+
+  it('issue 12 / issue 11 §2: with a function policy, a read selecting only the encrypted field gives the function the whole record', async () => {
+    s = await openStack(kind, { segment: ({ record }) => `region:${String(record.tenantId)}`, bindRecordId: false });
+    const a = await repo().save({ tenantId: 'eu', ssn: 'CANARY-a', email: 'a@example.test' });
+    const b = await repo().save({ tenantId: 'us', ssn: 'CANARY-b', email: 'b@example.test' });
+    const [ok] = await repo().find({ select: { ssn: true }, where: { id: a.id } });
+    expect([ok!.ssn, ok!.tenantId, ok!.note]).toEqual(['CANARY-a', undefined, undefined]);
+    const [moved] = await s.raw.all('SELECT ssn FROM patient WHERE id = ?', [a.id]);
+    await s.raw.run('UPDATE patient SET ssn = ? WHERE id = ?', [moved!.ssn, b.id]);
+    expect(await codeOf(repo().find({ select: { ssn: true }, where: { id: b.id } }))).toBe('CIPHERTEXT_TAMPERED');
+  });
 });

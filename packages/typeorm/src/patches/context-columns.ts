@@ -13,10 +13,14 @@ type Row = Record<string, unknown>;
 /** Per query: the properties Keystrata added to the selection of an alias, to strip from the result. */
 const added = new WeakMap<QueryExpressionMap, Array<{ alias: string; property: string; selection: object }>>();
 
-/** What decrypting needs beside the values: the tenant field of a tenant policy and the id. */
+/** What decrypting needs beside the values: the id, the tenant field of a tenant policy, every plain column for a function policy. */
 function contextProperties(state: AdapterState, info: EntityInfo): string[] {
   const policy = state.segment;
-  return typeof policy === 'object' && policy.by === 'tenant' ? [info.idField, policy.field] : [info.idField];
+  if (typeof policy === 'function') {
+    const skip = new Set(info.fields.flatMap((f) => (f.index === undefined ? [f.field] : [f.field, f.index])));
+    return info.metadata.columns.filter((c) => c.relationMetadata === undefined && c.embeddedMetadata === undefined && !skip.has(c.propertyName)).map((c) => c.propertyName);
+  }
+  return policy.by === 'tenant' ? [info.idField, policy.field] : [info.idField];
 }
 
 function addContextColumns(self: Self, alias: string, metadata: EntityMetadata, selects: Selection[]): void {
