@@ -149,4 +149,15 @@ describe('issue 12 (Mongoose)', () => {
     const hydrated = (await f.Patient.findById(a._id, { ssn: 1 }))!;
     expect([hydrated.ssn, hydrated.tenantId]).toEqual(['CANARY-A', undefined]);
   });
+
+  it('issue 12 / issue 11 §2: with a function policy, a projection of the encrypted path gives the function the whole record', async () => {
+    f = await openFixture({ segment: ({ record }) => `region:${String(record.tenantId)}`, bindRecordId: false });
+    const a = await f.Patient.create(patient('a', 'eu'));
+    const b = await f.Patient.create(patient('b', 'us'));
+    const ok = (await f.Patient.findById(a._id, { ssn: 1 }).lean())!;
+    expect([ok.ssn, ok.tenantId, ok.name]).toEqual(['CANARY-A', undefined, undefined]);
+    const [storedA] = await f.raw.collection('patients').find({ _id: a._id }).toArray();
+    await f.raw.collection('patients').updateOne({ _id: b._id }, { $set: { ssn: storedA!.ssn } });
+    expect(await codeOf(f.Patient.findById(b._id, { ssn: 1 }))).toBe('CIPHERTEXT_TAMPERED');
+  });
 });

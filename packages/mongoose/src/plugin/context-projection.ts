@@ -8,10 +8,12 @@ const added = new WeakMap<object, readonly string[]>();
 const on = (v: unknown): boolean => v === 1 || v === true || v === '1';
 const off = (v: unknown): boolean => v === 0 || v === false || v === '0';
 
-/** What decrypting needs beside the values: the segment fields of a tenant policy, and `_id`. */
+/** What decrypting needs beside the values: `_id` and the segment fields (every unencrypted path for a function policy, which may read any). */
 function contextFields(ctx: ModelContext): string[] {
   const segment = ctx.spec.segmentFields;
-  return segment === 'all' ? [] : ['_id', ...segment];
+  if (segment !== 'all') return ['_id', ...segment];
+  const skip = (path: string) => ctx.spec.byIndex.has(path) || ctx.spec.fields.some((f) => path === f.path || path.startsWith(`${f.path}.`));
+  return Object.keys(ctx.schema.paths).filter((path) => !skip(path) && !path.includes('.$'));
 }
 
 /**
