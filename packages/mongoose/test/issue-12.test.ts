@@ -142,7 +142,7 @@ describe('issue 12 (Mongoose)', () => {
     expect(await codeOf(f.Patient.find({}, { ssn: 1 }).lean())).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(f.Patient.find().select('ssn -_id'))).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf((async () => { for await (const doc of f.Patient.find({ _id: b._id }, { ssn: 1 }).cursor()) void doc; })())).toBe('CIPHERTEXT_TAMPERED');
-    for await (const doc of f.Patient.find({ _id: a._id }, { ssn: 1 }).cursor()) expect([doc.ssn, doc.tenantId]).toEqual(['CANARY-A', undefined]);
+    for await (const doc of f.Patient.find({ _id: a._id }, { ssn: 1 }).cursor()) expect([doc.ssn, (doc as { tenantId?: string }).tenantId]).toEqual(['CANARY-A', undefined]);
     const ok = (await f.Patient.findById(a._id, { ssn: 1 }).lean())!;
     expect(ok.ssn).toBe('CANARY-A');
     expect(ok.tenantId).toBeUndefined(); // fetched for the check, not returned
