@@ -55,6 +55,11 @@ describe('canary sweep on the MongoDB wire protocol (FerretDB)', () => {
       discriminator: () => Vip.create({ ...patient('vip'), vipNote: v('vip-note') }),
     };
     for (const [name, write] of Object.entries(writes)) await expect(write(), name).resolves.toBeDefined();
+    const refused: Record<string, () => Promise<unknown>> = {
+      plantedIndex: () => Patient.create({ ...patient('planted-index'), emailIndex: 'bi1.planted' } as Record<string, unknown>),
+      regexIn: () => Patient.find({ email: { $in: [new RegExp(tag)] } }),
+    };
+    for (const [name, write] of Object.entries(refused)) await expect(write(), name).rejects.toMatchObject({ code: 'QUERY_UNSUPPORTED' });
     expect((await Patient.find({ tenantId: 'acme' }).lean()).every((p) => String(p.ssn).startsWith(tag))).toBe(true);
     const raw = JSON.stringify(await f.raw.collection('patients').find({}).toArray()).toUpperCase();
     expect(raw).toContain('KS1.');

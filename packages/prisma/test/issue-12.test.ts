@@ -37,6 +37,13 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
     const harmless = s.db.$extends({ result: { patient: { shout: { needs: { note: true }, compute: (p) => `${p.note ?? ''}!` } } } });
     const created = await harmless.patient.create({ data: { ...patient('a', 3), note: 'hi' } });
     expect([created.ssn, created.shout]).toEqual(['CANARY-3', 'hi!']);
+    const logged: string[] = [];
+    const logging = s.db.$extends({ query: { $allModels: { $allOperations: ({ model, operation, args, query }) => (logged.push(`${model}.${operation}`), query(args)) } } });
+    const [batched] = await logging.$transaction([logging.patient.create({ data: patient('a', 4) })]);
+    const inTx = await logging.$transaction(async (tx) => tx.patient.update({ where: { id: batched.id }, data: { ssn: 'CANARY-4b' } }));
+    await logging.patient.updateMany({ where: { tenantId: 'a' }, data: { ssn: 'CANARY-all' } });
+    expect([inTx.ssn, logged.length > 0]).toEqual(['CANARY-4b', true]);
+    expect((await logging.patient.findMany({ select: { ssn: true } })).map((p) => p.ssn)).toEqual(['CANARY-all', 'CANARY-all']);
     await expectNoPlaintext(s.raw, 'Patient');
   });
 
