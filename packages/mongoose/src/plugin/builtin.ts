@@ -1,4 +1,6 @@
 const BUILT_IN = Symbol.for('mongoose:built-in-middleware');
+/** Marks Keystrata's own hooks (kept after the application's pre hooks, see hook-order.ts). */
+export const KEYSTRATA_HOOK = Symbol.for('keystrata.mongoose.hook');
 
 /**
  * Marks a hook as built-in middleware, so `{ middleware: false }` cannot switch encryption off
@@ -11,6 +13,7 @@ const BUILT_IN = Symbol.for('mongoose:built-in-middleware');
  */
 export function builtIn<T extends (...args: never[]) => unknown>(fn: T): T {
   Object.defineProperty(fn, BUILT_IN, { value: true });
+  Object.defineProperty(fn, KEYSTRATA_HOOK, { value: true });
   return fn;
 }
 

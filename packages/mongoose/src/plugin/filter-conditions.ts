@@ -27,6 +27,8 @@ export async function conditions(ctx: ModelContext, field: EncryptedPath, value:
   const onPath: Filter = {};
   const onIndex: Filter = {};
   for (const [op, operand] of Object.entries(value)) {
+    // A regex inside $in/$nin/$eq/$ne would be hashed as if it were a value and match nothing (issue 12).
+    if (operand instanceof RegExp || (Array.isArray(operand) && operand.some((v) => v instanceof RegExp))) throw unsupported(where, `a regular expression in ${op}`, HINT);
     if (op === '$exists' || ((op === '$eq' || op === '$ne') && operand === null)) onPath[op] = operand;
     else if (op === '$eq' || op === '$ne') onIndex[op] = (await blindIndexes(ctx, field, [operand], scope))[0];
     else if ((op === '$in' || op === '$nin') && Array.isArray(operand)) {

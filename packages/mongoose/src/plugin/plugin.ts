@@ -7,13 +7,16 @@ import { installReadHooks } from './read-hooks.js';
 import { PluginState } from './state.js';
 import { installUpdateHooks } from './update-hooks.js';
 import { installWriteHooks } from './write-hooks.js';
+import { keepKeystrataHooksLast } from './hook-order.js';
+import { installInitCheck } from './init-check.js';
 
 const states = new WeakMap<object, PluginState>();
 
 /**
  * The Mongoose plugin: paths marked `encrypted: true` (or `encrypted: { index: 'path' }`) are
  * stored as Keystrata envelopes and read back as plaintext through ordinary Mongoose calls.
- * Apply it after declaring the paths. Options: {@link KeystrataPluginOptions}.
+ * Paths added later with `schema.add()` are picked up; hooks registered after the plugin run
+ * before Keystrata's (it keeps its own pre hooks last). Options: {@link KeystrataPluginOptions}.
  *
  * @example
  * ```ts
@@ -30,7 +33,8 @@ export function keystrata(schema: Schema, options: KeystrataPluginOptions): void
   assertPluginOptions(options);
   const state = new PluginState(options);
   states.set(options, state);
-  if (state.spec(schema).fields.length === 0) return;
+  state.spec(schema); // validates the schema now; hooks are installed even without encrypted paths yet (a later schema.add())
+  keepKeystrataHooksLast(schema);
   hooks(schema).pre('validate', builtIn(function (this: { constructor: Model<any> }) {
     state.spec(this.constructor.schema ?? schema);
   }));
@@ -39,6 +43,7 @@ export function keystrata(schema: Schema, options: KeystrataPluginOptions): void
   installUpdateHooks(schema, state);
   installBulkWriteHook(schema, state);
   installAggregateHook(schema, state);
+  installInitCheck(schema, state);
 }
 
 /**

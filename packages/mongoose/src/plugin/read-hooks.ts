@@ -2,7 +2,8 @@ import type { Query, Schema } from 'mongoose';
 import { builtIn, hooks } from './builtin.js';
 import { rewriteFilter } from './filter.js';
 import { checkDistinct, checkProjection, checkSort } from './query-checks.js';
-import { decryptResult } from './results.js';
+import { decryptResult, resultTargets } from './results.js';
+import { addContextProjection, stripAdded } from './context-projection.js';
 import type { PluginState } from './state.js';
 
 type AnyQuery = Query<unknown, unknown> & { _distinct?: unknown; op?: string };
@@ -22,6 +23,7 @@ export async function prepareRead(state: PluginState, query: AnyQuery): Promise<
   const ctx = await state.context(query.model);
   checkSort(ctx, query.getOptions().sort);
   checkProjection(ctx, query.projection());
+  if ((RETURNING as readonly string[]).includes(query.op ?? '')) addContextProjection(ctx, query, query.projection());
   if (query.op === 'distinct') checkDistinct(ctx, query._distinct);
   query.setQuery(await rewriteFilter(ctx, query.getFilter() ?? {}, query));
 }
@@ -41,5 +43,6 @@ export function installReadHooks(schema: Schema, state: PluginState): void {
   }));
   hooks(schema).post([...RETURNING], { document: false, query: true }, builtIn(async function (this: AnyQuery, res: unknown) {
     await decryptResult(state, this.model, res);
+    stripAdded(this, resultTargets(res));
   }));
 }

@@ -35,3 +35,33 @@ export function rejectNested(schema: Schema, where: string): void {
     rejectNested(child.schema, `${where}${child.model.path}.`);
   }
 }
+
+/** Whether a path definition carries `encrypted` anywhere inside (array element, map value, nested array). */
+function markedInside(definition: unknown, depth: number): boolean {
+  if (depth > 8 || typeof definition !== 'object' || definition === null) return false;
+  if (Array.isArray(definition)) return definition.some((d) => markedInside(d, depth + 1));
+  if (depth > 0 && Object.getPrototypeOf(definition) !== Object.prototype) return false; // schemas, types, functions
+  const record = definition as Record<string, unknown>;
+  const marker = record.encrypted;
+  // `encrypted: true` or `encrypted: { index }`; not a field named "encrypted" ({ encrypted: Boolean } or { encrypted: { type: … } }).
+  if (depth > 0 && (marker === true || (typeof marker === 'object' && marker !== null && !Array.isArray(marker) && !('type' in marker)))) return true;
+  return Object.entries(record).some(([key, value]) => key !== 'encrypted' && markedInside(value, depth + 1));
+}
+
+/**
+ * Refuses `encrypted` on the elements of arrays (also nested arrays) and the values of Maps, and
+ * on array or Map paths themselves: Mongoose stores those values without the plugin seeing them
+ * one by one, so they would be written as plaintext (issue 12).
+ *
+ * @example
+ * ```ts
+ * rejectCollections('tags', schema.path('tags')); // throws CONFIG_INVALID for [{ type: String, encrypted: true }]
+ * ```
+ */
+export function rejectCollections(path: string, type: SchemaType): void {
+  const inside = markedInside(type.options, 0);
+  const collection = type.instance === 'Array' || type.instance === 'Map' || path.includes('.$');
+  if (inside || (collection && markerOf(type))) {
+    throw configError(`${path} is an array or Map with encrypted elements; only single String or Mixed paths can be encrypted (store the whole list in one Mixed path with encrypted: true).`);
+  }
+}

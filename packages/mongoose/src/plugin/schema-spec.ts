@@ -1,7 +1,7 @@
 import type { SegmentPolicy } from '@keystrata/core';
 import type { Schema } from 'mongoose';
 import { configError } from '../errors.js';
-import { ALLOWED, markerOf, rejectNested } from './schema-markers.js';
+import { ALLOWED, markerOf, rejectCollections, rejectNested } from './schema-markers.js';
 
 /** One encrypted path of a schema and the path of its blind index, if any. */
 export interface EncryptedPath {
@@ -35,6 +35,7 @@ export function scanSchema(schema: Schema, policy: SegmentPolicy): SchemaSpec {
   rejectNested(schema, '');
   const fields: EncryptedPath[] = [];
   schema.eachPath((path, type) => {
+    rejectCollections(path, type);
     const marker = markerOf(type);
     if (!marker) return;
     if (path === '_id') throw configError('_id cannot be encrypted.');

@@ -4,9 +4,28 @@ import { readPath, writePath } from './paths.js';
 import { sealWrites } from './records.js';
 import { segmentInputs } from './segment-inputs.js';
 import type { ModelContext } from './state.js';
+import { unsupported } from '../errors.js';
 
 /** Plaintext of documents whose stored values are envelopes for the duration of a write. */
 const pending = new WeakMap<Document, Map<string, unknown>>();
+/** Blind indexes the plugin itself wrote into documents (index path → value). */
+const ownIndexes = new WeakMap<Document, Map<string, unknown>>();
+
+/**
+ * Refuses documents whose blind-index path was set by the application (issue 12: a copied index
+ * makes lookups of one record return another). Only the plugin writes index paths; a value it
+ * wrote itself (a retried save) is accepted.
+ */
+function refuseIndexWrites(ctx: ModelContext, doc: Document): void {
+  for (const [index, field] of ctx.spec.byIndex) {
+    const value = readPath(doc, index);
+    const own = ownIndexes.get(doc);
+    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    if (doc.isNew ? value !== undefined : doc.isModified(index)) {
+      throw unsupported(`${ctx.name}.${index}`, 'writing a blind index', `It is the blind index of ${field.path} and only the plugin writes it: remove ${index} and set ${field.path} instead. Nothing was written.`);
+    }
+  }
+}
 
 /**
  * Replaces the plaintext of documents about to be written with envelopes (and fills their blind
@@ -18,6 +37,7 @@ const pending = new WeakMap<Document, Map<string, unknown>>();
  * ```
  */
 export async function sealDocuments(ctx: ModelContext, docs: readonly Document[]): Promise<void> {
+  for (const doc of docs) refuseIndexWrites(ctx, doc);
   const work = docs.map((doc) => ({ doc, paths: pathsToSeal(ctx, doc) })).filter((w) => w.paths.length > 0);
   if (work.length === 0) return;
   const items = work.map(({ doc, paths }) => ({
@@ -28,6 +48,10 @@ export async function sealDocuments(ctx: ModelContext, docs: readonly Document[]
     pending.set(doc, new Map(items[i]!.values));
     for (const [path, value] of sealed[i]!) {
       writePath(doc, path, value);
+      if (ctx.spec.byIndex.has(path)) {
+        const own = ownIndexes.get(doc) ?? new Map<string, unknown>();
+        ownIndexes.set(doc, own.set(path, value));
+      }
       if (!doc.isNew) doc.markModified(path);
     }
   });

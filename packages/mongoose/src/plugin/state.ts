@@ -15,6 +15,9 @@ export interface ModelContext {
   readonly hierarchy: KeyHierarchy;
 }
 
+const changed = (before: readonly unknown[], now: readonly unknown[]): boolean =>
+  before.length !== now.length || before.some((type, i) => type !== now[i]);
+
 /**
  * The state of one `schema.plugin(keystrata, options)` call: schema specs per schema object (a
  * model may run on a clone) and one {@link RecordEncryptor} per model name.
@@ -27,19 +30,25 @@ export interface ModelContext {
  */
 export class PluginState {
   readonly options: KeystrataPluginOptions;
-  readonly #specs = new WeakMap<Schema, SchemaSpec>();
-  readonly #encryptors = new Map<string, RecordEncryptor>();
+  readonly #specs = new WeakMap<Schema, { spec: SchemaSpec; paths: readonly unknown[] }>();
+  readonly #encryptors = new Map<string, WeakMap<SchemaSpec, RecordEncryptor>>();
 
   constructor(options: KeystrataPluginOptions) {
     this.options = options;
   }
 
-  /** The spec of `schema`, scanned once; guards are re-applied each time (cheap and idempotent). */
+  /**
+   * The spec of `schema`, scanned again whenever its paths changed (a `schema.add()` after the
+   * plugin, issue 12); guards are re-applied each time (cheap and idempotent).
+   */
   spec(schema: Schema): SchemaSpec {
-    let spec = this.#specs.get(schema);
-    if (spec === undefined) this.#specs.set(schema, (spec = scanSchema(schema, this.options.segment)));
-    guardSchema(schema, spec);
-    return spec;
+    let entry = this.#specs.get(schema);
+    if (entry === undefined || changed(entry.paths, Object.values(schema.paths))) {
+      const spec = scanSchema(schema, this.options.segment);
+      this.#specs.set(schema, (entry = { spec, paths: Object.values(schema.paths) }));
+    }
+    guardSchema(schema, entry.spec);
+    return entry.spec;
   }
 
   /** The context of an operation on `model`. */
@@ -48,7 +57,10 @@ export class PluginState {
     const spec = this.spec(schema);
     const name = this.options.model ?? (model as unknown as { baseModelName?: string }).baseModelName ?? model.modelName;
     const hierarchy = await this.options.hierarchy;
-    let records = this.#encryptors.get(name);
+    let bySpec = this.#encryptors.get(name);
+    if (bySpec === undefined) this.#encryptors.set(name, (bySpec = new WeakMap()));
+    // One encryptor per spec: a discriminator (or a schema.add()) has other paths than its base (issue 12).
+    let records = bySpec.get(spec);
     if (records === undefined || records.hierarchy !== hierarchy) {
       records = new RecordEncryptor({
         hierarchy, segment: this.options.segment, bindRecordId: this.options.bindRecordId ?? true,
@@ -56,7 +68,7 @@ export class PluginState {
         ...(this.options.onUnreadable ? { onUnreadable: this.options.onUnreadable } : {}),
         ...(this.options.keyring ? { keyring: this.options.keyring } : {}),
       });
-      this.#encryptors.set(name, records);
+      bySpec.set(spec, records);
     }
     return { options: this.options, model, name, schema, spec, records, hierarchy };
   }

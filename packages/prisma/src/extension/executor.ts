@@ -1,5 +1,6 @@
 import type { Row } from '../util/plain.js';
 import { delegateName } from '../util/keys.js';
+import { sendIf } from './sent-arguments.js';
 
 /**
  * Runs the extra queries Keystrata needs (context lookups, per-row updates).
@@ -31,20 +32,21 @@ type Query = (args: Row, params?: Row) => Promise<unknown>;
 /**
  * Runs extra queries through the rest of the extension chain with the operation's own request
  * parameters, so inside an interactive transaction they run in that transaction. Inside a
- * batch `$transaction([...])` they run before the batch, outside it.
+ * batch `$transaction([...])` they run before the batch, outside it. With `checked`, their
+ * arguments are checked by the innermost guard like the operation's own.
  *
  * @example
  * ```ts
  * const executor = chainExecutor(query, __internalParams);
  * ```
  */
-export function chainExecutor(query: Query, internal: InternalParams): Executor {
+export function chainExecutor(query: Query, internal: InternalParams, checked = false): Executor {
   return {
     run(model, action, args) {
       const name = delegateName(model);
       const params: Row = { ...internal, args, action, model, jsModelName: name, clientMethod: `${name}.${action}`, dataPath: [], unpacker: undefined, argsMapper: undefined };
       if (internal.transaction?.kind === 'batch') delete params.transaction;
-      return query(args, params);
+      return sendIf(checked, `${model}.${action}`, args, (a) => query(a, params));
     },
   };
 }

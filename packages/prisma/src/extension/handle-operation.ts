@@ -4,6 +4,7 @@ import { unsupported } from '../query/unsupported.js';
 import { clonePlain, isPlainObject, type Row } from '../util/plain.js';
 import { chainExecutor, type InternalParams } from './executor.js';
 import type { KeystrataRuntime } from './runtime.js';
+import { sendIf } from './sent-arguments.js';
 
 /**
  * What Prisma hands a `$allModels.$allOperations` hook (plus its internal parameters).
@@ -32,7 +33,7 @@ export interface HookParams {
  */
 export async function handleOperation(rt: KeystrataRuntime, params: HookParams): Promise<unknown> {
   const { model, operation, query } = params;
-  if (model === undefined || !rt.touches(model)) return query(params.args as Row);
+  if (model === undefined || !rt.touches(model)) return sendIf(rt.composed, undefined, params.args as Row, query);
   const internal = params.__internalParams as InternalParams | undefined;
   if (!isPlainObject(internal) || !Array.isArray(internal.dataPath)) {
     throw new KeystrataError('CONFIG_INVALID', 'This Prisma version does not pass the request parameters @keystrata/prisma relies on (tested with Prisma 7.10).');
@@ -40,5 +41,7 @@ export async function handleOperation(rt: KeystrataRuntime, params: HookParams):
   const handler = HANDLERS[operation];
   if (handler === undefined) throw unsupported(`${model}.${operation} is not supported on models with encrypted fields.`);
   const args = isPlainObject(params.args) ? clonePlain(params.args) : {};
-  return handler({ rt, model, operation, args, query: (a) => query(a), internal, executor: chainExecutor(query, internal) });
+  const label = `${model}.${operation}`;
+  const checked = rt.composed;
+  return handler({ rt, model, operation, args, query: (a) => sendIf(checked, label, a, query), internal, executor: chainExecutor(query, internal, checked) });
 }

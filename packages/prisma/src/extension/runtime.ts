@@ -37,6 +37,7 @@ export class KeystrataRuntime {
   readonly keyring: string | undefined;
   readonly base: unknown;
   readonly #reach: ReadonlySet<string>;
+  #composed = false;
 
   constructor(options: KeystrataPrismaOptions, base: unknown) {
     assertOptions(options);
@@ -55,6 +56,20 @@ export class KeystrataRuntime {
     this.keyring = typeof options.keyring === 'string' ? options.keyring : undefined;
     this.base = base;
     this.#reach = reachingModels(options.fieldMap);
+  }
+
+  /**
+   * Whether a client extension was applied after this one (then every operation's arguments are
+   * fingerprinted so the innermost guard can refuse changes made after encryption; before that
+   * there is nothing between Keystrata and the guard, and nothing to check).
+   */
+  get composed(): boolean {
+    return this.#composed;
+  }
+
+  /** Called when a client of this runtime is extended further. */
+  markComposed(): void {
+    this.#composed = true;
   }
 
   /** The field-map entry of a model (undefined for models the map does not know). */

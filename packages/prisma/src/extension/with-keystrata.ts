@@ -3,11 +3,14 @@ import type { ExtendablePrismaClient, WithKeystrata } from './extended-type.js';
 import { handleOperation, type HookParams } from './handle-operation.js';
 import type { KeystrataPrismaOptions } from './options.js';
 import { KeystrataRuntime } from './runtime.js';
+import { guardLaterExtensions, innermostGuard } from './innermost-guard.js';
 
 /**
  * The Keystrata Prisma client extension, for `prisma.$extends(keystrataExtension(options))`.
  * Options are validated when the client is extended. Adds `$keystrata` (see
- * {@link KeystrataRuntime}) to the client.
+ * {@link KeystrataRuntime}) to the client. Query extensions must be applied before it: one applied
+ * later runs after the encryption, so any change it makes to the arguments is refused
+ * (`CONFIG_INVALID`) before the query is sent.
  *
  * @example
  * ```ts
@@ -17,11 +20,12 @@ import { KeystrataRuntime } from './runtime.js';
 export function keystrataExtension(options: KeystrataPrismaOptions) {
   return Prisma.defineExtension((client) => {
     const rt = new KeystrataRuntime(options, client);
-    return client.$extends({
+    const extended = client.$extends({
       name: 'keystrata',
       client: { $keystrata: rt },
       query: { $allModels: { $allOperations: (params) => handleOperation(rt, params as unknown as HookParams) } },
     });
+    return guardLaterExtensions(extended.$extends(innermostGuard) as typeof extended, () => rt.markComposed());
   });
 }
 

@@ -32,6 +32,7 @@ function refuseContextChange(rt: KeystrataRuntime, model: string, data: Row, whe
 export function prepareUpdateData(rt: KeystrataRuntime, model: string, data: Row, where: Row | undefined): string[] {
   const entry = rt.model(model);
   if (entry === undefined || entry.encrypted.length === 0) return [];
+  refuseIndexWrites(rt, model, data);
   for (const spec of entry.encrypted) {
     const raw = data[spec.field];
     if (isPlainObject(raw) && !(Object.keys(raw).length === 1 && 'set' in raw)) throw unsupported(`${model}.${spec.field} is encrypted: only plain assignment (or { set }) can update it.`);
@@ -39,7 +40,6 @@ export function prepareUpdateData(rt: KeystrataRuntime, model: string, data: Row
     if (raw !== undefined) data[spec.field] = value;
     if (value === null && spec.index !== undefined) data[spec.index] = null;
   }
-  refuseIndexWrites(rt, model, data);
   refuseContextChange(rt, model, data, where);
   return entry.encrypted.filter((f) => data[f.field] !== undefined && data[f.field] !== null).map((f) => f.field);
 }

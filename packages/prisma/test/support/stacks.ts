@@ -14,6 +14,7 @@ import { PrismaClient as PostgresClient } from '../generated/postgresql/client/c
 import { fieldMap as sqliteMap } from '../generated/sqlite/keystrata/index.js';
 import { fieldMap as postgresMap } from '../generated/postgresql/keystrata/index.js';
 import { postgresRaw, sqliteRaw, type RawDb } from './raw.js';
+import { postgresFiles, sqliteFiles } from '../../../testing/src/canary-files.js';
 
 /** The generated client (both providers generate the same models; typed as the SQLite one). */
 export type Base = SqliteClient;
@@ -29,6 +30,8 @@ export interface Stack {
   readonly rootKey: Pkcs11RootKey;
   readonly raw: RawDb;
   readonly fieldMap: FieldMap;
+  /** The database's files to search for plaintext (SQLite file, -wal, -journal; PostgreSQL heap, indexes and WAL after a CHECKPOINT). */
+  databaseFiles(tables: readonly string[]): Promise<string[]>;
   /** Another extended client over the same base, with other options. */
   extend(options?: Partial<KeystrataPrismaOptions>): Db;
   close(): Promise<void>;
@@ -40,14 +43,14 @@ export function openTestRootKey(): Promise<Pkcs11RootKey> {
   return Pkcs11RootKey.open({ module: token.module, tokenLabel: token.tokenLabel, pin: () => token.pin, moduleEnvironment: token.moduleEnvironment });
 }
 
-async function assemble(name: Stack['name'], base: Base, keyStore: KeyStore, raw: RawDb, fieldMap: FieldMap): Promise<Stack> {
+async function assemble(name: Stack['name'], base: Base, keyStore: KeyStore, raw: RawDb, fieldMap: FieldMap, databaseFiles: Stack['databaseFiles']): Promise<Stack> {
   const rootKey = await openTestRootKey();
   const cmkLabelPrefix = `prisma-test-${Math.random().toString(36).slice(2)}`;
   const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix });
   await hierarchy.provision();
   const extend = (options: Partial<KeystrataPrismaOptions> = {}) => withKeystrata(base, { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' }, ...options });
   return {
-    name, base, db: extend(), hierarchy, rootKey, raw, fieldMap, extend,
+    name, base, db: extend(), hierarchy, rootKey, raw, fieldMap, extend, databaseFiles,
     async close() {
       await base.$disconnect();
       await hierarchy.close();
@@ -64,7 +67,7 @@ export async function sqliteStack(): Promise<Stack> {
   setup.close();
   const base = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
-  return assemble('sqlite', base, keyStore, sqliteRaw(file), sqliteMap);
+  return assemble('sqlite', base, keyStore, sqliteRaw(file), sqliteMap, async () => sqliteFiles(file));
 }
 
 /** SoftHSM2 + a fresh PostgreSQL database holding the tables and the key store. */
@@ -76,7 +79,7 @@ export async function postgresStack(): Promise<Stack> {
   await setup.end();
   const base = new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Base;
   const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
-  return assemble('postgresql', base, keyStore, await postgresRaw(url), postgresMap);
+  return assemble('postgresql', base, keyStore, await postgresRaw(url), postgresMap, (tables) => postgresFiles(url, tables));
 }
 
 /** Both stacks, for `describe.each`. */

@@ -1,4 +1,5 @@
 import { InsertQueryBuilder } from 'typeorm';
+import { patchContextColumns } from './context-columns.js';
 import { patchInsert } from './insert.js';
 import { patchLoad } from './load.js';
 import { patchPersist } from './persist.js';
@@ -25,4 +26,5 @@ export function ensurePatched(): void {
   patchSelect();
   patchPersist();
   patchLoad();
+  patchContextColumns();
 }

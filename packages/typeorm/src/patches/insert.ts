@@ -27,6 +27,17 @@ function overwriteIndexes(info: EntityInfo, onUpdate: OnUpdate): void {
   }
 }
 
+/**
+ * An explicit column list (`insert().into(Entity, ['tenantId', 'ssn'])`) must also carry what
+ * Keystrata adds: the record id the values are bound to (else the database picks another id and
+ * the row can never be read) and the blind index of each listed field (else lookups miss the row).
+ */
+function completeColumnList(info: EntityInfo, columns: string[], rows: readonly Row[]): void {
+  if (columns.length === 0) return;
+  if (!columns.includes(info.idField) && rows.some((row) => row[info.idField] !== undefined && row[info.idField] !== null)) columns.push(info.idField);
+  for (const { field, index } of info.fields) if (index !== undefined && columns.includes(field) && !columns.includes(index)) columns.push(index);
+}
+
 /** INSERT … SELECT into encrypted columns cannot be checked for plaintext: refused. */
 function assertNoSelectInto(info: EntityInfo, columns: readonly string[]): void {
   const hit = info.fields.find((f) => columns.length === 0 || columns.includes(f.field));
@@ -66,6 +77,7 @@ export function patchInsert(): void {
     try {
       await sealTargets(state, info, fresh.map((row) => insertTarget(state, info, row, bind)));
       overwriteIndexes(info, onUpdate);
+      completeColumnList(info, this.expressionMap.insertColumns, fresh);
       return await original.call(this);
     } finally {
       fresh.forEach(restore);

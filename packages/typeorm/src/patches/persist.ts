@@ -1,5 +1,6 @@
 import { SubjectExecutor } from 'typeorm/persistence/SubjectExecutor.js';
 import { restore } from '../write/stash.js';
+import { inPersist } from '../write/persist-context.js';
 
 /**
  * Wraps the executor behind `save()`/`remove()`: whatever happens (a failed INSERT, a rolled-back
@@ -15,7 +16,8 @@ export function patchPersist(): void {
   const original = SubjectExecutor.prototype.execute;
   SubjectExecutor.prototype.execute = async function (this: SubjectExecutor) {
     try {
-      return await original.call(this);
+      const options = (this as unknown as { options?: { listeners?: boolean } }).options;
+      return await inPersist(options?.listeners !== false, () => original.call(this));
     } finally {
       for (const subject of (this as unknown as { allSubjects: Array<{ entity?: unknown }> }).allSubjects) restore(subject.entity);
     }

@@ -2,6 +2,7 @@ import { EntityManager, QueryBuilder, SelectQueryBuilder, type EntityMetadata, t
 import { assertNothingEncrypted } from '../read/guard.js';
 import { assertOrderable, assertSortable } from '../query/order.js';
 import { rewriteWhere } from '../query/where.js';
+import { refuseEncryptedInString, trustBuiltCondition } from '../query/string-conditions.js';
 import { infoOf, stateOf } from '../state.js';
 
 type Self = SelectQueryBuilder<ObjectLiteral>;
@@ -32,7 +33,9 @@ export function patchSelect(): void {
   wrap<Self>(select, 'buildWhere', (original) => (self, [where, metadata, ...rest]) => {
     const state = stateOf(self.dataSource);
     const rewritten = state && rest[1] === undefined ? rewriteWhere(state, metadata as EntityMetadata, where, false) : where;
-    return original(self, [rewritten, metadata, ...rest]);
+    const condition = original(self, [rewritten, metadata, ...rest]);
+    if (state) trustBuiltCondition(self, condition);
+    return condition;
   });
   wrap<Self>(select, 'buildOrder', (original) => (self, args) => {
     const state = stateOf(self.dataSource);
@@ -45,6 +48,7 @@ export function patchSelect(): void {
   wrap<QueryBuilder<ObjectLiteral>>(QueryBuilder.prototype, 'getWhereCondition', (original) => (self, [where]) => {
     const state = stateOf(self.dataSource);
     const alias = self.expressionMap.mainAlias;
+    if (state && typeof where === 'string') refuseEncryptedInString(state, self, where);
     return original(self, [state && alias?.hasMetadata ? rewriteWhere(state, alias.metadata, where, true) : where]);
   });
   wrap<Self>(select, 'executeEntitiesAndRawResults', (original) => async (self, args) => {

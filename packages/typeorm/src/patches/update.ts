@@ -3,6 +3,7 @@ import type { EntityInfo } from '../entity/entity-info.js';
 import { targetOf, type AdapterState } from '../state.js';
 import { assertCiphertextOnly } from '../write/guard.js';
 import { isSealed } from '../write/stash.js';
+import { refuseIndexWrites } from '../write/index-columns.js';
 import { updateRowByRow } from '../write/update-rows.js';
 
 /** Whether an update set can change ciphertexts: an encrypted field, the segment or the bound id. */
@@ -34,7 +35,9 @@ export function patchUpdate(): void {
       assertCiphertextOnly(target.info, [set]);
       return original.call(this);
     }
-    if (isSealed(set) || !touchesEncryption(target.state, target.info, set)) return original.call(this);
+    if (isSealed(set)) return original.call(this);
+    refuseIndexWrites(target.info, set);
+    if (!touchesEncryption(target.state, target.info, set)) return original.call(this);
     return updateRowByRow(this, target.state, target.info);
   };
 }

@@ -1,6 +1,7 @@
 import type { ReencryptionUpdate } from '@keystrata/core';
 import type { EntityInfo } from '../entity/entity-info.js';
 import type { AdapterState } from '../state.js';
+import { trustConditions } from '../query/string-conditions.js';
 
 /**
  * Writes re-encrypted values back in one transaction, compare-and-swap: a row is only updated
@@ -20,9 +21,9 @@ export async function writeUpdates(state: AdapterState, infos: readonly EntityIn
     for (const update of updates) {
       const [model, id] = JSON.parse(update.id) as [string, string];
       const info = infos.find((i) => i.model === model)!;
-      const qb = runner.manager.createQueryBuilder().update(info.metadata.target)
+      const qb = trustConditions(runner.manager.createQueryBuilder().update(info.metadata.target)
         .set(Object.fromEntries(update.fields.map((f) => [f.field, f.next])))
-        .callListeners(false).whereInIds(id);
+        .callListeners(false).whereInIds(id));
       update.fields.forEach((f, i) => {
         const column = info.metadata.columns.find((c) => c.propertyName === f.field)!;
         qb.andWhere(`${qb.escape(column.databaseName)} = :previous${i}`, { [`previous${i}`]: f.previous });

@@ -1,5 +1,7 @@
 import { isEnvelope, KeystrataError } from '@keystrata/core';
 import type { EntityInfo } from '../entity/entity-info.js';
+import { listenersRan } from './persist-context.js';
+import { refuseLoneIndexes } from './index-columns.js';
 
 /**
  * For writes that run with listeners off (`callListeners(false)`, `save(…, { listeners: false })`):
@@ -17,7 +19,11 @@ export function assertCiphertextOnly(info: EntityInfo, rows: readonly unknown[])
     for (const { field } of info.fields) {
       const value = (row as Record<string, unknown>)[field];
       if (value === undefined || value === null || isEnvelope(value)) continue;
+      if (listenersRan()) {
+        throw new KeystrataError('PLAINTEXT_REJECTED', `${info.model}.${field} would be written unencrypted: a listener or subscriber set it after Keystrata encrypted the entity (e.g. an async beforeInsert/beforeUpdate that assigns it after an await). Set encrypted fields before save(), or synchronously in the listener. Nothing was written.`);
+      }
       throw new KeystrataError('PLAINTEXT_REJECTED', `${info.model}.${field} would be written unencrypted: listeners are off (callListeners(false) or { listeners: false }), so Keystrata cannot encrypt it. Nothing was written.`);
     }
+    refuseLoneIndexes(info, row as Record<string, unknown>);
   }
 }

@@ -1,6 +1,7 @@
 import type { AdapterState } from '../state.js';
 import type { EntityInfo } from '../entity/entity-info.js';
 import { markSealed, remember } from './stash.js';
+import { noteIndexWritten } from './index-columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -38,7 +39,7 @@ function writeBack(info: EntityInfo, targets: readonly SealTarget[], sealed: rea
       const cleared = plaintext === undefined || plaintext === null;
       remember(row, field);
       row[field] = cleared ? plaintext : sealed[t]![field];
-      if (index !== undefined) row[index] = cleared ? null : sealed[t]![index];
+      if (index !== undefined) noteIndexWritten(row, index, (row[index] = cleared ? null : sealed[t]![index]));
     }
     markSealed(row);
   }

@@ -5,6 +5,7 @@ import type { EntityInfo } from '../entity/entity-info.js';
 import type { SealTarget } from './seal.js';
 import { idString, segmentOf } from './ids.js';
 import { remember } from './stash.js';
+import { refuseIndexWrites } from './index-columns.js';
 
 type Row = Record<string, unknown>;
 
@@ -24,6 +25,7 @@ function checked(info: EntityInfo, field: string, value: unknown): unknown {
  * ```
  */
 export function insertTarget(state: AdapterState, info: EntityInfo, row: Row, bind: boolean): SealTarget {
+  refuseIndexWrites(info, row);
   if (state.generateUuids && info.uuid && (row[info.idField] === undefined || row[info.idField] === null)) row[info.idField] = randomUUID();
   const values: Row = {};
   for (const { field } of info.fields) if (row[field] !== undefined) values[field] = checked(info, field, row[field]);
@@ -41,6 +43,7 @@ export function insertTarget(state: AdapterState, info: EntityInfo, row: Row, bi
  * ```
  */
 export function updateTarget(state: AdapterState, info: EntityInfo, row: Row, current: Row | undefined, changed: readonly string[] | 'all'): SealTarget {
+  refuseIndexWrites(info, row, current);
   const merged: Row = { ...current, ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) };
   const moved = current !== undefined && (segmentOf(state, info, current) !== segmentOf(state, info, merged) ||
     (state.bindRecordId && idString(current[info.idField]) !== idString(merged[info.idField])));

@@ -1,0 +1,63 @@
+import { KeystrataError } from '@keystrata/core';
+import type { EntityInfo } from '../entity/entity-info.js';
+
+type Row = Record<string, unknown>;
+
+/** Per object Keystrata wrote blind indexes into: index column → the value Keystrata wrote. */
+const written = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * Records the blind index Keystrata itself wrote into an object, so writing the same object again
+ * (a retried or repeated save) is not mistaken for a hand-written index.
+ *
+ * @example
+ * ```ts
+ * noteIndexWritten(entity, 'emailIndex', entity.emailIndex);
+ * ```
+ */
+export function noteIndexWritten(row: object, index: string, value: unknown): void {
+  let map = written.get(row);
+  if (map === undefined) written.set(row, (map = new Map()));
+  map.set(index, value);
+}
+
+function refused(info: EntityInfo, field: string, index: string): KeystrataError {
+  return new KeystrataError('QUERY_UNSUPPORTED', `${info.model}.${index} is the blind index of ${field}; only Keystrata writes it: remove ${index} from the write and set ${field} instead. Nothing was written.`);
+}
+
+/**
+ * Refuses a write that sets a blind-index column by hand (issue 12: a copied index makes lookups
+ * of one record return another). A value is accepted only where it is the one Keystrata wrote into
+ * this object, or, for an update of a loaded entity, the stored value unchanged.
+ *
+ * @example
+ * ```ts
+ * refuseIndexWrites(info, { tenantId: 't', emailIndex: 'bi1.…' }); // throws QUERY_UNSUPPORTED
+ * ```
+ */
+export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): void {
+  for (const { field, index } of info.fields) {
+    if (index === undefined || !(index in row) || row[index] === undefined) continue;
+    const value = row[index];
+    if (stored !== undefined && stored[index] === value) continue;
+    const own = written.get(row);
+    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    throw refused(info, field, index);
+  }
+}
+
+/**
+ * For writes with listeners off (no encryption by Keystrata): a blind index may only travel with
+ * its field's envelope, as Keystrata writes them; an index alone is refused.
+ *
+ * @example
+ * ```ts
+ * refuseLoneIndexes(info, valueSet);
+ * ```
+ */
+export function refuseLoneIndexes(info: EntityInfo, row: Row): void {
+  for (const { field, index } of info.fields) {
+    if (index === undefined || row[index] === undefined) continue;
+    if (row[field] === undefined || (row[field] === null && row[index] !== null)) throw refused(info, field, index);
+  }
+}
