@@ -153,7 +153,7 @@ describe('wrapped KEK length is checked before the HSM sees it (issue 11 §4)', 
     ['empty', Buffer.alloc(0)],
     ['short', Buffer.alloc(16, 1)],
     ['odd', Buffer.alloc(41, 1)],
-  ])('issue 11 §4: an %s wrapped KEK fails with CIPHERTEXT_TAMPERED naming the wrong length and is audited as unwrap-failed', async (_name, blob) => {
+  ])('issue 11 §4: an %s wrapped KEK fails naming the wrong length, is audited as unwrap-failed, and never reaches the HSM', async (_name, blob) => {
     const rootKey = await openTestRootKey();
     const keyStore = new SqlKeyStore(await createSqliteDriver({ database: ':memory:' }));
     const h = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix: `kek-length-${Date.now()}` });
@@ -164,10 +164,17 @@ describe('wrapped KEK length is checked before the HSM sees it (issue 11 §4)', 
     h.clearCache();
     const callsBefore = rootKey.stats.hsmCalls;
     const error = await h.decryptValue(value, context).then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ code: 'CIPHERTEXT_TAMPERED', details: { length: blob.length } });
-    expect(String((error as Error).message)).toMatch(/wrapped KEK has the wrong length/);
+    // Through the hierarchy the key store is to blame (issue 11 §2: a key-store error code).
+    expect(error).toMatchObject({ code: 'KEYSTORE_TAMPERED' });
+    expect(String((error as Error).message)).toMatch(/wrapped KEK default v1 has the wrong length/);
     expect((await h.listAudit()).at(-1)).toMatchObject({ event: 'unwrap-failed', subject: 'kek:default:v1' });
     // Only the audit MAC went to the HSM, not the blob.
+    expect(rootKey.stats.hsmCalls - callsBefore).toBe(1);
+    // The root key checks it too, for callers that use it directly.
+    const [cmk] = await keyStore.listCmks('default');
+    const direct = await rootKey.unwrapKek({ label: cmk!.hsmLabel, id: cmk!.hsmId }, blob).then(() => undefined, (e: unknown) => e);
+    expect(direct).toMatchObject({ code: 'CIPHERTEXT_TAMPERED', details: { length: blob.length } });
+    expect(String((direct as Error).message)).toMatch(/wrapped KEK has the wrong length/);
     expect(rootKey.stats.hsmCalls - callsBefore).toBe(1);
     await h.close();
   });
