@@ -38,3 +38,4 @@ export { RecordEncryptor, type RecordEncryptorOptions, type RecordValues, type M
 export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './records/segment-policy.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
+export type { LeaseRecord } from './key-store/records.js';

@@ -23,6 +23,11 @@ export const SQL_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS keystrata_job (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, cursor TEXT,
     processed INTEGER NOT NULL, data TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+  // One primary CMK and one primary KEK per keyring, enforced by the database.
+  `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_cmk_one_primary ON keystrata_cmk (keyring) WHERE state = 'primary'`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_kek_one_primary ON keystrata_kek (keyring) WHERE state = 'primary'`,
+  `CREATE TABLE IF NOT EXISTS keystrata_lease (
+    name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

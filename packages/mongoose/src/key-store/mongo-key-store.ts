@@ -1,6 +1,6 @@
 import {
   KeystrataError, type AuditRecord, type CmkRecord, type DekChain, type DekCount, type DekQuery, type DekRecord,
-  type JobRecord, type KekRecord, type KeyState, type KeyStore,
+  type JobRecord, type KekRecord, type KeyState, type KeyStore, type LeaseRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
 import { appendAudit } from './audit-append.js';
@@ -96,8 +96,20 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async insertCmk(record: CmkRecord): Promise<void> {
-    await this.#q('write', () => this.#c.cmk.insertOne(cmkToDoc(record)));
-    this.#cache.put('cmk', record);
+    // No multi-document transactions on FerretDB 1.x: demote first, so there is never a second primary.
+    if (record.state === 'primary') await this.#q('write', () => this.#c.cmk.updateMany({ keyring: record.keyring, state: 'primary' }, { $set: { state: 'enabled', updated_at: record.createdAt } }));
+    await this.#insertVersion(`CMK ${record.keyring} v${record.version}`, () => this.#c.cmk.insertOne(cmkToDoc(record)));
+    this.#cache.clear();
+  }
+
+  async #insertVersion(what: string, insert: () => Promise<unknown>): Promise<void> {
+    this.#counter.count++;
+    try {
+      await insert();
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
+    }
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
@@ -113,8 +125,9 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async insertKek(record: KekRecord): Promise<void> {
-    await this.#q('write', () => this.#c.kek.insertOne(kekToDoc(record)));
-    this.#cache.put('kek', record);
+    if (record.state === 'primary') await this.#q('write', () => this.#c.kek.updateMany({ keyring: record.keyring, state: 'primary' }, { $set: { state: 'enabled', updated_at: record.createdAt } }));
+    await this.#insertVersion(`KEK ${record.keyring} v${record.version}`, () => this.#c.kek.insertOne(kekToDoc(record)));
+    this.#cache.clear();
   }
 
   async updateKek(keyring: string, version: number, change: KekChange): Promise<void> {
@@ -200,5 +213,41 @@ export class MongoKeyStore implements KeyStore {
   async putJob(j: JobRecord): Promise<void> {
     const doc = { kind: j.kind, state: j.state, cursor: j.cursor, processed: j.processed, data: j.data, updated_at: j.updatedAt };
     await this.#q('write', () => this.#c.job.replaceOne({ _id: j.id }, doc, { upsert: true }));
+  }
+
+  // leases
+
+  async acquireLease(lease: LeaseRecord, at: string): Promise<boolean> {
+    this.#counter.count++;
+    try {
+      // Matches a free-to-take lease only; when another holder's live lease exists the upsert's insert clashes on _id.
+      await this.#c.lease.updateOne(
+        { _id: lease.name, $or: [{ expires_at: { $lt: at } }, { holder: lease.holder }] },
+        { $set: { holder: lease.holder, expires_at: lease.expiresAt } },
+        { upsert: true },
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
+    }
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    const doc = await this.#q('read', () => this.#c.lease.findOne({ _id: name }));
+    return doc === null ? undefined : { name: doc._id, holder: doc.holder, expiresAt: doc.expires_at };
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#q('write', () => this.#c.lease.deleteOne({ _id: name, holder }));
+  }
+
+  async setPrimaryCmk(keyring: string, version: number, at: string): Promise<void> {
+    const target = await this.#q('read', () => this.#c.cmk.findOne({ keyring, version }));
+    if (target === null) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
+    // Demote, then promote: never two primaries (the caller holds the keyring's lease).
+    await this.#q('write', () => this.#c.cmk.updateMany({ keyring, state: 'primary', version: { $ne: version } }, { $set: { state: 'enabled', updated_at: at } }));
+    await this.#q('write', () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at } }));
+    this.#cache.clear();
   }
 }
