@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
@@ -8,6 +9,14 @@ export const LEASE_TTL_MS = 30_000;
 
 /** The holder name of this process's leases: host, pid and a random tag (one per call). */
 const holderName = (): string => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+/** Options of {@link withLease}. */
+export interface LeaseOptions {
+  /** Lease lifetime without renewal (default {@link LEASE_TTL_MS}). */
+  readonly ttlMs?: number;
+  /** How long to wait for a busy lease before failing (default 0: fail at once). */
+  readonly waitMs?: number;
+}
 
 /** A held lease: renewed in the background while the job runs; `assertHeld` fails once it was lost. */
 export interface HeldLease {
@@ -31,10 +40,16 @@ export interface HeldLease {
  * });
  * ```
  */
-export async function withLease<T>(keyStore: KeyStore, name: string, what: string, job: (lease: HeldLease) => Promise<T>, ttlMs = LEASE_TTL_MS): Promise<T> {
+export async function withLease<T>(keyStore: KeyStore, name: string, what: string, job: (lease: HeldLease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+  const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
   const holder = holderName();
   const expiry = (): string => new Date(Date.now() + ttlMs).toISOString();
-  const taken = await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString());
+  const giveUpAt = Date.now() + (options.waitMs ?? 0);
+  let taken = await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString());
+  while (!taken && Date.now() < giveUpAt) {
+    await sleep(100);
+    taken = await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString());
+  }
   if (!taken) {
     const current = await keyStore.getLease(name);
     const by = current === undefined ? 'another process' : `another process (${current.holder}, lease until ${current.expiresAt})`;

@@ -161,6 +161,16 @@ export class Pkcs11RootKey implements RootKey {
     });
   }
 
+  async findCmks(label: string): Promise<CmkReference[]> {
+    return this.#pool.run('find CMKs by label', (session, pkcs11) => {
+      const handles = this.#find(session, pkcs11, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
+      return handles.map((handle) => {
+        const [id] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
+        return { label, id: Buffer.from(id!.value as Buffer).toString('hex') };
+      });
+    });
+  }
+
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;
     await this.#pool.run('destroy a CMK', (session, pkcs11) => {

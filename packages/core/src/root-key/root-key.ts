@@ -27,6 +27,8 @@ export interface RootKey {
   readonly stats: RootKeyStats;
   createCmk(label: string): Promise<CmkReference>;
   hasCmk(cmk: CmkReference): Promise<boolean>;
+  /** Every CMK object labelled `label` (whatever its id): a rotation killed before registering its CMK adopts or destroys them on rerun. */
+  findCmks?(label: string): Promise<CmkReference[]>;
   destroyCmk(cmk: CmkReference): Promise<void>;
   /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk` (RFC 5649). */
   generateWrappedKek(cmk: CmkReference): Promise<Buffer>;

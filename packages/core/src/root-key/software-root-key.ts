@@ -38,6 +38,9 @@ export class SoftwareRootKey implements RootKey {
   async hasCmk(cmk: CmkReference): Promise<boolean> {
     return this.#keys.has(`${cmk.label}/${cmk.id}`);
   }
+  async findCmks(label: string): Promise<CmkReference[]> {
+    return [...this.#keys.keys()].filter((k) => k.slice(0, k.lastIndexOf('/')) === label).map((k) => ({ label, id: k.slice(k.lastIndexOf('/') + 1) }));
+  }
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;
     this.#keys.get(`${cmk.label}/${cmk.id}`)?.destroy();
