@@ -136,7 +136,7 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
   // Writers in other processes re-check the segment's current DEK at most every writeRecheckMs.
   const settled = data.switchedAt! + h.resolver.writeRecheckMs + WRITER_GRACE_MS;
   if (Date.now() < settled) await sleep(settled - Date.now());
-  const verificationPasses = await verifyClean(run, options.onProgress);
+  const verificationPasses = await verifyClean(run);
 
   const oldKeys = options.oldKeys ?? 'keep';
   if (oldKeys !== 'keep') {
@@ -153,18 +153,15 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
   return { keyring, segment, dekId: run.dekId, version: data.version, reencrypted: run.reencrypted, resumed, verificationPasses };
 }
 
-/** Full scans until one finds no record on an old DEK; bounded by {@link MAX_VERIFICATION_PASSES}. */
-async function verifyClean(run: Run, onProgress: ProgressListener | undefined): Promise<number> {
+/** Full scans (not reported as progress: the bar already reached the total) until one finds no record on an old DEK; bounded by {@link MAX_VERIFICATION_PASSES}. */
+async function verifyClean(run: Run): Promise<number> {
   for (let pass = 1; pass <= MAX_VERIFICATION_PASSES; pass++) {
     let cursor: string | null = null;
     let stale = 0;
-    let scanned = 0;
     do {
       const page = await reencryptPage(run, cursor);
       stale += page.stale;
-      scanned += page.scanned;
       cursor = page.cursor;
-      onProgress?.({ phase: `verify segment ${run.segment} (pass ${pass})`, done: scanned });
     } while (cursor !== null);
     if (stale === 0) return pass;
   }
