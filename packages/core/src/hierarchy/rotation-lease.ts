@@ -18,6 +18,30 @@ export interface LeaseOptions {
   readonly waitMs?: number;
 }
 
+/** True when `pid` is not a running process on this host. */
+function isDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Takes over a lease whose holder was a process on this host that no longer runs (killed
+ * mid-rotation), without waiting for the lease to expire. Atomic: the takeover applies only while
+ * the stored lease still has the expiry read here (a live holder's renewal makes it fail).
+ */
+async function takeOverFromDeadHolder(keyStore: KeyStore, name: string, holder: string, expiresAt: string): Promise<boolean> {
+  const current = await keyStore.getLease(name);
+  if (current === undefined) return false;
+  const [host, pid] = current.holder.split(':');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid || !isDead(Number(pid))) return false;
+  const justAfter = new Date(Date.parse(current.expiresAt) + 1).toISOString();
+  return keyStore.acquireLease({ name, holder, expiresAt }, justAfter);
+}
+
 /** A held lease: renewed in the background while the job runs; `assertHeld` fails once it was lost. */
 export interface HeldLease {
   readonly name: string;
@@ -45,10 +69,12 @@ export async function withLease<T>(keyStore: KeyStore, name: string, what: strin
   const holder = holderName();
   const expiry = (): string => new Date(Date.now() + ttlMs).toISOString();
   const giveUpAt = Date.now() + (options.waitMs ?? 0);
-  let taken = await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString());
+  const attempt = async (): Promise<boolean> =>
+    (await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString())) || (await takeOverFromDeadHolder(keyStore, name, holder, expiry()));
+  let taken = await attempt();
   while (!taken && Date.now() < giveUpAt) {
     await sleep(100);
-    taken = await keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString());
+    taken = await attempt();
   }
   if (!taken) {
     const current = await keyStore.getLease(name);
