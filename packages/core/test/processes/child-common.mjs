@@ -8,10 +8,28 @@ export const config = JSON.parse(process.env.KS_CHILD ?? '{}');
 /** Opens the hierarchy the way an application process would. */
 export async function openHierarchy(cache = {}) {
   const token = config.token;
-  const rootKey = await Pkcs11RootKey.open({ module: token.module, tokenLabel: token.tokenLabel, pin: () => token.pin, moduleEnvironment: token.moduleEnvironment });
+  const rootKey = await openRootKey(token);
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: config.db }));
   const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix: config.prefix, cache });
   return { hierarchy, rootKey, keyStore, async close() { await keyStore.close(); await rootKey.close(); } };
+}
+
+/**
+ * Opens the token. SoftHSM2 sometimes reports no initialised token to a process that starts while
+ * another process rewrites the token's files (about 1 open in 30 with two processes creating and
+ * destroying objects; reported to the HSM owner): start-up retries that a few times so the rotation
+ * tests test rotation.
+ */
+async function openRootKey(token) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await Pkcs11RootKey.open({ module: token.module, tokenLabel: token.tokenLabel, pin: () => token.pin, moduleEnvironment: token.moduleEnvironment });
+    } catch (error) {
+      if (error?.code !== 'HSM_UNAVAILABLE' || attempt === 5) throw error;
+      process.stderr.write(`start-up: ${error.message} (attempt ${attempt}); retrying\n`);
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /** The data table's own connection. */
