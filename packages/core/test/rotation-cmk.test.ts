@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
 import { killAll, runRotator, tokenObjects } from './processes/children.js';
-import { sqliteStack } from './stacks.js';
+import { postgresStack, sqliteStack } from './stacks.js';
 
 const ctx: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'r1', segment: 's1' };
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
@@ -79,11 +79,11 @@ describe('CMK and KEK rotation killed at any step (SoftHSM2 + SQLite, SIGKILLed 
   }, 30_000);
 });
 
-describe('one primary CMK/KEK per keyring, enforced by the key store', () => {
-  let stack: Stack;
+describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)('one primary CMK/KEK per keyring, enforced by the %s key store; rotation leases', (_name, makeStack) => {
+  let stack: Awaited<ReturnType<typeof makeStack>>;
   let h: KeyHierarchy;
   beforeEach(async () => {
-    stack = await sqliteStack();
+    stack = await makeStack();
     h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `rot-one-${Math.random().toString(36).slice(2)}` });
     await h.provision();
   });
