@@ -15,10 +15,11 @@ export const rotate: Command = {
     const keyring = keyringFlag(c);
     const which = c.positionals[0];
     if (which === 'cmk') {
-      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => c.out.progress(p) });
+      // Only counted progress (re-wrapping KEKs); the rotation's named steps are for logs and tests.
+      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => { if (p.total !== undefined) c.out.progress(p); } });
       c.out.result(result, () => `CMK of "${result.keyring}" is now v${result.version}; ${result.rewrapped} KEK version(s) re-wrapped inside the HSM${result.resumed ? ' (resumed an interrupted rotation)' : ''}.`);
     } else if (which === 'kek') {
-      const result = await hierarchy.rotateKek({ ...(keyring ? { keyring } : {}), onProgress: (p) => c.out.progress(p) });
+      const result = await hierarchy.rotateKek(keyring ? { keyring } : {});
       c.out.result(result, () => `KEK of "${result.keyring}" is now v${result.version}; new DEKs wrap under it. Run \`keystrata rewrap\` to move old DEKs.`);
     } else {
       throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata rotate cmk|kek');
