@@ -140,3 +140,32 @@ describe('two processes rotating the CMK at once, 8 races (SoftHSM2 + SQLite)', 
     await expectSettled(stack, h, prefix, sealed);
   }, 30_000);
 });
+
+describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)('a %s key store left with two primary CMKs by an older version', (_name, makeStack) => {
+  it('issue 11 §3a: migrate keeps the newest primary and a rerun of rotate cmk settles every KEK under it', async () => {
+    const stack = await makeStack();
+    try {
+      const prefix = `rot-legacy-${Math.random().toString(36).slice(2)}`;
+      const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
+      await h.provision();
+      const sealed = await h.encryptValue('canary-legacy', ctx);
+      // The state the old code left: CMK v2 registered as primary next to v1, no KEK moved yet.
+      const ref = await stack.rootKey.createCmk(`${prefix}/default/v2`);
+      const at = new Date().toISOString();
+      const raw = 'url' in stack
+        ? async (sql: string) => { const pg = (await import('pg')).default; const c = new pg.Client({ connectionString: stack.url }); await c.connect(); await c.query(sql); await c.end(); }
+        : async (sql: string) => { const Database = (await import('better-sqlite3')).default; const db = new Database((stack as { file: string }).file); db.exec(sql); db.close(); };
+      await raw('DROP INDEX keystrata_cmk_one_primary');
+      await raw(`INSERT INTO keystrata_cmk VALUES ('default', 2, '${ref.label}', '${ref.id}', 'primary', '${at}', '${at}')`);
+      await stack.keyStore.migrate();
+      expect((await stack.keyStore.listCmks('default')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:enabled', '2:primary']);
+      const rotation = await h.rotateCmk();
+      expect(rotation).toMatchObject({ version: 2, resumed: true, rewrapped: 1 });
+      expect((await stack.keyStore.listKeks('default')).map((k) => k.cmkVersion)).toEqual([2]);
+      h.clearCache();
+      expect(await h.decryptValue(sealed, ctx)).toBe('canary-legacy');
+    } finally {
+      await stack.close();
+    }
+  });
+});
