@@ -57,6 +57,9 @@ describe('CMK and KEK rotation killed at any step (SoftHSM2 + SQLite, SIGKILLed 
       expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { version: expectedVersion } });
       await expectSettled(stack, h, prefix, sealed);
       expect((await stack.keyStore.listCmks('default')).map((c) => c.version)).toEqual(expectedVersion === 2 ? [1, 2] : [1, 2, 3]);
+      // Killed after the HSM object existed but before it was registered: the rerun adopted that object.
+      const adopted = (await h.listAudit()).filter((r) => r.event === 'generate' && r.details.includes('"adopted":true'));
+      expect(adopted.length).toBe(['CMK created in the HSM', 'CMK generate audited'].includes(phase) ? 1 : 0);
     } finally {
       killAll();
       await stack.close();
@@ -168,4 +171,25 @@ describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)
       await stack.close();
     }
   });
+});
+
+describe('two processes provisioning a new keyring at once (SoftHSM2 + SQLite)', () => {
+  afterAll(() => killAll());
+
+  it('issue 11 §3a: both succeed, one creates the CMK and KEK, the other waits for the lease; one CMK object in the token', async () => {
+    const stack = await sqliteStack();
+    const prefix = `rot-prov-${Math.random().toString(36).slice(2)}`;
+    try {
+      const goAt = Date.now() + 1200;
+      const outcomes = await Promise.all([0, 1].map(() => runRotator({ db: stack.file, prefix, mode: 'provision', goAt })));
+      for (const o of outcomes) expect(o.answer, o.stderr).toMatchObject({ ok: true });
+      expect(outcomes.map((o) => o.answer!.result!.createdCmk).sort()).toEqual([false, true]);
+      expect((await stack.keyStore.listCmks('default')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:primary']);
+      expect((await stack.keyStore.listKeks('default')).map((k) => `${k.version}:${k.state}`)).toEqual(['1:primary']);
+      expect(tokenObjects(`${prefix}/`)).toHaveLength(1);
+    } finally {
+      killAll();
+      await stack.close();
+    }
+  }, 30_000);
 });

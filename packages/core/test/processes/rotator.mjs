@@ -1,4 +1,4 @@
-// A process that rotates (config.mode: 'cmk' | 'kek' | 'dek'), optionally starting at config.goAt
+// A process that rotates (config.mode: 'cmk' | 'kek' | 'dek' | 'provision'), optionally starting at config.goAt
 // (epoch ms, for races) and SIGKILLing itself at a named progress step (config.killAt).
 import { answer, config, describeError, openHierarchy, openTable, tableHook } from './child-common.mjs';
 
@@ -11,6 +11,8 @@ let db;
 try {
   if (config.mode === 'cmk') {
     answer({ ok: true, result: await hierarchy.rotateCmk({ onProgress }) });
+  } else if (config.mode === 'provision') {
+    answer({ ok: true, result: await hierarchy.provision() });
   } else if (config.mode === 'kek') {
     answer({ ok: true, result: await hierarchy.rotateKek({ onProgress }) });
   } else {
