@@ -79,7 +79,7 @@ export async function withLease<T>(keyStore: KeyStore, name: string, what: strin
   if (!taken) {
     const current = await keyStore.getLease(name);
     const by = current === undefined ? 'another process' : `another process (${current.holder}, lease until ${current.expiresAt})`;
-    throw new KeystrataError('ROTATION_IN_PROGRESS', `Cannot ${what}: ${by} is already doing it (lease "${name}"). Nothing was created; wait for it to finish and run the command again.`, {
+    throw new KeystrataError('ROTATION_IN_PROGRESS', `Cannot ${what}: ${by} is already doing it (lease "${name}"); nothing was created.`, {
       details: { lease: name },
     });
   }
