@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { CmkRecord, KekRecord } from '../key-store/records.js';
 import { now, type HierarchyInternals, type ProgressListener } from './internals.js';
@@ -6,28 +7,41 @@ import { LEASE_TTL_MS, withLease } from './rotation-lease.js';
 const cmkRef = (c: CmkRecord) => ({ label: c.hsmLabel, id: c.hsmId });
 
 /**
- * Obtains CMK `version` of a keyring in the HSM, or adopts the object a killed run created under
- * the same label (further copies are destroyed): audited as `generate` as soon as the object exists,
- * before it is registered, so no key a rotation created goes unaudited. Registered as `state`.
+ * What the `cmk-rotation:<keyring>` job remembers, saved before the HSM object exists: the version
+ * being created and the CKA_ID it gets, so a rerun after a kill finds that very object again.
  */
-async function createCmkVersion(h: HierarchyInternals, keyring: string, version: number, state: 'primary' | 'enabled' = 'primary', onProgress?: ProgressListener): Promise<CmkRecord> {
-  const label = `${h.cmkLabelPrefix}/${keyring}/v${version}`;
-  const found = (await h.rootKey.findCmks?.(label)) ?? [];
-  let ref = found[0];
-  if (ref === undefined) {
-    ref = await h.rootKey.createCmk(label);
-    step(onProgress, 'CMK created in the HSM');
-    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, hsmId: ref.id });
+interface CmkJobData {
+  readonly version: number;
+  readonly hsmId: string;
+}
+
+const cmkJobId = (keyring: string): string => `cmk-rotation:${keyring}`;
+
+/** A fresh job for CMK `version`, with the id its HSM object will get. */
+const newCmkJob = (version: number): CmkJobData => ({ version, hsmId: randomBytes(16).toString('hex') });
+
+async function saveCmkJob(h: HierarchyInternals, keyring: string, state: 'running' | 'done', data: CmkJobData, processed = 0): Promise<void> {
+  await h.keyStore.putJob({ id: cmkJobId(keyring), kind: 'cmk-rotation', state, cursor: null, processed, data: JSON.stringify(data), updatedAt: now() });
+}
+
+/**
+ * Creates CMK `data.version` of a keyring in the HSM under the id the job saved, audits it as
+ * `generate` before registering it, and registers it as `state`. When a killed run already created
+ * the object (found by that id), it is adopted (audited again, `adopted: true`) instead.
+ */
+async function createCmkVersion(h: HierarchyInternals, keyring: string, data: CmkJobData, state: 'primary' | 'enabled', onProgress?: ProgressListener): Promise<CmkRecord> {
+  const { version, hsmId } = data;
+  const ref = { label: `${h.cmkLabelPrefix}/${keyring}/v${version}`, id: hsmId };
+  if (await h.rootKey.hasCmk(ref)) {
+    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId, adopted: true });
   } else {
-    for (const extra of found.slice(1)) {
-      await h.rootKey.destroyCmk(extra);
-      await h.audit.record('destroy', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, hsmId: extra.id, reason: 'unregistered copy from an interrupted rotation' });
-    }
-    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, hsmId: ref.id, adopted: true });
+    await h.rootKey.createCmk(ref.label, hsmId);
+    step(onProgress, 'CMK created in the HSM');
+    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId });
   }
   step(onProgress, 'CMK generate audited');
   const at = now();
-  const record: CmkRecord = { keyring, version, hsmLabel: ref.label, hsmId: ref.id, state, createdAt: at, updatedAt: at };
+  const record: CmkRecord = { keyring, version, hsmLabel: ref.label, hsmId, state, createdAt: at, updatedAt: at };
   await h.keyStore.insertCmk(record);
   step(onProgress, 'CMK registered');
   return record;
@@ -71,7 +85,12 @@ export async function provisionKeyring(h: HierarchyInternals, keyring: string): 
     const createdCmk = cmk === undefined;
     if (cmk === undefined) {
       if (cmks.length > 0) throw new KeystrataError('KEY_DISABLED', `Keyring "${keyring}" has CMK versions but none is primary.`);
-      cmk = await createCmkVersion(h, keyring, 1);
+      const job = await h.keyStore.getJob(cmkJobId(keyring));
+      const pending = job?.state === 'running' ? (JSON.parse(job.data) as CmkJobData) : undefined;
+      const data = pending?.version === 1 ? pending : newCmkJob(1);
+      if (data !== pending) await saveCmkJob(h, keyring, 'running', data);
+      cmk = await createCmkVersion(h, keyring, data, 'primary');
+      await saveCmkJob(h, keyring, 'done', data);
     }
     const keks = await h.keyStore.listKeks(keyring);
     const createdKek = keks.length === 0;
@@ -88,16 +107,12 @@ export interface CmkRotationResult {
   readonly resumed: boolean;
 }
 
-interface CmkJobData {
-  readonly version: number;
-}
-
 /**
  * Creates a new CMK version and re-wraps every KEK under it inside the HSM, then makes it the
  * keyring's only primary version in one key-store transaction. Runs under the keyring's lease (a
  * concurrent rotation fails with `ROTATION_IN_PROGRESS` before anything is created). Resumable: the
- * target version is stored before the HSM object exists, so a rerun after a kill at any step
- * finishes the same rotation (adopting a CMK object the killed run created but did not register).
+ * target version and its HSM id are stored before the HSM object exists, so a rerun after a kill at
+ * any step finishes the same rotation (adopting the CMK object the killed run created, if any).
  *
  * @example
  * ```ts
@@ -107,26 +122,26 @@ interface CmkJobData {
 export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgress?: ProgressListener): Promise<CmkRotationResult> {
   return withLease(h.keyStore, keyringLease(keyring), `rotate the CMK of keyring "${keyring}"`, async (lease) => {
     step(onProgress, 'lease taken');
-    const jobId = `cmk-rotation:${keyring}`;
-    const job = await h.keyStore.getJob(jobId);
+    const job = await h.keyStore.getJob(cmkJobId(keyring));
     let cmks = await h.keyStore.listCmks(keyring);
     const primary = cmks.find((c) => c.state === 'primary');
     if (primary === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Keyring "${keyring}" has no primary CMK; run \`keystrata init\`.`);
-    let version: number;
+    let data: CmkJobData;
     let resumed = job?.state === 'running';
     if (job !== undefined && resumed) {
-      version = (JSON.parse(job.data) as CmkJobData).version;
+      data = JSON.parse(job.data) as CmkJobData;
     } else if ((await h.keyStore.listKeks(keyring)).some((k) => k.state !== 'destroyed' && k.cmkVersion !== primary.version)) {
       // A rotation interrupted before this version of the library: KEKs still under an older version.
-      version = primary.version;
+      data = { version: primary.version, hsmId: primary.hsmId };
       resumed = true;
     } else {
-      version = Math.max(...cmks.map((c) => c.version)) + 1;
-      await h.keyStore.putJob({ id: jobId, kind: 'cmk-rotation', state: 'running', cursor: null, processed: 0, data: JSON.stringify({ version } satisfies CmkJobData), updatedAt: now() });
+      data = newCmkJob(Math.max(...cmks.map((c) => c.version)) + 1);
+      await saveCmkJob(h, keyring, 'running', data);
       step(onProgress, 'rotation intent saved');
     }
+    const { version } = data;
     lease.assertHeld();
-    const target = cmks.find((c) => c.version === version) ?? (await createCmkVersion(h, keyring, version, 'enabled', onProgress));
+    const target = cmks.find((c) => c.version === version) ?? (await createCmkVersion(h, keyring, data, 'enabled', onProgress));
     cmks = await h.keyStore.listCmks(keyring);
     const keks = (await h.keyStore.listKeks(keyring)).filter((k) => k.state !== 'destroyed' && k.cmkVersion !== target.version);
     const byVersion = new Map(cmks.map((c) => [c.version, c]));
@@ -145,7 +160,7 @@ export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgre
     if (target.state !== 'primary') await h.keyStore.setPrimaryCmk(keyring, target.version, now());
     step(onProgress, 'primary switched');
     await h.audit.record('rotate', `cmk:${keyring}`, { version: target.version, rewrapped: done, resumed });
-    if (job !== undefined || !resumed) await h.keyStore.putJob({ id: jobId, kind: 'cmk-rotation', state: 'done', cursor: null, processed: done, data: JSON.stringify({ version } satisfies CmkJobData), updatedAt: now() });
+    if (job !== undefined || !resumed) await saveCmkJob(h, keyring, 'done', data, done);
     step(onProgress, 'rotation done');
     return { keyring, version: target.version, rewrapped: done, resumed };
   });
@@ -158,7 +173,7 @@ export async function retireCmk(h: HierarchyInternals, keyring: string, version:
     if (cmk === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist.`);
     if (cmk.state === 'retired') return;
     if (cmk.state === 'primary') throw new KeystrataError('KEY_IN_USE', `CMK ${keyring} v${version} is primary; rotate first.`);
-    const job = await h.keyStore.getJob(`cmk-rotation:${keyring}`);
+    const job = await h.keyStore.getJob(cmkJobId(keyring));
     if (job?.state === 'running' && (JSON.parse(job.data) as CmkJobData).version === version) {
       throw new KeystrataError('KEY_IN_USE', `CMK ${keyring} v${version} is the target of an interrupted rotation; finish \`keystrata rotate cmk\` first.`);
     }

@@ -130,9 +130,10 @@ export class Pkcs11RootKey implements RootKey {
     return handle;
   }
 
-  async createCmk(label: string): Promise<CmkReference> {
+  async createCmk(label: string, hexId?: string): Promise<CmkReference> {
     this.#calls++;
-    const id = randomBytes(16);
+    if (hexId !== undefined && !/^(?:[0-9a-f]{2}){1,64}$/i.test(hexId)) throw new KeystrataError('CONFIG_INVALID', 'A CMK id must be 1 to 64 bytes of hex.');
+    const id = hexId === undefined ? randomBytes(16) : Buffer.from(hexId, 'hex');
     return this.#pool.run('generate a CMK', async (session, pkcs11) => {
       const handle = await pkcs11.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
       const attributes = pkcs11.C_GetAttributeValue(session, handle, [
@@ -158,16 +159,6 @@ export class Pkcs11RootKey implements RootKey {
         if (KeystrataError.isInstance(error, 'KEY_NOT_FOUND')) return false;
         throw error;
       }
-    });
-  }
-
-  async findCmks(label: string): Promise<CmkReference[]> {
-    return this.#pool.run('find CMKs by label', (session, pkcs11) => {
-      const handles = this.#find(session, pkcs11, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
-      return handles.map((handle) => {
-        const [id] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
-        return { label, id: Buffer.from(id!.value as Buffer).toString('hex') };
-      });
     });
   }
 

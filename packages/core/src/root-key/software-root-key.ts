@@ -29,17 +29,14 @@ export class SoftwareRootKey implements RootKey {
     return key.exposeSecretBytes();
   }
 
-  async createCmk(label: string): Promise<CmkReference> {
+  async createCmk(label: string, hexId?: string): Promise<CmkReference> {
     this.#calls++;
-    const id = randomBytes(16).toString('hex');
+    const id = hexId ?? randomBytes(16).toString('hex');
     this.#keys.set(`${label}/${id}`, SecretKey.takeOwnership(randomBytes(32)));
     return { label, id };
   }
   async hasCmk(cmk: CmkReference): Promise<boolean> {
     return this.#keys.has(`${cmk.label}/${cmk.id}`);
-  }
-  async findCmks(label: string): Promise<CmkReference[]> {
-    return [...this.#keys.keys()].filter((k) => k.slice(0, k.lastIndexOf('/')) === label).map((k) => ({ label, id: k.slice(k.lastIndexOf('/') + 1) }));
   }
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;
