@@ -133,4 +133,17 @@ describe('DEK rotation never loses data (SoftHSM2 + SQLite, real processes)', ()
     const deks = await stack.keyStore.listDeks({ segment: 's1', limit: 10 });
     expect(deks.map((d) => d.version).sort()).toEqual([1, 2]);
   }, 60_000);
+
+  it('issue 11 §3a: a DEK rotation SIGKILLed mid-segment resumes on rerun, and only then destroys the old DEK; every row decrypts', async () => {
+    const ids = await seed(1500);
+    const killed = await runRotator({ db: stack.file, prefix, mode: 'dek', segment: 's1', oldKeys: 'destroy', killAt: { phase: 're-encrypt segment s1', done: 1000 } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect((await stack.keyStore.listDeks({ segment: 's1', limit: 10 })).map((d) => `${d.version}:${d.state}`).sort()).toEqual(['1:enabled', '2:primary']);
+    const rerun = await runRotator({ db: stack.file, prefix, mode: 'dek', segment: 's1', oldKeys: 'destroy' });
+    expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { resumed: true, version: 2, reencrypted: ids.length }, rewritten: 500 });
+    expect((await stack.keyStore.listDeks({ segment: 's1', limit: 10 })).map((d) => `${d.version}:${d.state}`).sort()).toEqual(['1:destroyed', '2:primary']);
+    const rows = db.prepare("SELECT id, ssn FROM patients WHERE segment = 's1' ORDER BY id").all() as Array<{ id: string; ssn: string }>;
+    const values = await h.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.ssn, context: ctx(r.id) })));
+    expect(rows.filter((r, i) => !values[i]!.ok || (values[i] as { value: unknown }).value !== `seed-${r.id}`).map((r) => r.id)).toEqual([]);
+  }, 60_000);
 });
