@@ -60,17 +60,8 @@ export class SqlKeyStore implements KeyStore {
     try {
       return await this.#db.run(sql, params);
     } catch (error) {
-      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
-    }
-  }
-
-  /** {@link #run} for CMK/KEK version updates: a second primary is a typed clash, not an outage. */
-  async #runVersion(what: string, sql: string, params: readonly unknown[]): Promise<number> {
-    this.#queries++;
-    try {
-      return await this.#db.run(sql, params);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw versionClash(what, error);
+      // A second primary CMK/KEK version, or a version another process inserted first: a clash, not an outage.
+      if (isUniqueViolation(error)) throw versionClash('the same key version', error);
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
     }
   }
@@ -93,16 +84,16 @@ export class SqlKeyStore implements KeyStore {
 
   async insertCmk(r: CmkRecord): Promise<void> {
     await this.#insertVersion('keystrata_cmk', `CMK ${r.keyring} v${r.version}`, r,
-      [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
+      'INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
   }
 
   /** Inserts a CMK or KEK version; a primary one demotes the previous primary in the same transaction. */
-  async #insertVersion(table: 'keystrata_cmk' | 'keystrata_kek', what: string, r: { keyring: string; state: KeyState; createdAt: string }, values: unknown[]): Promise<void> {
+  async #insertVersion(table: 'keystrata_cmk' | 'keystrata_kek', what: string, r: { keyring: string; state: KeyState; createdAt: string }, insert: string, values: unknown[]): Promise<void> {
     this.#queries += 2;
     try {
       await this.#db.transaction(async (tx) => {
         if (r.state === 'primary') await tx.run(`UPDATE ${table} SET state = 'enabled', updated_at = ? WHERE keyring = ? AND state = 'primary'`, [r.createdAt, r.keyring]);
-        await tx.run(`INSERT INTO ${table} VALUES (?, ?, ?, ?, ?, ?, ?)`, values);
+        await tx.run(insert, values);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw versionClash(what, error);
@@ -111,7 +102,7 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
-    await this.#runVersion(`CMK ${keyring} v${version}`, 'UPDATE keystrata_cmk SET state = ?, updated_at = ? WHERE keyring = ? AND version = ?', [state, at, keyring, version]);
+    await this.#run('UPDATE keystrata_cmk SET state = ?, updated_at = ? WHERE keyring = ? AND version = ?', [state, at, keyring, version]);
   }
 
   async listKeks(keyring?: string): Promise<KekRecord[]> {
@@ -122,11 +113,11 @@ export class SqlKeyStore implements KeyStore {
 
   async insertKek(r: KekRecord): Promise<void> {
     await this.#insertVersion('keystrata_kek', `KEK ${r.keyring} v${r.version}`, r,
-      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt]);
+      'INSERT INTO keystrata_kek VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt]);
   }
 
   async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string }): Promise<void> {
-    await this.#runVersion(`KEK ${keyring} v${version}`, 
+    await this.#run(
       `UPDATE keystrata_kek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
        cmk_version = COALESCE(?, cmk_version), updated_at = ? WHERE keyring = ? AND version = ?`,
       [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.at, keyring, version],
