@@ -6,6 +6,14 @@ import { LEASE_TTL_MS, withLease } from './rotation-lease.js';
 
 const cmkRef = (c: CmkRecord) => ({ label: c.hsmLabel, id: c.hsmId });
 
+/** Reports a named step of a rotation to the progress listener (also where tests inject kills). */
+function step(onProgress: ProgressListener | undefined, phase: string, done = 0, total?: number): void {
+  onProgress?.({ phase, done, ...(total === undefined ? {} : { total }) });
+}
+
+/** The lease that serialises CMK and KEK rotations (and provisioning, retirement) of a keyring. */
+const keyringLease = (keyring: string): string => `keyring:${keyring}`;
+
 /**
  * What the `cmk-rotation:<keyring>` job remembers, saved before the HSM object exists: the version
  * being created and the CKA_ID it gets, so a rerun after a kill finds that very object again.
@@ -46,14 +54,6 @@ async function createCmkVersion(h: HierarchyInternals, keyring: string, data: Cm
   step(onProgress, 'CMK registered');
   return record;
 }
-
-/** Reports a named step of a rotation to the progress listener (also where tests inject kills). */
-function step(onProgress: ProgressListener | undefined, phase: string, done = 0, total?: number): void {
-  onProgress?.({ phase, done, ...(total === undefined ? {} : { total }) });
-}
-
-/** The lease that serialises CMK and KEK rotations (and provisioning, retirement) of a keyring. */
-const keyringLease = (keyring: string): string => `keyring:${keyring}`;
 
 async function createKekVersion(h: HierarchyInternals, keyring: string, version: number, cmk: CmkRecord): Promise<KekRecord> {
   const wrapped = await h.rootKey.generateWrappedKek(cmkRef(cmk));
