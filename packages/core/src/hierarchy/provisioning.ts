@@ -38,18 +38,21 @@ async function saveCmkJob(h: HierarchyInternals, keyring: string, state: 'runnin
  * the object (found by that id), it is adopted (audited again, `adopted: true`) instead.
  */
 async function createCmkVersion(h: HierarchyInternals, keyring: string, data: CmkJobData, state: 'primary' | 'enabled', onProgress?: ProgressListener): Promise<CmkRecord> {
-  const { version, hsmId } = data;
-  const ref = { label: `${h.cmkLabelPrefix}/${keyring}/v${version}`, id: hsmId };
+  const { version } = data;
+  let ref = { label: `${h.cmkLabelPrefix}/${keyring}/v${version}`, id: data.hsmId };
   if (await h.rootKey.hasCmk(ref)) {
-    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId, adopted: true });
+    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId: ref.id, adopted: true });
   } else {
-    await h.rootKey.createCmk(ref.label, hsmId);
+    const created = await h.rootKey.createCmk(ref.label, data.hsmId);
+    // A RootKey that chose its own id (ignoring the one asked for): remember that one instead.
+    if (created.id !== ref.id) await saveCmkJob(h, keyring, 'running', { version, hsmId: created.id });
+    ref = created;
     step(onProgress, 'CMK created in the HSM');
-    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId });
+    await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: ref.label, hsmId: ref.id });
   }
   step(onProgress, 'CMK generate audited');
   const at = now();
-  const record: CmkRecord = { keyring, version, hsmLabel: ref.label, hsmId, state, createdAt: at, updatedAt: at };
+  const record: CmkRecord = { keyring, version, hsmLabel: ref.label, hsmId: ref.id, state, createdAt: at, updatedAt: at };
   await h.keyStore.insertCmk(record);
   step(onProgress, 'CMK registered');
   return record;
@@ -90,7 +93,7 @@ export async function provisionKeyring(h: HierarchyInternals, keyring: string): 
       const data = pending?.version === 1 ? pending : newCmkJob(1);
       if (data !== pending) await saveCmkJob(h, keyring, 'running', data);
       cmk = await createCmkVersion(h, keyring, data, 'primary');
-      await saveCmkJob(h, keyring, 'done', data);
+      await saveCmkJob(h, keyring, 'done', { version: 1, hsmId: cmk.hsmId });
     }
     const keks = await h.keyStore.listKeks(keyring);
     const createdKek = keks.length === 0;
@@ -160,7 +163,7 @@ export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgre
     if (target.state !== 'primary') await h.keyStore.setPrimaryCmk(keyring, target.version, now());
     step(onProgress, 'primary switched');
     await h.audit.record('rotate', `cmk:${keyring}`, { version: target.version, rewrapped: done, resumed });
-    if (job !== undefined || !resumed) await saveCmkJob(h, keyring, 'done', data, done);
+    if (job !== undefined || !resumed) await saveCmkJob(h, keyring, 'done', { version, hsmId: target.hsmId }, done);
     step(onProgress, 'rotation done');
     return { keyring, version: target.version, rewrapped: done, resumed };
   });
