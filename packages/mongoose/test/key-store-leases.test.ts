@@ -57,4 +57,35 @@ describe('MongoKeyStore rotation leases and one primary CMK/KEK (FerretDB or Mon
     expect(await primaries()).toEqual({ cmks: [2], keks: [2] });
     expect(await store.listCmks('default')).toHaveLength(2);
   });
+
+  it('issue 11 §3a: the store refuses a second primary CMK even behind the library (unique sparse primary_of; FerretDB has no partial indexes)', async () => {
+    const at = new Date().toISOString();
+    const [cmk] = await store.listCmks('default');
+    await store.insertCmk({ ...cmk!, version: 5, state: 'enabled', createdAt: at, updatedAt: at });
+    expect(await codeOf(store.setCmkState('default', 5, 'primary', at))).toBe('ROTATION_IN_PROGRESS');
+    const raw = connection.db!.collection('keystrata_cmk');
+    await expect(raw.insertOne({ ...(await raw.findOne({ version: 1 }, { projection: { _id: 0 } }))!, version: 6 })).rejects.toMatchObject({ code: expect.anything() });
+    expect((await store.listCmks('default')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:primary', '5:enabled']);
+    await store.setPrimaryCmk('default', 5, at);
+    expect((await store.listCmks('default')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:enabled', '5:primary']);
+    await store.setCmkState('default', 5, 'disabled', at);
+    await store.setCmkState('default', 1, 'primary', at);
+    expect((await store.listCmks('default')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:primary', '5:disabled']);
+  });
+
+  it('issue 11 §3a: migrate marks the newest of two primaries left by an older version and demotes the other', async () => {
+    const other = await openConnection(freshDbName('ks_legacy'));
+    try {
+      const at = new Date().toISOString();
+      const cmk = (v: number) => ({ keyring: 'k', version: v, hsm_label: `x/k/v${v}`, hsm_id: `0${v}`, state: 'primary', created_at: at, updated_at: at });
+      await other.db!.collection('keystrata_cmk').insertMany([cmk(1), cmk(2)]);
+      const legacy = new MongoKeyStore(other.db!);
+      await legacy.migrate();
+      expect((await legacy.listCmks('k')).map((c) => `${c.version}:${c.state}`)).toEqual(['1:enabled', '2:primary']);
+      expect(await codeOf(legacy.setCmkState('k', 1, 'primary', at))).toBe('ROTATION_IN_PROGRESS');
+    } finally {
+      await other.dropDatabase();
+      await other.close();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { QueryCounter } from './counter.js';
 import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } from './dek-lookup.js';
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
+import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
 import { AsyncMutex as Mutex } from '@keystrata/core';
 
 /**
@@ -35,6 +36,8 @@ export interface MongoKeyStoreOptions {
 
 type KekChange = { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string };
 type DekChange = { state?: KeyState; wrapped?: string; kekVersion?: number; at: string };
+/** A CMK/KEK document with the one-primary mark when it is the primary version. */
+const marked = <D extends { keyring: string; state: KeyState }>(doc: D): D => (doc.state === 'primary' ? { ...doc, [PRIMARY_MARK]: doc.keyring } : doc);
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /**
@@ -81,6 +84,10 @@ export class MongoKeyStore implements KeyStore {
 
   async migrate(): Promise<void> {
     await this.#q('index creation', () => createKeyIndexes(this.#c));
+    await this.#q('index creation', async () => {
+      await markPrimaries(this.#c.cmk as never);
+      await markPrimaries(this.#c.kek as never);
+    });
     this.#join ??= await probeJoin(this.#deps);
   }
 
@@ -97,23 +104,32 @@ export class MongoKeyStore implements KeyStore {
 
   async insertCmk(record: CmkRecord): Promise<void> {
     // No multi-document transactions on FerretDB 1.x: demote first, so there is never a second primary.
-    if (record.state === 'primary') await this.#q('write', () => this.#c.cmk.updateMany({ keyring: record.keyring, state: 'primary' }, { $set: { state: 'enabled', updated_at: record.createdAt } }));
-    await this.#insertVersion(`CMK ${record.keyring} v${record.version}`, () => this.#c.cmk.insertOne(cmkToDoc(record)));
+    if (record.state === 'primary') await this.#q('write', () => demotePrimary(this.#c.cmk as never, record.keyring, record.createdAt));
+    await this.#insertVersion(`CMK ${record.keyring} v${record.version}`, () => this.#c.cmk.insertOne(marked(cmkToDoc(record))));
     this.#cache.clear();
   }
 
   async #insertVersion(what: string, insert: () => Promise<unknown>): Promise<void> {
+    await this.#versionWrite(what, insert);
+  }
+
+  /** A write of a CMK/KEK version: a duplicate key (a second primary, a version written twice) is a typed clash. */
+  async #versionWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
     this.#counter.count++;
     try {
-      await insert();
+      return await write();
     } catch (error) {
-      if (isDuplicateKey(error)) throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+      // FerretDB answers a unique-index clash on update with code 1 and its backend's message.
+      if (isDuplicateKey(error) || /duplicate key|UNIQUE constraint failed/i.test(String((error as Error | null)?.message))) {
+        throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+      }
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
     }
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
-    const doc = await this.#q('write', () => this.#c.cmk.findOneAndUpdate({ keyring, version }, { $set: { state, updated_at: at } }, { returnDocument: 'after' }));
+    const mark = state === 'primary' ? { $set: { state, updated_at: at, [PRIMARY_MARK]: keyring } } : { $set: { state, updated_at: at }, $unset: { [PRIMARY_MARK]: '' } };
+    const doc = await this.#versionWrite(`CMK ${keyring} v${version}`, () => this.#c.cmk.findOneAndUpdate({ keyring, version }, mark as never, { returnDocument: 'after' }));
     if (doc !== null) this.#cache.put('cmk', cmkFromDoc(doc));
   }
 
@@ -125,8 +141,8 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async insertKek(record: KekRecord): Promise<void> {
-    if (record.state === 'primary') await this.#q('write', () => this.#c.kek.updateMany({ keyring: record.keyring, state: 'primary' }, { $set: { state: 'enabled', updated_at: record.createdAt } }));
-    await this.#insertVersion(`KEK ${record.keyring} v${record.version}`, () => this.#c.kek.insertOne(kekToDoc(record)));
+    if (record.state === 'primary') await this.#q('write', () => demotePrimary(this.#c.kek as never, record.keyring, record.createdAt));
+    await this.#insertVersion(`KEK ${record.keyring} v${record.version}`, () => this.#c.kek.insertOne(marked(kekToDoc(record))));
     this.#cache.clear();
   }
 
@@ -245,9 +261,9 @@ export class MongoKeyStore implements KeyStore {
   async setPrimaryCmk(keyring: string, version: number, at: string): Promise<void> {
     const target = await this.#q('read', () => this.#c.cmk.findOne({ keyring, version }));
     if (target === null) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
-    // Demote, then promote: never two primaries (the caller holds the keyring's lease).
-    await this.#q('write', () => this.#c.cmk.updateMany({ keyring, state: 'primary', version: { $ne: version } }, { $set: { state: 'enabled', updated_at: at } }));
-    await this.#q('write', () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at } }));
+    // Demote, then promote (no multi-document transactions on FerretDB 1.x): never two primaries.
+    await this.#q('write', () => demotePrimary(this.#c.cmk as never, keyring, at, version));
+    await this.#versionWrite(`the primary CMK of ${keyring}`, () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at, [PRIMARY_MARK]: keyring } } as never));
     this.#cache.clear();
   }
 }
