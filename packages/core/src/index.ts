@@ -49,3 +49,4 @@ export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wr
 export type { AuditVerifyOptions } from './hierarchy/audit-log.js';
 export type { AuditKeyIdentity } from './root-key/root-key.js';
 export { initialisePkcs11Token, type Pkcs11TokenInitOptions } from './root-key/pkcs11-token-init.js';
+export type { LeaseRecord } from './key-store/records.js';

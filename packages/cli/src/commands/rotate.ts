@@ -2,16 +2,21 @@ import { KeystrataError } from '@keystrata/core';
 import type { Command } from '../context.js';
 import { intFlag, keyringFlag } from '../flags.js';
 
-/** `keystrata rotate cmk|kek`. */
+/**
+ * `keystrata rotate cmk|kek`. One rotation per keyring at a time (a lease in the key store): a
+ * second one fails with `ROTATION_IN_PROGRESS`, naming the holder and its lease expiry, and creates
+ * nothing. An interrupted rotation resumes when the command runs again.
+ */
 export const rotate: Command = {
   usage: 'rotate cmk|kek [--keyring <k>]',
-  summary: 'CMK: new version in the HSM, every KEK re-wrapped (resumable). KEK: new version for new DEKs.',
+  summary: 'CMK: new version in the HSM, every KEK re-wrapped (resumable). KEK: new version for new DEKs. One rotation per keyring at a time.',
   async run(c) {
     const hierarchy = await c.hierarchy();
     const keyring = keyringFlag(c);
     const which = c.positionals[0];
     if (which === 'cmk') {
-      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => c.out.progress(p) });
+      // Only counted progress (re-wrapping KEKs); the rotation's named steps are for logs and tests.
+      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => { if (p.total !== undefined) c.out.progress(p); } });
       c.out.result(result, () => `CMK of "${result.keyring}" is now v${result.version}; ${result.rewrapped} KEK version(s) re-wrapped inside the HSM${result.resumed ? ' (resumed an interrupted rotation)' : ''}.`);
     } else if (which === 'kek') {
       const result = await hierarchy.rotateKek(keyring ? { keyring } : {});

@@ -317,8 +317,8 @@ export class KeyHierarchy {
   }
 
   /** New KEK version; new DEKs wrap under it. */
-  rotateKek(options: { keyring?: string } = {}): Promise<KekRotationResult> {
-    return rotateKek(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring));
+  rotateKek(options: { keyring?: string; onProgress?: ProgressListener } = {}): Promise<KekRotationResult> {
+    return rotateKek(this.#h, checkKeyring(options.keyring ?? this.#h.defaultKeyring), options.onProgress);
   }
 
   /** Moves old DEKs under the primary KEK without touching data. */

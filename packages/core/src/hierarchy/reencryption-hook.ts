@@ -16,7 +16,8 @@ export interface ReencryptionUpdate {
 /**
  * What an ORM adapter implements so DEK rotation can re-encrypt a segment's data: page through
  * the segment's records in a stable order, and write new ciphertexts back only where the stored
- * value is still the previous one (so a concurrent application write is never overwritten).
+ * value is still the previous one (so a concurrent application write is never overwritten),
+ * reporting how many records were really rewritten.
  *
  * @example
  * ```ts
@@ -28,6 +29,11 @@ export interface ReencryptionUpdate {
  */
 export interface ReencryptionHook {
   scan(args: { readonly keyring: string; readonly segment: string; readonly cursor: string | null; readonly limit: number }): Promise<{ records: ReencryptionRecord[]; cursor: string | null }>;
+  /**
+   * Writes each record's new ciphertexts only where every field still holds its `previous` value
+   * (compare-and-swap), and returns how many records it actually changed. A record that a concurrent
+   * writer changed since the scan is left alone and not counted: the rotation re-reads and retries it.
+   */
   write(updates: readonly ReencryptionUpdate[]): Promise<number>;
   /** Optional total for progress bars. */
   count?(args: { readonly keyring: string; readonly segment: string }): Promise<number>;

@@ -1,4 +1,4 @@
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
 
 /** Filter for {@link KeyStore.listDeks}; results are ordered by id and paged by `afterId`. */
 export interface DekQuery {
@@ -35,6 +35,11 @@ export interface KeyStore {
   setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void>;
 
   listKeks(keyring?: string): Promise<KekRecord[]>;
+  /**
+   * Inserts a KEK version. A keyring has at most one primary KEK (and one primary CMK), which the
+   * store enforces: inserting a `primary` version demotes the previous primary to `enabled` in the
+   * same transaction; a concurrent clash fails with `ROTATION_IN_PROGRESS`.
+   */
   insertKek(record: KekRecord): Promise<void>;
   /** Sets state and, when given, new wrapping (CMK rotation) or erases it (`wrapped: ''`); `binding` adds a legacy KEK's binding. */
   updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void>;
@@ -78,4 +83,19 @@ export interface KeyStore {
    * rewrap never undoes a concurrent destroy or rewrap); returns whether it did.
    */
   replaceDekWrapping(id: string, expectedWrapped: string, change: { wrapped: string; kekVersion: number; at: string }): Promise<boolean>;
+  // leases
+  /**
+   * Takes lease `lease.name` for `lease.holder` until `lease.expiresAt`, atomically, when nobody
+   * holds it, its lease expired before `at`, or `holder` already holds it (renewal). True when taken.
+   */
+  acquireLease(lease: LeaseRecord, at: string): Promise<boolean>;
+  /** The lease `name` as stored (possibly expired), for error messages. */
+  getLease(name: string): Promise<LeaseRecord | undefined>;
+  /** Gives the lease up if `holder` still holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Makes CMK `version` the keyring's only primary version, atomically (the previous primary becomes
+   * `enabled`). The end of a CMK rotation.
+   */
+  setPrimaryCmk(keyring: string, version: number, at: string): Promise<void>;
 }

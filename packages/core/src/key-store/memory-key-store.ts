@@ -1,5 +1,6 @@
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
+import { KeystrataError } from '../errors/keystrata-error.js';
 import { AsyncMutex } from './async-mutex.js';
 
 const key = (keyring: string, version: number): string => `${keyring}\u0000${version}`;
@@ -19,6 +20,7 @@ export class MemoryKeyStore implements KeyStore {
   readonly #audit: AuditRecord[] = [];
   readonly #jobs = new Map<string, JobRecord>();
   readonly #tombstones = new Map<string, TombstoneRecord>();
+  readonly #leases = new Map<string, LeaseRecord>();
   readonly #mutex = new AsyncMutex();
   queryCount = 0;
 
@@ -31,6 +33,8 @@ export class MemoryKeyStore implements KeyStore {
   }
   async insertCmk(r: CmkRecord): Promise<void> {
     this.queryCount++;
+    if (this.#cmks.has(key(r.keyring, r.version))) throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote CMK ${r.keyring} v${r.version} at the same time.`);
+    if (r.state === 'primary') this.#demote(this.#cmks, r.keyring, r.createdAt);
     this.#cmks.set(key(r.keyring, r.version), r);
   }
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
@@ -44,6 +48,8 @@ export class MemoryKeyStore implements KeyStore {
   }
   async insertKek(r: KekRecord): Promise<void> {
     this.queryCount++;
+    if (this.#keks.has(key(r.keyring, r.version))) throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote KEK ${r.keyring} v${r.version} at the same time.`);
+    if (r.state === 'primary') this.#demote(this.#keks, r.keyring, r.createdAt);
     this.#keks.set(key(r.keyring, r.version), r);
   }
   async updateKek(keyring: string, version: number, c: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
@@ -154,5 +160,31 @@ export class MemoryKeyStore implements KeyStore {
   }
   async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'memory: nothing persisted';
+  }
+  #demote<T extends { keyring: string; state: KeyState; updatedAt: string }>(records: Map<string, T>, keyring: string, at: string): void {
+    for (const [k, r] of records) if (r.keyring === keyring && r.state === 'primary') records.set(k, { ...r, state: 'enabled', updatedAt: at });
+  }
+  // leases
+  async acquireLease(lease: LeaseRecord, at: string): Promise<boolean> {
+    this.queryCount++;
+    const held = this.#leases.get(lease.name);
+    if (held !== undefined && held.expiresAt >= at && held.holder !== lease.holder) return false;
+    this.#leases.set(lease.name, lease);
+    return true;
+  }
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    this.queryCount++;
+    return this.#leases.get(name);
+  }
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.queryCount++;
+    if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
+  }
+  async setPrimaryCmk(keyring: string, version: number, at: string): Promise<void> {
+    this.queryCount++;
+    const target = this.#cmks.get(key(keyring, version));
+    if (target === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
+    this.#demote(this.#cmks, keyring, at);
+    this.#cmks.set(key(keyring, version), { ...target, state: 'primary', updatedAt: at });
   }
 }

@@ -101,3 +101,15 @@ export interface TombstoneRecord {
   /** When a shred epoch (or the CMK's own destruction in the HSM) made it durable; null while pending. */
   readonly durableAt: string | null;
 }
+
+/**
+ * A lease in `keystrata_lease`: who may run a rotation of a keyring (`keyring:<k>`) or a segment
+ * (`segment:<k>:<s>`) until when. Taken atomically; an expired lease may be taken over.
+ */
+export interface LeaseRecord {
+  readonly name: string;
+  /** Who holds it: `<host>:<pid>:<random>`, for error messages. */
+  readonly holder: string;
+  /** ISO time after which another process may take it over. */
+  readonly expiresAt: string;
+}

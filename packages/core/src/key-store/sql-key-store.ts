@@ -1,12 +1,23 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
 import type { SqlDriver } from './sql-driver.js';
 import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, tombstoneFromRow } from './sql-rows.js';
 import { addColumn, DEK_CHAIN_SELECT, SQL_ADDED_COLUMNS, SQL_SCHEMA } from './sql-schema.js';
 
 const IN_CHUNK = 900;
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** True for a unique or primary-key violation (SQLite `SQLITE_CONSTRAINT_*`, PostgreSQL 23505). */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** The typed error for a key version that another process wrote at the same time. */
+function versionClash(what: string, error: unknown): KeystrataError {
+  return new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -49,6 +60,8 @@ export class SqlKeyStore implements KeyStore {
     try {
       return await this.#db.run(sql, params);
     } catch (error) {
+      // A second primary CMK/KEK version, or a version another process inserted first: a clash, not an outage.
+      if (isUniqueViolation(error)) throw versionClash('the same key version', error);
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
     }
   }
@@ -71,7 +84,22 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertCmk(r: CmkRecord): Promise<void> {
-    await this.#run('INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
+    await this.#insertVersion('keystrata_cmk', `CMK ${r.keyring} v${r.version}`, r,
+      'INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
+  }
+
+  /** Inserts a CMK or KEK version; a primary one demotes the previous primary in the same transaction. */
+  async #insertVersion(table: 'keystrata_cmk' | 'keystrata_kek', what: string, r: { keyring: string; state: KeyState; createdAt: string }, insert: string, values: unknown[]): Promise<void> {
+    this.#queries += 2;
+    try {
+      await this.#db.transaction(async (tx) => {
+        if (r.state === 'primary') await tx.run(`UPDATE ${table} SET state = 'enabled', updated_at = ? WHERE keyring = ? AND state = 'primary'`, [r.createdAt, r.keyring]);
+        await tx.run(insert, values);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw versionClash(what, error);
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
+    }
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
@@ -85,10 +113,9 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertKek(r: KekRecord): Promise<void> {
-    await this.#run(
+    await this.#insertVersion('keystrata_kek', `KEK ${r.keyring} v${r.version}`, r,
       'INSERT INTO keystrata_kek (keyring, version, cmk_version, wrapped, state, created_at, updated_at, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt, r.binding ?? ''],
-    );
+      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt, r.binding ?? '']);
   }
 
   async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
@@ -250,5 +277,41 @@ export class SqlKeyStore implements KeyStore {
       [change.wrapped, change.kekVersion, change.at, id, expectedWrapped],
     );
     return changed === 1;
+  }
+
+  // leases
+
+  async acquireLease(lease: LeaseRecord, at: string): Promise<boolean> {
+    const changed = await this.#run(
+      `INSERT INTO keystrata_lease VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET
+       holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE keystrata_lease.expires_at < ? OR keystrata_lease.holder = excluded.holder`,
+      [lease.name, lease.holder, lease.expiresAt, at],
+    );
+    return changed === 1;
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    const [row] = await this.#all('SELECT * FROM keystrata_lease WHERE name = ?', [name]);
+    return row === undefined ? undefined : { name: String(row.name), holder: String(row.holder), expiresAt: String(row.expires_at) };
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#run('DELETE FROM keystrata_lease WHERE name = ? AND holder = ?', [name, holder]);
+  }
+
+  async setPrimaryCmk(keyring: string, version: number, at: string): Promise<void> {
+    this.#queries += 2;
+    try {
+      await this.#db.transaction(async (tx) => {
+        await tx.run(`UPDATE keystrata_cmk SET state = 'enabled', updated_at = ? WHERE keyring = ? AND state = 'primary' AND version <> ?`, [at, keyring, version]);
+        const changed = await tx.run(`UPDATE keystrata_cmk SET state = 'primary', updated_at = ? WHERE keyring = ? AND version = ?`, [at, keyring, version]);
+        if (changed !== 1) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
+      });
+    } catch (error) {
+      if (KeystrataError.isInstance(error)) throw error;
+      if (isUniqueViolation(error)) throw versionClash(`the primary CMK of ${keyring}`, error);
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
+    }
   }
 }

@@ -29,6 +29,17 @@ export const SQL_SCHEMA: readonly string[] = [
     kind TEXT NOT NULL, id TEXT NOT NULL, keyring TEXT NOT NULL, segment TEXT NOT NULL,
     destroyed_at TEXT NOT NULL, durable_at TEXT,
     PRIMARY KEY (kind, keyring, id))`,
+  // One primary CMK and one primary KEK per keyring, enforced by the database. A store that a killed
+  // rotation of an older version left with two primaries keeps the newest as primary (a rerun of
+  // `rotate cmk` then moves the KEKs still under the other one); the index can then be created.
+  `UPDATE keystrata_cmk SET state = 'enabled' WHERE state = 'primary' AND version <
+    (SELECT MAX(p.version) FROM keystrata_cmk p WHERE p.keyring = keystrata_cmk.keyring AND p.state = 'primary')`,
+  `UPDATE keystrata_kek SET state = 'enabled' WHERE state = 'primary' AND version <
+    (SELECT MAX(p.version) FROM keystrata_kek p WHERE p.keyring = keystrata_kek.keyring AND p.state = 'primary')`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_cmk_one_primary ON keystrata_cmk (keyring) WHERE state = 'primary'`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_kek_one_primary ON keystrata_kek (keyring) WHERE state = 'primary'`,
+  `CREATE TABLE IF NOT EXISTS keystrata_lease (
+    name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

@@ -169,9 +169,10 @@ export class Pkcs11RootKey implements RootKey {
     return handle;
   }
 
-  async createCmk(label: string): Promise<CmkReference> {
+  async createCmk(label: string, hexId?: string): Promise<CmkReference> {
     this.#calls++;
-    const id = randomBytes(16);
+    if (hexId !== undefined && !/^(?:[0-9a-f]{2}){1,64}$/i.test(hexId)) throw new KeystrataError('CONFIG_INVALID', 'A CMK id must be 1 to 64 bytes of hex.');
+    const id = hexId === undefined ? randomBytes(16) : Buffer.from(hexId, 'hex');
     return this.#pool.run('generate a CMK', async (session, pkcs11) => {
       const handle = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
       try {

@@ -36,7 +36,11 @@ export interface RootKey {
   /** A non-secret description for status output, e.g. `pkcs11 token "keystrata-dev"`. */
   readonly description: string;
   readonly stats: RootKeyStats;
-  createCmk(label: string): Promise<CmkReference>;
+  /**
+   * Generates CMK `label` with CKA_ID `id` (hex; default 16 random bytes). A rotation picks and
+   * saves the id first, so the object of a run killed before registering it is found again.
+   */
+  createCmk(label: string, id?: string): Promise<CmkReference>;
   hasCmk(cmk: CmkReference): Promise<boolean>;
   destroyCmk(cmk: CmkReference): Promise<void>;
   /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk` (RFC 5649). */

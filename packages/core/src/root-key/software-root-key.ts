@@ -30,9 +30,9 @@ export class SoftwareRootKey implements RootKey {
     return key.exposeSecretBytes();
   }
 
-  async createCmk(label: string): Promise<CmkReference> {
+  async createCmk(label: string, hexId?: string): Promise<CmkReference> {
     this.#calls++;
-    const id = randomBytes(16).toString('hex');
+    const id = hexId ?? randomBytes(16).toString('hex');
     this.#keys.set(`${label}/${id}`, SecretKey.takeOwnership(randomBytes(32)));
     return { label, id };
   }

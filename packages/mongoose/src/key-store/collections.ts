@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import type { AuditDoc, CmkDoc, DekDoc, JobDoc, KekDoc } from './documents.js';
+import type { AuditDoc, CmkDoc, DekDoc, JobDoc, KekDoc, LeaseDoc } from './documents.js';
 
 /** The key-store collections, named like the SQL tables (`keystrata_cmk`, …) with an optional prefix. */
 export interface KeyCollections {
@@ -8,6 +8,7 @@ export interface KeyCollections {
   readonly dek: mongo.Collection<DekDoc>;
   readonly audit: mongo.Collection<AuditDoc>;
   readonly job: mongo.Collection<JobDoc>;
+  readonly lease: mongo.Collection<LeaseDoc>;
 }
 
 /**
@@ -25,6 +26,7 @@ export function keyCollections(db: mongo.Db, prefix: string): KeyCollections {
     dek: db.collection<DekDoc>(`${prefix}dek`),
     audit: db.collection<AuditDoc>(`${prefix}audit`),
     job: db.collection<JobDoc>(`${prefix}job`),
+    lease: db.collection<LeaseDoc>(`${prefix}lease`),
   };
 }
 

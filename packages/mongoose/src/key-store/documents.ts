@@ -10,6 +10,8 @@ export interface DekDoc { _id: string; keyring: string; segment: string; version
 export interface AuditDoc { _id: number; at: string; event: string; subject: string; actor: string; details: string; prev_mac: string; mac: string }
 /** A `keystrata_job` document; `_id` is the job id. */
 export interface JobDoc { _id: string; kind: string; state: string; cursor: string | null; processed: number; data: string; updated_at: string }
+/** A `keystrata_lease` document; `_id` is the lease name. */
+export interface LeaseDoc { _id: string; holder: string; expires_at: string }
 
 /**
  * Maps a CMK document to its record.

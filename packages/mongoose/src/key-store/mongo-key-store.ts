@@ -1,6 +1,6 @@
 import {
   KeystrataError, type AuditRecord, type CmkRecord, type DekChain, type DekCount, type DekQuery, type DekRecord,
-  type JobRecord, type KekRecord, type KeyState, type KeyStore, type TombstoneRecord,
+  type JobRecord, type KekRecord, type KeyState, type KeyStore, type LeaseRecord, type TombstoneRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
 import { appendAudit } from './audit-append.js';
@@ -11,6 +11,7 @@ import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } fr
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
 import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
+import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
 import { AsyncMutex as Mutex } from '@keystrata/core';
 
 /**
@@ -36,6 +37,8 @@ export interface MongoKeyStoreOptions {
 
 type KekChange = { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string };
 type DekChange = { state?: KeyState; wrapped?: string; kekVersion?: number; at: string };
+/** A CMK/KEK document with the one-primary mark when it is the primary version. */
+const marked = <D extends { keyring: string; state: KeyState }>(doc: D): D => (doc.state === 'primary' ? { ...doc, [PRIMARY_MARK]: doc.keyring } : doc);
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /**
@@ -84,7 +87,11 @@ export class MongoKeyStore implements KeyStore {
 
   async migrate(): Promise<void> {
     await this.#q('index creation', () => createKeyIndexes(this.#c));
-    await this.#q('index creation', () => this.#tombstones.migrate());
+    await this.#q('index creation', async () => {
+      await this.#tombstones.migrate();
+      await markPrimaries(this.#c.cmk as never);
+      await markPrimaries(this.#c.kek as never);
+    });
     this.#join ??= await probeJoin(this.#deps);
   }
 
@@ -100,12 +107,33 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async insertCmk(record: CmkRecord): Promise<void> {
-    await this.#q('write', () => this.#c.cmk.insertOne(cmkToDoc(record)));
-    this.#cache.put('cmk', record);
+    // No multi-document transactions on FerretDB 1.x: demote first, so there is never a second primary.
+    if (record.state === 'primary') await this.#q('write', () => demotePrimary(this.#c.cmk as never, record.keyring, record.createdAt));
+    await this.#insertVersion(`CMK ${record.keyring} v${record.version}`, () => this.#c.cmk.insertOne(marked(cmkToDoc(record))));
+    this.#cache.clear();
+  }
+
+  async #insertVersion(what: string, insert: () => Promise<unknown>): Promise<void> {
+    await this.#versionWrite(what, insert);
+  }
+
+  /** A write of a CMK/KEK version: a duplicate key (a second primary, a version written twice) is a typed clash. */
+  async #versionWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
+    this.#counter.count++;
+    try {
+      return await write();
+    } catch (error) {
+      // FerretDB answers a unique-index clash on update with code 1 and its backend's message.
+      if (isDuplicateKey(error) || /duplicate key|UNIQUE constraint failed/i.test(String((error as Error | null)?.message))) {
+        throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+      }
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
+    }
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
-    const doc = await this.#q('write', () => this.#c.cmk.findOneAndUpdate({ keyring, version }, { $set: { state, updated_at: at } }, { returnDocument: 'after' }));
+    const mark = state === 'primary' ? { $set: { state, updated_at: at, [PRIMARY_MARK]: keyring } } : { $set: { state, updated_at: at }, $unset: { [PRIMARY_MARK]: '' } };
+    const doc = await this.#versionWrite(`CMK ${keyring} v${version}`, () => this.#c.cmk.findOneAndUpdate({ keyring, version }, mark as never, { returnDocument: 'after' }));
     if (doc !== null) this.#cache.put('cmk', cmkFromDoc(doc));
   }
 
@@ -117,8 +145,9 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async insertKek(record: KekRecord): Promise<void> {
-    await this.#q('write', () => this.#c.kek.insertOne(kekToDoc(record)));
-    this.#cache.put('kek', record);
+    if (record.state === 'primary') await this.#q('write', () => demotePrimary(this.#c.kek as never, record.keyring, record.createdAt));
+    await this.#insertVersion(`KEK ${record.keyring} v${record.version}`, () => this.#c.kek.insertOne(marked(kekToDoc(record))));
+    this.#cache.clear();
   }
 
   async updateKek(keyring: string, version: number, change: KekChange): Promise<void> {
@@ -229,5 +258,41 @@ export class MongoKeyStore implements KeyStore {
   /** MongoDB rewrites documents in place; old versions live on in the journal, oplog and backups (docs/shredding.md). */
   async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'mongodb: nothing a client can purge; old wrapped keys end at a destroyed CMK version';
+  }
+
+  // leases
+
+  async acquireLease(lease: LeaseRecord, at: string): Promise<boolean> {
+    this.#counter.count++;
+    try {
+      // Matches a free-to-take lease only; when another holder's live lease exists the upsert's insert clashes on _id.
+      await this.#c.lease.updateOne(
+        { _id: lease.name, $or: [{ expires_at: { $lt: at } }, { holder: lease.holder }] },
+        { $set: { holder: lease.holder, expires_at: lease.expiresAt } },
+        { upsert: true },
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
+    }
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | undefined> {
+    const doc = await this.#q('read', () => this.#c.lease.findOne({ _id: name }));
+    return doc === null ? undefined : { name: doc._id, holder: doc.holder, expiresAt: doc.expires_at };
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#q('write', () => this.#c.lease.deleteOne({ _id: name, holder }));
+  }
+
+  async setPrimaryCmk(keyring: string, version: number, at: string): Promise<void> {
+    const target = await this.#q('read', () => this.#c.cmk.findOne({ keyring, version }));
+    if (target === null) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
+    // Demote, then promote (no multi-document transactions on FerretDB 1.x): never two primaries.
+    await this.#q('write', () => demotePrimary(this.#c.cmk as never, keyring, at, version));
+    await this.#versionWrite(`the primary CMK of ${keyring}`, () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at, [PRIMARY_MARK]: keyring } } as never));
+    this.#cache.clear();
   }
 }
