@@ -67,10 +67,16 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async migrate(): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      for (const statement of SQL_SCHEMA) await tx.run(statement);
-      for (const column of SQL_ADDED_COLUMNS) await addColumn(tx, this.#db.dialect, column);
-    });
+    try {
+      await this.#db.transaction(async (tx) => {
+        for (const statement of SQL_SCHEMA) await tx.run(statement);
+        for (const column of SQL_ADDED_COLUMNS) await addColumn(tx, this.#db.dialect, column);
+      });
+    } catch (error) {
+      if (KeystrataError.isInstance(error)) throw error;
+      // The driver's message can quote the database URL or SQL: only its class and code travel.
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Creating or upgrading the key-store tables failed.', { cause: error });
+    }
   }
 
   async close(): Promise<void> {

@@ -42,9 +42,29 @@ export async function readPin(source: PinSource): Promise<string> {
   if (typeof source === 'function') pin = await source();
   else if ('env' in source) pin = process.env[source.env];
   else pin = (await readFile(source.file, 'utf8').catch(() => undefined))?.trim();
-  if (pin === undefined || pin === '') {
-    const where = typeof source === 'function' ? 'the PIN callback' : 'env' in source ? `environment variable ${source.env}` : `file ${source.file}`;
-    throw new KeystrataError('CONFIG_INVALID', `No HSM PIN found in ${where}.`);
-  }
+  if (pin === undefined || pin === '') throw new KeystrataError('CONFIG_INVALID', `No HSM PIN found in ${describePinSource(source)}.`);
   return pin;
+}
+
+/** An environment variable name: anything else may be a PIN pasted into the wrong field. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Names a PIN source for a message without ever quoting a PIN: a variable or file name is shown
+ * only when it looks like one (a PIN pasted into `env` or `file` by mistake is withheld).
+ *
+ * @example
+ * ```ts
+ * describePinSource({ env: 'KEYSTRATA_HSM_PIN' }); // 'environment variable KEYSTRATA_HSM_PIN'
+ * describePinSource({ env: '1234' });              // 'the environment variable named in pin.env (name withheld: …)'
+ * ```
+ */
+export function describePinSource(source: PinSource): string {
+  if (typeof source === 'function') return 'the PIN callback';
+  if ('env' in source) {
+    return VARIABLE_NAME.test(source.env) && /[A-Za-z]/.test(source.env) ? `environment variable ${source.env}`
+      : 'the environment variable named in pin.env (name withheld: it does not look like a variable name; is a PIN there by mistake?)';
+  }
+  return /[/.]/.test(source.file) ? `file ${source.file}`
+    : 'the file named in pin.file (name withheld: it does not look like a path; is a PIN there by mistake?)';
 }
