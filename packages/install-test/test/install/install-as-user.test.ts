@@ -128,7 +128,8 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     mkdirSync(join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'src', 'main.ts'), readmeExample('prisma', 'ts'));
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2023', strict: true, skipLibCheck: true, outDir: 'dist', rootDir: 'src' },
+      // Prisma 7's generated client imports its own files as `.ts`: tsc rewrites them to `.js` (Prisma README).
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2023', strict: true, skipLibCheck: true, rewriteRelativeImportExtensions: true, outDir: 'dist', rootDir: 'src' },
       include: ['src'],
     }, null, 2));
     await run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], { cwd: dir, env: npmEnvironment() });
