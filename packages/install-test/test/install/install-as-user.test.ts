@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { createDatabase } from '@keystrata/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { asCommonJsProgram, createApp, npmEnvironment, packAll, readmeBlock, readmeExample, REPO_ROOT, run, type Published } from './apps.js';
 
 // Issue 13 §2: the packages as a user gets them. Every published package is packed with
@@ -73,7 +73,7 @@ function logged(stdout: string): string[] {
 
 beforeAll(async () => {
   root = realpathSync(mkdtempSync(join(tmpdir(), 'keystrata-install-')));
-  // Precondition of the whole test: nothing resolves through the workspace's node_modules.
+  // The apps must not resolve anything through the workspace's node_modules.
   expect(relative(REPO_ROOT, root).startsWith('..')).toBe(true);
   tarballs = await packAll(join(root, 'tarballs'));
   apps.prisma = join(root, 'prisma-app');
@@ -92,9 +92,16 @@ beforeAll(async () => {
   ]);
 });
 
+let failed = false;
+afterEach((context) => {
+  if (context.task.result?.state === 'fail') failed = true;
+});
+
 afterAll(() => {
-  // The apps stay in the OS temp directory for inspection after a failure; they hold dev tokens only.
-  if (root !== '') console.log(`install-as-user apps: ${root}`);
+  if (root === '') return;
+  // After a failure (or with KEYSTRATA_KEEP_INSTALL_APPS=1) the apps stay for inspection; they hold dev tokens only.
+  if (failed || process.env.KEYSTRATA_KEEP_INSTALL_APPS === '1') console.log(`install-as-user apps kept in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 });
 
 describe('installed as a user does (npm, packed tarballs, outside the workspace)', () => {
