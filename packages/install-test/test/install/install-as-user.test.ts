@@ -174,7 +174,7 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     expect(JSON.stringify(rows)).not.toMatch(/123-45-6789|ada@example\.com/);
   });
 
-  it('issue 13 §2 (c): a Mongoose app (CommonJS) runs the README quick start against FerretDB', async () => {
+  it('issue 13 §2 (c): a Mongoose app (CommonJS) runs the README quick start against FerretDB, and the CLI verifies its MongoDB key store', async () => {
     const dir = apps.mongoose;
     const token = await initDevToken(dir);
     const database = `ks_install_${process.pid}`;
@@ -189,6 +189,12 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     const env = { MONGODB_URI: inject('mongodbUri'), MONGODB_DB: database };
     const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...token.env, ...env } });
     expect(logged(stdout)).toEqual(['123-45-6789', 'true', 'QUERY_UNSUPPORTED', 'ada@example.com', '1']);
+    // The CLI on the app's MongoDB key store: it loads the app's own @keystrata/mongoose and mongoose.
+    const configFile = join(dir, 'keystrata.config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, keyStore: { url: `${inject('mongodbUri').replace(/\/?$/, '/')}${database}` } }, null, 2));
+    const audit = await run(join(apps.prisma, 'node_modules', '.bin', 'keystrata'), ['audit', 'verify'], { cwd: dir, env: { ...npmEnvironment(), SOFTHSM2_CONF: undefined } });
+    expect(audit.stdout).toMatch(/Audit trail intact: [1-9]\d* record/);
     const stored = (await inApp(dir, `const mongoose = require('mongoose'); (async () => {
       const connection = await mongoose.createConnection(process.env.MONGODB_URI, { dbName: process.env.MONGODB_DB }).asPromise();
       const documents = await connection.db.collection('patients').find().toArray();
