@@ -43,7 +43,9 @@ function olderInFlight(entry: Entry): boolean {
   return false;
 }
 
-const modules = new Map<string, Entry>();
+// One registry per process, even when the ESM (dist/) and CommonJS (dist/cjs/) builds both load:
+// two copies each calling C_Finalize would close the other's sessions.
+const modules: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[Symbol.for('keystrata.pkcs11-modules.v1')] ??= new Map<string, Entry>()) as Map<string, Entry>;
 
 function initialise(pkcs11: P11.PKCS11): void {
   try {
