@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } fr
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRfcKeyWrapVectors, loadWycheproof, repoRoot } from '@keystrata/testing';
+import { loadRfcKeyWrapVectors, loadWycheproof } from '@keystrata/testing';
 import { describe, expect, it } from 'vitest';
 import { auditDigest } from '../src/audit/audit-chain.js';
 import { backupDigest } from '../src/backup/backup.js';
@@ -365,35 +365,34 @@ describe('the vector files', () => {
     expect(readme).toMatch(/never edit/i);
   });
 
-  it('issue 13 §3: no commit ever edited or removed a committed vector entry (git history: vector files only grow)', () => {
-    const root = repoRoot();
-    const dir = relative(root, vectorsDir);
+  it('issue 13 §3: every vector entry ever committed is still there, unchanged (git history: vector files only grow)', () => {
+    const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: vectorsDir, encoding: 'utf8' }).trim();
     const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const commits = git('log', '--format=%H', '--diff-filter=MD', '--', `${dir}/*.json`).split('\n').filter(Boolean).slice(0, 200);
+    const dir = relative(root, vectorsDir);
+    // Each entry as it was first committed, keyed by file, list and position (oldest commit first).
+    const firstCommitted = new Map<string, { commit: string; json: string }>();
+    const commits = git('log', '--reverse', '--format=%H', '--', `${dir}/*.json`).split('\n').filter(Boolean).slice(0, 500);
+    expect(commits.length, 'the vector files are committed').toBeGreaterThan(0);
     for (const commit of commits) {
-      const changed = git('diff', '--name-only', '--diff-filter=MD', `${commit}^`, commit, '--', `${dir}/*.json`).split('\n').filter(Boolean);
-      for (const path of changed) {
-        const before = JSON.parse(git('show', `${commit}^:${path}`)) as Record<string, unknown>;
-        const afterText = git('ls-tree', commit, '--', path).trim() === '' ? undefined : git('show', `${commit}:${path}`);
-        expect(afterText, `${commit} deleted ${path}`).toBeDefined();
-        const after = JSON.parse(afterText!) as Record<string, unknown>;
-        for (const [key, value] of Object.entries(before)) {
-          if (!Array.isArray(value)) continue;
-          const next = after[key] as unknown[];
-          value.forEach((entry, i) => expect(JSON.stringify(next[i]), `${commit} edited ${path} ${key}[${i}]`).toBe(JSON.stringify(entry)));
+      for (const path of git('ls-tree', '-r', '--name-only', commit, '--', `${dir}/`).split('\n').filter((p) => p.endsWith('.json'))) {
+        const content = JSON.parse(git('show', `${commit}:${path}`)) as Record<string, unknown>;
+        for (const [list, entries] of Object.entries(content)) {
+          if (!Array.isArray(entries)) continue;
+          entries.forEach((entry, i) => {
+            const key = `${path.slice(dir.length + 1)} ${list}[${i}]`;
+            if (!firstCommitted.has(key)) firstCommitted.set(key, { commit, json: JSON.stringify(entry) });
+          });
         }
       }
     }
-    // The committed files are what this test run reads (an uncommitted edit is caught here too; a
-    // file not committed yet is new, and new files are allowed).
-    for (const name of files) {
-      if (git('ls-tree', 'HEAD', '--', `${dir}/${name}`).trim() === '') continue;
-      const committed = git('show', `HEAD:${dir}/${name}`);
-      const before = JSON.parse(committed) as Record<string, unknown>;
-      const now = readVectors<Record<string, unknown>>(name);
-      for (const [key, value] of Object.entries(before)) {
-        if (Array.isArray(value)) value.forEach((entry, i) => expect(JSON.stringify((now[key] as unknown[])[i]), `${name} ${key}[${i}] differs from HEAD`).toBe(JSON.stringify(entry)));
-      }
+    // What this run reads (the working tree) still holds each of them: a later commit, or an
+    // uncommitted edit, that changed or dropped one fails here; a mistake reverted since passes.
+    for (const [key, { commit, json }] of firstCommitted) {
+      const [name, position] = key.split(' ') as [string, string];
+      const [, list, index] = /^(\w+)\[(\d+)\]$/.exec(position)!;
+      expect(files, `${name} (committed in ${commit}) was removed`).toContain(name);
+      const now = readVectors<Record<string, unknown[] | undefined>>(name)[list!]?.[Number(index)];
+      expect(JSON.stringify(now), `${key}, first committed in ${commit}, was edited or removed`).toBe(json);
     }
   });
 });
