@@ -44,6 +44,11 @@ export interface RestoreResult {
 /**
  * The bytes the HSM MACs for a backup: SHA-256 of `keystrata-backup-v1 ‖ 0 ‖ payload` (UTF-8).
  * Internal (pinned by the format vectors in test/vectors/), not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const mac = await rootKey.auditMac(backupDigest(file.payload));
+ * ```
  */
 export const backupDigest = (payload: string): Buffer => createHash('sha256').update('keystrata-backup-v1\u0000').update(payload, 'utf8').digest();
 

@@ -62,6 +62,11 @@ export function wrapDek(kek: Buffer, dekBytes: Uint8Array, identity: DekIdentity
  * {@link wrapDek} with a caller-chosen IV: the seam the format known-answer vectors use
  * (test/vectors/). Internal, not exported from the package; production code calls `wrapDek`, never
  * this, because an IV reused under one KEK breaks AES-GCM.
+ *
+ * @example
+ * ```ts
+ * wrapDekWithIv(kekBytes, dekBytes, identity, Buffer.from(vector.ivHex, 'hex')) === vector.wrapped;
+ * ```
  */
 export function wrapDekWithIv(kek: Buffer, dekBytes: Uint8Array, identity: DekIdentity, iv: Uint8Array): string {
   // Precondition: a DEK is 32 bytes and a KEK is 32 bytes.
