@@ -41,7 +41,16 @@ export interface RestoreResult {
   readonly tombstones: number;
 }
 
-const digest = (payload: string): Buffer => createHash('sha256').update('keystrata-backup-v1\u0000').update(payload, 'utf8').digest();
+/**
+ * The bytes the HSM MACs for a backup: SHA-256 of `keystrata-backup-v1 ‖ 0 ‖ payload` (UTF-8).
+ * Internal (pinned by the format vectors in test/vectors/), not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const mac = await rootKey.auditMac(backupDigest(file.payload));
+ * ```
+ */
+export const backupDigest = (payload: string): Buffer => createHash('sha256').update('keystrata-backup-v1\u0000').update(payload, 'utf8').digest();
 
 /** Exports every wrapped key and its metadata, MACed by the HSM's audit key. */
 export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
@@ -60,7 +69,7 @@ export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
     tombstones: await h.keyStore.listTombstones(),
   };
   const payload = JSON.stringify(contents);
-  const mac = (await h.rootKey.auditMac(digest(payload))).toString('base64');
+  const mac = (await h.rootKey.auditMac(backupDigest(payload))).toString('base64');
   await h.audit.record('backup', 'store', { cmks: contents.cmks.length, keks: contents.keks.length, deks: deks.length, tombstones: contents.tombstones!.length });
   return { format: BACKUP_FORMAT, payload, mac };
 }
@@ -81,7 +90,7 @@ function parse(file: unknown): BackupFile {
  */
 export async function importBackup(h: HierarchyInternals, file: unknown): Promise<RestoreResult> {
   const { payload, mac } = parse(file);
-  const expected = await h.rootKey.auditMac(digest(payload));
+  const expected = await h.rootKey.auditMac(backupDigest(payload));
   const actual = Buffer.from(mac, 'base64');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
     throw new KeystrataError('BACKUP_INVALID', 'The backup MAC does not verify: it was modified, or made with another HSM token.');

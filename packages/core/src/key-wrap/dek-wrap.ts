@@ -55,9 +55,24 @@ export function isLegacyWrappedDek(wrapped: string): boolean {
  * ```
  */
 export function wrapDek(kek: Buffer, dekBytes: Uint8Array, identity: DekIdentity): string {
+  return wrapDekWithIv(kek, dekBytes, identity, randomBytes(IV_LENGTH));
+}
+
+/**
+ * {@link wrapDek} with a caller-chosen IV: the seam the format known-answer vectors use
+ * (test/vectors/). Internal, not exported from the package; production code calls `wrapDek`, never
+ * this, because an IV reused under one KEK breaks AES-GCM.
+ *
+ * @example
+ * ```ts
+ * wrapDekWithIv(kekBytes, dekBytes, identity, Buffer.from(vector.ivHex, 'hex')) === vector.wrapped;
+ * ```
+ */
+export function wrapDekWithIv(kek: Buffer, dekBytes: Uint8Array, identity: DekIdentity, iv: Uint8Array): string {
   // Precondition: a DEK is 32 bytes and a KEK is 32 bytes.
   if (dekBytes.length !== KEY_LENGTH || kek.length !== KEY_LENGTH) throw new KeystrataError('CONFIG_INVALID', 'A DEK and its KEK are 32-byte AES-256 keys.');
-  const iv = randomBytes(IV_LENGTH);
+  // Precondition: the IV of a bound wrapped DEK is 12 bytes.
+  if (iv.length !== IV_LENGTH) throw new KeystrataError('CONFIG_INVALID', 'The IV of a wrapped DEK is 12 bytes.');
   const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(dekWrapAad(identity));
   const body = Buffer.concat([iv, cipher.update(dekBytes), cipher.final(), cipher.getAuthTag()]);
