@@ -15,6 +15,11 @@ describe('PIN sources never quote a PIN (issue 11 §4)', () => {
     expect(error.message).toMatch(/name withheld/);
   });
 
+  it('issue 11 §4 (review): a letters-and-digits PIN pasted into pin.env is not quoted either', async () => {
+    const error = await failure(readPin({ env: 'Hunter2pin' }));
+    expect(JSON.stringify(error.toJSON())).not.toContain('Hunter2pin');
+  });
+
   it('issue 11 §4: a PIN pasted into pin.file by mistake is not quoted in the error', async () => {
     const error = await failure(readPin({ file: '918273' }));
     expect(JSON.stringify(error.toJSON())).not.toContain('918273');

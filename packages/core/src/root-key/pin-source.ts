@@ -46,8 +46,13 @@ export async function readPin(source: PinSource): Promise<string> {
   return pin;
 }
 
-/** An environment variable name: anything else may be a PIN pasted into the wrong field. */
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * An environment variable name as people write them (`KEYSTRATA_HSM_PIN`: capitals, digits and at
+ * least one underscore); anything else may be a PIN pasted into the wrong field and is withheld.
+ */
+const VARIABLE_NAME = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
+/** A PIN file named as people name them: a directory part or an extension (`.keystrata/dev.pin`). */
+const FILE_NAME = /[/\\]|\.\w+$/;
 
 /**
  * Names a PIN source for a message without ever quoting a PIN: a variable or file name is shown
@@ -62,9 +67,9 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function describePinSource(source: PinSource): string {
   if (typeof source === 'function') return 'the PIN callback';
   if ('env' in source) {
-    return VARIABLE_NAME.test(source.env) && /[A-Za-z]/.test(source.env) ? `environment variable ${source.env}`
+    return VARIABLE_NAME.test(source.env) ? `environment variable ${source.env}`
       : 'the environment variable named in pin.env (name withheld: it does not look like a variable name; is a PIN there by mistake?)';
   }
-  return /[/.]/.test(source.file) ? `file ${source.file}`
+  return FILE_NAME.test(source.file) ? `file ${source.file}`
     : 'the file named in pin.file (name withheld: it does not look like a path; is a PIN there by mistake?)';
 }
