@@ -40,7 +40,7 @@ describe('issue 13 (Mongoose markers)', () => {
   });
 
   it('issue 13 §1: encrypt: true is refused (by Mongoose without encryptionType, by the plugin with it), naming `encrypted: true`', () => {
-    expect(() => new Schema({ ssn: { type: String, encrypt: true } })).toThrow(/encryptionType must be provided/);
+    expect(() => new Schema({ ssn: { type: String, encrypt: true } } as Record<string, unknown>)).toThrow(/encryptionType must be provided/);
     const error = applyTo({ ssn: { type: String, encrypt: true } }, { encryptionType: 'csfle' });
     expect(error?.code).toBe('CONFIG_INVALID');
     expect(error?.message).toContain('ssn has the option "encrypt", which Keystrata does not read');
@@ -59,10 +59,10 @@ describe('issue 13 (Mongoose markers)', () => {
   it('issue 13 §1: a misspelt marker added with schema.add() after the plugin fails the write, nothing written', async () => {
     const schema = patientSchema();
     f = await openFixture({}, schema);
-    schema.add({ diagnosis: { type: String, Encrypted: true } });
+    (schema as unknown as Schema).add({ diagnosis: { type: String, Encrypted: true } });
     expect(await codeOf(f.Patient.create({ tenantId: 'acme', ssn: 'CANARY-1', diagnosis: 'CANARY-DIAGNOSIS' } as Record<string, unknown>))).toBe('CONFIG_INVALID');
     schema.remove('diagnosis');
-    schema.add({ referral: { type: String, encrypted: { indexed: 'referralIndex' } } });
+    (schema as unknown as Schema).add({ referral: { type: String, encrypted: { indexed: 'referralIndex' } as { index?: string } } });
     expect(await codeOf(f.Patient.insertMany([{ tenantId: 'acme', referral: 'CANARY-REFERRAL' }]))).toBe('CONFIG_INVALID');
     expect(await rawPatients(f)).toEqual([]);
   });
