@@ -15,18 +15,21 @@ function distance(a: string, b: string): number {
 
 /**
  * True when `word` is not `expected` but looks like a misspelling of it: another case, a letter
- * missing, added, swapped or wrong (up to two edits), or the same stem (`encrypt`, `encryption`).
+ * missing, added, swapped or wrong (up to two edits), or the same stem with a short ending
+ * (`encrypt`, `encryption`); a longer name on the stem (`EncryptedModel`) is another word.
  *
  * @example
  * ```ts
  * isNearMiss('Encrypted', 'encrypted'); // true
  * isNearMiss('encrypt', 'encrypted'); // true
  * isNearMiss('encrypted', 'encrypted'); // false
+ * isNearMiss('EncryptedModel', 'encrypted'); // false
  * ```
  */
 export function isNearMiss(word: string, expected: string): boolean {
   if (word === expected) return false;
   const lower = word.toLowerCase();
   const stem = expected.slice(0, Math.max(4, expected.length - 2));
-  return lower === expected || lower.startsWith(stem) || distance(lower, expected) <= 2;
+  // The stem only with a short ending (`encrypt`, `encryption`, `encryptedish`), not another name (`EncryptedModel`).
+  return lower === expected || (lower.startsWith(stem) && lower.length <= expected.length + 3) || distance(lower, expected) <= 2;
 }

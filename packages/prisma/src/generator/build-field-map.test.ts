@@ -24,6 +24,8 @@ describe('the keystrata-prisma generator', () => {
     expect(() => parseEncryptedAnnotation('@encrypted(index: a')).toThrow(/malformed @encrypted marker/);
     expect(() => parseEncryptedAnnotation('@encrypted @encrypted(index: a)')).toThrow(/@encrypted appears twice/);
     expect(parseEncryptedAnnotation('@index @unique @decrypt not markers')).toBeNull();
+    expect(parseEncryptedAnnotation("Read by TypeORM through @EncryptedModel('Patient').")).toBeNull(); // another name, not a near miss
+    expect(buildFieldMap([patient([])], "// Shared with @EncryptedModel('Patient') in TypeORM.\nmodel Patient {\n  id String @id\n}").models.Patient!.encrypted).toEqual([]);
   });
 
   it('issue 13 §1: buildFieldMap throws a typed CONFIG_INVALID for a misspelt field marker, a model-level marker and a marker in a // comment', () => {
