@@ -40,6 +40,7 @@ export function checkConfig(file: string, raw: unknown): asserts raw is Keystrat
     if (!isObject(keyStore)) throw invalid(file, 'keyStore must be an object');
     checkString(file, keyStore.url, 'keyStore.url');
     checkString(file, keyStore.prefix, 'keyStore.prefix');
+    checkString(file, keyStore.schema, 'keyStore.schema');
   }
   checkString(file, keyring, 'keyring');
   checkString(file, raw.cmkLabelPrefix, 'cmkLabelPrefix');

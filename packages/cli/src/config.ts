@@ -16,9 +16,10 @@ export interface KeystrataConfig {
   /**
    * `url`: `sqlite:<path>` (relative to the file), `postgres://…`, or `mongodb://host/db` for the
    * `MongoKeyStore` of a Mongoose app (needs @keystrata/mongoose and mongoose installed);
-   * `prefix`: that store's collection prefix, when the app set one (default `keystrata_`).
+   * `prefix`: that store's collection prefix, when the app set one (default `keystrata_`);
+   * `schema`: PostgreSQL only, the schema of the key tables when the app set one (`createPostgresDriver({ schema })`).
    */
-  readonly keyStore?: { readonly url?: string; readonly prefix?: string };
+  readonly keyStore?: { readonly url?: string; readonly prefix?: string; readonly schema?: string };
   readonly keyring?: string;
   /** HSM label prefix of new CMKs; set it to the application's `cmkLabelPrefix` if it has one. */
   readonly cmkLabelPrefix?: string;

@@ -18,6 +18,8 @@ const URL_FORMS = 'keyStore.url must be sqlite:<path>, postgres://… or mongodb
 export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> {
   const url = resolved.config.keyStore?.url;
   if (url === undefined) throw new KeystrataError('CONFIG_INVALID', 'No key store configured: run `keystrata init` or set KEYSTRATA_DATABASE_URL.');
+  const schema = resolved.config.keyStore?.schema;
+  if (schema !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new KeystrataError('CONFIG_INVALID', 'keyStore.schema applies to postgres:// key stores only; remove it or use a postgres:// keyStore.url.');
   if (/^mongodb(\+srv)?:\/\//.test(url)) {
     const prefix = resolved.config.keyStore?.prefix;
     const projectDirs = [resolved.dir, process.cwd()];
@@ -26,7 +28,7 @@ export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> 
   }
   try {
     if (url.startsWith('sqlite:')) return guardKeyStore(new SqlKeyStore(await createSqliteDriver({ database: url.slice('sqlite:'.length) })));
-    if (/^postgres(ql)?:\/\//.test(url)) return guardKeyStore(new SqlKeyStore(await createPostgresDriver({ database: url })));
+    if (/^postgres(ql)?:\/\//.test(url)) return guardKeyStore(new SqlKeyStore(await createPostgresDriver({ database: url, ...(schema === undefined ? {} : { schema }) })));
   } catch (error) {
     throw asKeyStoreError(error, 'opening it');
   }

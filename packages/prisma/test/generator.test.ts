@@ -41,4 +41,27 @@ describe('prisma generate with provider "keystrata-prisma"', () => {
     expect(bad.output).toMatch(/Note\.score: @encrypted needs a single String field/);
     expect(existsSync(join(bad.dir, 'out', 'field-map.json'))).toBe(false);
   });
+
+  const NOTE = (marker: string, comment = '///') => `${HEADER}model Note {\n  id String @id @default(uuid(7))\n  ${comment} ${marker}\n  body String\n  bodyIndex String?\n}\n`;
+  const refused = (marker: string, comment?: string) => {
+    const result = generate(NOTE(marker, comment));
+    expect(result.status, result.output).not.toBe(0);
+    expect(existsSync(join(result.dir, 'out', 'field-map.json')), 'nothing written').toBe(false);
+    expect(existsSync(join(result.dir, 'out', 'index.ts')), 'nothing written').toBe(false);
+    expect(result.output).toMatch(/CONFIG_INVALID/);
+    return result.output;
+  };
+
+  it('issue 13 §1: a misspelt Prisma marker (@Encrypted, @encrypt, a missing letter) fails generation naming "@encrypted", nothing written', () => {
+    for (const marker of ['@Encrypted', '@encrypt', '@encryted', '@ENCRYPTED(index: bodyIndex)']) {
+      expect(refused(marker)).toContain(`Note.body: "${marker.replace(/\(.*/, '')}" is not a Keystrata marker, and the field would stay plaintext: write \`/// @encrypted\``);
+    }
+  }, 60_000);
+
+  it('issue 13 §1: @encrypted with unknown or malformed arguments, or in a plain // comment, fails generation with the correct spelling', () => {
+    expect(refused('@encrypted(indexed: bodyIndex)')).toMatch(/unsupported @encrypted option "indexed: bodyIndex" \(did you mean "index"\?\)/);
+    expect(refused('@encrypted(segment: x)')).toMatch(/unsupported @encrypted option "segment: x": only "index: <column>" is known/);
+    expect(refused('@encrypted(index: bodyIndex')).toMatch(/malformed @encrypted marker/);
+    expect(refused('@encrypted', '//')).toMatch(/"\/\/ @encrypted": a marker in a "\/\/" comment is not seen by Prisma.*three slashes/);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { expect, inject, it } from 'vitest';
 import { runReadmeExample } from '@keystrata/testing';
 
-it('runs the README example against SoftHSM2 and SQLite (keys and data in one file)', async () => {
+it('runs the README example against SoftHSM2 and SQLite (data in its file, keys in keys.db beside it)', async () => {
   const token = inject('softhsm');
   const file = join(mkdtempSync(join(tmpdir(), 'prisma-readme-')), 'app.db');
   const setup = new Database(file);
@@ -19,6 +19,9 @@ it('runs the README example against SoftHSM2 and SQLite (keys and data in one fi
   expect(logged).toEqual(['123-45-6789', 'QUERY_UNSUPPORTED', 'true 123-45-6789', '1 ann@example.com']);
   const db = new Database(file);
   expect(JSON.stringify(db.prepare('SELECT * FROM "Patient"').all())).not.toMatch(/123-45-6789|ann@example/);
-  expect(db.prepare('SELECT COUNT(*) AS n FROM keystrata_dek').get()).toEqual({ n: 3 }); // acme v1, v2, blind-index root
+  expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'keystrata%'").all()).toEqual([]); // nothing for Prisma Migrate to see as drift
   db.close();
+  const keys = new Database(join(dirname(file), 'keys.db'));
+  expect(keys.prepare('SELECT COUNT(*) AS n FROM keystrata_dek').get()).toEqual({ n: 3 }); // acme v1, v2, blind-index root
+  keys.close();
 });

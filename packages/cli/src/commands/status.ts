@@ -1,7 +1,16 @@
 import type { HierarchyStatus } from '@keystrata/core';
 import type { Command } from '../context.js';
 
-function render(s: HierarchyStatus): string {
+/**
+ * The text of `keystrata status`: per keyring its CMKs, KEKs, DEK counts by state, the blind-index
+ * key apart (it encrypts no data), destroyed keys; then the cache counters.
+ *
+ * @example
+ * ```ts
+ * console.log(renderStatus(await hierarchy.status()));
+ * ```
+ */
+export function renderStatus(s: HierarchyStatus): string {
   const lines = [`root: ${s.root}`];
   for (const k of s.keyrings) {
     lines.push(`keyring ${k.keyring}`);
@@ -9,6 +18,8 @@ function render(s: HierarchyStatus): string {
     for (const e of k.keks) lines.push(`    KEK v${e.version}  ${e.state.padEnd(9)} wrapped by CMK v${e.cmkVersion}`);
     const deks = Object.entries(k.deks).map(([state, n]) => `${n} ${state}`).join(', ');
     lines.push(`      DEKs: ${deks || 'none yet'}`);
+    const index = Object.entries(k.blindIndexKeys).map(([state, n]) => `${n} ${state}`).join(', ');
+    if (index) lines.push(`      blind-index key: ${index} (derives blind-index HMAC keys; not a DEK)`);
     const shreds = k.shreds;
     if (shreds.epochRunningSince) lines.push(`  shred epoch running or interrupted (last progress ${shreds.epochRunningSince}): \`keystrata shred complete\` finishes it`);
     if (shreds.durable + shreds.pending > 0) {
@@ -27,8 +38,8 @@ function render(s: HierarchyStatus): string {
 /** `keystrata status`: the hierarchy with key states and counters. */
 export const status: Command = {
   usage: 'status',
-  summary: 'Show CMKs, KEK versions, DEK counts by state, destroyed keys (durable or awaiting a shred epoch), and cache statistics.',
+  summary: 'Show CMKs, KEK versions, DEK counts by state, the blind-index key, destroyed keys (durable or awaiting a shred epoch), and cache statistics.',
   async run(c) {
-    c.out.result(await (await c.hierarchy()).status(), render);
+    c.out.result(await (await c.hierarchy()).status(), renderStatus);
   },
 };

@@ -2,14 +2,21 @@ import type { KeyCacheStats } from '../cache/key-cache.js';
 import type { DekCount } from '../key-store/key-store.js';
 import type { CmkRecord, KekRecord, TombstoneRecord } from '../key-store/records.js';
 import { shredJobId } from '../shred/shred-job.js';
+import { RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import type { HierarchyInternals } from './internals.js';
+
+/** The segment of a keyring's blind-index root key (not a data segment). */
+const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
 
 /** One keyring of the {@link HierarchyStatus}. */
 export interface KeyringStatus {
   readonly keyring: string;
   readonly cmks: ReadonlyArray<Pick<CmkRecord, 'version' | 'state' | 'hsmLabel' | 'createdAt'>>;
   readonly keks: ReadonlyArray<Pick<KekRecord, 'version' | 'state' | 'cmkVersion' | 'createdAt'>>;
+  /** Data-encryption keys by state; the blind-index root key is not among them. */
   readonly deks: Readonly<Record<string, number>>;
+  /** The keyring's blind-index root key(s) by state (segment `__keystrata/blind-index`): derives the HMAC keys of blind indexes, encrypts no data. */
+  readonly blindIndexKeys: Readonly<Record<string, number>>;
   readonly shreds: ShredStatus;
 }
 
@@ -62,7 +69,36 @@ export interface HierarchyStatus {
   readonly stats: HierarchyStats;
 }
 
-/** Collects the status of every keyring. */
+/** Counts by state of the keyring's blind-index keys (at most a few versions). */
+async function blindIndexCounts(h: HierarchyInternals, keyring: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let afterId: string | undefined; ;) {
+    const page = await h.keyStore.listDeks({ keyring, segment: BLIND_INDEX_SEGMENT, limit: 100, ...(afterId === undefined ? {} : { afterId }) });
+    for (const dek of page) counts[dek.state] = (counts[dek.state] ?? 0) + 1;
+    if (page.length < 100) return counts;
+    afterId = page.at(-1)!.id;
+  }
+}
+
+/** DEK counts by state without the blind-index keys. */
+function dataDekCounts(all: readonly DekCount[], keyring: string, index: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of all) {
+    const n = c.keyring === keyring ? c.count - (index[c.state] ?? 0) : 0;
+    if (n > 0) out[c.state] = n;
+  }
+  return out;
+}
+
+/**
+ * Collects the status of every keyring; the blind-index root key is counted apart from the DEKs.
+ *
+ * @example
+ * ```ts
+ * const { keyrings } = await hierarchyStatus(internals, () => stats);
+ * keyrings[0].deks; // { primary: 3 }; keyrings[0].blindIndexKeys: { primary: 1 }
+ * ```
+ */
 export async function hierarchyStatus(h: HierarchyInternals, stats: () => HierarchyStats): Promise<HierarchyStatus> {
   const [cmks, keks, counts, tombstones] = await Promise.all([h.keyStore.listCmks(), h.keyStore.listKeks(), h.keyStore.countDeks(), h.keyStore.listTombstones()]);
   const names = [...new Set([...cmks.map((c) => c.keyring), ...keks.map((k) => k.keyring)])].sort();
@@ -70,15 +106,15 @@ export async function hierarchyStatus(h: HierarchyInternals, stats: () => Hierar
     const job = await h.keyStore.getJob(shredJobId(keyring));
     return [keyring, job?.state === 'running' ? job.updatedAt : null] as const;
   })));
-  const dekCounts = (keyring: string, all: readonly DekCount[]) =>
-    Object.fromEntries(all.filter((c) => c.keyring === keyring).map((c) => [c.state, c.count]));
+  const indexKeys = new Map(await Promise.all(names.map(async (keyring) => [keyring, await blindIndexCounts(h, keyring)] as const)));
   return {
     root: h.rootKey.description,
     keyrings: names.map((keyring) => ({
       keyring,
       cmks: cmks.filter((c) => c.keyring === keyring).map(({ version, state, hsmLabel, createdAt }) => ({ version, state, hsmLabel, createdAt })),
       keks: keks.filter((k) => k.keyring === keyring).map(({ version, state, cmkVersion, createdAt }) => ({ version, state, cmkVersion, createdAt })),
-      deks: dekCounts(keyring, counts),
+      deks: dataDekCounts(counts, keyring, indexKeys.get(keyring)!),
+      blindIndexKeys: indexKeys.get(keyring)!,
       shreds: shredStatus(tombstones.filter((t) => t.keyring === keyring), epochs.get(keyring) ?? null),
     })),
     stats: stats(),

@@ -1,10 +1,33 @@
 import type { Pool, PoolClient } from 'pg';
+import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 /** Options for {@link createPostgresDriver}. */
 export interface PostgresDriverOptions {
   /** A pg Pool (the caller keeps ownership) or a connection string. */
   readonly database: Pool | string;
+  /**
+   * PostgreSQL schema of the key tables (e.g. `keystrata`), created on first use if missing: keeps
+   * them out of the schema an ORM's migration tool manages (Prisma Migrate, TypeORM `synchronize`),
+   * which could otherwise see them as drift and drop them. Set through the `search_path` of the
+   * driver's own connections, so it needs a connection string. Default: the server's search_path
+   * (usually `public`). Every process of the application and the CLI must name the same schema.
+   */
+  readonly schema?: string;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkSchema(options: PostgresDriverOptions): string | undefined {
+  const { schema } = options;
+  if (schema === undefined) return undefined;
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new KeystrataError('CONFIG_INVALID', 'createPostgresDriver: schema must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63), such as "keystrata".');
+  }
+  if (typeof options.database !== 'string') {
+    throw new KeystrataError('CONFIG_INVALID', "createPostgresDriver: schema needs a connection string (the driver sets search_path on its own connections); with your own Pool, pass its connection string instead, or set options: '-c search_path=<schema>' on that Pool and omit schema.");
+  }
+  return schema;
 }
 
 function numbered(sql: string): string {
@@ -40,14 +63,19 @@ const ignoreConnectionError = (): void => {};
  * @example
  * ```ts
  * const driver = await createPostgresDriver({ database: process.env.DATABASE_URL! });
+ * // Key tables in their own schema, out of reach of the ORM's migrations:
+ * const apart = await createPostgresDriver({ database: process.env.DATABASE_URL!, schema: 'keystrata' });
  * ```
  */
 export async function createPostgresDriver(options: PostgresDriverOptions): Promise<SqlDriver> {
+  const schema = checkSchema(options);
   let pool: Pool;
   const owned = typeof options.database === 'string';
+  // Created inside the first transaction (the key store's migrate()), under its advisory lock.
+  let schemaReady = schema === undefined;
   if (typeof options.database === 'string') {
     const pg = await import('pg');
-    pool = new pg.default.Pool({ connectionString: options.database, max: 4 });
+    pool = new pg.default.Pool({ connectionString: options.database, max: 4, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) });
   } else {
     pool = options.database;
   }
@@ -62,8 +90,13 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
       try {
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('keystrata'))");
+        // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when it exists.
+        if (!schemaReady && (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 0) {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema!}`);
+        }
         const result = await fn(executor(client));
         await client.query('COMMIT');
+        schemaReady = true;
         return result;
       } catch (error) {
         failed = true;

@@ -1,5 +1,6 @@
 import type { Schema, SchemaType } from 'mongoose';
 import { configError } from '../errors.js';
+import { checkMarkerSpelling, misspeltInside } from './marker-spelling.js';
 
 /** What a path declares: `encrypted: true`, `encrypted: { index }`, or nothing. */
 export type Marker = boolean | { index?: unknown } | undefined;
@@ -30,6 +31,7 @@ export function markerOf(type: SchemaType): Marker {
 export function rejectNested(schema: Schema, where: string): void {
   for (const child of schema.childSchemas) {
     child.schema.eachPath((path, type) => {
+      checkMarkerSpelling(`${where}${child.model.path}.${path}`, type.options as Record<string, unknown> | undefined);
       if (markerOf(type)) throw configError(`${where}${child.model.path}.${path} is marked encrypted inside an array or subdocument; only paths of the top-level schema (nested objects included) can be encrypted.`);
     });
     rejectNested(child.schema, `${where}${child.model.path}.`);
@@ -45,6 +47,7 @@ function markedInside(definition: unknown, depth: number): boolean {
   const marker = record.encrypted;
   // `encrypted: true` or `encrypted: { index }`; not a field named "encrypted" ({ encrypted: Boolean } or { encrypted: { type: … } }).
   if (depth > 0 && (marker === true || (typeof marker === 'object' && marker !== null && !Array.isArray(marker) && !('type' in marker)))) return true;
+  if (depth > 0 && misspeltInside(record)) return true; // `Encrypted: true` on an element: refused like the real marker
   return Object.entries(record).some(([key, value]) => key !== 'encrypted' && markedInside(value, depth + 1));
 }
 

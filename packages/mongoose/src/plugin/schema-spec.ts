@@ -1,6 +1,7 @@
 import type { SegmentPolicy } from '@keystrata/core';
 import type { Schema } from 'mongoose';
 import { configError } from '../errors.js';
+import { checkMarkerSpelling } from './marker-spelling.js';
 import { ALLOWED, markerOf, rejectCollections, rejectNested } from './schema-markers.js';
 
 /** One encrypted path of a schema and the path of its blind index, if any. */
@@ -23,7 +24,8 @@ export interface SchemaSpec {
 
 /**
  * Reads `encrypted: true` / `encrypted: { index }` from a schema's paths, adds a missing blind-index
- * path (`{ type: String, index: true }`) and refuses what cannot work: non-String/Mixed types,
+ * path (`{ type: String, index: true }`) and refuses what cannot work: misspelt markers
+ * (`Encrypted: true`, unknown keys in `encrypted: { … }`), non-String/Mixed types,
  * marked paths inside arrays or subdocuments, an encrypted `_id` or segment field.
  *
  * @example
@@ -35,6 +37,7 @@ export function scanSchema(schema: Schema, policy: SegmentPolicy): SchemaSpec {
   rejectNested(schema, '');
   const fields: EncryptedPath[] = [];
   schema.eachPath((path, type) => {
+    checkMarkerSpelling(path, type.options as Record<string, unknown> | undefined);
     rejectCollections(path, type);
     const marker = markerOf(type);
     if (!marker) return;

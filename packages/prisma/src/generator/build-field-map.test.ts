@@ -1,3 +1,4 @@
+import { KeystrataError } from '@keystrata/core';
 import { describe, expect, it } from 'vitest';
 import { parseEncryptedAnnotation } from './annotation.js';
 import { buildFieldMap } from './build-field-map.js';
@@ -11,9 +12,36 @@ describe('the keystrata-prisma generator', () => {
   it('parses @encrypted markers in /// comments, and refuses unknown options', () => {
     expect(parseEncryptedAnnotation('@encrypted')).toEqual({});
     expect(parseEncryptedAnnotation('The SSN.\n@encrypted(index: ssnIndex)')).toEqual({ index: 'ssnIndex' });
-    expect(parseEncryptedAnnotation('@encryptedish or plain text')).toBeNull();
+    expect(parseEncryptedAnnotation('plain text, admin@encrypted.example')).toBeNull();
     expect(parseEncryptedAnnotation(undefined)).toBeNull();
-    expect(() => parseEncryptedAnnotation('@encrypted(indx: a)')).toThrow(/unsupported @encrypted option "indx: a"/);
+    expect(() => parseEncryptedAnnotation('@encrypted(indx: a)')).toThrow(/unsupported @encrypted option "indx: a" \(did you mean "index"\?\)/);
+  });
+
+  it('issue 13 §1: near misses of @encrypted (case, missing or swapped letter, stem, glued suffix, dangling parenthesis) are refused, naming the spelling', () => {
+    for (const marker of ['@Encrypted', '@ENCRYPTED', '@encrypt', '@encrypte', '@encryted', '@ecnrypted', '@encryption', '@encryptedish', '@Encrypted(index: a)']) {
+      expect(() => parseEncryptedAnnotation(`The SSN.\n${marker}`), marker).toThrow(/is not a Keystrata marker, and the field would stay plaintext: write `\/\/\/ @encrypted`/);
+    }
+    expect(() => parseEncryptedAnnotation('@encrypted(index: a')).toThrow(/malformed @encrypted marker/);
+    expect(() => parseEncryptedAnnotation('@encrypted @encrypted(index: a)')).toThrow(/@encrypted appears twice/);
+    expect(parseEncryptedAnnotation('@index @unique @decrypt not markers')).toBeNull();
+    expect(parseEncryptedAnnotation("Read by TypeORM through @EncryptedModel('Patient').")).toBeNull(); // another name, not a near miss
+    expect(buildFieldMap([patient([])], "// Shared with @EncryptedModel('Patient') in TypeORM.\nmodel Patient {\n  id String @id\n}").models.Patient!.encrypted).toEqual([]);
+  });
+
+  it('issue 13 §1: buildFieldMap throws a typed CONFIG_INVALID for a misspelt field marker, a model-level marker and a marker in a // comment', () => {
+    const models = [{ ...patient([field('ssn', { documentation: '@Encrypted' })]), documentation: '@encrypted' }];
+    const schema = 'model Patient {\n  // @encrypted\n  email String\n}';
+    let thrown: unknown;
+    try {
+      buildFieldMap(models, schema);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(KeystrataError.isInstance(thrown) && thrown.code).toBe('CONFIG_INVALID');
+    const message = (thrown as Error).message;
+    expect(message).toMatch(/Patient\.ssn: "@Encrypted" is not a Keystrata marker/);
+    expect(message).toMatch(/Patient: @encrypted marks fields, not models/);
+    expect(message).toMatch(/"\/\/ @encrypted": a marker in a "\/\/" comment is not seen by Prisma/);
   });
 
   it('maps id defaults to the strategies Keystrata can run before encrypting', () => {

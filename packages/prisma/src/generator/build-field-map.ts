@@ -1,10 +1,16 @@
+import { KeystrataError } from '@keystrata/core';
 import type { FieldMap, FieldMapModel } from '../field-map/types.js';
-import { parseEncryptedAnnotation } from './annotation.js';
+import { markersInPlainComments, parseEncryptedAnnotation } from './annotation.js';
 import { checkEncryptedField } from './check-field.js';
 import type { DmmfModelLike } from './dmmf.js';
 import { idStrategy } from './id-strategy.js';
 
 function modelEntry(model: DmmfModelLike, problems: string[]): FieldMapModel {
+  try {
+    if (parseEncryptedAnnotation(model.documentation) !== null) problems.push(`${model.name}: @encrypted marks fields, not models; put \`/// @encrypted\` on the line above each field to encrypt`);
+  } catch (error) {
+    problems.push(`${model.name}: ${(error as Error).message}`);
+  }
   const marked = model.fields.flatMap((field) => {
     try {
       const annotation = parseEncryptedAnnotation(field.documentation);
@@ -32,9 +38,10 @@ function modelEntry(model: DmmfModelLike, problems: string[]): FieldMapModel {
 }
 
 /**
- * Builds the {@link FieldMap} from the DMMF models of a schema; throws one error listing every
- * invalid annotation, so `prisma generate` fails instead of emitting a map that would store
- * plaintext.
+ * Builds the {@link FieldMap} from the DMMF models of a schema (and, given the schema text, checks
+ * its plain `//` comments for markers Prisma would drop); throws one `CONFIG_INVALID`
+ * KeystrataError listing every invalid or misspelt annotation, so `prisma generate` fails instead
+ * of emitting a map that would store plaintext.
  *
  * @example
  * ```ts
@@ -42,9 +49,11 @@ function modelEntry(model: DmmfModelLike, problems: string[]): FieldMapModel {
  * map.models.Patient.encrypted; // [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }]
  * ```
  */
-export function buildFieldMap(models: readonly DmmfModelLike[]): FieldMap {
-  const problems: string[] = [];
+export function buildFieldMap(models: readonly DmmfModelLike[], datamodel?: string): FieldMap {
+  const problems: string[] = datamodel === undefined ? [] : markersInPlainComments(datamodel);
   const entries = models.map((model) => [model.name, modelEntry(model, problems)] as const);
-  if (problems.length > 0) throw new Error(`keystrata-prisma: invalid @encrypted annotations:\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0) {
+    throw new KeystrataError('CONFIG_INVALID', `keystrata-prisma: invalid @encrypted annotations:\n- ${problems.join('\n- ')}\nNothing was generated.`, { hint: 'Fix the markers in schema.prisma as each line says, then run `prisma generate` again.' });
+  }
   return { version: 1, models: Object.fromEntries(entries) };
 }

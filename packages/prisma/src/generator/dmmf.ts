@@ -30,4 +30,5 @@ export interface DmmfModelLike {
   readonly name: string;
   readonly fields: readonly DmmfFieldLike[];
   readonly primaryKey?: { readonly fields: readonly string[] } | null | undefined;
+  readonly documentation?: string | undefined;
 }

@@ -20,6 +20,6 @@ export const keystrataGenerator = {
   async onGenerate(options: GeneratorOptions): Promise<void> {
     const output = options.generator.output?.value;
     if (!output) throw new Error('keystrata-prisma: the generator block needs an `output` directory.');
-    writeFieldMap(output, buildFieldMap(options.dmmf.datamodel.models as readonly DmmfModelLike[]));
+    writeFieldMap(output, buildFieldMap(options.dmmf.datamodel.models as readonly DmmfModelLike[], options.datamodel));
   },
 };
