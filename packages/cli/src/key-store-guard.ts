@@ -13,7 +13,8 @@ const UNAVAILABLE_HINT = 'Check keyStore.url (or KEYSTRATA_DATABASE_URL), that t
  * ```
  */
 export function asKeyStoreError(error: unknown, doing: string): KeystrataError {
-  if (KeystrataError.isInstance(error)) return error;
+  // The core's own KEYSTORE_UNAVAILABLE cannot name the CLI's settings: re-issued with the CLI's hint.
+  if (KeystrataError.isInstance(error) && error.code !== 'KEYSTORE_UNAVAILABLE') return error;
   return new KeystrataError('KEYSTORE_UNAVAILABLE', `The key store failed while ${doing}.`, { cause: error, hint: UNAVAILABLE_HINT });
 }
 
