@@ -76,4 +76,32 @@ describe('review: races with a shred epoch', () => {
     console.log('durableAt', impact.durableAt, 'attacker', ways);
     expect(impact.durableAt === null || ways.length === 0).toBe(true);
   });
+
+  it('issue 11 §1 (review): a DEK inserted under the old KEK after the epoch last checked it, the writer seeing it live, is moved by the epoch', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const prefix = `rv-${Math.random().toString(36).slice(2)}`;
+    const w = gated(stack.keyStore, 'insertDek');
+    const e = gated(stack.keyStore, 'updateKek');
+    const writer = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: w.store, cmkLabelPrefix: prefix });
+    const admin = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: e.store, cmkLabelPrefix: prefix });
+    await admin.provision();
+    await admin.encryptValues([{ value: 'x', context: ctx('tenant:gone', 'g1') }]);
+    w.arm();
+    const write = writer.encryptValues([{ value: 'precious', context: ctx('tenant:new', 'n1') }]);
+    await w.arrived; // wrapped under KEK v1, not inserted yet
+    e.arm();
+    const destroying = admin.destroy({ kind: 'segment', segment: 'tenant:gone' }); // durable: 'now' → epoch
+    await e.arrived; // the epoch checked KEK v1 has no live DEK and is about to destroy it
+    w.open();
+    const [ct] = await write; // inserted under KEK v1, which the writer still sees live
+    e.open();
+    const impact = await destroying;
+    const reader = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
+    const code = await reader.decryptValue(ct!, ctx('tenant:new', 'n1')).then(String, (err) => (KeystrataError.isInstance(err) ? err.code : String(err)));
+    expect(impact.durableAt).not.toBeNull();
+    expect((await stack.keyStore.listKeks('default')).find((k) => k.version === 1)?.state).toBe('destroyed');
+    expect((await stack.keyStore.loadDekChains([envelopeDekId(ct!)]))[0]!.dek.kekVersion).toBe(2);
+    expect(code).toBe('precious');
+  });
 });
