@@ -58,7 +58,9 @@ export interface HeldLease {
  * Runs `job` while holding the key-store lease `name` (`keyring:<k>` or `segment:<k>:<s>`), so one
  * rotation at a time runs per keyring or segment across processes. The lease is taken before
  * anything is created, renewed every third of its lifetime and released at the end. When another
- * live holder has it, fails with `ROTATION_IN_PROGRESS` and runs nothing.
+ * live holder has it, fails with `ROTATION_IN_PROGRESS` and runs nothing. Re-entrant within one
+ * async context: a job already holding `name` on this key store (a shred epoch calling `rotateKek`)
+ * runs the nested job under the lease it holds.
  *
  * @example
  * ```ts
