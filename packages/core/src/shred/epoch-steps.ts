@@ -244,7 +244,7 @@ export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: 
 async function destroyCmkObjects(h: HierarchyInternals, keyring: string, cmk: CmkRecord): Promise<void> {
   const findCmks = h.rootKey.findCmks?.bind(h.rootKey);
   if (findCmks === undefined) {
-    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm CMK ${keyring} v${cmk.version} is gone; use the PKCS#11 root key.`, { details: { keyring } });
+    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm CMK ${keyring} v${cmk.version} is gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`, { details: { keyring } });
   }
   const labels = [...new Set([cmk.hsmLabel, `${h.cmkLabelPrefix}/${keyring}/v${cmk.version}`])];
   const refs: CmkReference[] = [{ label: cmk.hsmLabel, id: cmk.hsmId }];
@@ -270,7 +270,7 @@ async function destroyCmkObjects(h: HierarchyInternals, keyring: string, cmk: Cm
 export async function assertCmksGoneInHsm(h: HierarchyInternals, keyring: string, belowVersion: number): Promise<void> {
   const findCmks = h.rootKey.findCmks?.bind(h.rootKey);
   if (findCmks === undefined) {
-    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm keyring "${keyring}"'s CMK versions are gone; use the PKCS#11 root key.`, { details: { keyring } });
+    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm keyring "${keyring}"'s CMK versions are gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`, { details: { keyring } });
   }
   for (const cmk of await h.keyStore.listCmks(keyring)) {
     if (cmk.version >= belowVersion) continue;
