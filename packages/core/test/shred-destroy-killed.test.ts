@@ -36,7 +36,9 @@ describe('review: destroy killed between its tombstone and erasing the key', () 
     const blobUnderLiveKek = (await stack.keyStore.loadDekChains([victim.dekId]))[0]!.dek.wrapped; // also sits in the WAL
     const retry = await h.destroy({ kind: 'segment', segment: 'tenant:victim' }); // operator reruns the destroy
     const ways = await attackerRecovers(stack.rootKey, { cmks: [], keks: [], deks: [{ id: victim.dekId, wrapped: blobUnderLiveKek }] }, stack.keyStore, victim);
-    console.log('epoch ran', epoch?.ran, 'status durable', status.durable, 'pending', status.pending, '| value still decrypts:', readable, '| retry durableAt', retry.durableAt, '| attacker:', ways);
+    expect(epoch?.ran).toBe(true);
+    expect(status.pending).toBe(0);
+    expect(readable).not.toBe('canary-victim');
     expect(retry.durableAt === null || ways.length === 0).toBe(true);
   });
 
