@@ -58,4 +58,24 @@ describe('review: epoch trusts the CMK row to find the HSM object it destroys', 
     const ways = await attackerRecovers(stack.rootKey, loot, stack.keyStore, victim);
     expect(tombstones.every((t) => t.durableAt === null) || ways.length === 0).toBe(true);
   });
+  it('issue 11 §1 (review): destroying the CMK after a DBA edited its hsm_id still destroys the object in the HSM', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `rv-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const [ct] = await h.encryptValues([{ value: 'canary-victim', context: ctx('tenant:victim', 'v1') }]);
+    const victim: Victim = { ciphertext: ct!, context: ctx('tenant:victim', 'v1'), dekId: envelopeDekId(ct!), plaintext: 'canary-victim' };
+    const db = new Database(stack.file);
+    const loot: Loot = {
+      cmks: db.prepare('SELECT version, hsm_label AS hsmLabel, hsm_id AS hsmId FROM keystrata_cmk').all() as Loot['cmks'],
+      keks: db.prepare('SELECT version, wrapped FROM keystrata_kek').all() as Loot['keks'],
+      deks: db.prepare('SELECT id, wrapped FROM keystrata_dek').all() as Loot['deks'],
+    };
+    db.prepare(`UPDATE keystrata_cmk SET hsm_id = '00' WHERE version = 1`).run();
+    db.close();
+    const impact = await h.destroy({ kind: 'cmk' }, { confirm: 'default' });
+    expect(impact.durableAt).not.toBeNull();
+    expect(await stack.rootKey.hasCmk({ label: loot.cmks[0]!.hsmLabel, id: loot.cmks[0]!.hsmId })).toBe(false);
+    expect(await attackerRecovers(stack.rootKey, loot, stack.keyStore, victim)).toEqual([]);
+  });
 });

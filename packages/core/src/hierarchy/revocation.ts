@@ -1,6 +1,7 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekRecord, KeyState } from '../key-store/records.js';
 import { completeShreds } from '../shred/complete-shreds.js';
+import { destroyCmkObjects } from '../shred/epoch-steps.js';
 import { now, type HierarchyInternals } from './internals.js';
 
 /**
@@ -163,10 +164,14 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     throw new KeystrataError('CONFIRMATION_REQUIRED', `Revoking CMK "${keyring}" makes ${impact.keks} KEK(s) and ${impact.deks} DEK(s) unreadable; pass confirm: "${keyring}" (CLI: --confirm ${keyring}) after a dry run.`);
   }
   for (const cmk of cmks) {
-    if (cmk.state === 'retired' || cmk.state === 'destroyed') continue;
+    if (cmk.state === 'retired' || cmk.state === 'destroyed') {
+      // The row says gone; the HSM is checked (and cleared) before the keyring is called durably gone.
+      if (action === 'destroy') await destroyCmkObjects(h, keyring, cmk);
+      continue;
+    }
     if (action === 'destroy') {
-      const ref = { label: cmk.hsmLabel, id: cmk.hsmId };
-      if (await h.rootKey.hasCmk(ref)) await h.rootKey.destroyCmk(ref);
+      // Found by label as well as by the row's id (an edited row cannot hide the object), then confirmed gone.
+      await destroyCmkObjects(h, keyring, cmk);
       // Destroyed inside the HSM: durable at once.
       await h.keyStore.putTombstone({ kind: 'cmk', id: String(cmk.version), keyring, segment: '', destroyedAt: at, durableAt: at });
     }

@@ -135,7 +135,10 @@ const erasedDek = (dek: DekRecord | undefined): boolean => dek === undefined || 
  */
 export async function eraseTombstonedKeys(h: HierarchyInternals, keyring: string, pending: readonly TombstoneRecord[]): Promise<TombstoneRecord[]> {
   const deks = pending.filter((t) => t.kind === 'dek');
-  const rows = new Map(deks.length === 0 ? [] : (await h.keyStore.loadDekChains(deks.map((t) => t.id))).map((c) => [c.dek.id, c.dek]));
+  const rows = new Map<string, DekRecord>();
+  for (let start = 0; start < deks.length; start += 500) {
+    for (const chain of await h.keyStore.loadDekChains(deks.slice(start, start + 500).map((t) => t.id))) rows.set(chain.dek.id, chain.dek);
+  }
   const at = now();
   for (const t of deks) {
     const row = rows.get(t.id);
@@ -240,8 +243,13 @@ export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: 
  * Destroys every HSM object that is, or claims to be, CMK `version` of the keyring: found by the key
  * store's label and id and by the label this hierarchy gives that version (any id), so an edited
  * row cannot hide the object. Returns once none is left (confirmed by label in the HSM).
+ *
+ * @example
+ * ```ts
+ * await destroyCmkObjects(h, 'default', cmkRecord); // throws unless no such object is left
+ * ```
  */
-async function destroyCmkObjects(h: HierarchyInternals, keyring: string, cmk: CmkRecord): Promise<void> {
+export async function destroyCmkObjects(h: HierarchyInternals, keyring: string, cmk: CmkRecord): Promise<void> {
   const findCmks = h.rootKey.findCmks?.bind(h.rootKey);
   if (findCmks === undefined) {
     throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm CMK ${keyring} v${cmk.version} is gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`, { details: { keyring } });
