@@ -144,9 +144,10 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
     const old = (await h.keyStore.listDeks({ keyring, segment, states: ['primary', 'enabled', 'disabled'], limit: 1000 })).filter((dek) => dek.id !== run.dekId);
     for (const dek of old) {
       const at = now();
-      await h.keyStore.updateDek(dek.id, { state: oldKeys === 'disable' ? 'disabled' : 'destroyed', ...(oldKeys === 'destroy' ? { wrapped: '' } : {}), at });
-      // A destroyed old DEK is a pending shred: the next shred epoch (`completeShreds`) makes it durable.
+      // A destroyed old DEK is a pending shred: its tombstone is written first (as changeKeyState
+      // does), so a kill between the two never leaves a destroyed key no shred epoch covers.
       if (oldKeys === 'destroy') await h.keyStore.putTombstone({ kind: 'dek', id: dek.id, keyring, segment, destroyedAt: at, durableAt: null });
+      await h.keyStore.updateDek(dek.id, { state: oldKeys === 'disable' ? 'disabled' : 'destroyed', ...(oldKeys === 'destroy' ? { wrapped: '' } : {}), at });
       h.resolver.evict({ dekId: dek.id });
     }
     if (old.length > 0) await h.audit.record(oldKeys, `segment:${keyring}:${segment}`, { deks: old.length, reason: 'rotation' });

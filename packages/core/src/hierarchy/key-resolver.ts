@@ -225,14 +225,24 @@ export class KeyResolver {
       const kek = await this.#kek(kekChain, held);
       const at = new Date().toISOString();
       const created: DekChain[] = [];
+      const secrets = new Map<string, Buffer>();
       const lost: string[] = [];
-      for (const segment of segments) {
-        const bytes = randomBytes(32);
-        const identity = { id: randomBytes(16).toString('hex'), keyring, segment, version, kekVersion: kekChain.kek.version };
-        const dek: DekRecord = { ...identity, wrapped: wrapDek(kek.exposeSecretBytes(), bytes, identity), state: 'primary', createdAt: at, updatedAt: at };
-        bytes.fill(0);
-        if (await this.keyStore.insertDek(dek)) created.push({ dek, kek: kekChain.kek, cmk: kekChain.cmk });
-        else lost.push(segment);
+      try {
+        for (const segment of segments) {
+          const bytes = randomBytes(32);
+          const identity = { id: randomBytes(16).toString('hex'), keyring, segment, version, kekVersion: kekChain.kek.version };
+          const dek: DekRecord = { ...identity, wrapped: wrapDek(kek.exposeSecretBytes(), bytes, identity), state: 'primary', createdAt: at, updatedAt: at };
+          if (await this.keyStore.insertDek(dek)) {
+            created.push({ dek, kek: kekChain.kek, cmk: kekChain.cmk });
+            secrets.set(dek.id, bytes);
+          } else {
+            bytes.fill(0);
+            lost.push(segment);
+          }
+        }
+        if (created.length > 0) await this.#moveOffDestroyedKek(keyring, created, secrets, held);
+      } finally {
+        for (const bytes of secrets.values()) bytes.fill(0);
       }
       if (created.length > 0) {
         const ids = created.map((c) => c.dek.id);
@@ -243,6 +253,31 @@ export class KeyResolver {
       if (lost.length > 0) created.push(...(await this.keyStore.loadLatestDekChains(keyring, lost)));
       return created;
     });
+  }
+
+  /**
+   * After inserting new DEKs: when the KEK they were wrapped under was destroyed meanwhile (a shred
+   * epoch ran between reading the primary KEK and the insert), re-wraps them under the current
+   * primary KEK, so no live DEK ends under a destroyed KEK. Updates `created` in place.
+   */
+  async #moveOffDestroyedKek(keyring: string, created: DekChain[], secrets: ReadonlyMap<string, Buffer>, held: KeyLeases): Promise<void> {
+    const kekVersion = created[0]!.dek.kekVersion;
+    const current = (await this.keyStore.listKeks(keyring)).find((k) => k.version === kekVersion);
+    if (current !== undefined && current.state !== 'destroyed' && current.state !== 'retired' && current.wrapped !== '') return;
+    const target = await this.primaryKek(keyring);
+    const targetKey = await this.#kek(target, held);
+    for (const [index, chain] of created.entries()) {
+      const identity = { ...chain.dek, kekVersion: target.kek.version };
+      const wrapped = wrapDek(targetKey.exposeSecretBytes(), secrets.get(chain.dek.id)!, identity);
+      const at = new Date().toISOString();
+      if (await this.keyStore.replaceDekWrapping(chain.dek.id, chain.dek.wrapped, { wrapped, kekVersion: target.kek.version, at })) {
+        created[index] = { dek: { ...chain.dek, wrapped, kekVersion: target.kek.version, updatedAt: at }, kek: target.kek, cmk: target.cmk };
+      } else {
+        // The shred epoch moved it first: its row as it is now.
+        const [now] = await this.keyStore.loadDekChains([chain.dek.id]);
+        if (now !== undefined) created[index] = now;
+      }
+    }
   }
 
   /** The keyring's primary KEK with its CMK version. */

@@ -4,6 +4,7 @@ import { kekBinding } from '../key-wrap/kek-binding.js';
 import type { CmkRecord, KekRecord } from '../key-store/records.js';
 import { now, type HierarchyInternals, type ProgressListener } from './internals.js';
 import { LEASE_TTL_MS, withLease } from './rotation-lease.js';
+import { shredJobId } from '../shred/shred-job.js';
 
 const cmkRef = (c: CmkRecord) => ({ label: c.hsmLabel, id: c.hsmId });
 
@@ -134,6 +135,11 @@ export interface CmkRotationResult {
 export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgress?: ProgressListener): Promise<CmkRotationResult> {
   return withLease(h.keyStore, keyringLease(keyring), `rotate the CMK of keyring "${keyring}"`, async (lease) => {
     step(onProgress, 'lease taken');
+    // An interrupted shred epoch made the newest CMK version for itself: a rotation now would re-wrap
+    // the old KEKs under it, and they would outlive the epoch. The epoch is finished first.
+    if ((await h.keyStore.getJob(shredJobId(keyring)))?.state === 'running') {
+      throw new KeystrataError('ROTATION_IN_PROGRESS', `A shred epoch of keyring "${keyring}" is unfinished; run \`keystrata shred complete\` first, then rotate the CMK. Nothing was created.`, { details: { keyring } });
+    }
     const job = await h.keyStore.getJob(cmkJobId(keyring));
     let cmks = await h.keyStore.listCmks(keyring);
     const primary = cmks.find((c) => c.state === 'primary');

@@ -1,6 +1,7 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekRecord, KeyState } from '../key-store/records.js';
 import { completeShreds } from '../shred/complete-shreds.js';
+import { destroyCmkObjects } from '../shred/epoch-steps.js';
 import { now, type HierarchyInternals } from './internals.js';
 
 /**
@@ -110,7 +111,10 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     for (const dek of deks) {
       // A key destroyed before tombstones existed gets one now (kept if it has one), so an epoch covers it.
       if (action === 'destroy') await h.keyStore.putTombstone({ kind: 'dek', id: dek.id, keyring: dek.keyring, segment: dek.segment, destroyedAt: at, durableAt: null });
-      if (dek.state === 'destroyed') continue;
+      // A key still live under a tombstone (a destroy killed before its erase) is destroyed now: an
+      // earlier epoch's "durable" did not cover it, so its shred is pending again.
+      if (action === 'destroy' && (dek.state !== 'destroyed' || dek.wrapped !== '')) await h.keyStore.reopenTombstone('dek', dek.keyring, dek.id, at);
+      if (dek.state === 'destroyed' && (action !== 'destroy' || dek.wrapped === '')) continue;
       const state = target ?? reenabledState(dek.version, deks.filter((d) => d.segment === dek.segment));
       await h.keyStore.updateDek(dek.id, { state, ...erase, at });
       h.resolver.evict({ dekId: dek.id });
@@ -133,7 +137,10 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     assertChangeable(`KEK ${keyring} v${ref.version}`, kek.state);
     const deks = (await allDeks(h, { keyring })).filter((d) => d.kekVersion === ref.version && d.state !== 'destroyed');
     if (dryRun) return impactOf(action, subject, deks, 1, dryRun);
-    if (action === 'destroy') await h.keyStore.putTombstone({ kind: 'kek', id: String(ref.version), keyring, segment: '', destroyedAt: at, durableAt: null });
+    if (action === 'destroy') {
+      await h.keyStore.putTombstone({ kind: 'kek', id: String(ref.version), keyring, segment: '', destroyedAt: at, durableAt: null });
+      await h.keyStore.reopenTombstone('kek', keyring, String(ref.version), at);
+    }
     await h.keyStore.updateKek(keyring, ref.version, { state: target ?? reenabledState(kek.version, keks), ...erase, at });
     h.resolver.evict({ keyring, kekVersion: ref.version });
     await h.audit.record(action, subject, { deks: deks.length, ...(action === 'destroy' ? { durable: mode } : {}) });
@@ -157,10 +164,14 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     throw new KeystrataError('CONFIRMATION_REQUIRED', `Revoking CMK "${keyring}" makes ${impact.keks} KEK(s) and ${impact.deks} DEK(s) unreadable; pass confirm: "${keyring}" (CLI: --confirm ${keyring}) after a dry run.`);
   }
   for (const cmk of cmks) {
-    if (cmk.state === 'retired' || cmk.state === 'destroyed') continue;
+    if (cmk.state === 'retired' || cmk.state === 'destroyed') {
+      // The row says gone; the HSM is checked (and cleared) before the keyring is called durably gone.
+      if (action === 'destroy') await destroyCmkObjects(h, keyring, cmk);
+      continue;
+    }
     if (action === 'destroy') {
-      const ref = { label: cmk.hsmLabel, id: cmk.hsmId };
-      if (await h.rootKey.hasCmk(ref)) await h.rootKey.destroyCmk(ref);
+      // Found by label as well as by the row's id (an edited row cannot hide the object), then confirmed gone.
+      await destroyCmkObjects(h, keyring, cmk);
       // Destroyed inside the HSM: durable at once.
       await h.keyStore.putTombstone({ kind: 'cmk', id: String(cmk.version), keyring, segment: '', destroyedAt: at, durableAt: at });
     }

@@ -10,6 +10,22 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'non
 const inAMinute = () => new Date(Date.now() + 60_000).toISOString();
 
 describe('withLease (rotation leases)', () => {
+  it('issue 11 §1 (review): a job holding a lease runs nested jobs of the same name under it; another context still waits', async () => {
+    const store = new MemoryKeyStore();
+    let release!: () => void;
+    const outer = withLease(store, 'keyring:a', 'shred epoch', async (lease) => {
+      const inner = await withLease(store, 'keyring:a', 'rotate the KEK', async (nested) => nested.holder);
+      expect(inner).toBe(lease.holder);
+      await new Promise<void>((r) => (release = r));
+      return 'outer';
+    });
+    await sleep(5);
+    expect(await codeOf(withLease(store, 'keyring:a', 'rotate the CMK', async () => 'ran'))).toBe('ROTATION_IN_PROGRESS');
+    release();
+    await expect(outer).resolves.toBe('outer');
+    expect(await store.getLease('keyring:a')).toBeUndefined();
+  });
+
   it('issue 11 §3a: one job at a time per name; the second fails with ROTATION_IN_PROGRESS and does not run', async () => {
     const store = new MemoryKeyStore();
     let runs = 0;

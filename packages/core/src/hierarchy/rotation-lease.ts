@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
@@ -9,6 +10,9 @@ export const LEASE_TTL_MS = 30_000;
 
 /** The holder name of this process's leases: host, pid and a random tag (one per call). */
 const holderName = (): string => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+/** The leases the current async context holds (per key store), so a job can call another job under the same lease. */
+const heldLeases = new AsyncLocalStorage<ReadonlyArray<{ readonly keyStore: KeyStore; readonly lease: HeldLease }>>();
 
 /** Options of {@link withLease}. */
 export interface LeaseOptions {
@@ -54,7 +58,9 @@ export interface HeldLease {
  * Runs `job` while holding the key-store lease `name` (`keyring:<k>` or `segment:<k>:<s>`), so one
  * rotation at a time runs per keyring or segment across processes. The lease is taken before
  * anything is created, renewed every third of its lifetime and released at the end. When another
- * live holder has it, fails with `ROTATION_IN_PROGRESS` and runs nothing.
+ * live holder has it, fails with `ROTATION_IN_PROGRESS` and runs nothing. Re-entrant within one
+ * async context: a job already holding `name` on this key store (a shred epoch calling `rotateKek`)
+ * runs the nested job under the lease it holds.
  *
  * @example
  * ```ts
@@ -65,6 +71,13 @@ export interface HeldLease {
  * ```
  */
 export async function withLease<T>(keyStore: KeyStore, name: string, what: string, job: (lease: HeldLease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+  // Re-entrant within one async context: a shred epoch holding `keyring:<k>` runs its KEK rotation under it.
+  const outer = heldLeases.getStore() ?? [];
+  const already = outer.find((held) => held.keyStore === keyStore && held.lease.name === name);
+  if (already !== undefined) {
+    already.lease.assertHeld();
+    return job(already.lease);
+  }
   const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
   const holder = holderName();
   const expiry = (): string => new Date(Date.now() + ttlMs).toISOString();
@@ -103,7 +116,7 @@ export async function withLease<T>(keyStore: KeyStore, name: string, what: strin
     },
   };
   try {
-    return await job(lease);
+    return await heldLeases.run([...outer, { keyStore, lease }], () => job(lease));
   } finally {
     clearInterval(timer);
     await renewing;

@@ -98,4 +98,9 @@ export interface KeyStore {
    * `enabled`). The end of a CMK rotation.
    */
   setPrimaryCmk(keyring: string, version: number, at: string): Promise<void>;
+  /**
+   * Sets a tombstone back to pending (durable_at NULL, destroyed at `destroyedAt`): its key was found
+   * still live and destroyed again, so an earlier epoch's "durable" did not cover it.
+   */
+  reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void>;
 }

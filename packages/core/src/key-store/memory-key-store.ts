@@ -158,6 +158,12 @@ export class MemoryKeyStore implements KeyStore {
     }
     return marked;
   }
+  async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
+    this.queryCount++;
+    const key = `${kind}\u0000${keyring}\u0000${id}`;
+    const t = this.#tombstones.get(key);
+    if (t !== undefined) this.#tombstones.set(key, { ...t, destroyedAt, durableAt: null });
+  }
   async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'memory: nothing persisted';
   }

@@ -252,6 +252,10 @@ export class SqlKeyStore implements KeyStore {
     );
   }
 
+  async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
+    await this.#run('UPDATE keystrata_tombstone SET durable_at = NULL, destroyed_at = ? WHERE kind = ? AND keyring = ? AND id = ?', [destroyedAt, kind, keyring, id]);
+  }
+
   async purgeErased(mode: 'quick' | 'full'): Promise<string> {
     try {
       if (this.#db.dialect === 'sqlite') {

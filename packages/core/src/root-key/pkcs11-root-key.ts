@@ -191,6 +191,21 @@ export class Pkcs11RootKey implements RootKey {
     return this.#pool.run('find a CMK', (session, pkcs11) => this.#cmkObjects(session, pkcs11, cmk).length > 0);
   }
 
+  /** Every secret-key object labelled `label`, whatever its CKA_ID (none found while logged out is a lost login). */
+  async findCmks(label: string): Promise<CmkReference[]> {
+    return this.#pool.run('find CMKs by label', (session, pkcs11) => {
+      const found = this.#findPrivate(session, pkcs11, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_LABEL, value: label },
+      ]);
+      return found.map((handle) => {
+        const [attribute] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
+        const id = Buffer.isBuffer(attribute?.value) ? attribute.value.toString('hex') : '';
+        return { label, id };
+      });
+    });
+  }
+
   /** Destroys every object with the CMK's label and id, then checks that none is left. */
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;

@@ -43,6 +43,12 @@ export interface RootKey {
   createCmk(label: string, id?: string): Promise<CmkReference>;
   hasCmk(cmk: CmkReference): Promise<boolean>;
   destroyCmk(cmk: CmkReference): Promise<void>;
+  /**
+   * Every CMK object with this label, whatever its CKA_ID (a shred epoch finds old versions by label
+   * as well as by the key store's id, which a key-store edit could change). Optional for other
+   * implementations; a shred epoch refuses to call a shred durable without it.
+   */
+  findCmks?(label: string): Promise<CmkReference[]>;
   /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk` (RFC 5649). */
   generateWrappedKek(cmk: CmkReference): Promise<Buffer>;
   unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey>;

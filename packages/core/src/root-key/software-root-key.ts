@@ -39,6 +39,9 @@ export class SoftwareRootKey implements RootKey {
   async hasCmk(cmk: CmkReference): Promise<boolean> {
     return this.#keys.has(`${cmk.label}/${cmk.id}`);
   }
+  async findCmks(label: string): Promise<CmkReference[]> {
+    return [...this.#keys.keys()].filter((key) => key.slice(0, key.lastIndexOf('/')) === label).map((key) => ({ label, id: key.slice(key.lastIndexOf('/') + 1) }));
+  }
   async destroyCmk(cmk: CmkReference): Promise<void> {
     this.#calls++;
     this.#keys.get(`${cmk.label}/${cmk.id}`)?.destroy();

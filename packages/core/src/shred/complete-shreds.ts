@@ -2,7 +2,8 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { AsyncMutex } from '../key-store/async-mutex.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import { now, type HierarchyInternals } from '../hierarchy/internals.js';
-import { assertEpochPossible, destroyOldCmks, ensureEpochCmk, ensureEpochKek, moveDeksAndDestroyOldKeks } from './epoch-steps.js';
+import { LEASE_TTL_MS, withLease } from '../hierarchy/rotation-lease.js';
+import { assertCmksGoneInHsm, assertEpochPossible, destroyOldCmks, eraseTombstonedKeys, ensureEpochCmk, ensureEpochKek, moveDeksAndDestroyOldKeks } from './epoch-steps.js';
 import { PROCESS_OWNER, runningShredPlan, saveShredPlan, STALE_EPOCH_MS, type ShredEpochPlan } from './shred-job.js';
 
 /** Result of {@link completeShreds} for one keyring. */
@@ -56,12 +57,28 @@ function epochLock(keyStore: KeyStore, keyring: string): AsyncMutex {
  */
 export function completeShreds(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
   return epochLock(h.keyStore, keyring).run(async () => {
-    const first = await runEpoch(h, keyring);
-    if (!first.resumed) return first;
-    // A resumed epoch covers what was destroyed before it started; a fresh one covers the rest.
-    const second = await runEpoch(h, keyring);
-    return second.ran ? { ...second, resumed: true, durable: first.durable + second.durable } : first;
+    if ((await runningShredPlan(h, keyring)) === undefined && !(await h.keyStore.listTombstones(keyring)).some((t) => t.durableAt === null)) return idle(keyring);
+    // The whole epoch holds the keyring's lease: no CMK or KEK rotation can interleave with it.
+    return withLease(h.keyStore, `keyring:${keyring}`, `run the shred epoch of keyring "${keyring}"`, async () => {
+      const first = await runEpoch(h, keyring);
+      if (!first.resumed) return first;
+      // A resumed epoch covers what was destroyed before it started; a fresh one covers the rest.
+      const second = await runEpoch(h, keyring);
+      return second.ran ? { ...second, resumed: true, durable: first.durable + second.durable } : first;
+    }, { waitMs: LEASE_TTL_MS });
   });
+}
+
+/**
+ * The instant up to which this epoch may mark tombstones durable: its cutoff, or just before the
+ * first tombstone it did not see at its start (a destroy that raced it: its key may have been
+ * re-wrapped under the epoch's KEK before that destroy erased it, so a later epoch covers it).
+ */
+async function durableUpTo(h: HierarchyInternals, keyring: string, cutoff: string, covered: ReadonlySet<string>): Promise<string> {
+  const late = (await h.keyStore.listTombstones(keyring))
+    .filter((t) => t.durableAt === null && t.destroyedAt <= cutoff && !covered.has(`${t.kind}:${t.id}`))
+    .map((t) => t.destroyedAt).sort();
+  return late.length === 0 ? cutoff : new Date(Date.parse(late[0]!) - 1).toISOString();
 }
 
 async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEpochResult> {
@@ -71,7 +88,8 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
   const cmks = await h.keyStore.listCmks(keyring);
   if (cmks.length === 0) throw new KeystrataError('KEY_NOT_FOUND', `Keyring "${keyring}" has no CMK.`, { details: { keyring } });
   if (cmks.every((c) => c.state === 'destroyed' || c.state === 'retired')) {
-    // Every CMK version is gone from the HSM: all that was under them already ends at a destroyed key.
+    // Every CMK version is gone, the key store says: confirmed in the HSM (by label) before it is believed.
+    await assertCmksGoneInHsm(h, keyring, Number.POSITIVE_INFINITY);
     const at = now();
     const durable = await h.keyStore.markTombstonesDurable(keyring, at, at);
     if (running !== undefined) await saveShredPlan(h, keyring, running, 'done');
@@ -82,7 +100,7 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
     throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process is running the shred epoch of keyring "${keyring}" (last progress ${running.updatedAt}); run \`keystrata shred complete\` again when it is done, or once it has shown no progress for ${STALE_EPOCH_MS / 1000} s if it died.`, { details: { keyring } });
   }
   await assertEpochPossible(h, keyring);
-  const plan: ShredEpochPlan = running ?? { cutoff: now(), cmkVersion: Math.max(...cmks.map((c) => c.version)) + 1 };
+  let plan: ShredEpochPlan = running ?? { cutoff: now(), cmkVersion: Math.max(...cmks.map((c) => c.version)) + 1 };
   // Progress is recorded between steps and, throttled, during the re-wrap (one chain: never after `done`).
   let beat = Promise.resolve();
   let lastBeat = 0;
@@ -95,14 +113,20 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
     if (Date.now() - lastBeat > STALE_EPOCH_MS / 4) void progress().catch(() => undefined);
   };
   await progress();
+  // Step 0: keys tombstoned up to the cutoff are erased (never re-wrapped) before anything moves.
+  const covered = await eraseTombstonedKeys(h, keyring, (await h.keyStore.listTombstones(keyring)).filter((t) => t.durableAt === null && t.destroyedAt <= plan.cutoff));
   const cmk = await ensureEpochCmk(h, keyring, plan.cmkVersion);
   await progress();
-  const kekVersion = await ensureEpochKek(h, keyring, cmk.version);
+  const kekVersion = await ensureEpochKek(h, keyring, cmk.version, plan.kekVersion);
+  if (plan.kekVersion !== kekVersion) plan = { ...plan, kekVersion };
   await progress();
   const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, keyring, kekVersion, plan.cutoff, heartbeat);
   await progress();
   const retiredCmks = await destroyOldCmks(h, keyring, cmk.version, plan.cutoff);
-  const durable = await h.keyStore.markTombstonesDurable(keyring, plan.cutoff, now());
+  const ownKeys = new Set([...covered.map((t) => `${t.kind}:${t.id}`), ...destroyedKeks.map((v) => `kek:${v}`), ...retiredCmks.map((v) => `cmk:${v}`)]);
+  // KEK and CMK tombstones of an earlier, interrupted run of this epoch are its own too.
+  for (const t of await h.keyStore.listTombstones(keyring)) if (t.kind !== 'dek' && t.destroyedAt === plan.cutoff) ownKeys.add(`${t.kind}:${t.id}`);
+  const durable = await h.keyStore.markTombstonesDurable(keyring, await durableUpTo(h, keyring, plan.cutoff, ownKeys), now());
   const purge = await h.keyStore.purgeErased('full');
   await saveShredPlan(h, keyring, plan, 'done', durable);
   await h.audit.record('shred', `keyring:${keyring}`, {

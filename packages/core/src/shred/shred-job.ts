@@ -8,6 +8,8 @@ export interface ShredEpochPlan {
   readonly cutoff: string;
   /** The CMK version the epoch creates (or created) in the HSM. */
   readonly cmkVersion: number;
+  /** The KEK version the epoch created under its CMK, once made (only that version is ever adopted). */
+  readonly kekVersion?: number;
   /** The process running it (absent in plans of older versions). */
   readonly owner?: string;
 }
@@ -43,6 +45,6 @@ export async function runningShredPlan(h: HierarchyInternals, keyring: string): 
  * ```
  */
 export async function saveShredPlan(h: HierarchyInternals, keyring: string, plan: ShredEpochPlan, state: JobRecord['state'], processed = 0): Promise<void> {
-  const { cutoff, cmkVersion } = plan;
-  await h.keyStore.putJob({ id: shredJobId(keyring), kind: 'shred-epoch', state, cursor: null, processed, data: JSON.stringify({ cutoff, cmkVersion, owner: PROCESS_OWNER }), updatedAt: now() });
+  const { cutoff, cmkVersion, kekVersion } = plan;
+  await h.keyStore.putJob({ id: shredJobId(keyring), kind: 'shred-epoch', state, cursor: null, processed, data: JSON.stringify({ cutoff, cmkVersion, ...(kekVersion === undefined ? {} : { kekVersion }), owner: PROCESS_OWNER }), updatedAt: now() });
 }

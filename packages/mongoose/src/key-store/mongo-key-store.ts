@@ -255,6 +255,10 @@ export class MongoKeyStore implements KeyStore {
     return this.#q('write', () => this.#tombstones.markDurable(keyring, destroyedUpTo, at));
   }
 
+  async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
+    await this.#q('write', () => this.#tombstones.reopen(kind, keyring, id, destroyedAt));
+  }
+
   /** MongoDB rewrites documents in place; old versions live on in the journal, oplog and backups (docs/shredding.md). */
   async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'mongodb: nothing a client can purge; old wrapped keys end at a destroyed CMK version';

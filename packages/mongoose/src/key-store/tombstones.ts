@@ -40,4 +40,9 @@ export class MongoTombstones {
     const result = await this.collection.updateMany({ keyring, durable_at: null, destroyed_at: { $lte: destroyedUpTo } }, { $set: { durable_at: at } });
     return result.modifiedCount;
   }
+
+  /** Sets the tombstone back to pending, destroyed at `destroyedAt`. */
+  async reopen(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
+    await this.collection.updateOne({ kind, keyring, id }, { $set: { durable_at: null, destroyed_at: destroyedAt } });
+  }
 }

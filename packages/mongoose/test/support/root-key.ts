@@ -27,6 +27,7 @@ export function breakable(inner: RootKey): BreakableRootKey {
     createCmk: (label) => inner.createCmk(label),
     hasCmk: (cmk) => inner.hasCmk(cmk),
     destroyCmk: (cmk) => inner.destroyCmk(cmk),
+    findCmks: (label) => inner.findCmks!(label),
     generateWrappedKek: (cmk) => inner.generateWrappedKek(cmk),
     unwrapKek: (cmk, wrapped) => inner.unwrapKek(cmk, wrapped),
     rewrapKek: (from, to, wrapped) => inner.rewrapKek(from, to, wrapped),
