@@ -128,6 +128,33 @@ export class AuditLog {
   }
 
   /**
+   * Whether this store was started by a version that binds every key it creates: its trail begins
+   * with the `audit-key` record. Such a store never legitimately holds an unbound KEK or a legacy
+   * DEK, whatever `legacyKeys` says; a DBA cannot undo this by editing a row, because the answer
+   * comes from the MACed start of the trail. Fails closed: an empty trail, a first record that is
+   * not record 1, or one whose MAC does not verify counts as bound-only; only a verified genesis
+   * record written before bindings existed allows legacy keys.
+   *
+   * @example
+   * ```ts
+   * const legacy = (await audit.boundOnly()) ? 'refuse' : options.legacyKeys;
+   * ```
+   */
+  async boundOnly(): Promise<boolean> {
+    const [first] = await this.keyStore.listAudit(0, 1);
+    if (first === undefined || first.seq !== 1 || first.prevMac !== '' || first.event === 'audit-key') return true;
+    let expected: Buffer;
+    try {
+      expected = await this.rootKey.auditMac(auditDigest(first.seq, first.prevMac, first));
+    } catch (error) {
+      if (KeystrataError.isInstance(error, 'AUDIT_KEY_MISMATCH')) return true;
+      throw error;
+    }
+    const actual = Buffer.from(first.mac, 'base64');
+    return !(actual.length === expected.length && timingSafeEqual(actual, expected));
+  }
+
+  /**
    * Checks every record: consecutive sequence numbers, each `prevMac` equal to the previous
    * record's MAC, and each MAC recomputed by the HSM under the audit key the trail recorded
    * (`AUDIT_KEY_MISMATCH` otherwise). Then that the trail is whole: a `generate` record for every
