@@ -64,3 +64,24 @@ describe('issue 11 §2 (review): RecordEncryptor with bindRecordId (default true
     expect(bob.ssn).toBe('alice-ssn');
   });
 });
+
+describe('issue 11 §2 (review): withoutRecordId is an explicit choice', () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+
+  it('issue 11 §2 (review): withoutRecordId "seal-unbound" seals a row without its id unbound (the adapters\' choice for database-assigned ids); an unknown value is CONFIG_INVALID', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `rv-${Math.random().toString(36).slice(2)}` });
+    await h.provision();
+    const models = { Patient: { fields: [{ field: 'ssn' }] } };
+    const segment = { by: 'tenant', field: 'tenantId' } as const;
+    expect(() => new RecordEncryptor({ hierarchy: h, models, segment, withoutRecordId: 'ignore' as 'refuse' })).toThrow(/withoutRecordId/);
+    const records = new RecordEncryptor({ hierarchy: h, models, segment, withoutRecordId: 'seal-unbound' });
+    const row: Record<string, unknown> = { tenantId: 'acme', ssn: 'alice-ssn' };
+    await records.encrypt('Patient', [row]);
+    const bound: Record<string, unknown> = { id: 'p1', tenantId: 'acme', ssn: 'p1-ssn' };
+    await records.encrypt('Patient', [bound]);
+    expect(await codeOf(records.decrypt('Patient', [{ id: 'p2', tenantId: 'acme', ssn: bound.ssn }]))).toBe('CIPHERTEXT_TAMPERED');
+  });
+});
