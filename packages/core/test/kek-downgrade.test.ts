@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, kwpWrap, type FieldContext } from '../src/index.js';
 import { sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
@@ -39,5 +40,26 @@ describe('issue 11 §2 (review): KEK binding downgrade on a store that never had
     const read = await codeOf(reader.decryptValue(ct, ctx('tenant:new', 'n1')));
     expect(write).toBe('KEYSTORE_TAMPERED');
     expect(read).not.toBe('ok');
+  });
+  it('issue 11 §2 (review): a legacy (unbound) DEK blob in a store started with bindings is refused for reads and writes under the default legacyKeys', async () => {
+    const stack = await sqliteStack();
+    closers.push(() => stack.close());
+    const prefix = `rv-${Math.random().toString(36).slice(2)}`;
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
+    await h.provision();
+    const stored = await h.encryptValue('precious', ctx('tenant:a', 'a1'));
+    const db = new Database(stack.file);
+    const [kekRow] = db.prepare('SELECT * FROM keystrata_kek').all() as Array<Record<string, unknown>>;
+    const [cmkRow] = db.prepare('SELECT * FROM keystrata_cmk').all() as Array<Record<string, unknown>>;
+    // The strongest attacker: one who can unwrap the KEK writes a legacy RFC 5649 blob (no identity) for a DEK row.
+    const kek = await stack.rootKey.unwrapKek({ label: String(cmkRow!.hsm_label), id: String(cmkRow!.hsm_id) }, Buffer.from(String(kekRow!.wrapped), 'base64'));
+    const legacyBlob = kwpWrap(kek.exposeSecretBytes(), randomBytes(32)).toString('base64');
+    kek.destroy();
+    db.prepare("UPDATE keystrata_dek SET wrapped = ? WHERE segment = 'tenant:a'").run(legacyBlob);
+    db.close();
+    const reader = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
+    expect(await codeOf(reader.decryptValue(stored, ctx('tenant:a', 'a1')))).toBe('KEYSTORE_TAMPERED');
+    expect(await codeOf(reader.encryptValue('more', ctx('tenant:a', 'a2')))).toBe('KEYSTORE_TAMPERED');
+    expect(await reader.rewrapDeks()).toMatchObject({ rewrapped: 0, failed: 1, failures: [{ code: 'KEYSTORE_TAMPERED' }] });
   });
 });
