@@ -231,6 +231,18 @@ function auditPreimage(seq, prevMac, entry) {
   return Buffer.concat(chunks);
 }
 
+/** The v2 audit digest's preimage (trails started with a store id): 'keystrata-audit-v2', the store id, then as v1. */
+function auditPreimageV2(storeId, seq, prevMac, entry) {
+  const chunks = [];
+  for (const part of ['keystrata-audit-v2', storeId, String(seq), prevMac, entry.at, entry.event, entry.subject, entry.actor, entry.details]) {
+    const bytes = Buffer.from(part, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    chunks.push(length, bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
 const BACKUP_CONTENTS = {
   createdAt: '2026-12-04T15:00:00.000Z',
   root: 'pkcs11:token=keystrata-dev',
@@ -253,6 +265,17 @@ function macInputVectors() {
     preimageHex: auditPreimage(seq, prevMac, entry).toString('hex'),
     digestHex: auditDigest(seq, prevMac, entry).toString('hex'),
   }));
+  const storeId = fixedHex('audit-v2/store-id', 16);
+  const entriesV2 = [
+    { seq: 1, prevMac: '', entry: { at: '2026-12-04T15:00:00.000Z', event: 'audit-key', subject: 'audit-key', actor: 'cli:alice', details: `{"hsmId":"0a1b2c3d","checkValue":"a1b2c3","storeId":"${storeId}"}` } },
+    { seq: 2, prevMac: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8=', entry: { at: '2026-12-04T15:00:01.000Z', event: 'generate', subject: 'cmk:default:v1', actor: 'app', details: '{"keyring":"default","version":1,"hsmLabel":"keystrata-cmk/default/v1","hsmId":"0a1b2c3d"}' } },
+    { seq: 3, prevMac: 'bWFj', entry: { at: '2026-12-04T15:00:02.000Z', event: 'destroy', subject: 'dek:00112233445566778899aabbccddeeff', actor: 'opérateur ü', details: '{"segment":"tenant:ä","reason":"shred"}' } },
+  ];
+  const auditV2 = entriesV2.map(({ seq, prevMac, entry }, i) => ({
+    name: `audit-v2/${i}`, storeId, seq, prevMac, entry,
+    preimageHex: auditPreimageV2(storeId, seq, prevMac, entry).toString('hex'),
+    digestHex: auditDigest(seq, prevMac, entry, storeId).toString('hex'),
+  }));
   const payloads = [['backup/empty-object', '{}'], ['backup/contents', JSON.stringify(BACKUP_CONTENTS)]];
   const backup = payloads.map(([name, payload]) => ({
     name, payload,
@@ -264,6 +287,8 @@ function macInputVectors() {
     description: "What the HSM's audit key MACs: audit records (SHA-256 of lp('keystrata-audit-v1') ‖ lp(seq as decimal) ‖ lp(prevMac) ‖ lp(at) ‖ lp(event) ‖ lp(subject) ‖ lp(actor) ‖ lp(details)) and backup files (SHA-256 of 'keystrata-backup-v1' ‖ 0 ‖ payload); lp = 4-byte big-endian UTF-8 length, then the bytes.",
     generatedBy: GENERATED_BY,
     audit, backup,
+    auditV2Description: "Audit records of trails whose audit-key record names a store id (issue 11 §5): SHA-256 of lp('keystrata-audit-v2') ‖ lp(storeId) ‖ then as above from lp(seq as decimal).",
+    auditV2,
   };
 }
 

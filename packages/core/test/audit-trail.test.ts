@@ -57,7 +57,8 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     expect(identity).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{32}$/), checkValue: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const [first, second] = await s.h.listAudit();
     expect(first).toMatchObject({ seq: 1, event: 'audit-key', subject: 'audit-key' });
-    expect(JSON.parse(first!.details)).toEqual({ hsmId: identity!.id, checkValue: identity!.checkValue });
+    // Since issue 11 §5 (review) it also names the store id the records' MACs cover (keystrata-audit-v2).
+    expect(JSON.parse(first!.details)).toEqual({ hsmId: identity!.id, checkValue: identity!.checkValue, storeId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(second).toMatchObject({ seq: 2, event: 'generate' });
     expect(await s.h.verifyAudit()).toMatchObject({ records: 3 });
   });
@@ -192,7 +193,12 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     expect(await s.h.verifyAudit({ head: { seq: saved.headSeq, mac: saved.headMac } })).toMatchObject({ headSeq: saved.headSeq });
     expect(await codeOf(s.h.verifyAudit({ head: { seq: saved.headSeq, mac: Buffer.alloc(32).toString('base64') } }))).toBe('AUDIT_CHAIN_BROKEN');
     s.sql(`DELETE FROM keystrata_audit WHERE seq = ${saved.headSeq}`);
-    await s.h.verifyAudit(); // without the saved head, a deleted last record is not detectable
+    // The writing process knows its last record (issue 11 §5 review); another process, without the
+    // saved head, cannot tell a deleted last record from a trail that ended there.
+    expect(await codeOf(s.h.verifyAudit())).toBe('AUDIT_CHAIN_BROKEN');
+    const other = await s.reopen();
+    closers.push(() => other.close());
+    expect(await other.verifyAudit()).toMatchObject({ headSeq: saved.headSeq - 1 });
     const error = await s.h.verifyAudit({ head: { seq: saved.headSeq, mac: saved.headMac } }).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'AUDIT_CHAIN_BROKEN', details: { seq: saved.headSeq } });
     expect(String((error as Error).message)).toMatch(/tail was deleted/);

@@ -28,14 +28,30 @@ async function rootKey(): Promise<Pkcs11RootKey> {
   return key;
 }
 
+/**
+ * The root key as a version before issue 11 saw it: no audit key identity, so the trail starts
+ * with a `generate` record, as trails of stores written before key bindings did.
+ */
+async function preBindingRoot(root: Pkcs11RootKey): Promise<Pkcs11RootKey> {
+  if ((await root.auditKeyIdentity()) === undefined) await root.createAuditKey().catch(() => undefined);
+  return new Proxy(root, {
+    get(target, property) {
+      if (property === 'auditKeyIdentity' || property === 'createAuditKey') return undefined;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** A hierarchy on a fresh SQLite key store, plus the attacker's raw handle on the same file. */
-async function setup(options: { legacyKeys?: 'accept' | 'refuse' } = {}) {
+async function setup(options: { legacyKeys?: 'accept' | 'refuse'; preBindingTrail?: boolean } = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'bound-keys-')), 'keys.db');
-  const root = await rootKey();
+  const { preBindingTrail, ...hierarchyOptions } = options;
+  const root = preBindingTrail === true ? await preBindingRoot(await rootKey()) : await rootKey();
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
   opened.push(keyStore);
   const cmkLabelPrefix = `bound-${Math.random().toString(36).slice(2)}`;
-  const h = await KeyHierarchy.create({ rootKey: root, keyStore, cmkLabelPrefix, ...options });
+  const h = await KeyHierarchy.create({ rootKey: root, keyStore, cmkLabelPrefix, ...hierarchyOptions });
   await h.provision();
   const sql = (statement: string, ...params: unknown[]) => {
     const db = new Database(file);
@@ -189,8 +205,9 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
   });
 
   it('issue 11 §2: legacy keys stay readable, `rewrapDeks` binds them, and `legacyKeys: "refuse"` then refuses a replayed legacy blob', async () => {
-    const { h, root, sql, dekOf, keyStore, cmkLabelPrefix } = await setup();
-    // Make the store look like one written before bindings: a KEK without binding, a DEK in RFC 5649.
+    const { h, root, sql, dekOf, keyStore, cmkLabelPrefix } = await setup({ preBindingTrail: true });
+    // Make the store look like one written before bindings: a trail without its audit-key record
+    // (preBindingTrail), a KEK without binding, a DEK in RFC 5649.
     sql("UPDATE keystrata_kek SET binding = ''");
     const [kekRow] = sql('SELECT * FROM keystrata_kek') as Array<Record<string, unknown>>;
     const [cmkRow] = sql('SELECT * FROM keystrata_cmk') as Array<Record<string, unknown>>;

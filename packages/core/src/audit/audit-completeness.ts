@@ -6,12 +6,22 @@ export interface TrailSummary {
   readonly generated: ReadonlySet<string>;
   /** Time of the newest `restore` record: keys created before it came from a backup. */
   readonly lastRestoreAt: string | undefined;
+  /** HSM object ids (`hsmId`) and labels (`hsmLabel`) that `generate` records name, by CMK subject. */
+  readonly cmkObjects?: ReadonlyMap<string, { readonly ids: ReadonlySet<string>; readonly labels: ReadonlySet<string> }>;
+}
+
+/** Whether the trail's `generate` records of this CMK name its HSM object (by id, or by label where no id was recorded). */
+function sameCmkObject(recorded: { readonly ids: ReadonlySet<string>; readonly labels: ReadonlySet<string> } | undefined, cmk: { hsmId: string; hsmLabel: string }): boolean {
+  if (recorded === undefined) return true;
+  if (recorded.ids.size > 0) return recorded.ids.has(cmk.hsmId);
+  return recorded.labels.size === 0 || recorded.labels.has(cmk.hsmLabel);
 }
 
 /**
  * The CMK and KEK versions in the key store that the trail never recorded as generated: a
- * truncated, emptied or replaced trail has such keys. Keys older than the newest `restore` record
- * count as restored from a backup.
+ * truncated, emptied or replaced trail has such keys. A CMK whose `generate` records name another
+ * HSM object (another key store's trail on the same token) counts as not recorded. Keys older than
+ * the newest `restore` record count as restored from a backup.
  *
  * @example
  * ```ts
@@ -21,8 +31,11 @@ export interface TrailSummary {
 export async function keysWithoutGenerateRecord(keyStore: KeyStore, trail: TrailSummary): Promise<string[]> {
   const restored = (createdAt: string): boolean => trail.lastRestoreAt !== undefined && createdAt <= trail.lastRestoreAt;
   const subjects = [
-    ...(await keyStore.listCmks()).map((cmk) => ({ subject: `cmk:${cmk.keyring}:v${cmk.version}`, createdAt: cmk.createdAt })),
-    ...(await keyStore.listKeks()).map((kek) => ({ subject: `kek:${kek.keyring}:v${kek.version}`, createdAt: kek.createdAt })),
+    ...(await keyStore.listCmks()).map((cmk) => {
+      const subject = `cmk:${cmk.keyring}:v${cmk.version}`;
+      return { subject, createdAt: cmk.createdAt, sameObject: sameCmkObject(trail.cmkObjects?.get(subject), cmk) };
+    }),
+    ...(await keyStore.listKeks()).map((kek) => ({ subject: `kek:${kek.keyring}:v${kek.version}`, createdAt: kek.createdAt, sameObject: true })),
   ];
-  return subjects.filter(({ subject, createdAt }) => !trail.generated.has(subject) && !restored(createdAt)).map(({ subject }) => subject);
+  return subjects.filter(({ subject, createdAt, sameObject }) => !(trail.generated.has(subject) && sameObject) && !restored(createdAt)).map(({ subject }) => subject);
 }

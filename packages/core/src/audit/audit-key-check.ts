@@ -23,6 +23,26 @@ export function recordedAuditKey(record: AuditRecord | undefined): AuditKeyIdent
 }
 
 /**
+ * The store id an `audit-key` record names (trails started with `keystrata-audit-v2` digests), or
+ * undefined: for any other record, and for a trail started before store ids existed.
+ *
+ * @example
+ * ```ts
+ * const storeId = recordedStoreId(firstRecord);
+ * const digest = auditDigest(seq, prevMac, entry, storeId);
+ * ```
+ */
+export function recordedStoreId(record: AuditRecord | undefined): string | undefined {
+  if (record?.event !== 'audit-key') return undefined;
+  try {
+    const details = JSON.parse(record.details) as Record<string, unknown>;
+    return typeof details.storeId === 'string' ? details.storeId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Refuses with `AUDIT_KEY_MISMATCH` when the root's audit key is missing or is not the one the
  * trail recorded (a replaced key would otherwise MAC, and "verify", a forged trail).
  *

@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { auditDigest } from '../audit/audit-chain.js';
 import { keysWithoutGenerateRecord } from '../audit/audit-completeness.js';
-import { AUDIT_KEY_SUBJECT, assertSameAuditKey, recordedAuditKey } from '../audit/audit-key-check.js';
+import { AUDIT_KEY_SUBJECT, assertSameAuditKey, recordedAuditKey, recordedStoreId } from '../audit/audit-key-check.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { AuditEvent, AuditRecord } from '../key-store/records.js';
@@ -28,6 +28,27 @@ const broken = (seq: number, reason: string): KeystrataError =>
   new KeystrataError('AUDIT_CHAIN_BROKEN', `Audit record ${seq}: ${reason}.`, { details: { seq } });
 
 /**
+ * What this process wrote to each key store's trail: its store id and the highest sequence number
+ * it appended. `verify` in this process refuses a trail that lost those records (issue 11 §5).
+ */
+const writtenByThisProcess = new WeakMap<KeyStore, { storeId: string | undefined; highestSeq: number }>();
+
+/** HSM objects that `generate` records of CMKs name, by subject (see keysWithoutGenerateRecord). */
+type CmkObjects = Map<string, { ids: Set<string>; labels: Set<string> }>;
+
+function noteCmkObject(objects: CmkObjects, record: AuditRecord): void {
+  if (!record.subject.startsWith('cmk:')) return;
+  let details: Record<string, unknown> = {};
+  try {
+    details = JSON.parse(record.details) as Record<string, unknown>;
+  } catch { /* no details: nothing to compare */ }
+  const seen = objects.get(record.subject) ?? { ids: new Set<string>(), labels: new Set<string>() };
+  if (typeof details.hsmId === 'string' && details.hsmId !== '') seen.ids.add(details.hsmId);
+  if (typeof details.hsmLabel === 'string' && details.hsmLabel !== '') seen.labels.add(details.hsmLabel);
+  objects.set(record.subject, seen);
+}
+
+/**
  * The tamper-evident audit trail: each record carries an HMAC-SHA256, computed inside the HSM, over
  * its fields and the previous record's MAC. Editing, deleting or reordering any record breaks it.
  * The trail starts with an `audit-key` record naming the HSM audit key (id and key check value);
@@ -37,6 +58,8 @@ export class AuditLog {
   #keyChecked: Promise<void> | undefined;
   /** The audit key the trail recorded (undefined for a trail started before it was recorded). */
   #key: AuditKeyIdentity | undefined;
+  /** The store id the trail's `audit-key` record names (undefined for a trail started before store ids). */
+  #storeId: string | undefined;
 
   constructor(
     private readonly keyStore: KeyStore,
@@ -46,8 +69,17 @@ export class AuditLog {
 
   async #append(event: AuditEvent, subject: string, details: AuditDetails): Promise<AuditRecord> {
     const entry = { at: new Date().toISOString(), event, subject, actor: this.actor, details: JSON.stringify(details) };
-    return this.keyStore.appendAudit(entry, async (seq, prevMac) =>
-      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), this.#key)).toString('base64'));
+    const storeId = this.#storeId;
+    const appended = await this.keyStore.appendAudit(entry, async (seq, prevMac) =>
+      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry, storeId), this.#key)).toString('base64'));
+    this.#noteWritten(appended.seq, storeId);
+    return appended;
+  }
+
+  #noteWritten(seq: number, storeId: string | undefined): void {
+    const written = writtenByThisProcess.get(this.keyStore);
+    if (written === undefined || written.storeId !== storeId) writtenByThisProcess.set(this.keyStore, { storeId, highestSeq: seq });
+    else written.highestSeq = Math.max(written.highestSeq, seq);
   }
 
   /**
@@ -56,7 +88,9 @@ export class AuditLog {
    */
   async #start(): Promise<boolean> {
     const identity = await this.#startingKey();
-    const entry = { at: new Date().toISOString(), event: 'audit-key' as const, subject: AUDIT_KEY_SUBJECT, actor: this.actor, details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue }) };
+    // A random id naming this key store's trail: in the genesis record and in every record's MAC input.
+    const storeId = randomBytes(16).toString('hex');
+    const entry = { at: new Date().toISOString(), event: 'audit-key' as const, subject: AUDIT_KEY_SUBJECT, actor: this.actor, details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue, storeId }) };
     let raced = false;
     try {
       await this.keyStore.appendAudit(entry, async (seq, prevMac) => {
@@ -64,13 +98,15 @@ export class AuditLog {
           raced = true;
           throw new KeystrataError('AUDIT_KEY_MISMATCH', 'Another process started this audit trail first.');
         }
-        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry), identity)).toString('base64');
+        return (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry, storeId), identity)).toString('base64');
       });
     } catch (error) {
       if (raced) return false;
       throw error;
     }
     this.#key = identity;
+    this.#storeId = storeId;
+    this.#noteWritten(1, storeId);
     return true;
   }
 
@@ -109,6 +145,7 @@ export class AuditLog {
       const recorded = recordedAuditKey(first);
       assertSameAuditKey(recorded, await this.#identity(recorded?.id));
       this.#key = recorded;
+      this.#storeId = recordedStoreId(first);
     })().catch((error: unknown) => {
       this.#keyChecked = undefined;
       throw error;
@@ -128,17 +165,50 @@ export class AuditLog {
   }
 
   /**
+   * Whether this store was started by a version that binds every key it creates: its trail begins
+   * with the `audit-key` record. Such a store never legitimately holds an unbound KEK or a legacy
+   * DEK, whatever `legacyKeys` says; a DBA cannot undo this by editing a row, because the answer
+   * comes from the MACed start of the trail. Fails closed: an empty trail, a first record that is
+   * not record 1, or one whose MAC does not verify counts as bound-only; only a verified genesis
+   * record written before bindings existed allows legacy keys.
+   *
+   * @example
+   * ```ts
+   * const legacy = (await audit.boundOnly()) ? 'refuse' : options.legacyKeys;
+   * ```
+   */
+  async boundOnly(): Promise<boolean> {
+    const [first] = await this.keyStore.listAudit(0, 1);
+    if (first === undefined || first.seq !== 1 || first.prevMac !== '' || first.event === 'audit-key') return true;
+    let expected: Buffer;
+    try {
+      expected = await this.rootKey.auditMac(auditDigest(first.seq, first.prevMac, first));
+    } catch (error) {
+      if (KeystrataError.isInstance(error, 'AUDIT_KEY_MISMATCH')) return true;
+      throw error;
+    }
+    const actual = Buffer.from(first.mac, 'base64');
+    return !(actual.length === expected.length && timingSafeEqual(actual, expected));
+  }
+
+  /**
    * Checks every record: consecutive sequence numbers, each `prevMac` equal to the previous
    * record's MAC, and each MAC recomputed by the HSM under the audit key the trail recorded
    * (`AUDIT_KEY_MISMATCH` otherwise). Then that the trail is whole: a `generate` record for every
-   * CMK and KEK version in the key store (an emptied or truncated trail lacks them), and, with
-   * `head`, the saved head still in place. Throws `AUDIT_CHAIN_BROKEN` at the first fault.
+   * CMK and KEK version in the key store (an emptied or truncated trail lacks them), naming the
+   * CMK's own HSM object (another store's trail on the same token names others), and, with
+   * `head`, the saved head still in place. In a process that appended to this store: the trail
+   * still names the store id it wrote under and still holds the highest record it wrote (its
+   * tail was not deleted). Throws `AUDIT_CHAIN_BROKEN` at the first fault.
    */
   async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
     const [first] = await this.keyStore.listAudit(0, 1);
     const recorded = recordedAuditKey(first);
+    const storeId = recordedStoreId(first);
     if (first !== undefined && this.#identifies) assertSameAuditKey(recorded, await this.#identity(recorded?.id));
+    const written = writtenByThisProcess.get(this.keyStore);
     const generated = new Set<string>();
+    const cmkObjects: CmkObjects = new Map();
     let lastRestoreAt: string | undefined;
     let prev: AuditRecord | undefined;
     let count = 0;
@@ -148,11 +218,17 @@ export class AuditLog {
       for (const record of page) {
         if (record.seq !== (prev?.seq ?? 0) + 1) throw broken(record.seq, `expected sequence ${(prev?.seq ?? 0) + 1} (a record was deleted or reordered)`);
         if (record.prevMac !== (prev?.mac ?? '')) throw broken(record.seq, 'does not chain to the previous record');
-        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record), recorded);
+        const expected = await this.rootKey.auditMac(auditDigest(record.seq, record.prevMac, record, storeId), recorded);
         const actual = Buffer.from(record.mac, 'base64');
         if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw broken(record.seq, 'its MAC does not match its contents (edited)');
-        if (record.event === 'audit-key') assertSameAuditKey(recorded ?? recordedAuditKey(record), recordedAuditKey(record));
-        if (record.event === 'generate') generated.add(record.subject);
+        if (record.event === 'audit-key') {
+          assertSameAuditKey(recorded ?? recordedAuditKey(record), recordedAuditKey(record));
+          if (recordedStoreId(record) !== storeId) throw broken(record.seq, 'names another key store than the start of the trail');
+        }
+        if (record.event === 'generate') {
+          generated.add(record.subject);
+          noteCmkObject(cmkObjects, record);
+        }
         if (record.event === 'restore') lastRestoreAt = record.at;
         prev = record;
         count++;
@@ -167,11 +243,17 @@ export class AuditLog {
         throw broken(options.head.seq, 'differs from the head saved earlier (the trail was rewritten from this record on)');
       }
     }
-    const missing = await keysWithoutGenerateRecord(this.keyStore, { generated, lastRestoreAt });
+    const missing = await keysWithoutGenerateRecord(this.keyStore, { generated, lastRestoreAt, cmkObjects });
     if (missing.length > 0) {
-      throw new KeystrataError('AUDIT_CHAIN_BROKEN', `The key store holds ${missing.length} key version(s) the audit trail never recorded as generated (first: ${missing[0]}): the trail was ${count === 0 ? 'emptied' : 'truncated or replaced'}.`, {
+      throw new KeystrataError('AUDIT_CHAIN_BROKEN', `The key store holds ${missing.length} key version(s) the audit trail never recorded as generated, or recorded with another HSM object (first: ${missing[0]}): the trail was ${count === 0 ? 'emptied' : 'truncated or replaced'}.`, {
         details: { seq: headSeq + 1, missing: missing.length },
       });
+    }
+    if (written !== undefined && written.storeId !== storeId) {
+      throw broken(1, 'names another key store than the trail this process wrote to (the trail was replaced, e.g. by another store\'s trail)');
+    }
+    if (written !== undefined && headSeq < written.highestSeq) {
+      throw broken(headSeq + 1, `the trail ends at record ${headSeq} but this process wrote record ${written.highestSeq} (its tail was deleted)`);
     }
     return { records: count, headSeq, headMac };
   }

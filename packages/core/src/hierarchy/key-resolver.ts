@@ -4,7 +4,7 @@ import { withLeases, type KeyLeases } from '../cache/key-leases.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/records.js';
-import { unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
+import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
 import type { SecretKey } from '../secret/secret-key.js';
@@ -61,6 +61,8 @@ export class KeyResolver {
   /** See {@link KeyCacheOptions.writeRecheckMs}; DEK rotation waits this long before verifying. */
   readonly writeRecheckMs: number;
 
+  #legacyPolicy: Promise<LegacyKeys> | undefined;
+
   constructor(
     private readonly rootKey: RootKey,
     private readonly keyStore: KeyStore,
@@ -74,6 +76,20 @@ export class KeyResolver {
     this.writeRecheckMs = cache.writeRecheckMs ?? 1000;
     if (!(this.writeRecheckMs >= 0)) throw new KeystrataError('CONFIG_INVALID', 'cache.writeRecheckMs must be zero or more.');
     this.#pointerMs = Math.min(this.writeRecheckMs, cache.maxAgeMs ?? 60_000);
+  }
+
+  /**
+   * Whether legacy (unbound) keys are accepted here: `'refuse'` when configured, and also when the
+   * key store was started bound-only ({@link AuditLog.boundOnly}), whatever `legacyKeys` says.
+   * Asked once per hierarchy, and only when a legacy key shows up.
+   */
+  legacyPolicy(): Promise<LegacyKeys> {
+    if (this.legacyKeys === 'refuse') return Promise.resolve('refuse');
+    this.#legacyPolicy ??= this.audit.boundOnly().then((boundOnly): LegacyKeys => (boundOnly ? 'refuse' : 'accept'), (error: unknown) => {
+      this.#legacyPolicy = undefined;
+      throw error;
+    });
+    return this.#legacyPolicy;
   }
 
   /** Unwrapped DEKs for `ids`, leased to `leases`; a DEK that cannot be used maps to its typed error. */
@@ -137,8 +153,9 @@ export class KeyResolver {
     assertChainUsable(chain);
     const { dek } = chain;
     const kek = await this.#kek(chain, leases);
+    const legacy = isLegacyWrappedDek(dek.wrapped) ? await this.legacyPolicy() : this.legacyKeys;
     try {
-      return unwrapDek(kek.exposeSecretBytes(), dek.wrapped, dek, { legacy: this.legacyKeys });
+      return unwrapDek(kek.exposeSecretBytes(), dek.wrapped, dek, { legacy });
     } catch (error) {
       await this.audit.recordQuietly('unwrap-failed', `dek:${dek.id}`, { keyring: dek.keyring, segment: dek.segment });
       throw error;
@@ -173,9 +190,17 @@ export class KeyResolver {
       throw error;
     }
     const binding = kek.binding ?? '';
-    if (binding === '' ? this.legacyKeys === 'refuse' : !kekBindingMatches(key.exposeSecretBytes(), kek.keyring, kek.version, binding)) {
+    let refused: string | undefined;
+    try {
+      if (binding === '') refused = (await this.legacyPolicy()) === 'refuse' ? 'has no binding, which this key store refuses (it was started with key bindings, or `legacyKeys: "refuse"`)' : undefined;
+      else refused = kekBindingMatches(key.exposeSecretBytes(), kek.keyring, kek.version, binding) ? undefined : 'does not match its binding';
+    } catch (error) {
       key.destroy();
-      return refuse(binding === '' ? 'has no binding, which this hierarchy refuses (`legacyKeys: "refuse"`)' : 'does not match its binding');
+      throw error;
+    }
+    if (refused !== undefined) {
+      key.destroy();
+      return refuse(refused);
     }
     return key;
   }

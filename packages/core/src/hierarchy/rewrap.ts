@@ -40,8 +40,8 @@ async function bindLegacyKeks(h: HierarchyInternals, keyring: string): Promise<n
   const legacy = (await h.keyStore.listKeks(keyring)).filter((k) => (k.binding ?? '') === '' && k.wrapped !== '' && k.state !== 'destroyed');
   if (legacy.length === 0) return 0;
   // A hierarchy that refuses legacy keys never launders one: an unbound KEK there is an edit of the store.
-  if (h.resolver.legacyKeys === 'refuse') {
-    throw new KeystrataError('KEYSTORE_TAMPERED', `KEK version(s) ${legacy.map((k) => k.version).join(', ')} of keyring "${keyring}" have no binding, which this hierarchy refuses (\`legacyKeys: "refuse"\`); restore the key store from a trusted backup.`, { details: { keyring } });
+  if ((await h.resolver.legacyPolicy()) === 'refuse') {
+    throw new KeystrataError('KEYSTORE_TAMPERED', `KEK version(s) ${legacy.map((k) => k.version).join(', ')} of keyring "${keyring}" have no binding, which this key store refuses (it was started with key bindings, or \`legacyKeys: "refuse"\`); restore the key store from a trusted backup.`, { details: { keyring } });
   }
   const cmks = new Map((await h.keyStore.listCmks(keyring)).map((c) => [c.version, c]));
   let bound = 0;
@@ -80,9 +80,10 @@ async function rewrapOne(h: HierarchyInternals, id: string, first: DekChain | un
       // The real reason when the old KEK cannot be used: its state, as the key store has it now.
       assertUsable(`KEK ${dek.keyring} v${dek.kekVersion}`, kek?.state);
       const oldKek = await h.resolver.kekFor(chain, leases);
+      const legacy = isLegacyWrappedDek(dek.wrapped) ? await h.resolver.legacyPolicy() : h.resolver.legacyKeys;
       let key: SecretKey;
       try {
-        key = unwrapDek(oldKek.exposeSecretBytes(), dek.wrapped, dek, { legacy: h.resolver.legacyKeys });
+        key = unwrapDek(oldKek.exposeSecretBytes(), dek.wrapped, dek, { legacy });
       } catch (error) {
         await h.audit.recordQuietly('unwrap-failed', `dek:${dek.id}`, { keyring: dek.keyring, segment: dek.segment });
         throw error;

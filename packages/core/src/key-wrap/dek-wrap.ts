@@ -94,7 +94,7 @@ const tampered = (identity: DekIdentity, what: string): KeystrataError => new Ke
  */
 export function unwrapDek(kek: Buffer, wrapped: string, identity: DekIdentity, options: { legacy: 'accept' | 'refuse' }): SecretKey {
   if (isLegacyWrappedDek(wrapped)) {
-    if (options.legacy === 'refuse') throw tampered(identity, 'is in the legacy unbound format, which this hierarchy refuses (`legacyKeys: "refuse"`)');
+    if (options.legacy === 'refuse') throw tampered(identity, 'is in the legacy unbound format, which this key store refuses (it was started with key bindings, or `legacyKeys: "refuse"`)');
     try {
       return kwpUnwrap(kek, Buffer.from(wrapped, 'base64'), KEY_LENGTH);
     } catch {

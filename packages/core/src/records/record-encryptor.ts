@@ -26,8 +26,19 @@ export interface RecordEncryptorOptions {
   /** Encrypted fields per model name. */
   readonly models: Readonly<Record<string, ModelSpec>>;
   readonly segment: SegmentPolicy;
-  /** Bind the record id into each value's AAD when the id is known at write time (default true). */
+  /**
+   * Bind the record id into each value's AAD (default true): a value copied into another record
+   * does not decrypt. A record written without its id is then refused (see `withoutRecordId`).
+   */
   readonly bindRecordId?: boolean;
+  /**
+   * With `bindRecordId` on, what a record written without its id gets: `'refuse'` (default,
+   * `PLAINTEXT_REJECTED` naming the id field: generate ids before writing) or `'seal-unbound'`
+   * (its values are bound to model, field and segment only, so a DBA can copy them into another
+   * record of the segment; for adapters whose database assigns ids at insert and binds them on
+   * a later update).
+   */
+  readonly withoutRecordId?: 'refuse' | 'seal-unbound';
   /** On a value that cannot be decrypted: throw (default) or put an {@link UnreadableValue} in its place. */
   readonly onUnreadable?: 'throw' | 'placeholder';
   /**
@@ -41,11 +52,16 @@ export interface RecordEncryptorOptions {
 
 type Row = Record<string, unknown>;
 
+/** A record written without its id while values are bound to record ids: sealing it unbound would let a DBA move it. */
+const missingId = (model: string, spec: ModelSpec): KeystrataError => new KeystrataError('PLAINTEXT_REJECTED',
+  `${model} records must be written with their id field "${spec.idField ?? 'id'}": with bindRecordId on (the default) every encrypted value is bound to its record's id, and a value sealed without one could be copied into another record unnoticed. Generate the id before writing (e.g. a UUID), or set withoutRecordId: "seal-unbound" or bindRecordId: false.`,
+  { details: { model, field: spec.idField ?? 'id' } });
+
 /** One record's plaintexts for {@link RecordEncryptor.sealRecords}. */
 export interface RecordValues {
   /** Plaintexts by field (fields the model does not encrypt are ignored; null and undefined are skipped). */
   readonly values: Readonly<Row>;
-  /** The record id bound into the AAD (when binding is on); undefined when not known at write time. */
+  /** The record id bound into the AAD; undefined when not known at write time (refused unless `withoutRecordId: 'seal-unbound'` or binding is off). */
   readonly id: string | undefined;
   /** The record its segment and keyring are chosen from. */
   readonly record: Readonly<Row>;
@@ -67,6 +83,7 @@ export class RecordEncryptor {
   readonly #models: ReadonlyMap<string, ModelSpec>;
   readonly #segment: SegmentPolicy;
   readonly #bind: boolean;
+  readonly #refuseWithoutId: boolean;
   readonly #placeholder: boolean;
   readonly #keyring: RecordEncryptorOptions['keyring'];
   readonly #indexKeyring: string | undefined;
@@ -83,6 +100,10 @@ export class RecordEncryptor {
     this.#models = new Map(Object.entries(options.models ?? {}));
     this.#segment = options.segment;
     this.#bind = options.bindRecordId ?? true;
+    if (options.withoutRecordId !== undefined && options.withoutRecordId !== 'refuse' && options.withoutRecordId !== 'seal-unbound') {
+      throw new KeystrataError('CONFIG_INVALID', 'withoutRecordId must be "refuse" or "seal-unbound".');
+    }
+    this.#refuseWithoutId = this.#bind && options.withoutRecordId !== 'seal-unbound';
     this.#placeholder = options.onUnreadable === 'placeholder';
     if (options.keyring !== undefined && typeof options.keyring !== 'string' && typeof options.keyring !== 'function') {
       throw new KeystrataError('CONFIG_INVALID', 'keyring must be a keyring name or a function of the record.');
@@ -125,7 +146,7 @@ export class RecordEncryptor {
 
   /**
    * Replaces each marked field's plaintext with an envelope and fills its blind-index field, in
-   * place. `segmentSource` supplies segment fields a partial update does not carry. Null and
+   * place. `segmentSource` supplies segment fields (and the id) a partial update does not carry. Null and
    * undefined stay as they are. All or nothing: on error no record is changed.
    */
   async encrypt(model: string, rows: readonly Row[], segmentSource?: (row: Row, index: number) => Row): Promise<void> {
@@ -137,7 +158,9 @@ export class RecordEncryptor {
       const row = rows[r]!;
       // Only a partial update pays for merging in its stored segment fields, and only when it writes an encrypted field.
       if (segmentSource !== undefined && !spec.fields.some((f) => row[f.field] !== undefined && row[f.field] !== null)) continue;
-      inputs.push({ values: row, id: this.#id(spec, row), record: segmentSource === undefined ? row : { ...segmentSource(row, r), ...row } });
+      const record = segmentSource === undefined ? row : { ...segmentSource(row, r), ...row };
+      // A partial update binds the stored record's id when it does not carry its own.
+      inputs.push({ values: row, id: this.#id(spec, row) ?? this.#id(spec, record), record });
       chosen.push(row);
     }
     await this.#seal(model, spec, inputs, chosen);
@@ -175,6 +198,8 @@ export class RecordEncryptor {
         if (value === undefined || value === null) continue;
         if (isEnvelope(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} already holds an envelope; write plaintext, the adapter encrypts it.`);
         if (UnreadableValue.isInstance(value)) throw new KeystrataError('PLAINTEXT_REJECTED', `${model}.${f.field} holds an UnreadableValue placeholder, which is never written.`);
+        // Precondition: with bindRecordId on, a value is sealed only bound to its record's id.
+        if (this.#refuseWithoutId && id === undefined) throw missingId(model, spec);
         where ??= { segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
         items.push({ value: value as FieldValue, context: this.#context(model, f.field, id, where.segment, where.keyring) });
         targets.push({ out: into[r]!, field: f.field, index: f.index });

@@ -1,10 +1,12 @@
+import { realpathSync } from 'node:fs';
 import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { ckrName } from './pkcs11-errors.js';
 
 /**
- * A loaded PKCS#11 module, shared by every root key of the process that uses the same path:
+ * A loaded PKCS#11 module, shared by every root key of the process that uses the same file (the
+ * same real path: a symlink or another spelling of the path reaches the same loaded library):
  * `C_Initialize` runs once, `C_Finalize` only when the last user closes and no call is in flight.
  * Recovery never finalises: a module found uninitialised (someone called `C_Finalize` under us)
  * is initialised again, and sessions are reopened by their pools.
@@ -12,6 +14,8 @@ import { ckrName } from './pkcs11-errors.js';
 export interface Pkcs11Module {
   readonly pkcs11: P11.PKCS11;
   readonly path: string;
+  /** `path` with every symlink resolved: what identifies the module (and its tokens' logins) in this process. */
+  readonly realPath: string;
   /**
    * Grows when any user finds the module's sessions lost: every session opened in an earlier
    * generation is stale for every user (session handle numbers are reused after a loss).
@@ -64,7 +68,11 @@ function initialise(pkcs11: P11.PKCS11): void {
  * ```
  */
 export function acquirePkcs11Module(path: string, environment: Readonly<Record<string, string>>): Pkcs11Module {
-  const existing = modules.get(path);
+  let realPath = path;
+  try {
+    realPath = realpathSync(path);
+  } catch { /* missing file: load() below reports it */ }
+  const existing = modules.get(realPath);
   if (existing !== undefined) {
     existing.users++;
     return existing.module;
@@ -85,6 +93,7 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
     module: {
       pkcs11,
       path,
+      realPath,
       get generation() {
         return entry.generation;
       },
@@ -112,12 +121,12 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
       },
       release() {
         if (--entry.users > 0) return;
-        modules.delete(path);
+        modules.delete(realPath);
         try { pkcs11.C_Finalize(); } catch { /* already finalised */ }
         try { pkcs11.close(); } catch { /* already closed */ }
       },
     },
   };
-  modules.set(path, entry);
+  modules.set(realPath, entry);
   return entry.module;
 }

@@ -102,7 +102,8 @@ export class Pkcs11SessionPool {
   /**
    * Logs in with the PIN source's PIN, at most once per PIN per process: a PIN the token rejected is
    * refused here without calling C_Login, and a second PIN for a token this process is already
-   * logged in to is refused (the token would not check it).
+   * logged in to is refused (the token would not check it), and so is a token found already logged in
+   * when this process recorded no login to it (something else logged in: the PIN was not checked).
    */
   async #login(session: Handle): Promise<void> {
     const { pkcs11 } = this.#module;
@@ -120,7 +121,10 @@ export class Pkcs11SessionPool {
     } catch (error) {
       const name = ckrName(error);
       if (name === 'CKR_USER_ALREADY_LOGGED_IN') {
-        if (logins.loggedIn !== undefined && logins.loggedIn !== fingerprint) {
+        if (logins.loggedIn === undefined) {
+          refuse('The token is already logged in, but not by a Keystrata root key of this process (another PKCS#11 user of the module), so this PIN cannot be checked and is refused. Open the root key before other users of the module log in.');
+        }
+        if (logins.loggedIn !== fingerprint) {
           refuse('This process is already logged in to the token with a different PIN; a second PIN is refused.');
         }
         return;
@@ -154,7 +158,7 @@ export class Pkcs11SessionPool {
       throw new KeystrataError('HSM_UNAVAILABLE', `No initialised ${which} in module ${this.#module.path}.`);
     }
     const info = pkcs11.C_GetTokenInfo(found);
-    this.#logins = tokenLogins(`${this.#module.path}|${info.serialNumber.trim()}|${info.label.trim()}`);
+    this.#logins = tokenLogins(`${this.#module.realPath}|${info.serialNumber.trim()}|${info.label.trim()}`);
     return found;
   }
 

@@ -47,6 +47,8 @@ export class KeystrataRuntime {
     }
     this.records = new RecordEncryptor({
       hierarchy: options.keystrata, models, segment: options.segment, bindRecordId: options.bindRecordId ?? true,
+      // Database-assigned ids are unknown at create: those values stay unbound until an update (README).
+      withoutRecordId: 'seal-unbound',
       onUnreadable: options.onUnreadable ?? 'throw', ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
     });
     this.fieldMap = options.fieldMap;
