@@ -88,7 +88,7 @@ export async function ensureEpochCmk(h: HierarchyInternals, keyring: string, ver
     }
     throw error;
   }
-  await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, reason: 'shred-epoch' });
+  await h.audit.record('generate', `cmk:${keyring}:v${version}`, { keyring, version, hsmLabel: label, hsmId: ref.id, reason: 'shred-epoch' });
   return record;
 }
 
