@@ -1,4 +1,5 @@
-import { KeyHierarchy, MemoryKeyStore, SoftwareRootKey } from '@keystrata/core';
+import { KeyHierarchy } from '@keystrata/core';
+import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { decryptDocument, keystrata } from '../src/index.js';

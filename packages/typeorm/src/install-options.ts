@@ -1,4 +1,5 @@
-import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RecordEncryptorOptions, RootKey, SegmentPolicy } from '@keystrata/core';
+import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RootKey } from '@keystrata/core';
+import type { RecordEncryptorOptions, SegmentPolicy } from '@keystrata/core/adapter';
 
 /**
  * Options of {@link installKeystrata}, validated once.

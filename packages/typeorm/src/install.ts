@@ -1,4 +1,5 @@
-import { assertSegmentPolicy, KeystrataError, RecordEncryptor } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { assertSegmentPolicy, RecordEncryptor } from '@keystrata/core/adapter';
 import type { DataSource } from 'typeorm';
 import type { InstallOptions } from './install-options.js';
 import { entityInfos, hierarchyFor } from './install-parts.js';

@@ -1,4 +1,5 @@
-import { assertSegmentPolicy, type KeyHierarchy, type SegmentPolicy, type RecordEncryptorOptions } from '@keystrata/core';
+import type { KeyHierarchy } from '@keystrata/core';
+import { assertSegmentPolicy, type SegmentPolicy, type RecordEncryptorOptions } from '@keystrata/core/adapter';
 import { configError } from '../errors.js';
 
 /**

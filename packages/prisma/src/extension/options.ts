@@ -1,4 +1,5 @@
-import { KeystrataError, type KeyHierarchy, type RecordEncryptorOptions, type SegmentPolicy } from '@keystrata/core';
+import { KeystrataError, type KeyHierarchy } from '@keystrata/core';
+import type { RecordEncryptorOptions, SegmentPolicy } from '@keystrata/core/adapter';
 import { assertFieldMap } from '../field-map/assert-field-map.js';
 import type { FieldMap } from '../field-map/types.js';
 

@@ -1,4 +1,4 @@
-import { RecordEncryptor, type FieldValue, type ModelSpec, type SegmentPolicy } from '@keystrata/core';
+import { RecordEncryptor, type FieldValue, type ModelSpec, type SegmentPolicy } from '@keystrata/core/adapter';
 import type { FieldMap, FieldMapModel } from '../field-map/types.js';
 import type { Row } from '../util/plain.js';
 import { assertOptions, type KeystrataPrismaOptions } from './options.js';
