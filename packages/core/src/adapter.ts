@@ -20,3 +20,5 @@ export { resolveSegment, assertSegmentPolicy, type SegmentPolicy } from './recor
 export { UnreadableValue } from './records/unreadable-value.js';
 export { AsyncMutex } from './key-store/async-mutex.js';
 export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wrap/dek-wrap.js';
+export { refuseUnknownKeys } from './options/known-keys.js';
+export { closestKey } from './options/closest-key.js';

@@ -19,6 +19,11 @@ describe('plugin configuration', () => {
     expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadable: 'ignore' })).toThrow(/CONFIG_INVALID/);
   });
 
+  it('issue 13 §1: a misspelt plugin option is refused, naming it and the closest valid key', () => {
+    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadble: 'placeholder' })).toThrow(/CONFIG_INVALID: Unknown keystrata plugin option key "onUnreadble" \(did you mean "onUnreadable"\?\)/);
+    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { bindRecordID: false })).toThrow(/"bindRecordID" \(did you mean "bindRecordId"\?\)/);
+  });
+
   it('adds a missing blind-index path and accepts String and Mixed paths, nested objects included', () => {
     const schema = new Schema({ email: { type: String, encrypted: { index: 'emailIndex' } }, notes: { type: Schema.Types.Mixed, encrypted: true }, address: { street: { type: String, encrypted: true } } });
     plug(schema)();

@@ -70,7 +70,7 @@ export interface PrismaSideOptions {
 
 /** `withKeystrata` over a base client with the shared hierarchy and segment policy. */
 export function extendPrisma(base: PrismaBase, fieldMap: FieldMap, hierarchy: KeyHierarchy, segment: SegmentPolicy, options: PrismaSideOptions = {}): PrismaDb {
-  return withKeystrata(base, { keystrata: hierarchy, fieldMap, segment, ...options }) as unknown as PrismaDb;
+  return withKeystrata(base, { hierarchy, fieldMap, segment, ...options }) as unknown as PrismaDb;
 }
 
 /** The blind index Prisma would query for `Patient.email = value`. */
