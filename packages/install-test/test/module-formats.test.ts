@@ -83,6 +83,7 @@ describe('entry points by audience', () => {
   const ENTRIES: Record<string, { has: readonly string[]; file: string }> = {
     '@keystrata/core/adapter': { has: ['RecordEncryptor', 'resolveSegment', 'AsyncMutex', 'envelopeDekId', 'UnreadableValue'], file: 'adapter.js' },
     '@keystrata/core/testing': { has: ['SoftwareRootKey', 'MemoryKeyStore'], file: 'testing.js' },
+    '@keystrata/cli/config': { has: ['openKeystrata', 'loadConfig'], file: 'open-keystrata.js' },
   };
   for (const [name, { has, file }] of Object.entries(ENTRIES)) {
     it(`issue 13 §1: ${name} loads from require and import with its exports`, () => {
