@@ -29,3 +29,5 @@ export type { ShredEpochResult } from './shred/complete-shreds.js';
 export type { LegacyKeys } from './hierarchy/key-resolver.js';
 // Applications meet it in results read with `onUnreadable: 'placeholder'` (`UnreadableValue.isInstance`).
 export { UnreadableValue } from './records/unreadable-value.js';
+export type { SqliteDatabase, SqliteStatement } from './key-store/sqlite-driver.js';
+export type { PostgresPool, PostgresPoolClient, PostgresQueryable } from './key-store/postgres-driver.js';
