@@ -30,7 +30,14 @@ export const CONFIG_SCHEMA = z.object({
   cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
 }).strict();
 
-/** What each key must be, in the words of a message (never quoting the value found). */
+/**
+ * What each key must be, in the words of a message (never quoting the value found).
+ *
+ * @example
+ * ```ts
+ * CONFIG_EXPECTATIONS['hsm.slotIndex']; // 'must be an integer ≥ 0'
+ * ```
+ */
 export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   '': 'the file must hold one JSON object',
   hsm: 'must be an object',

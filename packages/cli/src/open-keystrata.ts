@@ -5,7 +5,14 @@ import { refuseUnknownKeys } from '@keystrata/core/adapter';
 import { loadConfig } from './config.js';
 import { openHierarchy } from './open.js';
 
-/** Options of {@link openKeystrata}. */
+/**
+ * Options of {@link openKeystrata}.
+ *
+ * @example
+ * ```ts
+ * const options: OpenKeystrataOptions = { config: './keystrata.config.json', actor: 'billing-api' };
+ * ```
+ */
 export interface OpenKeystrataOptions {
   /**
    * Path of the config file `keystrata init` wrote (relative to the working directory); default

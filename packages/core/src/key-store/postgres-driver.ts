@@ -1,12 +1,26 @@
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { importDriver } from './import-driver.js';
 
-/** What the driver calls on a pg Pool or PoolClient (declared here, so users need no `@types/pg`). */
+/**
+ * What the driver calls on a pg Pool or PoolClient (declared here, so users need no `@types/pg`).
+ *
+ * @example
+ * ```ts
+ * const queryable: PostgresQueryable = await pool.connect();
+ * ```
+ */
 export interface PostgresQueryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
-/** The part of a pg `PoolClient` the driver uses (structural: a real `PoolClient` fits). */
+/**
+ * The part of a pg `PoolClient` the driver uses (structural: a real `PoolClient` fits).
+ *
+ * @example
+ * ```ts
+ * const client: PostgresPoolClient = await pool.connect();
+ * ```
+ */
 export interface PostgresPoolClient extends PostgresQueryable {
   on(event: 'error', listener: (error: Error) => void): unknown;
   off(event: 'error', listener: (error: Error) => void): unknown;

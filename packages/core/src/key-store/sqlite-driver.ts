@@ -2,7 +2,14 @@ import { AsyncMutex } from './async-mutex.js';
 import { importDriver } from './import-driver.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
-/** The part of a better-sqlite3 statement the driver uses. */
+/**
+ * The part of a better-sqlite3 statement the driver uses.
+ *
+ * @example
+ * ```ts
+ * const statement: SqliteStatement = new Database(':memory:').prepare('SELECT 1');
+ * ```
+ */
 export interface SqliteStatement {
   all(...params: unknown[]): unknown[];
   run(...params: unknown[]): { changes: number };
