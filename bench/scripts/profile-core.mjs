@@ -5,7 +5,9 @@
 //   node scripts/cpuprofile-top.mjs /tmp/ks-prof/*.cpuprofile
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { buildAad, decodeEnvelope, decodeFieldValue, encodeFieldValue, encodeHeader, KeyHierarchy, MemoryKeyStore, openEnvelope, sealEnvelope, SoftwareRootKey } from '@keystrata/core';
+import { KeyHierarchy } from '@keystrata/core';
+import { buildAad, decodeEnvelope, decodeFieldValue, encodeFieldValue, encodeHeader, openEnvelope, sealEnvelope } from '@keystrata/core/adapter';
+import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 
 const mode = process.argv[2] ?? 'both';
 const pad = (n, w) => String(n).padStart(w, '0');

@@ -4,7 +4,8 @@
 //   MONGODB_URI=mongodb://127.0.0.1:PORT/ node --cpu-prof --cpu-prof-dir=/tmp/ks-prof scripts/profile-mongoose-read.mjs
 import { performance } from 'node:perf_hooks';
 import mongoose, { Schema } from 'mongoose';
-import { KeyHierarchy, MemoryKeyStore, SoftwareRootKey } from '@keystrata/core';
+import { KeyHierarchy } from '@keystrata/core';
+import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 import { keystrata } from '@keystrata/mongoose';
 
 const pad = (n, w) => String(n).padStart(w, '0');

@@ -127,7 +127,7 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
   const ksFile = sqliteFile(dir, 'keystrata', ksDdl);
   const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: ksFile })), 'prisma');
   const ksBase = open(ksFile);
-  const ks = withKeystrata(ksBase, { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
+  const ks = withKeystrata(ksBase, { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
   const hook = prismaReencryptionHook(ks);
 
   // peer: prisma-field-encryption with the dumped DMMF and a cloak key; a new key per rotation.

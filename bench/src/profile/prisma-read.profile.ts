@@ -29,7 +29,7 @@ it('profile: prisma through withKeystrata', async () => {
   db.close();
   const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: file })), 'profile');
   const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
-  const ks = withKeystrata(base, { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
+  const ks = withKeystrata(base, { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
   for (const batch of mainBatches()) await ks.patient.createMany({ data: batch.map((r) => ({ ...r })) });
   const mode = process.env.KEYSTRATA_PROFILE ?? 'read';
   if (mode === 'extends') {

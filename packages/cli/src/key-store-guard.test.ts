@@ -1,4 +1,5 @@
-import { KeystrataError, MemoryKeyStore } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { MemoryKeyStore } from '@keystrata/core/testing';
 import { describe, expect, it } from 'vitest';
 import { guardKeyStore } from './key-store-guard.js';
 

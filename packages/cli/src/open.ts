@@ -76,14 +76,17 @@ export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootK
   });
 }
 
-/** Opens the HSM root key and the key store, and returns the hierarchy over them. */
-export async function openHierarchy(resolved: ResolvedConfig): Promise<KeyHierarchy> {
+/**
+ * Opens the HSM root key and the key store, and returns the hierarchy over them. `actor` is
+ * recorded in audit records (default: the CLI's `cli:<OS user>`).
+ */
+export async function openHierarchy(resolved: ResolvedConfig, actor: string = cliActor()): Promise<KeyHierarchy> {
   const { keyring, cache, cmkLabelPrefix } = resolved.config;
   const rootKey = await openRootKey(resolved);
   let keyStore: KeyStore | undefined;
   try {
     keyStore = await openKeyStore(resolved);
-    return await KeyHierarchy.create({ rootKey, keyStore, ...(keyring ? { keyring } : {}), ...(cache ? { cache } : {}), ...(cmkLabelPrefix ? { cmkLabelPrefix } : {}), actor: cliActor() });
+    return await KeyHierarchy.create({ rootKey, keyStore, ...(keyring ? { keyring } : {}), ...(cache ? { cache } : {}), ...(cmkLabelPrefix ? { cmkLabelPrefix } : {}), actor });
   } catch (error) {
     await keyStore?.close().catch(() => undefined);
     await rootKey.close();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,29 @@ describe('CLI error codes and messages (SoftHSM2 + SQLite)', () => {
   it('issue 11 §4: an unknown flag is named (without its value)', () => {
     const r = run(dir, ['status', `--pin=${CANARY}`]);
     expect(r.stderr).toMatch(/^error: CONFIG_INVALID: Unknown flag --pin\./);
+    expect(r.stderr).not.toContain(CANARY);
+  });
+
+  it('issue 13 §1: a misspelt keystore in the config file is refused by name, before any key store is opened or created', () => {
+    const work = mkdtempSync(join(tmpdir(), 'keystrata-cli-typo-'));
+    const file = join(work, 'keystrata.config.json');
+    writeFileSync(file, JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev' }, keystore: { url: 'sqlite:other-keys.db' } }));
+    const r = run(work, ['init', '--config', file]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/CONFIG_INVALID: .*unknown key "keystore" \(did you mean "keyStore"\?\)/);
+    expect(existsSync(join(work, 'other-keys.db'))).toBe(false);
+    expect(existsSync(join(work, '.keystrata'))).toBe(false);
+  });
+
+  it('issue 13 §1: unknown keys inside hsm, keyStore and cache are named; a PIN pasted as a key name is not echoed', () => {
+    const file = join(dir, `typos-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify({ hsm: { tokenlabel: 'keystrata-dev', [CANARY]: 1 }, keyStore: { URL: 'sqlite:x.db' }, cache: { maxEntry: 5 } }));
+    const r = run(dir, ['status', '--config', file]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/"hsm\.tokenlabel" \(did you mean "tokenLabel"\?\)/);
+    expect(r.stderr).toMatch(/a key that is not shown in hsm/);
+    expect(r.stderr).toMatch(/"keyStore\.URL" \(did you mean "url"\?\)/);
+    expect(r.stderr).toMatch(/"cache\.maxEntry" \(did you mean "maxEntries"\?\)/);
     expect(r.stderr).not.toContain(CANARY);
   });
 

@@ -7,8 +7,15 @@ import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '@keystrata/testing';
 import {
-  createPostgresDriver, createSqliteDriver, envelopeDekId, KeyHierarchy, KeystrataError, kwpWrap, Pkcs11RootKey, SqlKeyStore, type FieldContext,
+  createPostgresDriver,
+  createSqliteDriver,
+  KeyHierarchy,
+  KeystrataError,
+  Pkcs11RootKey,
+  SqlKeyStore,
+  type FieldContext,
 } from '../src/index.js';
+import { envelopeDekId, kwpWrap } from '../src/adapter.js';
 
 // Issue 11 §2: every wrapped key is bound to its identity. Written as the attacker: raw SQL on the
 // SQLite key store file, then the application (a fresh process's view: an empty cache) reads and writes.

@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
-import { KeyHierarchy, KeystrataError, envelopeDekId, type FieldContext, type KeyStore, type ReencryptionHook, type RootKey } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, type FieldContext, type KeyStore, type ReencryptionHook, type RootKey } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 
 /** A root key and key store for one test; `reopen` gives a second process's view of the same store. */
 export interface Stack {

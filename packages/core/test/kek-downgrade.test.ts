@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyHierarchy, KeystrataError, kwpWrap, type FieldContext } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
+import { kwpWrap } from '../src/adapter.js';
 import { sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyHierarchy, KeystrataError, RecordEncryptor } from '../src/index.js';
+import { KeyHierarchy, KeystrataError } from '../src/index.js';
+import { RecordEncryptor } from '../src/adapter.js';
 import { sqliteStack } from './stacks.js';
 
 // Issue 11 §2 (review): with bindRecordId on (the default) a record written without its id is

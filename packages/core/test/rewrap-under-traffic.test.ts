@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createSqliteDriver, envelopeDekId, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type FieldContext } from '../src/index.js';
+import { createSqliteDriver, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type FieldContext } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 
 // Issue 11 §5: `rewrapDeks` under concurrent traffic reports the real reason per DEK and never a live DEK as lost.
 

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyHierarchy, KeystrataError, envelopeDekId, type FieldContext, type ReencryptionHook } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, type FieldContext, type ReencryptionHook } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 import { killAll, runRotator, startWriter } from './processes/children.js';
 import { sqliteStack } from './stacks.js';
 

@@ -1,5 +1,6 @@
 import { createDecipheriv } from 'node:crypto';
-import { decodeFieldValue, kwpUnwrap, openText, SecretKey, type FieldContext, type KeyStore, type RootKey } from '../src/index.js';
+import type { FieldContext, KeyStore, RootKey } from '../src/index.js';
+import { decodeFieldValue, kwpUnwrap, openText, SecretKey } from '../src/adapter.js';
 
 /** What an attacker copied before the shred: old key-store rows (from old files, dead tuples or a dump). */
 export interface Loot {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envelopeDekId, KeyHierarchy, type FieldContext, type KeyStore } from '../src/index.js';
+import { KeyHierarchy, type FieldContext, type KeyStore } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 import { attackerRecovers, type Victim } from './shred-attacker.js';
 import { sqliteStack } from './stacks.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { envelopeDekId, KeyHierarchy, KeystrataError, type FieldContext, type KeyStore } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, type FieldContext, type KeyStore } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 import { attackerRecovers, type Loot, type Victim } from './shred-attacker.js';
 import { sqliteStack } from './stacks.js';
 

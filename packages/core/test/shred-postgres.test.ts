@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envelopeDekId, KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
+import { KeyHierarchy, KeystrataError, type FieldContext } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './shred-attacker.js';
 import { openTestRootKey, postgresStack } from './stacks.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqliteDriver, envelopeDekId, KeyHierarchy, KeystrataError, SqlKeyStore, type FieldContext, type Pkcs11RootKey } from '../src/index.js';
+import { createSqliteDriver, KeyHierarchy, KeystrataError, SqlKeyStore, type FieldContext, type Pkcs11RootKey } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './shred-attacker.js';
 import { openTestRootKey, sqliteStack } from './stacks.js';
 

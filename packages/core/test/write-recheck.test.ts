@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createSqliteDriver, envelopeDekId, KeyHierarchy, Pkcs11RootKey, SqlKeyStore, type FieldContext } from '../src/index.js';
+import { createSqliteDriver, KeyHierarchy, Pkcs11RootKey, SqlKeyStore, type FieldContext } from '../src/index.js';
+import { envelopeDekId } from '../src/adapter.js';
 
 // Issue 11 §5 + §3a (write side): a second, real process keeps writing to one SQLite key store while
 // this one revokes or rotates the segment's DEK; after `writeRecheckMs` it must stop using the old DEK.

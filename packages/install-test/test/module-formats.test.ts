@@ -78,3 +78,27 @@ describe('dual-package hazard', () => {
     expect(JSON.parse(out)).toEqual({ unwrapped: true, reconnects: 0 });
   });
 });
+
+describe('entry points by audience', () => {
+  const ENTRIES: Record<string, { has: readonly string[]; file: string }> = {
+    '@keystrata/core/adapter': { has: ['RecordEncryptor', 'resolveSegment', 'AsyncMutex', 'envelopeDekId', 'UnreadableValue'], file: 'adapter.js' },
+    '@keystrata/core/testing': { has: ['SoftwareRootKey', 'MemoryKeyStore'], file: 'testing.js' },
+    '@keystrata/cli/config': { has: ['openKeystrata', 'loadConfig'], file: 'open-keystrata.js' },
+  };
+  for (const [name, { has, file }] of Object.entries(ENTRIES)) {
+    it(`issue 13 §1: ${name} loads from require and import with its exports`, () => {
+      const commonJs = JSON.parse(runNode('commonjs', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify({ file: require.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`)) as { file: string; keys: string[] };
+      const esm = JSON.parse(runNode('module', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`)) as { file: string; keys: string[] };
+      expect(commonJs.file.endsWith(`/dist/cjs/${file}`)).toBe(true);
+      expect(esm.file.endsWith(`/dist/${file}`)).toBe(true);
+      expect(commonJs.keys).toEqual(expect.arrayContaining([...has]));
+      expect(esm.keys).toEqual(expect.arrayContaining([...has]));
+    });
+  }
+
+  it('issue 13 §1: @keystrata/core exports no adapter internals and no test doubles', () => {
+    const keys = JSON.parse(runNode('module', `const m = await import('@keystrata/core'); console.log(JSON.stringify(Object.keys(m)));`)) as string[];
+    const internals = ['RecordEncryptor', 'resolveSegment', 'assertSegmentPolicy', 'AsyncMutex', 'KeyCache', 'KeyLeases', 'SecretKey', 'gcmSeal', 'kwpWrap', 'sealValue', 'encodeEnvelope', 'SQL_SCHEMA', 'SoftwareRootKey', 'MemoryKeyStore'];
+    expect(keys.filter((key) => internals.includes(key))).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import type {} from '@keystrata/testing';
-import { envelopeDekId, UnreadableValue } from '@keystrata/core';
+import { UnreadableValue } from '@keystrata/core';
+import { envelopeDekId } from '@keystrata/core/adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, expectSealedAtRest, newId } from './support/checks.js';
 import { KINDS, openStack, type Stack } from './support/stack.js';

@@ -1,5 +1,6 @@
 import type {} from '@keystrata/testing';
-import { createSqliteDriver, decodeEnvelope, envelopeDekId, KeyHierarchy, SqlKeyStore, type SqlDriver } from '@keystrata/core';
+import { createSqliteDriver, KeyHierarchy, SqlKeyStore, type SqlDriver } from '@keystrata/core';
+import { decodeEnvelope, envelopeDekId } from '@keystrata/core/adapter';
 import { keystrata, MongoKeyStore } from '@keystrata/mongoose';
 import { MongoClient, type Db } from 'mongodb';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';

@@ -1,4 +1,5 @@
-import { isEnvelope, KeystrataError, type ReencryptionHook, type ReencryptionRecord, type ReencryptionUpdate } from '@keystrata/core';
+import { KeystrataError, type ReencryptionHook, type ReencryptionRecord, type ReencryptionUpdate } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import type { Model } from 'mongoose';
 import { getPath } from './plugin/paths.js';
 import { stateOf } from './plugin/plugin.js';

@@ -1,4 +1,4 @@
-import { resolveSegment } from '@keystrata/core';
+import { resolveSegment } from '@keystrata/core/adapter';
 import type { ModelContext } from './plugin/state.js';
 
 type Obj = Record<string, unknown>;

@@ -1,4 +1,5 @@
-import { KeyHierarchy, MemoryKeyStore, SoftwareRootKey } from '@keystrata/core';
+import { KeyHierarchy } from '@keystrata/core';
+import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 import mongoose, { Schema } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { decryptDocument, keystrata } from '../src/index.js';
@@ -16,6 +17,11 @@ describe('plugin configuration', () => {
     expect(plug(new Schema({ a: { type: String, encrypted: true } }), { segment: { by: 'nope' } })).toThrow(/CONFIG_INVALID/);
     expect(plug(new Schema({ a: { type: String, encrypted: true } }), { hierarchy: {} })).toThrow(/CONFIG_INVALID/);
     expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadable: 'ignore' })).toThrow(/CONFIG_INVALID/);
+  });
+
+  it('issue 13 §1: a misspelt plugin option is refused, naming it and the closest valid key', () => {
+    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadble: 'placeholder' })).toThrow(/CONFIG_INVALID: Unknown keystrata plugin option key "onUnreadble" \(did you mean "onUnreadable"\?\)/);
+    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { bindRecordID: false })).toThrow(/"bindRecordID" \(did you mean "bindRecordId"\?\)/);
   });
 
   it('adds a missing blind-index path and accepts String and Mixed paths, nested objects included', () => {

@@ -1,4 +1,5 @@
-import { KeyHierarchy, KeystrataError, MemoryKeyStore, SoftwareRootKey } from '@keystrata/core';
+import { KeyHierarchy, KeystrataError } from '@keystrata/core';
+import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 import { Schema } from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keystrata } from '../src/index.js';

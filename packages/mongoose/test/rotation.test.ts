@@ -1,4 +1,4 @@
-import { envelopeDekId } from '@keystrata/core';
+import { envelopeDekId } from '@keystrata/core/adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mongooseReencryptionHook } from '../src/index.js';
 import { codeOf, expectSealedAtRest } from './support/checks.js';

@@ -1,4 +1,4 @@
-import { envelopeDekId, type SegmentPolicy } from '@keystrata/core';
+import { envelopeDekId, type SegmentPolicy } from '@keystrata/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from './support/checks.js';
 import { openFixture, rawPatients, type Fixture } from './support/fixture.js';

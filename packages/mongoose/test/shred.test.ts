@@ -1,4 +1,5 @@
-import { envelopeDekId, KeyHierarchy, type FieldContext } from '@keystrata/core';
+import { KeyHierarchy, type FieldContext } from '@keystrata/core';
+import { envelopeDekId } from '@keystrata/core/adapter';
 import type mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { isEnvelope } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import { Schema } from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFixture, rawPatients, type Fixture, type PatientFields } from './support/fixture.js';

@@ -54,6 +54,20 @@ describe.each(STACKS)('fail-closed behaviour on %s', (_name, makeStack) => {
     expect(() => s.extend({ segment: { by: 'tenant', field: 'orgId' } })).toThrow(/segment field "orgId" does not exist/);
     expect(() => s.extend({ fieldMap: { version: 2 } as never })).toThrow(/CONFIG_INVALID/);
     expect(() => s.extend({ onUnreadable: 'ignore' as never })).toThrow(/onUnreadable/);
-    expect(() => s.extend({ segments: {} } as never)).toThrow(/Unknown withKeystrata option\(s\): segments/);
+    expect(() => s.extend({ segments: {} } as never)).toThrow(/Unknown withKeystrata option key "segments" \(did you mean "segment"\?\)/);
+  });
+
+  it('issue 13 §1: the hierarchy option is named hierarchy, and keystrata still works as its deprecated alias', async () => {
+    const legacy = s.extend({ hierarchy: undefined, keystrata: s.hierarchy });
+    const created = await legacy.patient.create({ data: { tenantId: 'tenant-a', ssn: 'CANARY', email: 'alias@example.test' } });
+    expect((await s.raw.all('SELECT "ssn" FROM "Patient" WHERE "id" = ?', [created.id]))[0]!.ssn).toMatch(/^ks1\./);
+    expect((await s.db.patient.findUniqueOrThrow({ where: { id: created.id } })).ssn).toBe('CANARY');
+    expect(() => s.extend({ keystrata: s.hierarchy } as never)).toThrow(/both hierarchy and keystrata/);
+    expect(() => s.extend({ hierarchy: undefined })).toThrow(/CONFIG_INVALID: withKeystrata needs hierarchy/);
+  });
+
+  it('issue 13 §1: a misspelt option is refused, naming it and the closest valid key', () => {
+    expect(() => s.extend({ hierachy: s.hierarchy } as never)).toThrow(/CONFIG_INVALID: Unknown withKeystrata option key "hierachy" \(did you mean "hierarchy"\?\)/);
+    expect(() => s.extend({ onUnreadble: 'placeholder' } as never)).toThrow(/"onUnreadble" \(did you mean "onUnreadable"\?\)/);
   });
 });

@@ -1,4 +1,4 @@
-import { decodeEnvelope, envelopeDekId } from '@keystrata/core';
+import { decodeEnvelope, envelopeDekId } from '@keystrata/core/adapter';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decryptRow } from '../src/index.js';
 import { codeOf } from './support/canary.js';

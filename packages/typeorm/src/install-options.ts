@@ -1,4 +1,5 @@
-import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RecordEncryptorOptions, RootKey, SegmentPolicy } from '@keystrata/core';
+import type { KeyHierarchy, KeyHierarchyOptions, KeyStore, RootKey } from '@keystrata/core';
+import type { RecordEncryptorOptions, SegmentPolicy } from '@keystrata/core/adapter';
 
 /**
  * Options of {@link installKeystrata}, validated once.
@@ -32,3 +33,6 @@ export interface InstallOptions {
   /** Generate missing `@PrimaryGeneratedColumn('uuid')` ids before encrypting, so they can be bound (default true). */
   readonly generateUuids?: boolean;
 }
+
+/** Every key {@link InstallOptions} accepts; any other is refused, naming it. */
+export const INSTALL_OPTION_KEYS: readonly string[] = ['segment', 'hierarchy', 'rootKey', 'keyStore', 'hierarchyOptions', 'provision', 'keyring', 'bindRecordId', 'onUnreadable', 'generateUuids'];

@@ -1,6 +1,7 @@
-import { assertSegmentPolicy, KeystrataError, RecordEncryptor } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { assertSegmentPolicy, RecordEncryptor, refuseUnknownKeys } from '@keystrata/core/adapter';
 import type { DataSource } from 'typeorm';
-import type { InstallOptions } from './install-options.js';
+import { INSTALL_OPTION_KEYS, type InstallOptions } from './install-options.js';
 import { entityInfos, hierarchyFor } from './install-parts.js';
 import { KeystrataTypeorm } from './keystrata.js';
 import { ensurePatched } from './patches/index.js';
@@ -22,7 +23,9 @@ import { KeystrataSubscriber } from './subscriber.js';
 export async function installKeystrata(dataSource: DataSource, options: InstallOptions): Promise<KeystrataTypeorm> {
   if (!dataSource?.isInitialized) throw new KeystrataError('CONFIG_INVALID', 'Initialize the DataSource before installing Keystrata on it.');
   if (stateOf(dataSource) !== undefined) throw new KeystrataError('CONFIG_INVALID', 'Keystrata is already installed on this DataSource.');
-  assertSegmentPolicy(options?.segment);
+  if (typeof options !== 'object' || options === null) throw new KeystrataError('CONFIG_INVALID', 'installKeystrata needs an options object: { hierarchy or rootKey, segment }.');
+  refuseUnknownKeys(options, INSTALL_OPTION_KEYS, 'installKeystrata option');
+  assertSegmentPolicy(options.segment);
   const infos = entityInfos(dataSource);
   const { hierarchy, owned } = await hierarchyFor(dataSource, options);
   const perRecord = typeof options.keyring === 'function';

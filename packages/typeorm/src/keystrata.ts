@@ -1,4 +1,5 @@
-import { KeystrataError, type FieldValue, type KeyHierarchy, type RecordEncryptor } from '@keystrata/core';
+import { KeystrataError, type KeyHierarchy } from '@keystrata/core';
+import type { FieldValue, RecordEncryptor } from '@keystrata/core/adapter';
 import type { DataSource, EntitySubscriberInterface, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { EntityInfo } from './entity/entity-info.js';
 import { decryptRawRows } from './read/raw.js';

@@ -1,4 +1,4 @@
-import type { RecordEncryptor, SegmentPolicy } from '@keystrata/core';
+import type { RecordEncryptor, SegmentPolicy } from '@keystrata/core/adapter';
 import type { DataSource, EntityMetadata, ObjectLiteral, QueryBuilder } from 'typeorm';
 import type { EntityInfo } from './entity/entity-info.js';
 

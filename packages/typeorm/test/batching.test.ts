@@ -1,4 +1,5 @@
-import { envelopeDekId, KeyHierarchy, type OperationEvent } from '@keystrata/core';
+import { KeyHierarchy, type OperationEvent } from '@keystrata/core';
+import { envelopeDekId } from '@keystrata/core/adapter';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installKeystrata, keyStoreFor } from '../src/index.js';

@@ -44,6 +44,22 @@ describe('installKeystrata validation', () => {
     expect(await codeOf(installKeystrata(ds, { segment: { by: 'nothing' } as never, rootKey }))).toBe('CONFIG_INVALID');
   });
 
+  it('issue 13 §1: a misspelt option is refused, naming it and the closest valid key, before anything is opened', async () => {
+    const ds = await dataSourceWith(ENTITIES);
+    const rootKey = await openRootKey();
+    try {
+      const install = installKeystrata(ds, { segment, rootKey, keystore: undefined } as never);
+      await expect(install).rejects.toThrow(/CONFIG_INVALID: Unknown installKeystrata option key "keystore" \(did you mean "keyStore"\?\)/);
+      await expect(installKeystrata(ds, { segment, rootKey, onUnreadble: 'placeholder', colour: 1 } as never)).rejects.toThrow(/keys "onUnreadble" \(did you mean "onUnreadable"\?\), "colour"\./);
+      // Nothing was installed: a correct install still works.
+      const keystrata = await installKeystrata(ds, { segment, rootKey });
+      await keystrata.close();
+    } finally {
+      await rootKey.close();
+      await ds.destroy();
+    }
+  });
+
   it('covers query runners created before the install', async () => {
     for (const kind of ['sqlite', 'postgres'] as const) {
       const ds = await new DataSource({ ...(await freshDatabase(kind)), entities: ENTITIES, synchronize: true }).initialize();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { RecordEncryptor } from '@keystrata/core';
+import { RecordEncryptor } from '@keystrata/core/adapter';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Encrypted, EncryptedModel } from '../src/index.js';

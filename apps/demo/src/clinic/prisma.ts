@@ -9,7 +9,7 @@ import { keyringOf, segmentOf } from './data.js';
 export function clinicPrisma(file: string, hierarchy: KeyHierarchy, onUnreadable: 'throw' | 'placeholder' = 'throw') {
   const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
   return withKeystrata(base, {
-    keystrata: hierarchy, fieldMap, onUnreadable,
+    hierarchy, fieldMap, onUnreadable,
     segment: segmentOf,
     keyring: ({ record }) => keyringOf(record.tenantId),
   });

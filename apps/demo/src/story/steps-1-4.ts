@@ -1,4 +1,4 @@
-import { isEnvelope } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import { loadConfig, openRootKey } from '@keystrata/cli';
 import { PATIENTS, SECRETS, visitNote } from '../clinic/data.js';
 import { clinicMongo } from '../clinic/mongo.js';

@@ -1,4 +1,5 @@
-import { envelopeDekId, KeystrataError } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { envelopeDekId } from '@keystrata/core/adapter';
 import { prismaReencryptionHook } from '@keystrata/prisma';
 import { keyringOf, PATIENTS } from '../clinic/data.js';
 import { rawRows, rawRun } from '../clinic/sqlite-raw.js';

@@ -1,11 +1,52 @@
-import type { Pool, PoolClient } from 'pg';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { importDriver } from './import-driver.js';
+
+/**
+ * What the driver calls on a pg Pool or PoolClient (declared here, so users need no `@types/pg`).
+ *
+ * @example
+ * ```ts
+ * const queryable: PostgresQueryable = await pool.connect();
+ * ```
+ */
+export interface PostgresQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/**
+ * The part of a pg `PoolClient` the driver uses (structural: a real `PoolClient` fits).
+ *
+ * @example
+ * ```ts
+ * const client: PostgresPoolClient = await pool.connect();
+ * ```
+ */
+export interface PostgresPoolClient extends PostgresQueryable {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  release(destroy?: boolean): void;
+}
+
+/**
+ * The part of a pg `Pool` the driver uses (structural: pass your `new pg.Pool(…)`).
+ *
+ * @example
+ * ```ts
+ * const pool: PostgresPool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * ```
+ */
+export interface PostgresPool extends PostgresQueryable {
+  connect(): Promise<PostgresPoolClient>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  end(): Promise<void>;
+}
 
 /** Options for {@link createPostgresDriver}. */
 export interface PostgresDriverOptions {
   /** A pg Pool (the caller keeps ownership) or a connection string. */
-  readonly database: Pool | string;
+  readonly database: PostgresPool | string;
   /**
    * PostgreSQL schema of the key tables (e.g. `keystrata`), created on first use if missing: keeps
    * them out of the schema an ORM's migration tool manages (Prisma Migrate, TypeORM `synchronize`),
@@ -35,7 +76,7 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function executor(client: Pool | PoolClient): SqlExecutor {
+function executor(client: PostgresQueryable): SqlExecutor {
   return {
     async all<T>(sql: string, params: readonly unknown[] = []) {
       return (await client.query(numbered(sql), params as unknown[])).rows as T[];
@@ -69,12 +110,12 @@ const ignoreConnectionError = (): void => {};
  */
 export async function createPostgresDriver(options: PostgresDriverOptions): Promise<SqlDriver> {
   const schema = checkSchema(options);
-  let pool: Pool;
+  let pool: PostgresPool;
   const owned = typeof options.database === 'string';
   // Created inside the first transaction (the key store's migrate()), under its advisory lock.
   let schemaReady = schema === undefined;
   if (typeof options.database === 'string') {
-    const pg = await import('pg');
+    const pg = await importDriver(() => import('pg'), 'pg', 'PostgreSQL');
     pool = new pg.default.Pool({ connectionString: options.database, max: 4, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) });
   } else {
     pool = options.database;

@@ -1,11 +1,41 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { AsyncMutex } from './async-mutex.js';
+import { importDriver } from './import-driver.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+/**
+ * The part of a better-sqlite3 statement the driver uses.
+ *
+ * @example
+ * ```ts
+ * const statement: SqliteStatement = new Database(':memory:').prepare('SELECT 1');
+ * ```
+ */
+export interface SqliteStatement {
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): { changes: number };
+}
+
+/**
+ * The part of a better-sqlite3 `Database` the driver uses (declared here, so users need no
+ * `@types/better-sqlite3`; a real `Database` fits).
+ *
+ * @example
+ * ```ts
+ * const database: SqliteDatabase = new Database('app.db');
+ * ```
+ */
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  pragma(source: string): unknown;
+  exec(source: string): unknown;
+  readonly inTransaction: boolean;
+  close(): unknown;
+}
 
 /** Options for {@link createSqliteDriver}. */
 export interface SqliteDriverOptions {
   /** A better-sqlite3 database (the caller keeps ownership) or a file path to open. */
-  readonly database: BetterSqlite3.Database | string;
+  readonly database: SqliteDatabase | string;
 }
 
 /**
@@ -21,9 +51,9 @@ export interface SqliteDriverOptions {
  */
 export async function createSqliteDriver(options: SqliteDriverOptions): Promise<SqlDriver> {
   const owned = typeof options.database === 'string';
-  let db: BetterSqlite3.Database;
+  let db: SqliteDatabase;
   if (typeof options.database === 'string') {
-    const { default: Database } = await import('better-sqlite3');
+    const { default: Database } = await importDriver(() => import('better-sqlite3'), 'better-sqlite3', 'SQLite');
     db = new Database(options.database);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
@@ -34,8 +64,8 @@ export async function createSqliteDriver(options: SqliteDriverOptions): Promise<
   // database file. Per connection: set on the application's connection too (it then costs the same
   // extra writes for the application's deletes, which is also what a shredding application wants).
   db.pragma('secure_delete = ON');
-  const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (sql: string): BetterSqlite3.Statement => {
+  const statements = new Map<string, SqliteStatement>();
+  const prepare = (sql: string): SqliteStatement => {
     let statement = statements.get(sql);
     if (statement === undefined) {
       statement = db.prepare(sql);

@@ -6,6 +6,9 @@ import type { Pkcs11Module } from './pkcs11-module.js';
 import { readPin, type PinSource } from './pin-source.js';
 import { pinFingerprint, tokenLogins, type TokenLogins } from './pin-registry.js';
 
+/** What to check when the module shows no token with the configured label or slot. */
+const NO_TOKEN_HINT = 'Check the token label or slot (hsm.tokenLabel, KEYSTRATA_TOKEN_LABEL); for SoftHSM2, that SOFTHSM2_CONF (or moduleEnvironment.SOFTHSM2_CONF, hsm.softhsm2Conf) points at the configuration whose tokendir holds the token (keystrata hsm init-dev writes .keystrata/softhsm2.conf); for a new development token, run `keystrata hsm init-dev`.';
+
 /** How the pool finds its token: by label, slot id or slot index (exactly one). */
 export interface TokenSelector {
   readonly tokenLabel?: string | undefined;
@@ -155,7 +158,7 @@ export class Pkcs11SessionPool {
       : slots[slotIndex ?? -1];
     if (found === undefined) {
       const which = tokenLabel !== undefined ? `token "${tokenLabel}"` : slotId !== undefined ? `slot id ${slotId}` : `slot index ${slotIndex}`;
-      throw new KeystrataError('HSM_UNAVAILABLE', `No initialised ${which} in module ${this.#module.path}.`);
+      throw new KeystrataError('HSM_UNAVAILABLE', `No initialised ${which} in module ${this.#module.path} (it shows ${slots.length} initialised token${slots.length === 1 ? '' : 's'}).`, { hint: NO_TOKEN_HINT });
     }
     const info = pkcs11.C_GetTokenInfo(found);
     this.#logins = tokenLogins(`${this.#module.realPath}|${info.serialNumber.trim()}|${info.label.trim()}`);

@@ -1,7 +1,8 @@
 // A second application process for issue 11 §5 tests: one hierarchy on the given SQLite key store,
 // driven by lines on stdin ("encrypt <segment>"), answering one JSON line each on stdout.
 import { createInterface } from 'node:readline';
-import { envelopeDekId, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../../dist/index.js';
+import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../../dist/index.js';
+import { envelopeDekId } from '../../dist/adapter.js';
 
 const { database, token, cmkLabelPrefix, cache } = JSON.parse(process.env.KEYSTRATA_TEST_WRITER);
 const rootKey = await Pkcs11RootKey.open({ module: token.module, tokenLabel: token.tokenLabel, pin: () => token.pin, moduleEnvironment: token.moduleEnvironment });

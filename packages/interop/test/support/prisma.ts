@@ -1,6 +1,7 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { FieldValue, KeyHierarchy, RecordEncryptorOptions, SegmentPolicy } from '@keystrata/core';
+import type { KeyHierarchy } from '@keystrata/core';
+import type { FieldValue, RecordEncryptorOptions, SegmentPolicy } from '@keystrata/core/adapter';
 import { withKeystrata, type ExtendablePrismaClient, type FieldMap, type KeystrataRuntime } from '@keystrata/prisma';
 
 /** A Patient as Prisma returns it (decrypted); encrypted fields may be UnreadableValues with `onUnreadable: 'placeholder'`. */
@@ -69,7 +70,7 @@ export interface PrismaSideOptions {
 
 /** `withKeystrata` over a base client with the shared hierarchy and segment policy. */
 export function extendPrisma(base: PrismaBase, fieldMap: FieldMap, hierarchy: KeyHierarchy, segment: SegmentPolicy, options: PrismaSideOptions = {}): PrismaDb {
-  return withKeystrata(base, { keystrata: hierarchy, fieldMap, segment, ...options }) as unknown as PrismaDb;
+  return withKeystrata(base, { hierarchy, fieldMap, segment, ...options }) as unknown as PrismaDb;
 }
 
 /** The blind index Prisma would query for `Patient.email = value`. */

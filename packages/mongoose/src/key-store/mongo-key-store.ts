@@ -12,7 +12,7 @@ import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, k
 import { MetadataCache } from './metadata-cache.js';
 import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
 import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
-import { AsyncMutex as Mutex } from '@keystrata/core';
+import { AsyncMutex as Mutex } from '@keystrata/core/adapter';
 
 /**
  * Options of {@link MongoKeyStore}.

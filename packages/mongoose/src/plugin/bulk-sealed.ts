@@ -1,4 +1,4 @@
-import { isEnvelope } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import { readPath, type Target } from './paths.js';
 import type { ModelContext } from './state.js';
 import { findSlot, readSlot } from './update-buckets.js';

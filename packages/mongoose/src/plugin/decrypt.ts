@@ -1,4 +1,4 @@
-import { resolveSegment } from '@keystrata/core';
+import { resolveSegment } from '@keystrata/core/adapter';
 import { rememberSegment } from './loaded-segment.js';
 import { isDocument, readPath, writePath, type Target } from './paths.js';
 import { segmentInputs } from './segment-inputs.js';

@@ -1,4 +1,4 @@
-import type { FieldValue } from '@keystrata/core';
+import type { FieldValue } from '@keystrata/core/adapter';
 import { unsupported } from '../errors.js';
 import type { EncryptedPath } from './schema-spec.js';
 import type { ModelContext } from './state.js';

@@ -1,4 +1,5 @@
-import { BLIND_INDEX_PREFIX, isEnvelope, UnreadableValue } from '@keystrata/core';
+import { UnreadableValue } from '@keystrata/core';
+import { BLIND_INDEX_PREFIX, isEnvelope } from '@keystrata/core/adapter';
 import type { Schema, SchemaType } from 'mongoose';
 import type { SchemaSpec } from './schema-spec.js';
 

@@ -1,4 +1,5 @@
-import { assertSegmentPolicy, type KeyHierarchy, type SegmentPolicy, type RecordEncryptorOptions } from '@keystrata/core';
+import type { KeyHierarchy } from '@keystrata/core';
+import { assertSegmentPolicy, refuseUnknownKeys, type SegmentPolicy, type RecordEncryptorOptions } from '@keystrata/core/adapter';
 import { configError } from '../errors.js';
 
 /**
@@ -27,6 +28,9 @@ export interface KeystrataPluginOptions {
   readonly keyring?: RecordEncryptorOptions['keyring'];
 }
 
+/** Every key {@link KeystrataPluginOptions} accepts; any other is refused, naming it. */
+export const PLUGIN_OPTION_KEYS: readonly string[] = ['hierarchy', 'segment', 'model', 'bindRecordId', 'onUnreadable', 'keyring'];
+
 /**
  * Validates plugin options once.
  *
@@ -38,6 +42,7 @@ export interface KeystrataPluginOptions {
 export function assertPluginOptions(options: unknown): asserts options is KeystrataPluginOptions {
   const o = options as Partial<KeystrataPluginOptions> | undefined;
   if (typeof o !== 'object' || o === null) throw configError('options { hierarchy, segment } are required.');
+  refuseUnknownKeys(o, PLUGIN_OPTION_KEYS, 'keystrata plugin option');
   const h = o.hierarchy as { encryptValues?: unknown; then?: unknown } | undefined;
   if (typeof h?.encryptValues !== 'function' && typeof h?.then !== 'function') throw configError('hierarchy must be a KeyHierarchy or a promise of one.');
   assertSegmentPolicy(o.segment);

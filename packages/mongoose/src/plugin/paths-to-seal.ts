@@ -1,4 +1,4 @@
-import { resolveSegment } from '@keystrata/core';
+import { resolveSegment } from '@keystrata/core/adapter';
 import type { Document } from 'mongoose';
 import { unsupported } from '../errors.js';
 import { loadedSegment } from './loaded-segment.js';

@@ -1,4 +1,4 @@
-import type { SegmentPolicy } from '@keystrata/core';
+import type { SegmentPolicy } from '@keystrata/core/adapter';
 import type { Schema } from 'mongoose';
 import { configError } from '../errors.js';
 import { checkMarkerSpelling } from './marker-spelling.js';

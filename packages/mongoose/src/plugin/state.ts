@@ -1,4 +1,5 @@
-import { RecordEncryptor, type KeyHierarchy } from '@keystrata/core';
+import type { KeyHierarchy } from '@keystrata/core';
+import { RecordEncryptor } from '@keystrata/core/adapter';
 import type { Model, Schema } from 'mongoose';
 import type { KeystrataPluginOptions } from './options.js';
 import { guardSchema } from './guards.js';

@@ -1,4 +1,5 @@
-import { KeyHierarchy, type SegmentPolicy } from '@keystrata/core';
+import { KeyHierarchy } from '@keystrata/core';
+import type { SegmentPolicy } from '@keystrata/core/adapter';
 import type { Db, MongoClient } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { keystrata, MongoKeyStore, type KeystrataPluginOptions } from '../../src/index.js';

@@ -1,4 +1,5 @@
-import { KeystrataError, type KeyHierarchy, type RecordEncryptorOptions, type SegmentPolicy } from '@keystrata/core';
+import { KeystrataError, type KeyHierarchy } from '@keystrata/core';
+import { refuseUnknownKeys, type RecordEncryptorOptions, type SegmentPolicy } from '@keystrata/core/adapter';
 import { assertFieldMap } from '../field-map/assert-field-map.js';
 import type { FieldMap } from '../field-map/types.js';
 
@@ -7,12 +8,14 @@ import type { FieldMap } from '../field-map/types.js';
  *
  * @example
  * ```ts
- * const options: KeystrataPrismaOptions = { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } };
+ * const options: KeystrataPrismaOptions = { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } };
  * ```
  */
 export interface KeystrataPrismaOptions {
-  /** The key hierarchy (HSM root key + key store), e.g. from `KeyHierarchy.create`. */
-  readonly keystrata: KeyHierarchy;
+  /** The key hierarchy (HSM root key + key store), e.g. from `KeyHierarchy.create`; the same option name in every adapter. Required (or its deprecated alias `keystrata`). */
+  readonly hierarchy?: KeyHierarchy;
+  /** @deprecated Renamed `hierarchy` (the name every adapter uses); still accepted, never together with `hierarchy`. */
+  readonly keystrata?: KeyHierarchy;
   /** The map the `keystrata-prisma` generator emitted from `/// @encrypted` annotations. */
   readonly fieldMap: FieldMap;
   /** Which DEK protects a record: per tenant field, per record, fixed, or your function. */
@@ -33,7 +36,7 @@ export interface KeystrataPrismaOptions {
   readonly prefetch?: boolean;
 }
 
-const KNOWN = new Set(['keystrata', 'fieldMap', 'segment', 'bindRecordId', 'onUnreadable', 'keyring', 'prefetch']);
+const KNOWN = ['hierarchy', 'fieldMap', 'segment', 'bindRecordId', 'onUnreadable', 'keyring', 'prefetch', 'keystrata'];
 
 /**
  * Validates {@link KeystrataPrismaOptions} (the segment policy and hierarchy are checked by the
@@ -41,14 +44,14 @@ const KNOWN = new Set(['keystrata', 'fieldMap', 'segment', 'bindRecordId', 'onUn
  *
  * @example
  * ```ts
- * assertOptions({ keystrata: hierarchy, fieldMap, segment: { by: 'record' } });
+ * assertOptions({ hierarchy, fieldMap, segment: { by: 'record' } });
  * ```
  */
 export function assertOptions(options: unknown): asserts options is KeystrataPrismaOptions {
   if (typeof options !== 'object' || options === null) throw new KeystrataError('CONFIG_INVALID', 'withKeystrata needs an options object.');
-  const unknown = Object.keys(options).filter((key) => !KNOWN.has(key));
-  if (unknown.length > 0) throw new KeystrataError('CONFIG_INVALID', `Unknown withKeystrata option(s): ${unknown.join(', ')}.`);
+  refuseUnknownKeys(options, KNOWN, 'withKeystrata option');
   const o = options as KeystrataPrismaOptions;
+  hierarchyOf(o);
   assertFieldMap(o.fieldMap);
   if (o.prefetch !== undefined && typeof o.prefetch !== 'boolean') throw new KeystrataError('CONFIG_INVALID', 'prefetch must be a boolean.');
   if (o.bindRecordId !== undefined && typeof o.bindRecordId !== 'boolean') throw new KeystrataError('CONFIG_INVALID', 'bindRecordId must be a boolean.');
@@ -60,4 +63,24 @@ export function assertOptions(options: unknown): asserts options is KeystrataPri
       throw new KeystrataError('CONFIG_INVALID', `segment field "${segment.field}" does not exist on model ${name}, which has encrypted fields.`);
     }
   }
+}
+
+/**
+ * The hierarchy of validated options: `hierarchy`, or its deprecated alias `keystrata`; both at
+ * once, or neither, is CONFIG_INVALID.
+ *
+ * @example
+ * ```ts
+ * const hierarchy = hierarchyOf({ keystrata: hierarchy, fieldMap, segment }); // the deprecated name still works
+ * ```
+ */
+export function hierarchyOf(options: KeystrataPrismaOptions): KeyHierarchy {
+  const hierarchy = options.hierarchy ?? options.keystrata;
+  if (options.hierarchy !== undefined && options.keystrata !== undefined) {
+    throw new KeystrataError('CONFIG_INVALID', 'withKeystrata got both hierarchy and keystrata (its deprecated alias).', { hint: 'Pass the key hierarchy once, as hierarchy.' });
+  }
+  if (typeof (hierarchy as { encryptValues?: unknown } | undefined)?.encryptValues !== 'function') {
+    throw new KeystrataError('CONFIG_INVALID', 'withKeystrata needs hierarchy: a KeyHierarchy (from KeyHierarchy.create).');
+  }
+  return hierarchy!;
 }

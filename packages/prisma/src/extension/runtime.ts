@@ -1,7 +1,7 @@
-import { RecordEncryptor, type FieldValue, type ModelSpec, type SegmentPolicy } from '@keystrata/core';
+import { RecordEncryptor, type FieldValue, type ModelSpec, type SegmentPolicy } from '@keystrata/core/adapter';
 import type { FieldMap, FieldMapModel } from '../field-map/types.js';
 import type { Row } from '../util/plain.js';
-import { assertOptions, type KeystrataPrismaOptions } from './options.js';
+import { assertOptions, hierarchyOf, type KeystrataPrismaOptions } from './options.js';
 import { decryptRawRows } from '../result/decrypt-raw.js';
 
 function reachingModels(map: FieldMap): Set<string> {
@@ -46,7 +46,7 @@ export class KeystrataRuntime {
       if (model.encrypted.length > 0) models[name] = { fields: model.encrypted, idField: model.id?.field ?? NO_SINGLE_ID };
     }
     this.records = new RecordEncryptor({
-      hierarchy: options.keystrata, models, segment: options.segment, bindRecordId: options.bindRecordId ?? true,
+      hierarchy: hierarchyOf(options), models, segment: options.segment, bindRecordId: options.bindRecordId ?? true,
       // Database-assigned ids are unknown at create: those values stay unbound until an update (README).
       withoutRecordId: 'seal-unbound',
       onUnreadable: options.onUnreadable ?? 'throw', ...(options.keyring === undefined ? {} : { keyring: options.keyring }),

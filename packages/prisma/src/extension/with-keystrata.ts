@@ -14,7 +14,7 @@ import { guardLaterExtensions, innermostGuard } from './innermost-guard.js';
  *
  * @example
  * ```ts
- * const db = prisma.$extends(keystrataExtension({ keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } }));
+ * const db = prisma.$extends(keystrataExtension({ hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } }));
  * ```
  */
 export function keystrataExtension(options: KeystrataPrismaOptions) {
@@ -37,7 +37,7 @@ export function keystrataExtension(options: KeystrataPrismaOptions) {
  * @example
  * ```ts
  * import { fieldMap } from './generated/keystrata/index.js';
- * const db = withKeystrata(new PrismaClient({ adapter }), { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
+ * const db = withKeystrata(new PrismaClient({ adapter }), { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
  * await db.patient.create({ data: { tenantId: 'acme', ssn: '123-45-6789', email: 'a@b.c' } });
  * ```
  */

@@ -41,7 +41,7 @@ export interface FieldMapModel {
  * @example
  * ```ts
  * import { fieldMap } from './generated/keystrata/index.js';
- * const db = withKeystrata(prisma, { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
+ * const db = withKeystrata(prisma, { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' } });
  * ```
  */
 export interface FieldMap {

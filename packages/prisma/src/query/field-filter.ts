@@ -1,4 +1,4 @@
-import type { FieldValue } from '@keystrata/core';
+import type { FieldValue } from '@keystrata/core/adapter';
 import type { KeystrataRuntime } from '../extension/runtime.js';
 import { isPlainObject, type Row } from '../util/plain.js';
 import { unsupported } from './unsupported.js';

@@ -1,4 +1,5 @@
-import { isEnvelope, KeystrataError } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import { isPlainObject } from '../util/plain.js';
 
 /**

@@ -48,7 +48,7 @@ async function assemble(name: Stack['name'], base: Base, keyStore: KeyStore, raw
   const cmkLabelPrefix = `prisma-test-${Math.random().toString(36).slice(2)}`;
   const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix });
   await hierarchy.provision();
-  const extend = (options: Partial<KeystrataPrismaOptions> = {}) => withKeystrata(base, { keystrata: hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' }, ...options });
+  const extend = (options: Partial<KeystrataPrismaOptions> = {}) => withKeystrata(base, { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' }, ...options });
   return {
     name, base, db: extend(), hierarchy, rootKey, raw, fieldMap, extend, databaseFiles,
     async close() {

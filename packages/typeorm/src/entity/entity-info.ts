@@ -1,4 +1,5 @@
-import { KeystrataError, type EncryptedFieldSpec } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import type { EncryptedFieldSpec } from '@keystrata/core/adapter';
 import type { DataSource, EntityMetadata } from 'typeorm';
 import { encryptedPropertiesOf } from './decorators.js';
 import { modelNameOf } from './model-name.js';

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { encodeFieldValue, type FieldValue } from '@keystrata/core';
+import { encodeFieldValue, type FieldValue } from '@keystrata/core/adapter';
 
 const PROCESS_KEY = randomBytes(32);
 

@@ -1,4 +1,5 @@
-import { KeystrataError, type EncryptedFieldSpec, type FieldValue } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import type { EncryptedFieldSpec, FieldValue } from '@keystrata/core/adapter';
 import { Equal, In, InstanceChecker, type EntityMetadata } from 'typeorm';
 import type { EntityInfo } from '../entity/entity-info.js';
 import { infoOf, type AdapterState } from '../state.js';

@@ -1,4 +1,4 @@
-import { resolveSegment } from '@keystrata/core';
+import { resolveSegment } from '@keystrata/core/adapter';
 import type { EntityInfo } from '../entity/entity-info.js';
 import type { AdapterState } from '../state.js';
 import { idString } from '../write/ids.js';

@@ -1,4 +1,5 @@
-import { isEnvelope, KeystrataError } from '@keystrata/core';
+import { KeystrataError } from '@keystrata/core';
+import { isEnvelope } from '@keystrata/core/adapter';
 import type { EntityInfo } from '../entity/entity-info.js';
 import { listenersRan } from './persist-context.js';
 import { refuseLoneIndexes } from './index-columns.js';

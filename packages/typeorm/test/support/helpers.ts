@@ -1,6 +1,6 @@
-import { decodeEnvelope } from '@keystrata/core';
+import { decodeEnvelope } from '@keystrata/core/adapter';
 
-export { envelopeDekId } from '@keystrata/core';
+export { envelopeDekId } from '@keystrata/core/adapter';
 
 /** The `code` of the error a promise rejects with, `none` when it resolves. */
 export async function codeOf(work: Promise<unknown>): Promise<string> {
