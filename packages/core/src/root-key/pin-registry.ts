@@ -1,7 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
-/** A random key that lives only as long as this process: PIN fingerprints mean nothing outside it. */
-const processKey = randomBytes(32);
 
 /** What this process knows about logins to one token; fingerprints only, never a PIN. */
 export interface TokenLogins {
@@ -11,7 +9,16 @@ export interface TokenLogins {
   readonly refused: Set<string>;
 }
 
-const tokens = new Map<string, TokenLogins>();
+/**
+ * Shared by every copy of this package loaded in the process (an ESM and a CommonJS copy log in to
+ * the same module): a random key that lives only as long as the process, so PIN fingerprints mean
+ * nothing outside it, and the login records.
+ */
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('keystrata.pin-registry.v1')] ??= {
+  processKey: randomBytes(32),
+  tokens: new Map<string, TokenLogins>(),
+}) as { readonly processKey: Buffer; readonly tokens: Map<string, TokenLogins> };
+const { processKey, tokens } = shared;
 
 /**
  * An HMAC-SHA256 of the PIN under a random per-process key, so the process can tell PINs apart
