@@ -22,3 +22,4 @@ export { AsyncMutex } from './key-store/async-mutex.js';
 export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wrap/dek-wrap.js';
 export { refuseUnknownKeys } from './options/known-keys.js';
 export { closestKey } from './options/closest-key.js';
+export { editDistance, isNearMiss } from './options/near-miss.js';

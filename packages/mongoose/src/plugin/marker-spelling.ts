@@ -1,5 +1,5 @@
 import { configError } from '../errors.js';
-import { isNearMiss } from './near-miss.js';
+import { isNearMiss } from '@keystrata/core/adapter';
 
 const SPELLING = "`encrypted: true` or `encrypted: { index: 'indexPath' }`";
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

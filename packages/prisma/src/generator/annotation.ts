@@ -1,4 +1,4 @@
-import { isNearMiss } from './near-miss.js';
+import { isNearMiss } from '@keystrata/core/adapter';
 
 const MARKER = 'encrypted';
 const SPELLING = '`/// @encrypted` or `/// @encrypted(index: columnName)`';

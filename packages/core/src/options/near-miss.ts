@@ -1,5 +1,13 @@
-/** Damerau–Levenshtein distance (optimal string alignment) of two short words. */
-function distance(a: string, b: string): number {
+/**
+ * Damerau–Levenshtein distance (optimal string alignment) of two short words: insertions,
+ * deletions, substitutions and swaps of neighbours each count one edit.
+ *
+ * @example
+ * ```ts
+ * editDistance('encrytped', 'encrypted'); // 1
+ * ```
+ */
+export function editDistance(a: string, b: string): number {
   const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -31,5 +39,5 @@ export function isNearMiss(word: string, expected: string): boolean {
   const lower = word.toLowerCase();
   const stem = expected.slice(0, Math.max(4, expected.length - 2));
   // The stem only with a short ending (`encrypt`, `encryption`, `encryptedish`), not another name (`EncryptedModel`).
-  return lower === expected || (lower.startsWith(stem) && lower.length <= expected.length + 3) || distance(lower, expected) <= 2;
+  return lower === expected || (lower.startsWith(stem) && lower.length <= expected.length + 3) || editDistance(lower, expected) <= 2;
 }
