@@ -32,7 +32,8 @@ describe('the demo web page (pnpm demo:web) in headless Chromium', () => {
       server.once('exit', (code) => reject(new Error(`web server exited with ${code}`)));
     });
     browser = await chromium.launch({
-      executablePath: CHROMIUM!, headless: true,
+      executablePath: CHROMIUM!,
+      headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });

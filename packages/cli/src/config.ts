@@ -77,7 +77,9 @@ function readConfigFile(file: string): KeystrataConfig {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     // The parser's message quotes the text around the fault: dropped on purpose.
-    throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON (the parser's message is withheld: it quotes the file).`, { hint: 'Fix the JSON syntax of the config file (quotes, commas, braces).' });
+    throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON (the parser's message is withheld: it quotes the file).`, {
+      hint: 'Fix the JSON syntax of the config file (quotes, commas, braces).',
+    });
   }
   checkConfig(file, raw);
   return raw;

@@ -23,15 +23,39 @@ export interface CliIo {
 
 /** Every command, by its first word (`hsm` takes a second). */
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  'hsm init-dev': hsmInitDev, init, status, encrypt, decrypt, rotate, rewrap, retire, revoke, enable, destroy, audit, backup,
+  'hsm init-dev': hsmInitDev,
+  init,
+  status,
+  encrypt,
+  decrypt,
+  rotate,
+  rewrap,
+  retire,
+  revoke,
+  enable,
+  destroy,
+  audit,
+  backup,
   shred,
 };
 
 const OPTIONS = {
-  json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  context: { type: 'string' }, segment: { type: 'string' }, keyring: { type: 'string' }, id: { type: 'string' },
-  version: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' },
-  after: { type: 'string' }, limit: { type: 'string' }, label: { type: 'string' }, dir: { type: 'string' }, database: { type: 'string' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  context: { type: 'string' },
+  segment: { type: 'string' },
+  keyring: { type: 'string' },
+  id: { type: 'string' },
+  version: { type: 'string' },
+  confirm: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'batch-size': { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  label: { type: 'string' },
+  dir: { type: 'string' },
+  database: { type: 'string' },
   durable: { type: 'string' },
   head: { type: 'string' },
 } as const;
@@ -65,7 +89,12 @@ export async function main(argv: readonly string[], io: CliIo = { stdin: process
     }
     const config = loadConfig(values.config);
     const context: CommandContext = {
-      flags: values, positionals: rest, config, out: processOutput(json, io.stdout, io.stderr), stdin: io.stdin, stdout: io.stdout,
+      flags: values,
+      positionals: rest,
+      config,
+      out: processOutput(json, io.stdout, io.stderr),
+      stdin: io.stdin,
+      stdout: io.stdout,
       async hierarchy() {
         const { openHierarchy } = await import('./open.js');
         // Re-read: a command (init, hsm init-dev) may have just written the config file.

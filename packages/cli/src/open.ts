@@ -19,7 +19,8 @@ export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> 
   const url = resolved.config.keyStore?.url;
   if (url === undefined) throw new KeystrataError('CONFIG_INVALID', 'No key store configured: run `keystrata init` or set KEYSTRATA_DATABASE_URL.');
   const schema = resolved.config.keyStore?.schema;
-  if (schema !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new KeystrataError('CONFIG_INVALID', 'keyStore.schema applies to postgres:// key stores only; remove it or use a postgres:// keyStore.url.');
+  if (schema !== undefined && !/^postgres(ql)?:\/\//.test(url))
+    throw new KeystrataError('CONFIG_INVALID', 'keyStore.schema applies to postgres:// key stores only; remove it or use a postgres:// keyStore.url.');
   if (/^mongodb(\+srv)?:\/\//.test(url)) {
     const prefix = resolved.config.keyStore?.prefix;
     const projectDirs = [resolved.dir, process.cwd()];

@@ -6,7 +6,11 @@ import { killAll, runRotator, startWriter } from './processes/children.js';
 import { sqliteStack } from './stacks.js';
 
 const ctx = (recordId: string, segment = 's1'): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** The same CAS hook as test/processes/child-common.mjs, in process (for the conflict test). */
 function tableHook(db: Database.Database, beforeWrite?: () => void): { hook: ReencryptionHook; counter: { rewritten: number } } {

@@ -5,7 +5,11 @@ import { MongoKeyStore } from '../src/index.js';
 import { freshDbName, openConnection } from './support/mongo.js';
 import { openRootKey } from './support/root-key.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 describe('MongoKeyStore rotation leases and one primary CMK/KEK (FerretDB or MongoDB)', () => {
   let connection: mongoose.Connection;

@@ -24,7 +24,14 @@ export async function prisma(s: StoryState, out: StepScope): Promise<void> {
   const { db, file } = s.clinic;
   for (const p of PATIENTS) {
     const created = await db.patient.create({
-      data: { tenantId: p.tenantId, name: p.name, ssn: p.ssn, diagnosis: p.diagnosis, email: p.email, visits: { create: Array.from({ length: p.visits }, (_, i) => ({ tenantId: p.tenantId, day: i + 1, note: visitNote(p, i + 1) })) } },
+      data: {
+        tenantId: p.tenantId,
+        name: p.name,
+        ssn: p.ssn,
+        diagnosis: p.diagnosis,
+        email: p.email,
+        visits: { create: Array.from({ length: p.visits }, (_, i) => ({ tenantId: p.tenantId, day: i + 1, note: visitNote(p, i + 1) })) },
+      },
     });
     s.ids.set(p.email, created.id);
   }
@@ -42,7 +49,10 @@ export async function prisma(s: StoryState, out: StepScope): Promise<void> {
   out.check('the blind-index lookup found Ada with her plaintext', ada?.ssn === '123-45-6789' && ada.visits[0]?.note === visitNote(PATIENTS[0]!, 1));
   const patients = rawRows(file, 'SELECT * FROM "Patient"');
   const visits = rawRows(file, 'SELECT * FROM "Visit"');
-  out.check('every SSN, diagnosis, e-mail and visit note in the database is a ks1 envelope', [...patients.flatMap((r) => [r.ssn, r.diagnosis, r.email]), ...visits.map((v) => v.note)].every(isEnvelope));
+  out.check(
+    'every SSN, diagnosis, e-mail and visit note in the database is a ks1 envelope',
+    [...patients.flatMap((r) => [r.ssn, r.diagnosis, r.email]), ...visits.map((v) => v.note)].every(isEnvelope),
+  );
   out.check('no plaintext SSN, diagnosis or e-mail anywhere in the rows', leaks([patients, visits], SECRETS).length === 0);
 }
 
@@ -54,7 +64,10 @@ export async function typeorm(s: StoryState, out: StepScope): Promise<void> {
     const seen = await repo.find({ order: { name: 'ASC' } });
     for (const p of seen) out.say(`TypeORM reads ${p.name.padEnd(16)} ssn ${p.ssn}  diagnosis ${p.diagnosis}`);
     const fromPrisma = await s.clinic.db.patient.findMany({ orderBy: { name: 'asc' } });
-    out.check('TypeORM reads every patient Prisma wrote, identical plaintext, no re-encryption', JSON.stringify(seen.map((p) => [p.id, p.ssn, p.diagnosis, p.email])) === JSON.stringify(fromPrisma.map((p) => [p.id, p.ssn, p.diagnosis, p.email])));
+    out.check(
+      'TypeORM reads every patient Prisma wrote, identical plaintext, no re-encryption',
+      JSON.stringify(seen.map((p) => [p.id, p.ssn, p.diagnosis, p.email])) === JSON.stringify(fromPrisma.map((p) => [p.id, p.ssn, p.diagnosis, p.email])),
+    );
     const alan = await repo.findOneByOrFail({ email: 'alan@south.example' });
     await repo.update(alan.id, { diagnosis: 'Asthma, well controlled' });
     out.say(`TypeORM: repository.update(alan, { diagnosis: 'Asthma, well controlled' })`);

@@ -22,7 +22,11 @@ const INFO_LABEL = 'keystrata/blind-index/v1';
  * ```
  */
 export function checkBlindIndexNames(keyring: string, model: string, field: string): void {
-  for (const [what, name] of [['keyring', keyring], ['model', model], ['field', field]] as const) {
+  for (const [what, name] of [
+    ['keyring', keyring],
+    ['model', model],
+    ['field', field],
+  ] as const) {
     if (typeof name !== 'string' || name === '' || name.includes('\u0000')) {
       throw new KeystrataError('CONFIG_INVALID', `A blind index needs a non-empty ${what} name without NUL characters.`, {
         hint: 'Model, field and keyring names of an indexed field must be non-empty and must not contain U+0000; rename the field in your schema.',

@@ -38,8 +38,15 @@ export class PendingKey<M> {
   #reject!: (error: unknown) => void;
   uses: number;
 
-  constructor(readonly generation: number, scope: KeyLeases, uses: number) {
-    this.promise = new Promise<CachedKey<M>>((resolve, reject) => { this.#resolve = resolve; this.#reject = reject; });
+  constructor(
+    readonly generation: number,
+    scope: KeyLeases,
+    uses: number,
+  ) {
+    this.promise = new Promise<CachedKey<M>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     this.promise.catch(() => undefined); // a claim nobody waits for must not be an unhandled rejection
     this.#scopes.push(scope);
     this.uses = uses;
@@ -65,7 +72,11 @@ export class PendingKey<M> {
 
 /** The caller unwraps this key itself, then calls `fulfil` (or `fail`) exactly once. */
 export class KeyClaim<M> {
-  constructor(private readonly cache: KeyCache<M>, readonly id: string, readonly pending: PendingKey<M>) {}
+  constructor(
+    private readonly cache: KeyCache<M>,
+    readonly id: string,
+    readonly pending: PendingKey<M>,
+  ) {}
 
   /** Caches the key (taking ownership) and leases it to every operation that asked for it. */
   fulfil(key: SecretKey, meta: M): CachedKey<M> {

@@ -9,7 +9,14 @@ const key = randomBytes(32);
 const dekId = randomBytes(16).toString('hex');
 const context: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 's' };
 const seal = (plaintext = 'canary-123', ctx = context) => sealEnvelope(key, dekId, randomBytes(12), Buffer.from(plaintext), ctx);
-const code = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return KeystrataError.isInstance(e) ? e.code : 'untyped'; } };
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    return KeystrataError.isInstance(e) ? e.code : 'untyped';
+  }
+};
 
 describe('envelope format', () => {
   it('round-trips and starts with the version prefix', () => {
@@ -39,9 +46,11 @@ describe('envelope format', () => {
 
   it('rejects an unknown version and unknown flags', () => {
     const body = Buffer.from(seal().slice(4), 'base64url');
-    const other = Buffer.from(body); other[0] = 2;
+    const other = Buffer.from(body);
+    other[0] = 2;
     expect(code(() => decodeEnvelope(ENVELOPE_PREFIX + other.toString('base64url')))).toBe('CIPHERTEXT_MALFORMED');
-    const flags = Buffer.from(body); flags[1] = 0x80;
+    const flags = Buffer.from(body);
+    flags[1] = 0x80;
     expect(code(() => decodeEnvelope(ENVELOPE_PREFIX + flags.toString('base64url')))).toBe('CIPHERTEXT_MALFORMED');
   });
 
@@ -74,7 +83,11 @@ describe('envelope format', () => {
 
   it('binds model, field and record id: a value moved elsewhere fails', () => {
     const text = seal();
-    for (const moved of [{ ...context, model: 'Doctor' }, { ...context, field: 'email' }, { ...context, recordId: 'p2' }]) {
+    for (const moved of [
+      { ...context, model: 'Doctor' },
+      { ...context, field: 'email' },
+      { ...context, recordId: 'p2' },
+    ]) {
       expect(code(() => openEnvelope(key, decodeEnvelope(text), moved))).toBe('CIPHERTEXT_TAMPERED');
     }
   });

@@ -79,9 +79,10 @@ export function wrapDekWithIv(kek: Buffer, dekBytes: Uint8Array, identity: DekId
   return BOUND_DEK_PREFIX + body.toString('base64');
 }
 
-const tampered = (identity: DekIdentity, what: string): KeystrataError => new KeystrataError('KEYSTORE_TAMPERED',
-  `The wrapped DEK ${identity.id} (keyring "${identity.keyring}", segment "${identity.segment}") ${what}: its key-store row was edited, swapped or replayed.`,
-  { details: { dek: identity.id, keyring: identity.keyring } });
+const tampered = (identity: DekIdentity, what: string): KeystrataError =>
+  new KeystrataError('KEYSTORE_TAMPERED', `The wrapped DEK ${identity.id} (keyring "${identity.keyring}", segment "${identity.segment}") ${what}: its key-store row was edited, swapped or replayed.`, {
+    details: { dek: identity.id, keyring: identity.keyring },
+  });
 
 /**
  * Unwraps a stored DEK. A bound (`k2.`) blob must match `identity`; a legacy blob is accepted when

@@ -45,7 +45,8 @@ export async function packAll(dir: string): Promise<Record<Published, string>> {
 export function npmEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, npm_config_cache: NPM_CACHE, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
   // pnpm's own npm_config_* (workspace, registry pins, ...) must not leak into the user's npm.
-  for (const name of Object.keys(env)) if (name.startsWith('npm_') && !['npm_config_cache', 'npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_nodedir'].includes(name)) delete env[name];
+  for (const name of Object.keys(env))
+    if (name.startsWith('npm_') && !['npm_config_cache', 'npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_nodedir'].includes(name)) delete env[name];
   return env;
 }
 

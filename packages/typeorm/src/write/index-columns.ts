@@ -22,7 +22,10 @@ export function noteIndexWritten(row: object, index: string, value: unknown): vo
 }
 
 function refused(info: EntityInfo, field: string, index: string): KeystrataError {
-  return new KeystrataError('QUERY_UNSUPPORTED', `${info.model}.${index} is the blind index of ${field}; only Keystrata writes it: remove ${index} from the write and set ${field} instead. Nothing was written.`);
+  return new KeystrataError(
+    'QUERY_UNSUPPORTED',
+    `${info.model}.${index} is the blind index of ${field}; only Keystrata writes it: remove ${index} from the write and set ${field} instead. Nothing was written.`,
+  );
 }
 
 /**
