@@ -115,7 +115,7 @@ const openSteps = {
       }
     }),
   'decodeEnvelope only': () => own.map((text) => decodeEnvelope(text)),
-  'buildAad only': () => own.map((text, i) => buildAad(encodeHeader(dekId, 1), items[i].context)),
+  'buildAad only': () => own.map((_text, i) => buildAad(encodeHeader(dekId, 1), items[i].context)),
 };
 if (mode !== 'decrypt') {
   await time('raw encrypt', rawEncrypt);

@@ -65,6 +65,7 @@ const VALUES = [
   ['number-integer', { type: 'number', value: 42 }],
   ['number-zero', { type: 'number', value: 0 }],
   ['number-negative', { type: 'number', value: -17 }],
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: a fixed test value recorded in the vectors, not pi
   ['number-float', { type: 'number', value: 3.14159 }],
   ['number-negative-float', { type: 'number', value: -0.000123 }],
   ['number-large', { type: 'number', value: 1e21 }],

@@ -177,6 +177,7 @@ describe('ks1 envelopes', () => {
     }
     const strings = envelopes.filter((v) => v.value.type === 'string').map((v) => v.value.value as string);
     expect(strings).toContain('');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is every non-ASCII character, on purpose
     expect(strings.some((s) => /[^\x00-\x7f]/.test(s))).toBe(true);
     const numbers = envelopes.filter((v) => v.value.type === 'number').map((v) => v.value.value as number);
     expect(numbers.some((n) => n < 0)).toBe(true);
@@ -410,13 +411,13 @@ describe('wrapped keys', () => {
       .flatMap((g) => g.tests)
       .filter((t) => t.result === 'valid');
     expect(wycheproof.length).toBeGreaterThan(10);
-    for (const t of wycheproof) expect(rfc5649Wrap(hex(String(t['key'])), hex(String(t['msg']))).toString('hex'), `tcId ${t.tcId}`).toBe(t['ct']);
+    for (const t of wycheproof) expect(rfc5649Wrap(hex(String(t.key)), hex(String(t.msg))).toString('hex'), `tcId ${t.tcId}`).toBe(t.ct);
     for (const v of wrappedKeys.legacyDeks) expect(rfc5649Wrap(hex(v.kekHex), hex(v.dekHex)).toString('base64'), v.name).toBe(v.wrappedBase64);
     const fromWycheproof = wrappedKeys.legacyDeks.find((v) => v.name.includes('wycheproof'));
     const tcId = Number(/tcId-(\d+)$/.exec(fromWycheproof?.name ?? '')?.[1]);
     const source = wycheproof.find((t) => t.tcId === tcId);
     expect(source, 'the Wycheproof case a legacy vector names').toBeDefined();
-    expect(hex(String(source!['ct'])).toString('base64')).toBe(fromWycheproof!.wrappedBase64);
+    expect(hex(String(source!.ct)).toString('base64')).toBe(fromWycheproof!.wrappedBase64);
   });
 
   it('issue 13 §3: kekBinding gives the committed b1 text over the committed input bytes; another keyring, version or KEK does not match', () => {

@@ -126,7 +126,9 @@ describe('issue 11 §3 keys in use (SoftHSM2 + PostgreSQL)', () => {
       if (kek > 0) await h.rotateKek();
       const items = Array.from({ length: 4 }, (_, s) => ({ value: `canary-${kek}-${s}`, context: ctx(`seg-${kek * 4 + s}`, `r-${kek}-${s}`) }));
       const sealed = await h.encryptValues(items);
-      sealed.forEach((ciphertext, i) => stored.push({ ciphertext, ...items[i]! }));
+      sealed.forEach((ciphertext, i) => {
+        stored.push({ ciphertext, ...items[i]! });
+      });
     }
     for (let round = 0; round < 3; round++) {
       h.clearCache();

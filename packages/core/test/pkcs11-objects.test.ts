@@ -201,6 +201,7 @@ describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weaken
     const values = pkcs11.C_GetAttributeValue(
       session,
       handle!,
+      // biome-ignore lint/performance/noDynamicNamespaceImportAccess: reads CKA_* constants by name in a test; bundle size does not apply
       names.map((n) => ({ type: pkcs11js[n] })),
     );
     expect(Object.fromEntries(names.map((n, i) => [n, values[i]!.value[0] === 1]))).toEqual({

@@ -61,7 +61,9 @@ describe('DEK rotation never loses data (SoftHSM2 + SQLite, real processes)', ()
     const ids = Array.from({ length: count }, (_, i) => `r${String(i).padStart(5, '0')}`);
     const sealed = await h.encryptValues(ids.map((id) => ({ value: `seed-${id}`, context: ctx(id, segment) })));
     const insert = db.prepare('INSERT INTO patients VALUES (?, ?, ?)');
-    db.transaction(() => ids.forEach((id, i) => insert.run(id, segment, sealed[i]!)))();
+    db.transaction(() => {
+      for (const [i, id] of ids.entries()) insert.run(id, segment, sealed[i]!);
+    })();
     return ids;
   }
 

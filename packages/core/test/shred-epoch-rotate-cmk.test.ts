@@ -10,7 +10,7 @@ const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Pati
 function faulty(store: KeyStore): { store: KeyStore; arm(on: boolean): void } {
   let armed = false;
   const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       if (prop === 'insertKek')

@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keystrata } from '../src/index.js';
-import { codeOf, expectSealedAtRest } from './support/checks.js';
+import { codeOf } from './support/checks.js';
 import { openFixture, patientSchema, rawPatients, type Fixture } from './support/fixture.js';
 
 const patient = (tag: string, tenantId = 'acme') => ({ tenantId, ssn: `CANARY-${tag.toUpperCase()}`, email: `canary-${tag}@example.test`, name: 'plain name' });

@@ -1,5 +1,5 @@
 import { KeyHierarchy, KeystrataError, type Pkcs11RootKey } from '@keystrata/core';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from '../src/index.js';
 import { freshDbName, openConnection } from './support/mongo.js';

@@ -1,5 +1,5 @@
 import { KeyHierarchy, type DekRecord } from '@keystrata/core';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from '../src/index.js';
 import { codeOf } from './support/checks.js';

@@ -16,7 +16,7 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
   it('issue 12: a blind index supplied on create (with its plaintext field) is refused, nothing written', async () => {
     const a = await s.db.patient.create({ data: patient('a', 1) });
     const [stored] = await s.raw.all('SELECT "emailIndex" FROM "Patient" WHERE "id" = ?', [a.id]);
-    const planted = { ...patient('a', 2), emailIndex: String(stored!.emailIndex) + 'x' };
+    const planted = { ...patient('a', 2), emailIndex: `${String(stored!.emailIndex)}x` };
     expect(await codeOf(s.db.patient.create({ data: planted }))).toBe('QUERY_UNSUPPORTED');
     expect(await codeOf(s.db.patient.createMany({ data: [planted] }))).toBe('QUERY_UNSUPPORTED');
     expect(await codeOf(s.db.patient.create({ data: { ...patient('a', 3), emailIndex: null } }))).toBe('QUERY_UNSUPPORTED');

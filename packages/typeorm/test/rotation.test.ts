@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { typeormReencryptionHook } from '../src/index.js';
-import { Memo, Patient, Visit } from './support/entities.js';
+import { Memo, Patient, type Visit } from './support/entities.js';
 import { codeOf, envelopeDekId } from './support/helpers.js';
 import { KINDS, openStack, type Stack } from './support/stack.js';
 

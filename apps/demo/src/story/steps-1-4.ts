@@ -40,11 +40,11 @@ export async function prisma(s: StoryState, out: StepScope): Promise<void> {
   const [raw] = rawRows(file, 'SELECT * FROM "Patient" WHERE id = ?', [ada?.id]);
   out.say('db.patient.findFirst({ where: { email: "ada@north.example" } })  — looked up through the blind index');
   out.sideBySide('what the application sees', 'what the database holds', [
-    ['name: ' + ada?.name, 'name: ' + String(raw?.name)],
-    ['ssn: ' + ada?.ssn, 'ssn: ' + short(raw?.ssn)],
-    ['diagnosis: ' + ada?.diagnosis, 'diagnosis: ' + short(raw?.diagnosis)],
-    ['email: ' + ada?.email, 'email: ' + short(raw?.email)],
-    ['visit: ' + ada?.visits[0]?.note, 'emailIndex: ' + short(raw?.emailIndex)],
+    [`name: ${ada?.name}`, `name: ${String(raw?.name)}`],
+    [`ssn: ${ada?.ssn}`, `ssn: ${short(raw?.ssn)}`],
+    [`diagnosis: ${ada?.diagnosis}`, `diagnosis: ${short(raw?.diagnosis)}`],
+    [`email: ${ada?.email}`, `email: ${short(raw?.email)}`],
+    [`visit: ${ada?.visits[0]?.note}`, `emailIndex: ${short(raw?.emailIndex)}`],
   ]);
   out.check('the blind-index lookup found Ada with her plaintext', ada?.ssn === '123-45-6789' && ada.visits[0]?.note === visitNote(PATIENTS[0]!, 1));
   const patients = rawRows(file, 'SELECT * FROM "Patient"');
@@ -84,7 +84,7 @@ export async function typeorm(s: StoryState, out: StepScope): Promise<void> {
 
 /** 4. Mongoose on FerretDB (or MONGODB_URI): the same operations; skipped with advice if no server. */
 export async function mongoose(s: StoryState, out: StepScope): Promise<void> {
-  let mongo;
+  let mongo: Awaited<ReturnType<typeof clinicMongo>> | undefined;
   try {
     mongo = await clinicMongo(s.clinic.dir, await openRootKey(loadConfig(s.clinic.configFile)));
   } catch (error) {
@@ -101,9 +101,9 @@ export async function mongoose(s: StoryState, out: StepScope): Promise<void> {
   const grace = await mongo.Patient.findOne({ email: 'grace@north.example' }).lean();
   const raw = await mongo.connection.db!.collection('patients').findOne({ _id: docs[1]!._id });
   out.sideBySide('what the application sees', 'what the collection holds', [
-    ['ssn: ' + grace?.ssn, 'ssn: ' + short(raw?.ssn)],
-    ['diagnosis: ' + grace?.diagnosis, 'diagnosis: ' + short(raw?.diagnosis)],
-    ['email: ' + grace?.email, 'email: ' + short(raw?.email)],
+    [`ssn: ${grace?.ssn}`, `ssn: ${short(raw?.ssn)}`],
+    [`diagnosis: ${grace?.diagnosis}`, `diagnosis: ${short(raw?.diagnosis)}`],
+    [`email: ${grace?.email}`, `email: ${short(raw?.email)}`],
   ]);
   out.check('Patient.findOne({ email }) finds Grace through the blind index', grace?.ssn === '234-56-7890');
   await mongo.Patient.updateOne({ _id: docs[3]!._id }, { $set: { diagnosis: 'Asthma, well controlled' } });

@@ -1,6 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SecretKey } from '../secret/secret-key.js';
-import { CachedKey, KeyLeases } from './key-leases.js';
+import { CachedKey, type KeyLeases } from './key-leases.js';
 
 export { CachedKey, KeyLeases } from './key-leases.js';
 

@@ -30,15 +30,15 @@ describe('envelope format', () => {
   });
 
   it('Precondition: the value is a string starting with the version-1 prefix.', () => {
-    for (const value of [undefined, null, 42, 'canary-123', 'ks2.AAAA', 'KS1.' + seal().slice(4)]) {
+    for (const value of [undefined, null, 42, 'canary-123', 'ks2.AAAA', `KS1.${seal().slice(4)}`]) {
       expect(code(() => decodeEnvelope(value))).toBe('CIPHERTEXT_MALFORMED');
     }
   });
 
   it("Precondition: the body is canonical base64url (Node's decoder skips invalid characters).", () => {
     const text = seal();
-    expect(code(() => decodeEnvelope(text.slice(0, 10) + '*' + text.slice(10)))).toBe('CIPHERTEXT_MALFORMED');
-    expect(code(() => decodeEnvelope(text + '='))).toBe('CIPHERTEXT_MALFORMED');
+    expect(code(() => decodeEnvelope(`${text.slice(0, 10)}*${text.slice(10)}`))).toBe('CIPHERTEXT_MALFORMED');
+    expect(code(() => decodeEnvelope(`${text}=`))).toBe('CIPHERTEXT_MALFORMED');
     for (const extra of ['A', 'AA', 'AAA']) {
       expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED']).toContain(code(() => openEnvelope(key, decodeEnvelope(text + extra), context)));
     }

@@ -47,7 +47,7 @@ describe('sealValue and openText (the allocation-free hot path)', () => {
   });
 
   it('Precondition: the DEK id is 32 hex characters.', () => {
-    for (const id of [dekId.slice(2), dekId + 'ab', 'zz' + dekId.slice(2)]) {
+    for (const id of [dekId.slice(2), `${dekId}ab`, `zz${dekId.slice(2)}`]) {
       expect(code(() => sealValue(key, id, randomBytes(12), 'v', context))).toBe('CONFIG_INVALID');
     }
   });
@@ -61,7 +61,7 @@ describe('sealValue and openText (the allocation-free hot path)', () => {
     for (let bit = 0; bit < body.length * 8; bit++) {
       const copy = Buffer.from(body);
       copy[bit >> 3]! ^= 1 << (bit & 7);
-      expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED'], `bit ${bit}`).toContain(code(() => openText(key, 'ks1.' + copy.toString('base64url'), context)));
+      expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED'], `bit ${bit}`).toContain(code(() => openText(key, `ks1.${copy.toString('base64url')}`, context)));
     }
   });
 

@@ -338,7 +338,7 @@ export class KeyResolver {
   /** Drops cached keys and current-DEK pointers matching a keyring (and segment); leased copies live until released. */
   evict(match: { keyring?: string; segment?: string; dekId?: string; kekVersion?: number }): void {
     this.deks.deleteWhere(
-      (id, meta) =>
+      (_id, meta) =>
         (match.dekId === undefined || meta.id === match.dekId) &&
         (match.kekVersion === undefined || meta.kekVersion === match.kekVersion) &&
         (match.keyring === undefined || meta.keyring === match.keyring) &&

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeystrataError } from '../errors/keystrata-error.js';
+import type { KeystrataError } from '../errors/keystrata-error.js';
 import { readPin } from './pin-source.js';
 
 const failure = (p: Promise<unknown>): Promise<KeystrataError> =>

@@ -67,7 +67,7 @@ export async function createApp(dir: string, manifest: Record<string, unknown>, 
 export function readmeExample(name: Published, language: string): string {
   const readme = readFileSync(join(REPO_ROOT, 'packages', name, 'README.md'), 'utf8');
   const from = readme.indexOf('<!-- example -->');
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(from >= 0 ? readme.slice(from) : readme);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(from >= 0 ? readme.slice(from) : readme);
   if (match === null) throw new Error(`packages/${name}/README.md has no \`\`\`${language} example`);
   return match[1]!;
 }
@@ -75,7 +75,7 @@ export function readmeExample(name: Published, language: string): string {
 /** The first fenced block of `language` anywhere in a package's README. */
 export function readmeBlock(name: Published, language: string): string {
   const readme = readFileSync(join(REPO_ROOT, 'packages', name, 'README.md'), 'utf8');
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(readme);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(readme);
   if (match === null) throw new Error(`packages/${name}/README.md has no \`\`\`${language} block`);
   return match[1]!;
 }

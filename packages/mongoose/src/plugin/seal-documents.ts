@@ -20,7 +20,7 @@ function refuseIndexWrites(ctx: ModelContext, doc: Document): void {
   for (const [index, field] of ctx.spec.byIndex) {
     const value = readPath(doc, index);
     const own = ownIndexes.get(doc);
-    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    if (own?.has(index) && own.get(index) === value) continue;
     if (doc.isNew ? value !== undefined : doc.isModified(index)) {
       throw unsupported(
         `${ctx.name}.${index}`,

@@ -30,7 +30,7 @@ export function installWriteHooks(schema: Schema, state: PluginState): void {
   );
   hooks(schema).post(
     'save',
-    builtIn(function (doc: Document) {
+    builtIn((doc: Document) => {
       restorePlaintext(doc);
     }),
   );
@@ -52,14 +52,14 @@ export function installWriteHooks(schema: Schema, state: PluginState): void {
   );
   hooks(schema).post(
     'insertMany',
-    builtIn(function (docs: unknown) {
+    builtIn((docs: unknown) => {
       restoreAll(docs);
     }),
   );
   hooks(schema).post(
     'insertMany',
     { errorHandler: true },
-    builtIn(function (_error: unknown, docs: unknown) {
+    builtIn((_error: unknown, docs: unknown) => {
       restoreAll(docs);
     }),
   );

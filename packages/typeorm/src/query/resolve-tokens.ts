@@ -21,7 +21,9 @@ export async function resolveTokens(state: AdapterState, parameters: unknown[] |
       group[0]!.field,
       group.map((t) => t.value),
     );
-    group.forEach((t, i) => indexes.set(t, values[i]!));
+    group.forEach((t, i) => {
+      indexes.set(t, values[i]!);
+    });
   }
   return parameters.map((p) => (p instanceof BlindIndexToken ? indexes.get(p) : p));
 }

@@ -44,7 +44,7 @@ export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): voi
     const value = row[index];
     if (stored !== undefined && stored[index] === value) continue;
     const own = written.get(row);
-    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    if (own?.has(index) && own.get(index) === value) continue;
     throw refused(info, field, index);
   }
 }
