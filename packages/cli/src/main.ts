@@ -21,7 +21,15 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
 }
 
-/** Every command, by its first word (`hsm` takes a second). */
+/**
+ * Every command, by its first word (`hsm` takes a second).
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS } from '@keystrata/cli';
+ * console.log(Object.keys(COMMANDS).join(', ')); // 'hsm init-dev, init, status, …'
+ * ```
+ */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   'hsm init-dev': hsmInitDev,
   init,
@@ -73,7 +81,15 @@ function parseCommandLine(argv: readonly string[]) {
   }
 }
 
-/** Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr. */
+/**
+ * Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr.
+ *
+ * @example
+ * ```ts
+ * import { main } from '@keystrata/cli';
+ * process.exitCode = await main(['status', '--json']);
+ * ```
+ */
 export async function main(argv: readonly string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let json = argv.includes('--json');
   let hierarchy: KeyHierarchy | undefined;

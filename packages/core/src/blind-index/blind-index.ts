@@ -4,7 +4,15 @@ import { type FieldValue, writeFieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
 
-/** Prefix of a version-1 blind index. */
+/**
+ * Prefix of a version-1 blind index.
+ *
+ * @example
+ * ```ts
+ * import { BLIND_INDEX_PREFIX } from '@keystrata/core/adapter';
+ * const isBlindIndex = (value: string) => value.startsWith(BLIND_INDEX_PREFIX);
+ * ```
+ */
 export const BLIND_INDEX_PREFIX = 'bi1.';
 
 const INFO_LABEL = 'keystrata/blind-index/v1';

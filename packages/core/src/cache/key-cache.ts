@@ -30,7 +30,16 @@ export interface KeyCacheStats {
   readonly evictions: number;
 }
 
-/** A key another caller is unwrapping right now: wait for it instead of unwrapping it again. */
+/**
+ * A key another caller is unwrapping right now: wait for it instead of unwrapping it again.
+ *
+ * @example
+ * ```ts
+ * // The claimer's `pending` is what concurrent `acquire` calls for the same id wait on.
+ * const got = cache.acquire(dekId, leases);
+ * if (got instanceof KeyClaim) got.pending.promise.then(() => console.log('waiters released'), () => undefined);
+ * ```
+ */
 export class PendingKey<M> {
   readonly #scopes: KeyLeases[] = [];
   readonly promise: Promise<CachedKey<M>>;
@@ -70,7 +79,22 @@ export class PendingKey<M> {
   }
 }
 
-/** The caller unwraps this key itself, then calls `fulfil` (or `fail`) exactly once. */
+/**
+ * The caller unwraps this key itself, then calls `fulfil` (or `fail`) exactly once.
+ *
+ * @example
+ * ```ts
+ * const got = cache.acquire(dekId, leases);
+ * if (got instanceof KeyClaim) {
+ *   try {
+ *     got.fulfil(await unwrapDek(dekId), { segment: 'tenant:a' });
+ *   } catch (error) {
+ *     got.fail(error);
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class KeyClaim<M> {
   constructor(
     private readonly cache: KeyCache<M>,

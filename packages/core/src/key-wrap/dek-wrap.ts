@@ -4,7 +4,15 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
 import { lengthPrefixed } from './identity-bytes.js';
 
-/** Prefix of a DEK wrapped in the bound format (version 2); legacy RFC 5649 blobs are plain base64. */
+/**
+ * Prefix of a DEK wrapped in the bound format (version 2); legacy RFC 5649 blobs are plain base64.
+ *
+ * @example
+ * ```ts
+ * import { BOUND_DEK_PREFIX } from '@keystrata/core/adapter';
+ * const legacy = (await keyStore.listDeks({ limit: 1000 })).filter((dek) => !dek.wrapped.startsWith(BOUND_DEK_PREFIX));
+ * ```
+ */
 export const BOUND_DEK_PREFIX = 'k2.';
 const DOMAIN = 'keystrata/dek-wrap/v2';
 const IV_LENGTH = 12;
