@@ -12,7 +12,8 @@ import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
 const mode = process.argv[2] ?? 'both';
 const pad = (n, w) => String(n).padStart(w, '0');
 const rows = Array.from({ length: 10_000 }, (_, seq) => ({
-  id: `c${pad(seq, 24)}`, tenant: `t${pad(seq % 100, 3)}`,
+  id: `c${pad(seq, 24)}`,
+  tenant: `t${pad(seq % 100, 3)}`,
   email: `patient.${pad(seq, 6)}@tenant-${pad(seq % 1000, 3)}.clinic.example`,
   ssn: `SSN 123-45-${pad(seq % 10_000, 4)} MRN ${pad(seq, 8)} site-A1`.padEnd(40, '.').slice(0, 40),
 }));
@@ -29,17 +30,19 @@ const raw = items.map(({ value }) => {
   const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
 });
-const rawEncrypt = () => items.map(({ value }) => {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
-  return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
-});
-const rawDecrypt = () => raw.map((s) => {
-  const b = Buffer.from(s, 'base64url');
-  const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12), { authTagLength: 16 });
-  d.setAuthTag(b.subarray(b.length - 16));
-  return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
-});
+const rawEncrypt = () =>
+  items.map(({ value }) => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+  });
+const rawDecrypt = () =>
+  raw.map((s) => {
+    const b = Buffer.from(s, 'base64url');
+    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12), { authTagLength: 16 });
+    d.setAuthTag(b.subarray(b.length - 16));
+    return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
+  });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(name, fn, rounds = 15) {
@@ -64,36 +67,55 @@ const rawWithAad = items.map(({ value }, i) => {
   return { s: Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url'), aad: aads[i] };
 });
 const steps = {
-  'raw + batched IVs': () => { const ivs = randomBytes(12 * items.length); return items.map(({ value }, i) => {
-    const iv = ivs.subarray(12 * i, 12 * i + 12);
-    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
-    return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
-  }); },
-  'raw + batched IVs + AAD': () => { const ivs = randomBytes(12 * items.length); return items.map(({ value }, i) => {
-    const iv = ivs.subarray(12 * i, 12 * i + 12);
-    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
-    c.setAAD(aads[i]);
-    return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
-  }); },
-  'sealEnvelope pipeline': () => { const ivs = randomBytes(12 * items.length); return items.map(({ value, context }, i) => {
-    const plaintext = encodeFieldValue(value);
-    try { return sealEnvelope(dek, dekId, ivs.subarray(12 * i, 12 * i + 12), plaintext, context); } finally { plaintext.fill(0); }
-  }); },
+  'raw + batched IVs': () => {
+    const ivs = randomBytes(12 * items.length);
+    return items.map(({ value }, i) => {
+      const iv = ivs.subarray(12 * i, 12 * i + 12);
+      const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+      return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+    });
+  },
+  'raw + batched IVs + AAD': () => {
+    const ivs = randomBytes(12 * items.length);
+    return items.map(({ value }, i) => {
+      const iv = ivs.subarray(12 * i, 12 * i + 12);
+      const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+      c.setAAD(aads[i]);
+      return Buffer.concat([iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+    });
+  },
+  'sealEnvelope pipeline': () => {
+    const ivs = randomBytes(12 * items.length);
+    return items.map(({ value, context }, i) => {
+      const plaintext = encodeFieldValue(value);
+      try {
+        return sealEnvelope(dek, dekId, ivs.subarray(12 * i, 12 * i + 12), plaintext, context);
+      } finally {
+        plaintext.fill(0);
+      }
+    });
+  },
 };
 const openSteps = {
-  'raw decrypt + AAD': () => rawWithAad.map(({ s, aad }) => {
-    const b = Buffer.from(s, 'base64url');
-    const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12), { authTagLength: 16 });
-    d.setAuthTag(b.subarray(b.length - 16));
-    d.setAAD(aad);
-    return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
-  }),
-  'openEnvelope pipeline': () => own.map((text, i) => {
-    const plaintext = openEnvelope(dek, decodeEnvelope(text), items[i].context);
-    try { return decodeFieldValue(plaintext); } finally { plaintext.fill(0); }
-  }),
+  'raw decrypt + AAD': () =>
+    rawWithAad.map(({ s, aad }) => {
+      const b = Buffer.from(s, 'base64url');
+      const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12), { authTagLength: 16 });
+      d.setAuthTag(b.subarray(b.length - 16));
+      d.setAAD(aad);
+      return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
+    }),
+  'openEnvelope pipeline': () =>
+    own.map((text, i) => {
+      const plaintext = openEnvelope(dek, decodeEnvelope(text), items[i].context);
+      try {
+        return decodeFieldValue(plaintext);
+      } finally {
+        plaintext.fill(0);
+      }
+    }),
   'decodeEnvelope only': () => own.map((text) => decodeEnvelope(text)),
-  'buildAad only': () => own.map((text, i) => buildAad(encodeHeader(dekId, 1), items[i].context)),
+  'buildAad only': () => own.map((_text, i) => buildAad(encodeHeader(dekId, 1), items[i].context)),
 };
 if (mode !== 'decrypt') {
   await time('raw encrypt', rawEncrypt);

@@ -17,12 +17,26 @@ schema.plugin(keystrata, { hierarchy, segment: { by: 'tenant', field: 'tenantId'
 const Ks = conn.model('Patient', schema);
 const Plain = conn.model('PlainPatient', new Schema({ seq: Number, tenantId: String, email: String, emailIndex: String, ssn: String }), 'patients');
 for (let b = 0; b < 20; b++) {
-  await Ks.insertMany(Array.from({ length: 500 }, (_, i) => { const s = b * 500 + i; return { seq: s, tenantId: `t${pad(s % 100, 3)}`, email: `patient.${pad(s, 6)}@tenant-${pad(s % 1000, 3)}.clinic.example`, ssn: `SSN ${pad(s, 30)}` }; }));
+  await Ks.insertMany(
+    Array.from({ length: 500 }, (_, i) => {
+      const s = b * 500 + i;
+      return { seq: s, tenantId: `t${pad(s % 100, 3)}`, email: `patient.${pad(s, 6)}@tenant-${pad(s % 1000, 3)}.clinic.example`, ssn: `SSN ${pad(s, 30)}` };
+    }),
+  );
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [name, run] of [['plain find (ciphertext)', () => Plain.find()], ['keystrata find', () => Ks.find()], ['plain find lean', () => Plain.find().lean()], ['keystrata find lean', () => Ks.find().lean()]]) {
+for (const [name, run] of [
+  ['plain find (ciphertext)', () => Plain.find()],
+  ['keystrata find', () => Ks.find()],
+  ['plain find lean', () => Plain.find().lean()],
+  ['keystrata find lean', () => Ks.find().lean()],
+]) {
   const s = [];
-  for (let i = 0; i < 8; i++) { const t = performance.now(); await run(); s.push(performance.now() - t); }
+  for (let i = 0; i < 8; i++) {
+    const t = performance.now();
+    await run();
+    s.push(performance.now() - t);
+  }
   console.log(name.padEnd(26), median(s).toFixed(0), 'ms');
 }
 await conn.dropDatabase();

@@ -10,7 +10,11 @@ const COLORS: Record<string, string> = { keystrata: '#2563eb', peer: '#f97316', 
  * A small dependency-free SVG bar chart of per-field overhead (µs) by workload and variant.
  */
 export function barChart(title: string, groups: readonly ChartGroup[], variants: readonly string[]): string {
-  const width = 760, height = 320, left = 60, bottom = 60, top = 40;
+  const width = 760,
+    height = 320,
+    left = 60,
+    bottom = 60,
+    top = 40;
   const max = Math.max(1, ...groups.flatMap((g) => variants.map((v) => g.values[v] ?? 0)));
   const groupWidth = (width - left - 20) / Math.max(1, groups.length);
   const barWidth = (groupWidth - 16) / variants.length;
@@ -32,15 +36,21 @@ export function barChart(title: string, groups: readonly ChartGroup[], variants:
       const value = group.values[variant];
       if (value === null || value === undefined) return;
       const x = x0 + v * barWidth;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(Math.max(0, value)).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(y(0) - y(Math.max(0, value))).toFixed(1)}" fill="${COLORS[variant] ?? '#999'}"><title>${variant}: ${value.toFixed(2)} µs</title></rect>`);
-      parts.push(`<text x="${(x + (barWidth - 2) / 2).toFixed(1)}" y="${(y(Math.max(0, value)) - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${value < 10 ? value.toFixed(1) : value.toFixed(0)}</text>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(Math.max(0, value)).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(y(0) - y(Math.max(0, value))).toFixed(1)}" fill="${COLORS[variant] ?? '#999'}"><title>${variant}: ${value.toFixed(2)} µs</title></rect>`,
+      );
+      parts.push(
+        `<text x="${(x + (barWidth - 2) / 2).toFixed(1)}" y="${(y(Math.max(0, value)) - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${value < 10 ? value.toFixed(1) : value.toFixed(0)}</text>`,
+      );
     });
     parts.push(`<text x="${(x0 + groupWidth / 2 - 8).toFixed(1)}" y="${height - bottom + 18}" text-anchor="middle">${group.label}</text>`);
   });
   variants.forEach((variant, v) => {
     parts.push(`<rect x="${left + v * 110}" y="${height - 22}" width="12" height="12" fill="${COLORS[variant] ?? '#999'}"/><text x="${left + v * 110 + 18}" y="${height - 12}">${variant}</text>`);
   });
-  parts.push(`<text x="14" y="${top + (height - top - bottom) / 2}" transform="rotate(-90 14 ${top + (height - top - bottom) / 2})" text-anchor="middle" fill="#555">µs per encrypted field (overhead over plain)</text>`);
+  parts.push(
+    `<text x="14" y="${top + (height - top - bottom) / 2}" transform="rotate(-90 14 ${top + (height - top - bottom) / 2})" text-anchor="middle" fill="#555">µs per encrypted field (overhead over plain)</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -116,37 +116,51 @@ export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters
     }
   }
   const plain = samples.plain ?? [];
-  const variants = Object.fromEntries(names.map((variant): [string, VariantResult] => {
-    const step = def.steps[variant]!;
-    const note = def.notes?.[variant];
-    const base = note === undefined ? {} : { note };
-    if (isNa(step)) return [variant, { status: 'n/a', reason: step.na, ...base }];
-    if (errors[variant] !== undefined) return [variant, { status: 'error', reason: errors[variant], ...base }];
-    const s = samples[variant]!;
-    const perField = s.map((ms) => (ms * 1000) / def.fields);
-    let overhead: number[] | undefined;
-    if (standalone.has(variant)) overhead = perField;
-    else if (variant !== 'plain' && errors.plain === undefined && plain.length === s.length) overhead = s.map((ms, i) => ((ms - plain[i]!) * 1000) / def.fields);
-    return [variant, {
-      status: 'ok', ...base,
-      ms: summarize(s),
-      perFieldMicros: summarize(perField),
-      ...(overhead === undefined ? {} : { overheadMicros: summarize(overhead) }),
-      ...(variant === 'keystrata' && counterSamples.length > 0 ? {
-        counters: {
-          hsmCalls: summarize(counterSamples.map((c) => c.hsmCalls)),
-          keyStoreQueries: summarize(counterSamples.map((c) => c.keyStoreQueries)),
-          perRound: counterSamples,
+  const variants = Object.fromEntries(
+    names.map((variant): [string, VariantResult] => {
+      const step = def.steps[variant]!;
+      const note = def.notes?.[variant];
+      const base = note === undefined ? {} : { note };
+      if (isNa(step)) return [variant, { status: 'n/a', reason: step.na, ...base }];
+      if (errors[variant] !== undefined) return [variant, { status: 'error', reason: errors[variant], ...base }];
+      const s = samples[variant]!;
+      const perField = s.map((ms) => (ms * 1000) / def.fields);
+      let overhead: number[] | undefined;
+      if (standalone.has(variant)) overhead = perField;
+      else if (variant !== 'plain' && errors.plain === undefined && plain.length === s.length) overhead = s.map((ms, i) => ((ms - plain[i]!) * 1000) / def.fields);
+      return [
+        variant,
+        {
+          status: 'ok',
+          ...base,
+          ms: summarize(s),
+          perFieldMicros: summarize(perField),
+          ...(overhead === undefined ? {} : { overheadMicros: summarize(overhead) }),
+          ...(variant === 'keystrata' && counterSamples.length > 0
+            ? {
+                counters: {
+                  hsmCalls: summarize(counterSamples.map((c) => c.hsmCalls)),
+                  keyStoreQueries: summarize(counterSamples.map((c) => c.keyStoreQueries)),
+                  perRound: counterSamples,
+                },
+              }
+            : {}),
         },
-      } : {}),
-    }];
-  }));
+      ];
+    }),
+  );
   const note = def.notes?.['*'];
   const result: WorkloadResult = { id: def.id, title: def.title, ...(note === undefined ? {} : { note }), fields: def.fields, warmup: def.warmup, rounds: def.rounds, variants };
-  log(`[bench] ${def.id} ${def.title}: ` + names.map((v) => {
-    const r = variants[v]!;
-    if (r.status !== 'ok') return `${v} ${r.status}`;
-    return `${v} ${fmt(r.ms?.median)} ms${v === 'plain' ? '' : ` (+${fmt(r.overheadMicros?.median)} µs/field)`}`;
-  }).join(', ') + (variants.keystrata?.counters ? `; keystrata HSM ${variants.keystrata.counters.hsmCalls.max} / key-store ${variants.keystrata.counters.keyStoreQueries.max} (max per run)` : ''));
+  log(
+    `[bench] ${def.id} ${def.title}: ` +
+      names
+        .map((v) => {
+          const r = variants[v]!;
+          if (r.status !== 'ok') return `${v} ${r.status}`;
+          return `${v} ${fmt(r.ms?.median)} ms${v === 'plain' ? '' : ` (+${fmt(r.overheadMicros?.median)} µs/field)`}`;
+        })
+        .join(', ') +
+      (variants.keystrata?.counters ? `; keystrata HSM ${variants.keystrata.counters.hsmCalls.max} / key-store ${variants.keystrata.counters.keyStoreQueries.max} (max per run)` : ''),
+  );
   return result;
 }

@@ -22,9 +22,7 @@ export function machine(): Record<string, string | number> {
  */
 export function packageVersion(name: string, parent?: string): string {
   try {
-    const dir = parent === undefined
-      ? join(BENCH_DIR, 'node_modules', name)
-      : join(dirname(realpathSync(join(BENCH_DIR, 'node_modules', parent))), ...(parent.startsWith('@') ? ['..'] : []), name);
+    const dir = parent === undefined ? join(BENCH_DIR, 'node_modules', name) : join(dirname(realpathSync(join(BENCH_DIR, 'node_modules', parent))), ...(parent.startsWith('@') ? ['..'] : []), name);
     const file = join(dir, 'package.json');
     if (!existsSync(file)) return 'not installed';
     return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
@@ -35,7 +33,11 @@ export function packageVersion(name: string, parent?: string): string {
 
 function command(file: string, args: string[]): string {
   try {
-    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
+    return (
+      execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .trim()
+        .split('\n')[0] ?? ''
+    );
   } catch {
     return 'unavailable';
   }

@@ -99,7 +99,7 @@ it('mongoose: plain vs keystrata vs mongoose-field-encryption vs raw AES-256-GCM
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const connect = (name: string): Promise<Connection> => mongoose.createConnection(uri, { dbName: `ks_bench_${name}_${suffix}`, serverSelectionTimeoutMS: 10_000 }).asPromise();
   const [plainConn, ksConn, peerConn] = await Promise.all([connect('plain'), connect('keystrata'), connect('peer')]);
-  const build = await plainConn.db!.admin().command({ buildInfo: 1 }) as { version?: string; ferretdbVersion?: string };
+  const build = (await plainConn.db!.admin().command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string };
   const server = build.ferretdbVersion !== undefined ? `FerretDB ${build.ferretdbVersion} (wire version ${build.version ?? '?'})` : `MongoDB ${build.version ?? '?'}`;
   let hierarchy: KeyHierarchy | undefined;
   try {
@@ -129,11 +129,21 @@ it('mongoose: plain vs keystrata vs mongoose-field-encryption vs raw AES-256-GCM
     if (ferret) for (const model of [Rot.plain, Rot.keystrata]) await recreate(model);
     const hook = mongooseReencryptionHook(Rot.keystrata);
     for (const model of [Plain, Ks, Peer]) await recreate(model);
-    const separate = ferret ? {
-      plain: { insertRotationBatch: async (rows: readonly PatientRow[]) => { await Rot.plain.insertMany(plainRows(rows)); } },
-      keystrata: { insertRotationBatch: async (rows: readonly PatientRow[]) => { await Rot.keystrata.insertMany(plainRows(rows)); } },
-      peer: { insertRotationBatch: async () => {} }, // the peer has no rotation (n/a)
-    } : { plain: {}, keystrata: {}, peer: {} };
+    const separate = ferret
+      ? {
+          plain: {
+            insertRotationBatch: async (rows: readonly PatientRow[]) => {
+              await Rot.plain.insertMany(plainRows(rows));
+            },
+          },
+          keystrata: {
+            insertRotationBatch: async (rows: readonly PatientRow[]) => {
+              await Rot.keystrata.insertMany(plainRows(rows));
+            },
+          },
+          peer: { insertRotationBatch: async () => {} }, // the peer has no rotation (n/a)
+        }
+      : { plain: {}, keystrata: {}, peer: {} };
 
     const workloads = await runOrmWorkloads({
       hierarchy: h,
@@ -141,41 +151,86 @@ it('mongoose: plain vs keystrata vs mongoose-field-encryption vs raw AES-256-GCM
         model: 'Patient',
         readCiphertext: async () => (await Stored.find()).map((d): StoredRow => ({ id: String(d._id), seq: d.seq, tenantId: d.tenantId, email: d.email, ssn: d.ssn, emailIndex: d.emailIndex ?? '' })),
         recreateScratch: () => recreate(Scratch),
-        insertScratch: async (rows) => { await Scratch.insertMany(rows.map((r) => ({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn, ...(r.emailIndex === null ? {} : { emailIndex: r.emailIndex }) }))); },
+        insertScratch: async (rows) => {
+          await Scratch.insertMany(rows.map((r) => ({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn, ...(r.emailIndex === null ? {} : { emailIndex: r.emailIndex }) })));
+        },
       },
       ...(ferret ? { lookups: 50, rounds: { W3: { warmup: 0, rounds: 3 }, W5: { warmup: 0, rounds: 2 } } } : {}),
-      plain: { ...variantOf(Plain, async (rows) => { await Plain.insertMany(plainRows(rows)); }, (email) => Plain.findOne({ email }) as unknown as Promise<ReadRow | null>, () => rewriteTenant(Rot.plain, rotationBatch)), ...separate.plain },
-      keystrata: { ...variantOf(Ks, async (rows) => { await Ks.insertMany(plainRows(rows)); }, (email) => Ks.findOne({ email }) as unknown as Promise<ReadRow | null>, async () => {
-        const result = await h.rotateDek({ segment: `tenantId:${ROTATION_TENANT}`, hook, batchSize: rotationBatch });
-        return result.reencrypted;
-      }), ...separate.keystrata },
-      peer: { ...variantOf(Peer, async (rows) => {
-        // insertMany fails on Mongoose 9 (the plugin's pre('insertMany') takes (next, docs)): encrypt each document, then bulkWrite.
-        const ops = rows.map((r) => {
-          const doc = new Peer({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn }) as unknown as { encryptFieldsSync(): void; toObject(): object };
-          doc.encryptFieldsSync();
-          return { insertOne: { document: doc.toObject() } };
-        });
-        await Peer.bulkWrite(ops as never);
+      plain: {
+        ...variantOf(
+          Plain,
+          async (rows) => {
+            await Plain.insertMany(plainRows(rows));
+          },
+          (email) => Plain.findOne({ email }) as unknown as Promise<ReadRow | null>,
+          () => rewriteTenant(Rot.plain, rotationBatch),
+        ),
+        ...separate.plain,
       },
-      'mongoose-field-encryption has no hash or blind-index field; equality works only with a fixed saltGenerator (a fixed CBC IV for every field: deterministic, leaks equality and shared 16-byte prefixes).',
-      'mongoose-field-encryption has no key id or key rotation: one secret per schema.'), ...separate.peer },
+      keystrata: {
+        ...variantOf(
+          Ks,
+          async (rows) => {
+            await Ks.insertMany(plainRows(rows));
+          },
+          (email) => Ks.findOne({ email }) as unknown as Promise<ReadRow | null>,
+          async () => {
+            const result = await h.rotateDek({ segment: `tenantId:${ROTATION_TENANT}`, hook, batchSize: rotationBatch });
+            return result.reencrypted;
+          },
+        ),
+        ...separate.keystrata,
+      },
+      peer: {
+        ...variantOf(
+          Peer,
+          async (rows) => {
+            // insertMany fails on Mongoose 9 (the plugin's pre('insertMany') takes (next, docs)): encrypt each document, then bulkWrite.
+            const ops = rows.map((r) => {
+              const doc = new Peer({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn }) as unknown as { encryptFieldsSync(): void; toObject(): object };
+              doc.encryptFieldsSync();
+              return { insertOne: { document: doc.toObject() } };
+            });
+            await Peer.bulkWrite(ops as never);
+          },
+          'mongoose-field-encryption has no hash or blind-index field; equality works only with a fixed saltGenerator (a fixed CBC IV for every field: deterministic, leaks equality and shared 16-byte prefixes).',
+          'mongoose-field-encryption has no key id or key rotation: one secret per schema.',
+        ),
+        ...separate.peer,
+      },
       notes: {
         W1: { plain: 'Model.insertMany per batch', keystrata: 'Model.insertMany per batch', peer: 'new Model() + encryptFieldsSync() per document, Model.bulkWrite(insertOne) per batch' },
         W3: {
-          plain: 'findOne on an ordinary index of email', keystrata: 'findOne rewritten to the HMAC blind index (emailIndex)',
-          ...(ferret ? { '*': 'FerretDB: 50 lookups (0+3 rounds); each findOne is a collection scan in FerretDB, so plain and keystrata times are dominated by it and keystrata\'s overhead includes scanning its larger documents' } : {}),
+          plain: 'findOne on an ordinary index of email',
+          keystrata: 'findOne rewritten to the HMAC blind index (emailIndex)',
+          ...(ferret
+            ? {
+                '*': "FerretDB: 50 lookups (0+3 rounds); each findOne is a collection scan in FerretDB, so plain and keystrata times are dominated by it and keystrata's overhead includes scanning its larger documents",
+              }
+            : {}),
         },
         W4: { peer: 'same read; the peer has one static key, no key cache to empty' },
         W5: {
           plain: `the I/O of a re-encryption pass without crypto: pages of ${rotationBatch} by _id, compare-and-swap updateOne in bulkWrites of 50 (as the hook sends them)`,
           keystrata: `hierarchy.rotateDek with mongooseReencryptionHook (batchSize ${rotationBatch})`,
-          ...(ferret ? { '*': 'FerretDB: the rotation tenant\'s 1,000 documents live in their own collection (rotation_patients), because every compare-and-swap update scans the collection in FerretDB (about 20 s per rotation, for plain too), 0+2 rounds; the hook writes each batch of 200 in commands of at most 50 updates, because FerretDB 1.24 never answers an update command of about 100 statements or more' } : {}),
+          ...(ferret
+            ? {
+                '*': "FerretDB: the rotation tenant's 1,000 documents live in their own collection (rotation_patients), because every compare-and-swap update scans the collection in FerretDB (about 20 s per rotation, for plain too), 0+2 rounds; the hook writes each batch of 200 in commands of at most 50 updates, because FerretDB 1.24 never answers an update command of about 100 statements or more",
+              }
+            : {}),
         },
       },
     });
 
-    writePart({ ...base, status: 'ok', kekVersions: await kekVersions(h), database: `${server}; one database per variant`, versions: { ...versions, server }, workloads, durationMs: performance.now() - started });
+    writePart({
+      ...base,
+      status: 'ok',
+      kekVersions: await kekVersions(h),
+      database: `${server}; one database per variant`,
+      versions: { ...versions, server },
+      workloads,
+      durationMs: performance.now() - started,
+    });
     assertNoFailures(workloads);
   } finally {
     await hierarchy?.close();

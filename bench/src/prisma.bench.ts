@@ -65,7 +65,9 @@ async function rewriteTenant(client: Base): Promise<number> {
   for (;;) {
     const page = await client.patient.findMany({
       where: { tenantId: ROTATION_TENANT, ...(cursor === undefined ? {} : { id: { gt: cursor } }) },
-      orderBy: { id: 'asc' }, take: 200, select: { id: true, email: true, ssn: true },
+      orderBy: { id: 'asc' },
+      take: 200,
+      select: { id: true, email: true, ssn: true },
     });
     if (page.length === 0) return written;
     const counts = await client.$transaction(page.map((r) => client.patient.updateMany({ where: { id: r.id, email: r.email, ssn: r.ssn }, data: { email: r.email, ssn: r.ssn } })));
@@ -87,9 +89,11 @@ async function peerMigrateTenant(client: PeerPrismaClient): Promise<number> {
   for (;;) {
     const next = await client.$transaction(async (tx) => {
       const record = await tx.patient.findFirst({
-        where: { tenantId: ROTATION_TENANT }, take: 1,
+        where: { tenantId: ROTATION_TENANT },
+        take: 1,
         ...(cursor === undefined ? {} : { skip: 1, cursor: { id: cursor } }),
-        orderBy: { id: 'asc' }, select: { id: true, email: true, ssn: true },
+        orderBy: { id: 'asc' },
+        select: { id: true, email: true, ssn: true },
       });
       if (record === null) return undefined;
       await tx.patient.update({ where: { id: record.id }, data: { email: record.email, ssn: record.ssn } });
@@ -104,7 +108,9 @@ async function peerMigrateTenant(client: PeerPrismaClient): Promise<number> {
 function variantOf(client: () => Base, ddl: readonly string[], findByEmail: OrmVariant['findByEmail'], rotate: OrmVariant['rotate']): OrmVariant {
   return {
     recreate: () => recreate(client(), ddl),
-    insertBatch: async (rows) => { await client().patient.createMany({ data: rowsOf(rows) }); },
+    insertBatch: async (rows) => {
+      await client().patient.createMany({ data: rowsOf(rows) });
+    },
     readAll: () => client().patient.findMany() as Promise<ReadRow[]>,
     findByEmail,
     readSeqBelow: (limit) => client().patient.findMany({ where: { seq: { lt: limit } } }) as Promise<ReadRow[]>,
@@ -135,7 +141,8 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
   const peerKeys = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(() => `k1.aesgcm256.${randomBytes(32).toString('base64url')}`);
   let peerKey = 0;
   const peerBase = new PeerPrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqliteFile(dir, 'peer', peerDdl)}` }) });
-  const extendPeer = () => peerBase.$extends(fieldEncryptionExtension({ encryptionKey: peerKeys[peerKey]!, decryptionKeys: peerKeys.slice(0, peerKey + 1), dmmf: dmmf as never })) as unknown as PeerPrismaClient;
+  const extendPeer = () =>
+    peerBase.$extends(fieldEncryptionExtension({ encryptionKey: peerKeys[peerKey]!, decryptionKeys: peerKeys.slice(0, peerKey + 1), dmmf: dmmf as never })) as unknown as PeerPrismaClient;
   let peer = extendPeer();
 
   // Breakdown: the plain client on a scratch file (plain layout) and the client under the extension.
@@ -147,15 +154,32 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
       model: 'Patient',
       readCiphertext: () => ksBase.patient.findMany() as Promise<StoredRow[]>,
       recreateScratch: () => recreate(scratch, plainDdl),
-      insertScratch: async (rows) => { await scratch.patient.createMany({ data: rows.map((r) => ({ ...r })) }); },
+      insertScratch: async (rows) => {
+        await scratch.patient.createMany({ data: rows.map((r) => ({ ...r })) });
+      },
     },
-    plain: variantOf(() => plain, plainDdl, (email) => plain.patient.findFirst({ where: { email } }), () => rewriteTenant(plain)),
-    keystrata: variantOf(() => ks as unknown as Base, ksDdl, (email) => ks.patient.findFirst({ where: { email } }), async () => {
-      const result = await hierarchy.rotateDek({ segment: `tenantId:${ROTATION_TENANT}`, hook });
-      return result.reencrypted;
-    }),
+    plain: variantOf(
+      () => plain,
+      plainDdl,
+      (email) => plain.patient.findFirst({ where: { email } }),
+      () => rewriteTenant(plain),
+    ),
+    keystrata: variantOf(
+      () => ks as unknown as Base,
+      ksDdl,
+      (email) => ks.patient.findFirst({ where: { email } }),
+      async () => {
+        const result = await hierarchy.rotateDek({ segment: `tenantId:${ROTATION_TENANT}`, hook });
+        return result.reencrypted;
+      },
+    ),
     peer: {
-      ...variantOf(() => peer as unknown as Base, peerDdl, (email) => peer.patient.findFirst({ where: { email } }), () => peerMigrateTenant(peer)),
+      ...variantOf(
+        () => peer as unknown as Base,
+        peerDdl,
+        (email) => peer.patient.findFirst({ where: { email } }),
+        () => peerMigrateTenant(peer),
+      ),
       recreate: () => recreate(peerBase, peerDdl),
       prepareRotation: async () => {
         peerKey++;
@@ -163,12 +187,16 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
       },
     },
     notes: {
-      W3: { plain: 'findFirst on an ordinary index of email', keystrata: 'findFirst rewritten to the HMAC blind index (emailIndex)', peer: 'findFirst rewritten to the unkeyed SHA-256 hash column (emailHash)' },
+      W3: {
+        plain: 'findFirst on an ordinary index of email',
+        keystrata: 'findFirst rewritten to the HMAC blind index (emailIndex)',
+        peer: 'findFirst rewritten to the unkeyed SHA-256 hash column (emailHash)',
+      },
       W4: { peer: 'same read; the peer has one static key, no key cache to empty' },
       W5: {
         plain: 'the I/O of a re-encryption pass without crypto: pages of 200 by id, compare-and-swap updateMany per row, one transaction per page',
         keystrata: 'hierarchy.rotateDek with prismaReencryptionHook (batches of 200)',
-        peer: "its own mechanism: new encryptionKey, old key in decryptionKeys, then its generated migrate() loop (one interactive transaction per record) limited to the tenant",
+        peer: 'its own mechanism: new encryptionKey, old key in decryptionKeys, then its generated migrate() loop (one interactive transaction per record) limited to the tenant',
       },
     },
   });

@@ -54,7 +54,9 @@ export class RawGcm {
 /** µs per value of the raw primitives, measured once (reported beside the floor, for the profile). */
 export function rawPrimitives(): Record<string, number> {
   const raw = new RawGcm();
-  const values = mainBatches().flat().map((r) => r.email);
+  const values = mainBatches()
+    .flat()
+    .map((r) => r.email);
   const time = (fn: () => unknown): number => {
     fn();
     const samples: number[] = [];

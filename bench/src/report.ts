@@ -36,7 +36,9 @@ const counter = (r: VariantResult | undefined, key: 'hsmCalls' | 'keyStoreQuerie
 
 function readParts(): OrmPart[] {
   if (!existsSync(PARTS_DIR)) return [];
-  return readdirSync(PARTS_DIR).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(PARTS_DIR, f), 'utf8')) as OrmPart)
+  return readdirSync(PARTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(PARTS_DIR, f), 'utf8')) as OrmPart)
     .sort((a, b) => ORMS.indexOf(a.orm) - ORMS.indexOf(b.orm));
 }
 
@@ -61,35 +63,56 @@ export function evaluateTargets(part: OrmPart): TargetVerdict[] {
     const ks = w?.variants.keystrata;
     const peer = w?.variants.peer;
     const target = `${id}: keystrata overhead < peer overhead`;
-    if (peer?.status !== 'ok') { out.push({ orm, target, status: 'n/a', detail: `peer ${peer?.status ?? 'missing'}: ${peer?.reason ?? ''}`.trim() }); continue; }
+    if (peer?.status !== 'ok') {
+      out.push({ orm, target, status: 'n/a', detail: `peer ${peer?.status ?? 'missing'}: ${peer?.reason ?? ''}`.trim() });
+      continue;
+    }
     const k = overhead(ks);
     const p = overhead(peer);
-    if (k === undefined || p === undefined) { out.push({ orm, target, status: 'n/a', detail: 'no measurement' }); continue; }
+    if (k === undefined || p === undefined) {
+      out.push({ orm, target, status: 'n/a', detail: 'no measurement' });
+      continue;
+    }
     out.push({ orm, target, status: k < p ? 'met' : 'missed', detail: `keystrata ${f2(k)} µs/field vs peer ${f2(p)} µs/field (ratio ${f2(k / p)})` });
   }
-  for (const [id, what] of [['W1', 'encryption'], ['W2', 'decryption']] as const) {
+  for (const [id, what] of [
+    ['W1', 'encryption'],
+    ['W2', 'decryption'],
+  ] as const) {
     const w = workload(part, id);
     const k = overhead(w?.variants.keystrata);
     const r = overhead(w?.variants.raw);
     const target = `${id}: keystrata overhead ≤ 1.5 × raw AES-256-GCM ${what}`;
-    if (k === undefined || r === undefined) { out.push({ orm, target, status: 'n/a', detail: 'no measurement' }); continue; }
-    out.push({ orm, target, status: k <= 1.5 * r ? 'met' : 'missed', detail: `keystrata ${f2(k)} µs/field vs raw ${f2(r)} µs/field = ${f2(k / r)} × raw (limit 1.5 ×, i.e. ${f2(1.5 * r)} µs)${whereItGoes(part, id === 'W1' ? 'B1' : 'B2')}` });
+    if (k === undefined || r === undefined) {
+      out.push({ orm, target, status: 'n/a', detail: 'no measurement' });
+      continue;
+    }
+    out.push({
+      orm,
+      target,
+      status: k <= 1.5 * r ? 'met' : 'missed',
+      detail: `keystrata ${f2(k)} µs/field vs raw ${f2(r)} µs/field = ${f2(k / r)} × raw (limit 1.5 ×, i.e. ${f2(1.5 * r)} µs)${whereItGoes(part, id === 'W1' ? 'B1' : 'B2')}`,
+    });
   }
   const w2 = workload(part, 'W2')?.variants.keystrata?.counters;
   if (w2 === undefined) out.push({ orm, target: 'W2 warm: 0 HSM calls, ≤ 1 key-store query per result set', status: 'n/a', detail: 'no counters' });
-  else out.push({
-    orm, target: 'W2 warm: 0 HSM calls, ≤ 1 key-store query per result set',
-    status: w2.hsmCalls.max === 0 && w2.keyStoreQueries.max <= 1 ? 'met' : 'missed',
-    detail: `per run (1 result set): HSM calls max ${w2.hsmCalls.max}, key-store queries max ${w2.keyStoreQueries.max} over ${w2.perRound.length} runs`,
-  });
+  else
+    out.push({
+      orm,
+      target: 'W2 warm: 0 HSM calls, ≤ 1 key-store query per result set',
+      status: w2.hsmCalls.max === 0 && w2.keyStoreQueries.max <= 1 ? 'met' : 'missed',
+      detail: `per run (1 result set): HSM calls max ${w2.hsmCalls.max}, key-store queries max ${w2.keyStoreQueries.max} over ${w2.perRound.length} runs`,
+    });
   const w4 = workload(part, 'W4')?.variants.keystrata?.counters;
   const target4 = 'W4 cold: one HSM call per KEK version involved';
   if (w4 === undefined) out.push({ orm, target: target4, status: 'n/a', detail: 'no counters' });
-  else out.push({
-    orm, target: target4,
-    status: w4.hsmCalls.min === part.kekVersions && w4.hsmCalls.max === part.kekVersions ? 'met' : 'missed',
-    detail: `HSM calls per cold run ${w4.hsmCalls.min === w4.hsmCalls.max ? w4.hsmCalls.max : `${w4.hsmCalls.min}–${w4.hsmCalls.max}`} for ${part.kekVersions} KEK version(s); key-store queries ${w4.keyStoreQueries.min === w4.keyStoreQueries.max ? w4.keyStoreQueries.max : `${w4.keyStoreQueries.min}–${w4.keyStoreQueries.max}`} for 100 segments`,
-  });
+  else
+    out.push({
+      orm,
+      target: target4,
+      status: w4.hsmCalls.min === part.kekVersions && w4.hsmCalls.max === part.kekVersions ? 'met' : 'missed',
+      detail: `HSM calls per cold run ${w4.hsmCalls.min === w4.hsmCalls.max ? w4.hsmCalls.max : `${w4.hsmCalls.min}–${w4.hsmCalls.max}`} for ${part.kekVersions} KEK version(s); key-store queries ${w4.keyStoreQueries.min === w4.keyStoreQueries.max ? w4.keyStoreQueries.max : `${w4.keyStoreQueries.min}–${w4.keyStoreQueries.max}`} for 100 segments`,
+    });
   return out;
 }
 
@@ -100,11 +123,16 @@ export function resultsTable(parts: readonly OrmPart[]): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const part of parts) {
-    if (part.status !== 'ok') { lines.push(`| ${part.orm} | — | | not measured: ${part.gap ?? ''} | | | | | | | |`); continue; }
+    if (part.status !== 'ok') {
+      lines.push(`| ${part.orm} | — | | not measured: ${part.gap ?? ''} | | | | | | | |`);
+      continue;
+    }
     for (const w of part.workloads.filter((x) => x.id.startsWith('W'))) {
       const v = w.variants;
       const k = overhead(v.keystrata);
-      lines.push(`| ${part.orm} | ${w.id} ${w.title}${w.note === undefined ? '' : ' †'} | ${w.fields} | ${f2(v.plain?.perFieldMicros?.median)} | ${spread(v.keystrata)} | ${spread(v.peer)} | ${spread(v.raw)} | ${f2(ratio(k, overhead(v.peer)))} | ${f2(ratio(k, overhead(v.raw)))} | ${counter(v.keystrata, 'hsmCalls')} | ${counter(v.keystrata, 'keyStoreQueries')} |`);
+      lines.push(
+        `| ${part.orm} | ${w.id} ${w.title}${w.note === undefined ? '' : ' †'} | ${w.fields} | ${f2(v.plain?.perFieldMicros?.median)} | ${spread(v.keystrata)} | ${spread(v.peer)} | ${spread(v.raw)} | ${f2(ratio(k, overhead(v.peer)))} | ${f2(ratio(k, overhead(v.raw)))} | ${counter(v.keystrata, 'hsmCalls')} | ${counter(v.keystrata, 'keyStoreQueries')} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -117,12 +145,12 @@ export function resultsTable(parts: readonly OrmPart[]): string {
  * adapter = keystrata − plain − storage − core (what the adapter adds around the core).
  */
 export function breakdownTable(parts: readonly OrmPart[]): string {
-  const lines = [
-    '| ORM | path | keystrata overhead | storage of bigger values | core crypto | adapter (rest) | raw AES-GCM | core / raw |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
-  ];
+  const lines = ['| ORM | path | keystrata overhead | storage of bigger values | core crypto | adapter (rest) | raw AES-GCM | core / raw |', '|---|---|--:|--:|--:|--:|--:|--:|'];
   for (const part of parts.filter((p) => p.status === 'ok')) {
-    for (const [id, path] of [['B1', 'write (W1: encrypt 2 fields + blind index)'], ['B2', 'read (W2: decrypt 2 fields)']] as const) {
+    for (const [id, path] of [
+      ['B1', 'write (W1: encrypt 2 fields + blind index)'],
+      ['B2', 'read (W2: decrypt 2 fields)'],
+    ] as const) {
       const w = workload(part, id);
       if (w === undefined) continue;
       const total = overhead(w.variants.keystrata);
@@ -137,23 +165,31 @@ export function breakdownTable(parts: readonly OrmPart[]): string {
 }
 
 function chart(parts: readonly OrmPart[]): string {
-  const panels = parts.filter((p) => p.status === 'ok').map((part) => barChart(
-    `${part.label}: overhead, µs per field († not drawn)`,
-    // Workloads run at another size or layout on this database (†) are labelled, not drawn: their
-    // scale (a FerretDB collection scan per query) would flatten every other bar.
-    part.workloads.filter((w) => w.id.startsWith('W')).map((w) => ({
-      label: w.note === undefined ? w.id : `${w.id}†`,
-      values: Object.fromEntries((['keystrata', 'peer', 'raw'] as const).map((v) => [v, w.note === undefined ? overhead(w.variants[v]) ?? null : null])),
-    })),
-    ['keystrata', 'peer', 'raw'],
-  ));
+  const panels = parts
+    .filter((p) => p.status === 'ok')
+    .map((part) =>
+      barChart(
+        `${part.label}: overhead, µs per field († not drawn)`,
+        // Workloads run at another size or layout on this database (†) are labelled, not drawn: their
+        // scale (a FerretDB collection scan per query) would flatten every other bar.
+        part.workloads
+          .filter((w) => w.id.startsWith('W'))
+          .map((w) => ({
+            label: w.note === undefined ? w.id : `${w.id}†`,
+            values: Object.fromEntries((['keystrata', 'peer', 'raw'] as const).map((v) => [v, w.note === undefined ? (overhead(w.variants[v]) ?? null) : null])),
+          })),
+        ['keystrata', 'peer', 'raw'],
+      ),
+    );
   return panels.length === 0 ? barChart('no results', [], ['keystrata', 'peer', 'raw']) : stackCharts(panels);
 }
 
 function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], targets: readonly TargetVerdict[]): string {
   const m = report.machine as Record<string, unknown>;
   const env = report.environment as Record<string, string>;
-  const versions = Object.entries(report.versions as Record<string, string>).map(([k, v]) => `${k} ${v}`).join(', ');
+  const versions = Object.entries(report.versions as Record<string, string>)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const out: string[] = [
     '# Keystrata benchmark: latest results',
     '',
@@ -164,7 +200,9 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
     `Tools: ${versions}.`,
     '',
     `Data: ${ROWS} rows over ${TENANTS} tenants (segment policy \`{ by: 'tenant' }\`: ${TENANTS} segments), ${FIELDS_PER_ROW} encrypted strings of ${emailOf(0).length} and ${ssnOf(0).length} bytes per row, inserts in batches of ${BATCH}; W3 ${LOOKUPS} lookups; W4 ${COLD_ROWS} rows; W5 a dedicated tenant of ${ROTATION_ROWS} rows. ` +
-      `Rounds (warm-up + measured): ${Object.entries(ROUNDS).map(([k, r]) => `${k} ${r.warmup}+${r.rounds}`).join(', ')}; variants interleaved in one process per ORM, order rotated each round. Key cache max age ${CACHE_MAX_AGE_MS / 60_000} min (so "warm" stays warm).`,
+      `Rounds (warm-up + measured): ${Object.entries(ROUNDS)
+        .map(([k, r]) => `${k} ${r.warmup}+${r.rounds}`)
+        .join(', ')}; variants interleaved in one process per ORM, order rotated each round. Key cache max age ${CACHE_MAX_AGE_MS / 60_000} min (so "warm" stays warm).`,
     '',
     '## Per-field overhead',
     '',
@@ -202,11 +240,18 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
   for (const part of parts) {
     out.push(`### ${part.label}${part.status === 'ok' ? '' : ' — not measured'}`, '');
     if (part.gap !== undefined) out.push(`Gap: ${part.gap}`, '');
-    out.push(`Database: ${part.database}. Versions: ${Object.entries(part.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+    out.push(
+      `Database: ${part.database}. Versions: ${Object.entries(part.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+      '',
+    );
     for (const [variant, text] of Object.entries(part.variants)) out.push(`- **${variant}**: ${text}`);
     const notes = part.workloads.flatMap((w) => [
       ...(w.note === undefined ? [] : [`- ${w.id}: ${w.note}`]),
-      ...Object.entries(w.variants).filter(([, r]) => r.note !== undefined || r.status !== 'ok').map(([v, r]) => `- ${w.id} ${v}: ${r.status === 'ok' ? '' : `**${r.status}** — ${r.reason ?? ''}${r.note ? '; ' : ''}`}${r.note ?? ''}`),
+      ...Object.entries(w.variants)
+        .filter(([, r]) => r.note !== undefined || r.status !== 'ok')
+        .map(([v, r]) => `- ${w.id} ${v}: ${r.status === 'ok' ? '' : `**${r.status}** — ${r.reason ?? ''}${r.note ? '; ' : ''}`}${r.note ?? ''}`),
     ]);
     if (notes.length > 0) out.push('', ...notes);
     out.push('');
@@ -219,7 +264,18 @@ export function writeReport(): void {
   const parts = readParts();
   for (const orm of ORMS) {
     if (!parts.some((p) => p.orm === orm)) {
-      parts.push({ orm, label: orm, status: 'gap', gap: 'its bench file did not write results (see the vitest output)', variants: { plain: '', keystrata: '', peer: '', raw: '' }, kekVersions: 0, database: '—', versions: {}, workloads: [], durationMs: 0 });
+      parts.push({
+        orm,
+        label: orm,
+        status: 'gap',
+        gap: 'its bench file did not write results (see the vitest output)',
+        variants: { plain: '', keystrata: '', peer: '', raw: '' },
+        kekVersions: 0,
+        database: '—',
+        versions: {},
+        workloads: [],
+        durationMs: 0,
+      });
     }
   }
   parts.sort((a, b) => ORMS.indexOf(a.orm) - ORMS.indexOf(b.orm));
@@ -230,7 +286,18 @@ export function writeReport(): void {
     machine: machine(),
     environment: environment(),
     versions: { vitest: packageVersion('vitest'), typescript: packageVersion('typescript') },
-    config: { rows: ROWS, tenants: TENANTS, batch: BATCH, lookups: LOOKUPS, coldRows: COLD_ROWS, rotationRows: ROTATION_ROWS, fieldsPerRow: FIELDS_PER_ROW, valueBytes: [emailOf(0).length, ssnOf(0).length], rounds: ROUNDS, cacheMaxAgeMs: CACHE_MAX_AGE_MS },
+    config: {
+      rows: ROWS,
+      tenants: TENANTS,
+      batch: BATCH,
+      lookups: LOOKUPS,
+      coldRows: COLD_ROWS,
+      rotationRows: ROTATION_ROWS,
+      fieldsPerRow: FIELDS_PER_ROW,
+      valueBytes: [emailOf(0).length, ssnOf(0).length],
+      rounds: ROUNDS,
+      cacheMaxAgeMs: CACHE_MAX_AGE_MS,
+    },
     rawPrimitives: rawPrimitives(),
     targets,
     orms: parts,
@@ -239,5 +306,7 @@ export function writeReport(): void {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(RESULTS_DIR, 'latest.md'), `${markdown(report, parts, targets)}\n`);
   writeFileSync(join(RESULTS_DIR, 'chart.svg'), `${chart(parts)}\n`);
-  console.log(`\n${resultsTable(parts)}\n\n${breakdownTable(parts)}\n\n${targets.map((t) => `${t.orm} ${t.target}: ${t.status} (${t.detail})`).join('\n')}\n\n[bench] wrote ${join(RESULTS_DIR, 'latest.md')}`);
+  console.log(
+    `\n${resultsTable(parts)}\n\n${breakdownTable(parts)}\n\n${targets.map((t) => `${t.orm} ${t.target}: ${t.status} (${t.detail})`).join('\n')}\n\n[bench] wrote ${join(RESULTS_DIR, 'latest.md')}`,
+  );
 }

@@ -46,8 +46,13 @@ async function rewriteTenant(ds: DataSource): Promise<number> {
     if (page.length === 0) return written;
     await ds.transaction(async (manager) => {
       for (const r of page) {
-        const result = await manager.createQueryBuilder().update(PlainPatient).set({ email: r.email, ssn: r.ssn }).callListeners(false)
-          .where('id = :id AND email = :email AND ssn = :ssn', { id: r.id, email: r.email, ssn: r.ssn }).execute();
+        const result = await manager
+          .createQueryBuilder()
+          .update(PlainPatient)
+          .set({ email: r.email, ssn: r.ssn })
+          .callListeners(false)
+          .where('id = :id AND email = :email AND ssn = :ssn', { id: r.id, email: r.email, ssn: r.ssn })
+          .execute();
         written += result.affected ?? 0;
       }
     });
@@ -59,8 +64,12 @@ async function rewriteTenant(ds: DataSource): Promise<number> {
 function variantOf(ds: DataSource, entity: EntityTarget<ObjectLiteral>, ddl: readonly string[], findByEmail: OrmVariant['findByEmail'], rotate: OrmVariant['rotate']): OrmVariant {
   const repo = ds.getRepository(entity);
   return {
-    recreate: async () => { for (const sql of ddl) await ds.query(sql); },
-    insertBatch: async (rows) => { await repo.insert(rows.map((r) => ({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn }))); },
+    recreate: async () => {
+      for (const sql of ddl) await ds.query(sql);
+    },
+    insertBatch: async (rows) => {
+      await repo.insert(rows.map((r) => ({ seq: r.seq, tenantId: r.tenantId, email: r.email, ssn: r.ssn })));
+    },
     readAll: () => repo.find() as Promise<ReadRow[]>,
     findByEmail,
     readSeqBelow: (limit) => repo.find({ where: { seq: LessThan(limit) } }) as Promise<ReadRow[]>,
@@ -87,17 +96,25 @@ it('typeorm: plain vs keystrata vs typeorm-encrypted vs raw AES-256-GCM', async 
     breakdown: {
       model: 'KsPatient', // the class name (no @EncryptedModel)
       readCiphertext: () => stored.getRepository(StoredPatient).find() as Promise<StoredRow[]>,
-      recreateScratch: async () => { for (const sql of scratch.ddl) await scratch.ds.query(sql); },
-      insertScratch: async (rows) => { await scratch.ds.getRepository(PlainPatient).insert(rows.map((r) => ({ ...r }))); },
+      recreateScratch: async () => {
+        for (const sql of scratch.ddl) await scratch.ds.query(sql);
+      },
+      insertScratch: async (rows) => {
+        await scratch.ds.getRepository(PlainPatient).insert(rows.map((r) => ({ ...r })));
+      },
     },
     plain: variantOf(plain.ds, PlainPatient, plain.ddl, findBy(plain.ds, PlainPatient), () => rewriteTenant(plain.ds)),
     keystrata: variantOf(ks.ds, KsPatient, ks.ddl, findBy(ks.ds, KsPatient), async () => {
       const result = await hierarchy.rotateDek({ segment: `tenantId:${ROTATION_TENANT}`, hook });
       return result.reencrypted;
     }),
-    peer: variantOf(peer.ds, PeerPatient, peer.ddl,
+    peer: variantOf(
+      peer.ds,
+      PeerPatient,
+      peer.ddl,
       'typeorm-encrypted matches a where value only with a fixed IV (deterministic AES-GCM: nonce reuse under one key); with the random IV benchmarked here a lookup finds nothing. No blind index or hash column.',
-      'typeorm-encrypted has no key id or key rotation: the key is fixed in the column options.'),
+      'typeorm-encrypted has no key id or key rotation: the key is fixed in the column options.',
+    ),
     notes: {
       W3: { plain: 'findOneBy on an ordinary index of email', keystrata: 'findOneBy rewritten to the HMAC blind index (emailIndex)' },
       W4: { peer: 'same read; the peer has one static key, no key cache to empty' },

@@ -8,10 +8,7 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   test: {
     include: ['test/install/**/*.test.ts'],
-    globalSetup: [
-      require.resolve('@keystrata/testing/global-setup-services'),
-      require.resolve('@keystrata/testing/global-setup-ferretdb'),
-    ],
+    globalSetup: [require.resolve('@keystrata/testing/global-setup-services'), require.resolve('@keystrata/testing/global-setup-ferretdb')],
     testTimeout: 180_000,
     hookTimeout: 900_000,
   },

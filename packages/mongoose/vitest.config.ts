@@ -10,10 +10,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The run's SoftHSM2 token (and PostgreSQL, unused here), then FerretDB or MONGODB_URI.
-    globalSetup: [
-      require.resolve('@keystrata/testing/global-setup-services'),
-      require.resolve('@keystrata/testing/global-setup-ferretdb'),
-    ],
+    globalSetup: [require.resolve('@keystrata/testing/global-setup-services'), require.resolve('@keystrata/testing/global-setup-ferretdb')],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -62,7 +62,9 @@ function isRelative(target: string): boolean {
 
 /** README.md, SECURITY.md, docs/*.md and packages/*\/README.md, relative to the root. */
 function documents(): string[] {
-  const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const docs = readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
   const packages = readdirSync(join(root, 'packages'))
     .map((p) => `packages/${p}/README.md`)
     .filter((p) => existsSync(join(root, p)));

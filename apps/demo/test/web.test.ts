@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,8 @@ describe('the demo web page (pnpm demo:web) in headless Chromium', () => {
       server.once('exit', (code) => reject(new Error(`web server exited with ${code}`)));
     });
     browser = await chromium.launch({
-      executablePath: CHROMIUM!, headless: true,
+      executablePath: CHROMIUM!,
+      headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });

@@ -25,7 +25,9 @@ it('profile: prisma through withKeystrata', async () => {
   const file = join(dir, 'ks.db');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE "Patient" ("id" TEXT NOT NULL PRIMARY KEY, "seq" INTEGER NOT NULL, "tenantId" TEXT NOT NULL, "email" TEXT NOT NULL, "emailIndex" TEXT, "ssn" TEXT NOT NULL); CREATE UNIQUE INDEX "Patient_emailIndex_key" ON "Patient"("emailIndex")');
+  db.exec(
+    'CREATE TABLE "Patient" ("id" TEXT NOT NULL PRIMARY KEY, "seq" INTEGER NOT NULL, "tenantId" TEXT NOT NULL, "email" TEXT NOT NULL, "emailIndex" TEXT, "ssn" TEXT NOT NULL); CREATE UNIQUE INDEX "Patient_emailIndex_key" ON "Patient"("emailIndex")',
+  );
   db.close();
   const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: file })), 'profile');
   const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
@@ -38,17 +40,22 @@ it('profile: prisma through withKeystrata', async () => {
     const passThrough = base.$extends({ query: { $allModels: { $allOperations: ({ args, query }) => query(args) } } });
     const times: Record<string, number[]> = { bare: [], passThrough: [] };
     for (let i = 0; i < 30; i++) {
-      for (const [name, client] of [['bare', base], ['passThrough', passThrough]] as const) {
+      for (const [name, client] of [
+        ['bare', base],
+        ['passThrough', passThrough],
+      ] as const) {
         const t = performance.now();
         await (client as typeof base).patient.findMany();
         if (i >= 5) times[name]!.push(performance.now() - t);
       }
     }
     const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1]!;
-    console.log(`[profile] extends: bare ${median(times.bare!).toFixed(1)} ms, pass-through $extends ${median(times.passThrough!).toFixed(1)} ms per findMany of 10,000 rows: ${(((median(times.passThrough!) - median(times.bare!)) * 1000) / 20_000).toFixed(2)} µs per encrypted field`);
+    console.log(
+      `[profile] extends: bare ${median(times.bare!).toFixed(1)} ms, pass-through $extends ${median(times.passThrough!).toFixed(1)} ms per findMany of 10,000 rows: ${(((median(times.passThrough!) - median(times.bare!)) * 1000) / 20_000).toFixed(2)} µs per encrypted field`,
+    );
   }
   const started = performance.now();
-  for (let i = 0; i < (mode === "read" ? 40 : 15); i++) {
+  for (let i = 0; i < (mode === 'read' ? 40 : 15); i++) {
     if (mode === 'write') {
       await base.$executeRawUnsafe('DELETE FROM "Patient"');
       for (const batch of mainBatches()) await ks.patient.createMany({ data: batch.map((r) => ({ ...r })) });
@@ -58,7 +65,7 @@ it('profile: prisma through withKeystrata', async () => {
       await ks.patient.findMany();
     }
   }
-  console.log(`[profile] ${mode}: ${((performance.now() - started) / (mode === "read" ? 40 : 15)).toFixed(1)} ms per run`);
+  console.log(`[profile] ${mode}: ${((performance.now() - started) / (mode === 'read' ? 40 : 15)).toFixed(1)} ms per run`);
   await base.$disconnect();
   await hierarchy.close();
   rmSync(dir, { recursive: true, force: true });

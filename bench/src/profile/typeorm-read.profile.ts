@@ -23,7 +23,9 @@ it('profile: typeorm through installKeystrata', async () => {
   const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: file })), 'profile-typeorm');
   await installKeystrata(ds, { hierarchy, segment: { by: 'tenant', field: 'tenantId' } });
   const repo = ds.getRepository(KsPatient);
-  const insertAll = async () => { for (const batch of mainBatches()) await repo.insert(batch.map((r) => ({ ...r }))); };
+  const insertAll = async () => {
+    for (const batch of mainBatches()) await repo.insert(batch.map((r) => ({ ...r })));
+  };
   await insertAll();
   const mode = process.env.KEYSTRATA_PROFILE ?? 'read';
   const runs = mode === 'write' ? 15 : 40;

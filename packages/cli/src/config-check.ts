@@ -11,7 +11,9 @@ const invalid = (file: string, what: string): KeystrataError =>
 /** The valid keys of the object at `path` (dotted), from the expectations table. */
 function validKeysAt(path: string): string[] {
   const prefix = path === '' ? '' : `${path}.`;
-  return Object.keys(CONFIG_EXPECTATIONS).filter((key) => key !== '' && key.startsWith(prefix) && !key.slice(prefix.length).includes('.')).map((key) => key.slice(prefix.length));
+  return Object.keys(CONFIG_EXPECTATIONS)
+    .filter((key) => key !== '' && key.startsWith(prefix) && !key.slice(prefix.length).includes('.'))
+    .map((key) => key.slice(prefix.length));
 }
 
 /** A key name is quoted only when it looks like a name (a PIN pasted as a key is not echoed). */

@@ -15,20 +15,25 @@ const pinSchema = z.union([z.object({ env: nonEmpty }).strict(), z.object({ file
  * CONFIG_SCHEMA.safeParse({ hsm: { tokenLabel: 'keystrata-dev' }, keyStore: { url: 'sqlite:keys.db' } }).success; // true
  * ```
  */
-export const CONFIG_SCHEMA = z.object({
-  $schema: z.string().optional(),
-  hsm: z.object({
-    module: nonEmpty.optional(),
-    tokenLabel: nonEmpty.optional(),
-    slotIndex: z.number().int().nonnegative().optional(),
-    pin: pinSchema.optional(),
-    softhsm2Conf: nonEmpty.optional(),
-  }).strict().optional(),
-  keyStore: z.object({ url: nonEmpty.optional(), prefix: nonEmpty.optional(), schema: nonEmpty.optional() }).strict().optional(),
-  keyring: nonEmpty.optional(),
-  cmkLabelPrefix: nonEmpty.optional(),
-  cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
-}).strict();
+export const CONFIG_SCHEMA = z
+  .object({
+    $schema: z.string().optional(),
+    hsm: z
+      .object({
+        module: nonEmpty.optional(),
+        tokenLabel: nonEmpty.optional(),
+        slotIndex: z.number().int().nonnegative().optional(),
+        pin: pinSchema.optional(),
+        softhsm2Conf: nonEmpty.optional(),
+      })
+      .strict()
+      .optional(),
+    keyStore: z.object({ url: nonEmpty.optional(), prefix: nonEmpty.optional(), schema: nonEmpty.optional() }).strict().optional(),
+    keyring: nonEmpty.optional(),
+    cmkLabelPrefix: nonEmpty.optional(),
+    cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
+  })
+  .strict();
 
 /**
  * What each key must be, in the words of a message (never quoting the value found).

@@ -34,6 +34,16 @@ export interface ResolvedConfig {
   readonly config: KeystrataConfig;
 }
 
+/**
+ * The config file `loadConfig` reads from the current directory when no `--config` is given.
+ *
+ * @example
+ * ```ts
+ * import { join } from 'node:path';
+ * import { CONFIG_FILE, loadConfig } from '@keystrata/cli';
+ * const resolved = loadConfig(join('/srv/app', CONFIG_FILE));
+ * ```
+ */
 export const CONFIG_FILE = 'keystrata.config.json';
 
 const abs = (dir: string, path: string | undefined): string | undefined => (path === undefined || isAbsolute(path) ? path : resolve(dir, path));
@@ -42,6 +52,13 @@ const abs = (dir: string, path: string | undefined): string | undefined => (path
  * Reads `keystrata.config.json` (or `--config`), then applies environment overrides:
  * KEYSTRATA_PKCS11_MODULE, KEYSTRATA_TOKEN_LABEL, KEYSTRATA_PIN_ENV (name of the variable holding
  * the PIN), KEYSTRATA_DATABASE_URL, KEYSTRATA_KEYRING, SOFTHSM2_CONF.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from '@keystrata/cli';
+ * const resolved = loadConfig(undefined); // ./keystrata.config.json plus KEYSTRATA_* overrides
+ * if (!resolved.exists) console.error('run `keystrata init` first');
+ * ```
  */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const file = resolve(path ?? join(process.cwd(), CONFIG_FILE));
@@ -77,13 +94,23 @@ function readConfigFile(file: string): KeystrataConfig {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     // The parser's message quotes the text around the fault: dropped on purpose.
-    throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON (the parser's message is withheld: it quotes the file).`, { hint: 'Fix the JSON syntax of the config file (quotes, commas, braces).' });
+    throw new KeystrataError('CONFIG_INVALID', `${file} is not valid JSON (the parser's message is withheld: it quotes the file).`, {
+      hint: 'Fix the JSON syntax of the config file (quotes, commas, braces).',
+    });
   }
   checkConfig(file, raw);
   return raw;
 }
 
-/** Merges `patch` into the config file (creating it), keeping what is there. */
+/**
+ * Merges `patch` into the config file (creating it), keeping what is there.
+ *
+ * @example
+ * ```ts
+ * import { writeConfig } from '@keystrata/cli';
+ * writeConfig('keystrata.config.json', { keyStore: { url: 'sqlite:./keys.db' } });
+ * ```
+ */
 export function writeConfig(file: string, patch: KeystrataConfig): void {
   const current = existsSync(file) ? readConfigFile(file) : {};
   const merged = { ...current, ...patch, hsm: { ...current.hsm, ...patch.hsm }, keyStore: { ...current.keyStore, ...patch.keyStore } };

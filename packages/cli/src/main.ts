@@ -21,17 +21,49 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
 }
 
-/** Every command, by its first word (`hsm` takes a second). */
+/**
+ * Every command, by its first word (`hsm` takes a second).
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS } from '@keystrata/cli';
+ * console.log(Object.keys(COMMANDS).join(', ')); // 'hsm init-dev, init, status, …'
+ * ```
+ */
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  'hsm init-dev': hsmInitDev, init, status, encrypt, decrypt, rotate, rewrap, retire, revoke, enable, destroy, audit, backup,
+  'hsm init-dev': hsmInitDev,
+  init,
+  status,
+  encrypt,
+  decrypt,
+  rotate,
+  rewrap,
+  retire,
+  revoke,
+  enable,
+  destroy,
+  audit,
+  backup,
   shred,
 };
 
 const OPTIONS = {
-  json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  context: { type: 'string' }, segment: { type: 'string' }, keyring: { type: 'string' }, id: { type: 'string' },
-  version: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' },
-  after: { type: 'string' }, limit: { type: 'string' }, label: { type: 'string' }, dir: { type: 'string' }, database: { type: 'string' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  context: { type: 'string' },
+  segment: { type: 'string' },
+  keyring: { type: 'string' },
+  id: { type: 'string' },
+  version: { type: 'string' },
+  confirm: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'batch-size': { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  label: { type: 'string' },
+  dir: { type: 'string' },
+  database: { type: 'string' },
   durable: { type: 'string' },
   head: { type: 'string' },
 } as const;
@@ -49,7 +81,15 @@ function parseCommandLine(argv: readonly string[]) {
   }
 }
 
-/** Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr. */
+/**
+ * Runs the CLI; returns the exit code. Failures print `error <CODE>: …` on stderr.
+ *
+ * @example
+ * ```ts
+ * import { main } from '@keystrata/cli';
+ * process.exitCode = await main(['status', '--json']);
+ * ```
+ */
 export async function main(argv: readonly string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let json = argv.includes('--json');
   let hierarchy: KeyHierarchy | undefined;
@@ -65,7 +105,12 @@ export async function main(argv: readonly string[], io: CliIo = { stdin: process
     }
     const config = loadConfig(values.config);
     const context: CommandContext = {
-      flags: values, positionals: rest, config, out: processOutput(json, io.stdout, io.stderr), stdin: io.stdin, stdout: io.stdout,
+      flags: values,
+      positionals: rest,
+      config,
+      out: processOutput(json, io.stdout, io.stderr),
+      stdin: io.stdin,
+      stdout: io.stdout,
       async hierarchy() {
         const { openHierarchy } = await import('./open.js');
         // Re-read: a command (init, hsm init-dev) may have just written the config file.

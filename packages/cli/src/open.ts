@@ -14,12 +14,19 @@ const URL_FORMS = 'keyStore.url must be sqlite:<path>, postgres://… or mongodb
  * Opens the key store named by the config: `sqlite:<path>`, `postgres://…`, or `mongodb://…`
  * (the `MongoKeyStore` of @keystrata/mongoose, loaded on demand). Any failure of the database is
  * `KEYSTORE_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, openKeyStore } from '@keystrata/cli';
+ * const keyStore = await openKeyStore(loadConfig(undefined));
+ * ```
  */
 export async function openKeyStore(resolved: ResolvedConfig): Promise<KeyStore> {
   const url = resolved.config.keyStore?.url;
   if (url === undefined) throw new KeystrataError('CONFIG_INVALID', 'No key store configured: run `keystrata init` or set KEYSTRATA_DATABASE_URL.');
   const schema = resolved.config.keyStore?.schema;
-  if (schema !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new KeystrataError('CONFIG_INVALID', 'keyStore.schema applies to postgres:// key stores only; remove it or use a postgres:// keyStore.url.');
+  if (schema !== undefined && !/^postgres(ql)?:\/\//.test(url))
+    throw new KeystrataError('CONFIG_INVALID', 'keyStore.schema applies to postgres:// key stores only; remove it or use a postgres:// keyStore.url.');
   if (/^mongodb(\+srv)?:\/\//.test(url)) {
     const prefix = resolved.config.keyStore?.prefix;
     const projectDirs = [resolved.dir, process.cwd()];
@@ -58,7 +65,20 @@ function checkPinSource(source: PinSource, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** Opens the HSM root key the config names (module, token, PIN source, SoftHSM2 config). */
+/**
+ * Opens the HSM root key the config names (module, token, PIN source, SoftHSM2 config).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, openRootKey } from '@keystrata/cli';
+ * const rootKey = await openRootKey(loadConfig(undefined));
+ * try {
+ *   // …
+ * } finally {
+ *   await rootKey.close();
+ * }
+ * ```
+ */
 export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootKey> {
   const { hsm = {} } = resolved.config;
   const module = hsm.module ?? findSoftHsmModule();
@@ -79,6 +99,17 @@ export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootK
 /**
  * Opens the HSM root key and the key store, and returns the hierarchy over them. `actor` is
  * recorded in audit records (default: the CLI's `cli:<OS user>`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, openHierarchy } from '@keystrata/cli';
+ * const hierarchy = await openHierarchy(loadConfig(undefined), 'ops:nightly-job');
+ * try {
+ *   console.log(await hierarchy.status());
+ * } finally {
+ *   await hierarchy.close();
+ * }
+ * ```
  */
 export async function openHierarchy(resolved: ResolvedConfig, actor: string = cliActor()): Promise<KeyHierarchy> {
   const { keyring, cache, cmkLabelPrefix } = resolved.config;

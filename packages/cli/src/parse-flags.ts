@@ -20,7 +20,10 @@ export function asFlagError(error: unknown, argv: readonly string[], options: Re
   const code = (error as { code?: unknown })?.code;
   if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return error;
   const known = new Set(Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]));
-  const unknown = argv.filter((token) => token.startsWith('-') && token !== '-' && token !== '--').map(optionName).find((name) => !known.has(name));
+  const unknown = argv
+    .filter((token) => token.startsWith('-') && token !== '-' && token !== '--')
+    .map(optionName)
+    .find((name) => !known.has(name));
   const message =
     code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
       ? `Unknown flag ${unknown !== undefined && /^(--[a-z][a-z0-9-]{0,30}|-[A-Za-z])$/.test(unknown) ? unknown : '(not shown)'}.`

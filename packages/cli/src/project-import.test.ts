@@ -21,7 +21,7 @@ describe('importFromProject', () => {
     expect(loaded.where).toBe(dir);
   });
 
-  it('issue 12 (CLI): a package the project lacks falls back to the CLI\'s own resolution, then fails with ERR_MODULE_NOT_FOUND', async () => {
+  it("issue 12 (CLI): a package the project lacks falls back to the CLI's own resolution, then fails with ERR_MODULE_NOT_FOUND", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keystrata-empty-'));
     await expect(importFromProject('@keystrata/core', [dir])).resolves.toHaveProperty('KeystrataError');
     await expect(importFromProject('@keystrata/no-such-package', [dir])).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });

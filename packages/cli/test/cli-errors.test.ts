@@ -57,19 +57,16 @@ describe('CLI error codes and messages (SoftHSM2 + SQLite)', () => {
     expect(r.stderr).not.toContain(CANARY);
   });
 
-  it.each([
-    [['status', '--bogus']],
-    [['status', `--bogus=${CANARY}`]],
-    [['status', '--json=yes']],
-    [['audit', 'list', '--limit']],
-    [['rotate', 'kek', `-${CANARY}`]],
-  ])('issue 11 §4: bad flags %j are CONFIG_INVALID (exit 2) and quote no value', (args) => {
-    const r = run(dir, [...args, '--json']);
-    expect(r.status).toBe(2);
-    expect(errorOf(r.stderr).code).toBe('CONFIG_INVALID');
-    expect(r.stderr).not.toContain(CANARY);
-    expect(r.stderr).not.toContain('ERR_PARSE_ARGS');
-  });
+  it.each([[['status', '--bogus']], [['status', `--bogus=${CANARY}`]], [['status', '--json=yes']], [['audit', 'list', '--limit']], [['rotate', 'kek', `-${CANARY}`]]])(
+    'issue 11 §4: bad flags %j are CONFIG_INVALID (exit 2) and quote no value',
+    (args) => {
+      const r = run(dir, [...args, '--json']);
+      expect(r.status).toBe(2);
+      expect(errorOf(r.stderr).code).toBe('CONFIG_INVALID');
+      expect(r.stderr).not.toContain(CANARY);
+      expect(r.stderr).not.toContain('ERR_PARSE_ARGS');
+    },
+  );
 
   it('issue 11 §4: an unknown flag is named (without its value)', () => {
     const r = run(dir, ['status', `--pin=${CANARY}`]);
@@ -106,8 +103,14 @@ describe('CLI error codes and messages (SoftHSM2 + SQLite)', () => {
     ['the PIN as hsm.pin', JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', pin: CANARY } })],
     ['the PIN as a number', `{ "hsm": { "tokenLabel": "keystrata-dev", "pin": 493817 } }`.replace('493817', '4938170001')],
     ['the PIN beside env', JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', pin: { env: 'KEYSTRATA_HSM_PIN', value: CANARY } } })],
-    ['the PIN as hsm.pin.env', JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', softhsm2Conf: '.keystrata/softhsm2.conf', pin: { env: CANARY } }, keyStore: { url: 'sqlite:.keystrata/keys.db' } })],
-    ['the PIN as hsm.pin.file', JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', softhsm2Conf: '.keystrata/softhsm2.conf', pin: { file: CANARY } }, keyStore: { url: 'sqlite:.keystrata/keys.db' } })],
+    [
+      'the PIN as hsm.pin.env',
+      JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', softhsm2Conf: '.keystrata/softhsm2.conf', pin: { env: CANARY } }, keyStore: { url: 'sqlite:.keystrata/keys.db' } }),
+    ],
+    [
+      'the PIN as hsm.pin.file',
+      JSON.stringify({ hsm: { tokenLabel: 'keystrata-dev', softhsm2Conf: '.keystrata/softhsm2.conf', pin: { file: CANARY } }, keyStore: { url: 'sqlite:.keystrata/keys.db' } }),
+    ],
     ['the PIN as the token label', JSON.stringify({ hsm: { tokenLabel: { pin: CANARY } } })],
     ['the PIN as the keyring', JSON.stringify({ keyring: 4938170001 })],
   ];
@@ -115,7 +118,10 @@ describe('CLI error codes and messages (SoftHSM2 + SQLite)', () => {
   it.each(badConfigs)('issue 11 §4: loadConfig never puts a PIN in a message: %s', (_what, text) => {
     const file = join(dir, `bad-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(file, text);
-    for (const args of [['status', '--config', file], ['status', '--json', '--config', file]]) {
+    for (const args of [
+      ['status', '--config', file],
+      ['status', '--json', '--config', file],
+    ]) {
       const r = run(dir, args);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/CONFIG_INVALID/);

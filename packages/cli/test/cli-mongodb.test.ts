@@ -49,12 +49,15 @@ describe('keystrata CLI on the MongoDB key store of a Mongoose app (FerretDB)', 
   }, 120_000);
 
   afterAll(async () => {
-    await client?.db('clinic_app').dropDatabase().catch(() => undefined);
+    await client
+      ?.db('clinic_app')
+      .dropDatabase()
+      .catch(() => undefined);
     await client?.close();
     await server?.stop();
   });
 
-  it('issue 12 (CLI): keystrata init reuses the app\'s Mongo key store: no second key store, no second CMK v1', async () => {
+  it("issue 12 (CLI): keystrata init reuses the app's Mongo key store: no second key store, no second CMK v1", async () => {
     const config = JSON.parse(readFileSync(join(dir, 'keystrata.config.json'), 'utf8'));
     writeFileSync(join(dir, 'keystrata.config.json'), JSON.stringify({ ...config, keyStore: { url } }));
     const init = JSON.parse(ok(['init', '--json']));
@@ -85,9 +88,12 @@ describe('keystrata CLI on the MongoDB key store of a Mongoose app (FerretDB)', 
     expect(JSON.stringify(JSON.parse(backup))).toContain('tenant-a');
   });
 
-  it('issue 12 (CLI): an unreachable MongoDB is KEYSTORE_UNAVAILABLE, without the URL\'s password', () => {
+  it("issue 12 (CLI): an unreachable MongoDB is KEYSTORE_UNAVAILABLE, without the URL's password", () => {
     const down = spawnSync(process.execPath, [BIN, 'status', '--json'], {
-      cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SOFTHSM2_CONF: '', KEYSTRATA_DATABASE_URL: 'mongodb://keystrata:CANARY-PW@127.0.0.1:9/x?serverSelectionTimeoutMS=500' },
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SOFTHSM2_CONF: '', KEYSTRATA_DATABASE_URL: 'mongodb://keystrata:CANARY-PW@127.0.0.1:9/x?serverSelectionTimeoutMS=500' },
     });
     expect(down.status).toBe(1);
     expect(JSON.parse(down.stderr).error.code).toBe('KEYSTORE_UNAVAILABLE');

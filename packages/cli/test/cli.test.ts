@@ -35,7 +35,10 @@ describe('keystrata CLI against SoftHSM2 + SQLite, in an empty directory', () =>
 
   it('leaves a working setup: config, token and key store inside the directory', () => {
     const config = JSON.parse(readFileSync(join(dir, 'keystrata.config.json'), 'utf8'));
-    expect(config).toMatchObject({ hsm: { tokenLabel: 'keystrata-dev', pin: { file: '.keystrata/dev.pin' }, softhsm2Conf: '.keystrata/softhsm2.conf' }, keyStore: { url: 'sqlite:.keystrata/keys.db' } });
+    expect(config).toMatchObject({
+      hsm: { tokenLabel: 'keystrata-dev', pin: { file: '.keystrata/dev.pin' }, softhsm2Conf: '.keystrata/softhsm2.conf' },
+      keyStore: { url: 'sqlite:.keystrata/keys.db' },
+    });
     const status = JSON.parse(ok(['status', '--json']));
     expect(status.keyrings[0]).toMatchObject({ keyring: 'default', cmks: [{ version: 1, state: 'primary' }], keks: [{ version: 1, state: 'primary', cmkVersion: 1 }] });
     expect(ok(['init'])).toMatch(/already present/);

@@ -11,7 +11,9 @@ const tablesIn = async (url: string, schema: string): Promise<string[]> => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'keystrata%' ORDER BY table_name", [schema])).rows.map((r) => r.table_name);
+    return (
+      await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'keystrata%' ORDER BY table_name", [schema])
+    ).rows.map((r) => r.table_name);
   } finally {
     await client.end();
   }

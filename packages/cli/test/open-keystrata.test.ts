@@ -22,7 +22,9 @@ describe('openKeystrata: one configuration for the CLI and the application', () 
     const init = keystrata(dir, ['init']);
     expect(init.status, init.stderr).toBe(0);
 
-    const app = runApp(dir, `
+    const app = runApp(
+      dir,
+      `
       import { openKeystrata } from ${JSON.stringify(ENTRY)};
       const hierarchy = await openKeystrata({ config: './keystrata.config.json' });
       try {
@@ -32,7 +34,8 @@ describe('openKeystrata: one configuration for the CLI and the application', () 
         console.log(JSON.stringify({ stored, cmks: status.keyrings.map((k) => [k.keyring, k.cmks.length]) }));
       } finally {
         await hierarchy.close();
-      }`);
+      }`,
+    );
     expect(app.status, app.stderr).toBe(0);
     const { stored, cmks } = JSON.parse(app.stdout) as { stored: string; cmks: Array<[string, number]> };
     expect(stored).toMatch(/^ks1\./);
@@ -47,13 +50,16 @@ describe('openKeystrata: one configuration for the CLI and the application', () 
   it('issue 13 §1: openKeystrata refuses a missing config file and unknown options by name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keystrata-open-missing-'));
     writeFileSync(join(dir, 'placeholder.txt'), '');
-    const app = runApp(dir, `
+    const app = runApp(
+      dir,
+      `
       import { openKeystrata } from ${JSON.stringify(ENTRY)};
       const codes = [];
       for (const options of [{ config: './keystrata.config.json' }, { confg: './keystrata.config.json' }]) {
         await openKeystrata(options).then(() => codes.push('opened'), (e) => codes.push(e.code + ' ' + e.message));
       }
-      console.log(JSON.stringify(codes));`);
+      console.log(JSON.stringify(codes));`,
+    );
     expect(app.status, app.stderr).toBe(0);
     const [missing, misspelt] = JSON.parse(app.stdout) as string[];
     expect(missing).toMatch(/^CONFIG_INVALID CONFIG_INVALID: .*does not exist.*keystrata hsm init-dev && keystrata init/);

@@ -34,20 +34,25 @@ it('measures decrypting 10,000 values across 100 segments: HSM calls, key-store 
     const ct = Buffer.concat([cipher.update(v, 'utf8'), cipher.final()]);
     return { iv, ct, tag: cipher.getAuthTag() };
   });
-  const timings = await interleave({
-    rawDecrypt: () => rawSealed.map(({ iv, ct, tag }) => {
-      const d = createDecipheriv('aes-256-gcm', rawKey, iv, { authTagLength: 16 });
-      d.setAuthTag(tag);
-      return Buffer.concat([d.update(ct), d.final()]).toString('utf8');
-    }),
-    keystrataDecryptWarm: () => h.decryptValues(reads),
-    rawEncrypt: () => items.map(({ value: v }) => {
-      const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12));
-      const out = Buffer.concat([c.update(v, 'utf8'), c.final()]);
-      return [out, c.getAuthTag()];
-    }),
-    keystrataEncryptWarm: () => h.encryptValues(items),
-  }, VALUES);
+  const timings = await interleave(
+    {
+      rawDecrypt: () =>
+        rawSealed.map(({ iv, ct, tag }) => {
+          const d = createDecipheriv('aes-256-gcm', rawKey, iv, { authTagLength: 16 });
+          d.setAuthTag(tag);
+          return Buffer.concat([d.update(ct), d.final()]).toString('utf8');
+        }),
+      keystrataDecryptWarm: () => h.decryptValues(reads),
+      rawEncrypt: () =>
+        items.map(({ value: v }) => {
+          const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12));
+          const out = Buffer.concat([c.update(v, 'utf8'), c.final()]);
+          return [out, c.getAuthTag()];
+        }),
+      keystrataEncryptWarm: () => h.encryptValues(items),
+    },
+    VALUES,
+  );
   const result = {
     machine: { node: process.version, platform: `${process.platform}/${process.arch}` },
     workload: { values: VALUES, segments: SEGMENTS, valueBytes: value(0).length },

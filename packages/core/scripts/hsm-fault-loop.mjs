@@ -23,13 +23,29 @@ for (let run = 1; run <= runs; run++) {
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'fault-loop', '--pin', '1234-fault', '--so-pin', '5678-fault'], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'pipe' });
   const started = Date.now();
   const result = spawnSync(process.execPath, [child], {
-    env: { ...process.env, SOFTHSM2_CONF: conf, FAULT_MODULE: module, FAULT_TOKEN: 'fault-loop', FAULT_PIN: '1234-fault', FAULT_DURATION_MS: String(seconds * 1000), FAULT_EVERY_MS: '1', FAULT_WORKERS: '8' },
-    encoding: 'utf8', timeout: (seconds + 120) * 1000, killSignal: 'SIGKILL',
+    env: {
+      ...process.env,
+      SOFTHSM2_CONF: conf,
+      FAULT_MODULE: module,
+      FAULT_TOKEN: 'fault-loop',
+      FAULT_PIN: '1234-fault',
+      FAULT_DURATION_MS: String(seconds * 1000),
+      FAULT_EVERY_MS: '1',
+      FAULT_WORKERS: '8',
+    },
+    encoding: 'utf8',
+    timeout: (seconds + 120) * 1000,
+    killSignal: 'SIGKILL',
   });
   rmSync(dir, { recursive: true, force: true });
   const line = result.stdout?.trim().split('\n').at(-1) ?? '';
   const parsed = line.startsWith('{') ? JSON.parse(line) : undefined;
-  const bad = result.status !== 0 || parsed === undefined || parsed.untypedCount > 0 || parsed.after !== 'ok' || parsed.wrongValues > 0 ||
+  const bad =
+    result.status !== 0 ||
+    parsed === undefined ||
+    parsed.untypedCount > 0 ||
+    parsed.after !== 'ok' ||
+    parsed.wrongValues > 0 ||
     Object.keys(parsed.codes).some((code) => !code.startsWith('HSM_UNAVAILABLE'));
   if (bad) failed++;
   console.log(`run ${run}: ${bad ? 'FAIL' : 'ok'} exit=${result.status} signal=${result.signal} ${Math.round((Date.now() - started) / 1000)}s ${line || result.stderr?.slice(-500)}`);

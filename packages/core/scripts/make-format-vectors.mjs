@@ -44,10 +44,14 @@ const fixedHex = (label, length) => fixed(label, length).toString('hex');
 /** The value a vector names, as a FieldValue. */
 function fieldValue(spec) {
   switch (spec.type) {
-    case 'bigint': return BigInt(spec.value);
-    case 'date': return new Date(spec.value);
-    case 'bytes': return Buffer.from(spec.value, 'hex');
-    default: return spec.value;
+    case 'bigint':
+      return BigInt(spec.value);
+    case 'date':
+      return new Date(spec.value);
+    case 'bytes':
+      return Buffer.from(spec.value, 'hex');
+    default:
+      return spec.value;
   }
 }
 
@@ -61,6 +65,7 @@ const VALUES = [
   ['number-integer', { type: 'number', value: 42 }],
   ['number-zero', { type: 'number', value: 0 }],
   ['number-negative', { type: 'number', value: -17 }],
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: a fixed test value recorded in the vectors, not pi
   ['number-float', { type: 'number', value: 3.14159 }],
   ['number-negative-float', { type: 'number', value: -0.000123 }],
   ['number-large', { type: 'number', value: 1e21 }],
@@ -113,7 +118,8 @@ function envelopeVectors() {
   out.push(envelopeVector('json-object/nested-field-path', out.length, VALUES[20][1], { model: 'Customer', field: 'address.home', recordId: '018f2d4e-5b7a-7c3d-9e1f-2a3b4c5d6e7f' }));
   return {
     format: 'ks1',
-    description: 'Field envelopes: ks1. + base64url(version 1 ‖ flags ‖ DEK id ‖ IV ‖ AES-256-GCM ciphertext ‖ tag); AAD = header ‖ lp(model) ‖ lp(field) ‖ lp(recordId if flag bit 0). See docs/format.md.',
+    description:
+      'Field envelopes: ks1. + base64url(version 1 ‖ flags ‖ DEK id ‖ IV ‖ AES-256-GCM ciphertext ‖ tag); AAD = header ‖ lp(model) ‖ lp(field) ‖ lp(recordId if flag bit 0). See docs/format.md.',
     generatedBy: GENERATED_BY,
     vectors: out,
   };
@@ -142,7 +148,10 @@ function blindIndexVectors() {
     const root = fixed(`bi1/index-key/${keyring}`, 32);
     const key = blindIndexKey(SecretKey.takeOwnership(Buffer.from(root)), keyring, model, field);
     return {
-      name, keyring, model, field,
+      name,
+      keyring,
+      model,
+      field,
       indexKeyHex: root.toString('hex'),
       value: valueSpec,
       infoHex: blindIndexInfo(keyring, model, field).toString('hex'),
@@ -152,7 +161,8 @@ function blindIndexVectors() {
   });
   return {
     format: 'bi1',
-    description: "Blind indexes: field key = HKDF-SHA256(keyring's blind-index key, salt empty, info 'keystrata/blind-index/v1' ‖ 0 ‖ keyring ‖ 0 ‖ model ‖ 0 ‖ field, 32 bytes); index = bi1. + base64url(HMAC-SHA256(field key, typed value bytes)).",
+    description:
+      "Blind indexes: field key = HKDF-SHA256(keyring's blind-index key, salt empty, info 'keystrata/blind-index/v1' ‖ 0 ‖ keyring ‖ 0 ‖ model ‖ 0 ‖ field, 32 bytes); index = bi1. + base64url(HMAC-SHA256(field key, typed value bytes)).",
     generatedBy: GENERATED_BY,
     vectors,
   };
@@ -184,7 +194,10 @@ function wrappedKeyVectors() {
     const iv = fixed(`k2/iv/${i}`, 12);
     return {
       name: `k2/${i}`,
-      kekHex: kek.toString('hex'), dekHex: dek.toString('hex'), ivHex: iv.toString('hex'), identity,
+      kekHex: kek.toString('hex'),
+      dekHex: dek.toString('hex'),
+      ivHex: iv.toString('hex'),
+      identity,
       aadHex: dekWrapAad(identity).toString('hex'),
       wrapped: wrapDekWithIv(kek, dek, identity, iv),
     };
@@ -197,22 +210,34 @@ function wrappedKeyVectors() {
   const wycheproof = wycheproofDekCase();
   legacyDeks.push({
     name: `legacy-rfc5649/wycheproof-aes_kwp_test-tcId-${wycheproof.tcId}`,
-    kekHex: wycheproof.key, dekHex: wycheproof.msg,
+    kekHex: wycheproof.key,
+    dekHex: wycheproof.msg,
     wrappedBase64: kwpWrap(Buffer.from(wycheproof.key, 'hex'), Buffer.from(wycheproof.msg, 'hex')).toString('base64'),
   });
-  const kekBindings = [['default', 1], ['default', 2], ['tenant-b', 1], ['mandant-ä', 4294967295]].map(([keyring, version], i) => {
+  const kekBindings = [
+    ['default', 1],
+    ['default', 2],
+    ['tenant-b', 1],
+    ['mandant-ä', 4294967295],
+  ].map(([keyring, version], i) => {
     const kek = fixed(`b1/kek/${i}`, 32);
     return {
-      name: `b1/${i}`, kekHex: kek.toString('hex'), keyring, version,
+      name: `b1/${i}`,
+      kekHex: kek.toString('hex'),
+      keyring,
+      version,
       inputHex: lengthPrefixed('keystrata/kek-binding/v1', keyring, version).toString('hex'),
       binding: kekBinding(kek, keyring, version),
     };
   });
   return {
     format: 'wrapped-keys',
-    description: 'Stored wrapped keys: bound DEKs (k2. + base64(IV ‖ AES-256-GCM(KEK, DEK) ‖ tag), AAD keystrata/dek-wrap/v2 ‖ lp(keyring) ‖ lp(segment) ‖ lp(id) ‖ u32(version) ‖ u32(kekVersion)); legacy DEKs (plain base64 of RFC 5649 AES-256 key wrap with padding); KEK bindings (b1. + base64(HMAC-SHA256(KEK, keystrata/kek-binding/v1 ‖ lp(keyring) ‖ u32(version)))).',
+    description:
+      'Stored wrapped keys: bound DEKs (k2. + base64(IV ‖ AES-256-GCM(KEK, DEK) ‖ tag), AAD keystrata/dek-wrap/v2 ‖ lp(keyring) ‖ lp(segment) ‖ lp(id) ‖ u32(version) ‖ u32(kekVersion)); legacy DEKs (plain base64 of RFC 5649 AES-256 key wrap with padding); KEK bindings (b1. + base64(HMAC-SHA256(KEK, keystrata/kek-binding/v1 ‖ lp(keyring) ‖ u32(version)))).',
     generatedBy: GENERATED_BY,
-    boundDeks, legacyDeks, kekBindings,
+    boundDeks,
+    legacyDeks,
+    kekBindings,
   };
 }
 
@@ -248,7 +273,19 @@ const BACKUP_CONTENTS = {
   root: 'pkcs11:token=keystrata-dev',
   cmks: [{ keyring: 'default', version: 1, hsmLabel: 'keystrata-cmk-default-v1', hsmId: '0a1b2c3d', state: 'primary', createdAt: '2026-12-01T09:00:00.000Z', updatedAt: '2026-12-01T09:00:00.000Z' }],
   keks: [{ keyring: 'default', version: 1, cmkVersion: 1, wrapped: 'AAAA', state: 'primary', createdAt: '2026-12-01T09:00:01.000Z', updatedAt: '2026-12-01T09:00:01.000Z', binding: 'b1.AAAA' }],
-  deks: [{ id: '00112233445566778899aabbccddeeff', keyring: 'default', segment: 'tenant:ä', version: 1, kekVersion: 1, wrapped: 'k2.AAAA', state: 'primary', createdAt: '2026-12-01T09:00:02.000Z', updatedAt: '2026-12-01T09:00:02.000Z' }],
+  deks: [
+    {
+      id: '00112233445566778899aabbccddeeff',
+      keyring: 'default',
+      segment: 'tenant:ä',
+      version: 1,
+      kekVersion: 1,
+      wrapped: 'k2.AAAA',
+      state: 'primary',
+      createdAt: '2026-12-01T09:00:02.000Z',
+      updatedAt: '2026-12-01T09:00:02.000Z',
+    },
+  ],
   auditHead: { seq: 3, mac: 'bWFj' },
   tombstones: [],
 };
@@ -257,36 +294,71 @@ function macInputVectors() {
   const entries = [
     { seq: 1, prevMac: '', entry: { at: '2026-12-01T09:00:00.000Z', event: 'audit-key', subject: 'audit-key', actor: 'cli:alice', details: '{"hsmId":"0a1b2c3d","checkValue":"a1b2c3"}' } },
     { seq: 2, prevMac: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8=', entry: { at: '2026-12-01T09:00:01.000Z', event: 'generate', subject: 'kek:default/1', actor: 'app', details: '{}' } },
-    { seq: 3, prevMac: 'bWFj', entry: { at: '2026-12-01T09:00:02.000Z', event: 'destroy', subject: 'dek:00112233445566778899aabbccddeeff', actor: 'opérateur ü', details: '{"segment":"tenant:ä","reason":"shred"}' } },
+    {
+      seq: 3,
+      prevMac: 'bWFj',
+      entry: { at: '2026-12-01T09:00:02.000Z', event: 'destroy', subject: 'dek:00112233445566778899aabbccddeeff', actor: 'opérateur ü', details: '{"segment":"tenant:ä","reason":"shred"}' },
+    },
     { seq: 4294967296, prevMac: 'bWFj', entry: { at: '2026-12-01T09:00:03.000Z', event: 'backup', subject: 'store', actor: '', details: '' } },
   ];
   const audit = entries.map(({ seq, prevMac, entry }, i) => ({
-    name: `audit/${i}`, seq, prevMac, entry,
+    name: `audit/${i}`,
+    seq,
+    prevMac,
+    entry,
     preimageHex: auditPreimage(seq, prevMac, entry).toString('hex'),
     digestHex: auditDigest(seq, prevMac, entry).toString('hex'),
   }));
   const storeId = fixedHex('audit-v2/store-id', 16);
   const entriesV2 = [
-    { seq: 1, prevMac: '', entry: { at: '2026-12-04T15:00:00.000Z', event: 'audit-key', subject: 'audit-key', actor: 'cli:alice', details: `{"hsmId":"0a1b2c3d","checkValue":"a1b2c3","storeId":"${storeId}"}` } },
-    { seq: 2, prevMac: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8=', entry: { at: '2026-12-04T15:00:01.000Z', event: 'generate', subject: 'cmk:default:v1', actor: 'app', details: '{"keyring":"default","version":1,"hsmLabel":"keystrata-cmk/default/v1","hsmId":"0a1b2c3d"}' } },
-    { seq: 3, prevMac: 'bWFj', entry: { at: '2026-12-04T15:00:02.000Z', event: 'destroy', subject: 'dek:00112233445566778899aabbccddeeff', actor: 'opérateur ü', details: '{"segment":"tenant:ä","reason":"shred"}' } },
+    {
+      seq: 1,
+      prevMac: '',
+      entry: { at: '2026-12-04T15:00:00.000Z', event: 'audit-key', subject: 'audit-key', actor: 'cli:alice', details: `{"hsmId":"0a1b2c3d","checkValue":"a1b2c3","storeId":"${storeId}"}` },
+    },
+    {
+      seq: 2,
+      prevMac: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8=',
+      entry: {
+        at: '2026-12-04T15:00:01.000Z',
+        event: 'generate',
+        subject: 'cmk:default:v1',
+        actor: 'app',
+        details: '{"keyring":"default","version":1,"hsmLabel":"keystrata-cmk/default/v1","hsmId":"0a1b2c3d"}',
+      },
+    },
+    {
+      seq: 3,
+      prevMac: 'bWFj',
+      entry: { at: '2026-12-04T15:00:02.000Z', event: 'destroy', subject: 'dek:00112233445566778899aabbccddeeff', actor: 'opérateur ü', details: '{"segment":"tenant:ä","reason":"shred"}' },
+    },
   ];
   const auditV2 = entriesV2.map(({ seq, prevMac, entry }, i) => ({
-    name: `audit-v2/${i}`, storeId, seq, prevMac, entry,
+    name: `audit-v2/${i}`,
+    storeId,
+    seq,
+    prevMac,
+    entry,
     preimageHex: auditPreimageV2(storeId, seq, prevMac, entry).toString('hex'),
     digestHex: auditDigest(seq, prevMac, entry, storeId).toString('hex'),
   }));
-  const payloads = [['backup/empty-object', '{}'], ['backup/contents', JSON.stringify(BACKUP_CONTENTS)]];
+  const payloads = [
+    ['backup/empty-object', '{}'],
+    ['backup/contents', JSON.stringify(BACKUP_CONTENTS)],
+  ];
   const backup = payloads.map(([name, payload]) => ({
-    name, payload,
+    name,
+    payload,
     preimageHex: Buffer.concat([Buffer.from('keystrata-backup-v1\u0000', 'utf8'), Buffer.from(payload, 'utf8')]).toString('hex'),
     digestHex: backupDigest(payload).toString('hex'),
   }));
   return {
     format: 'mac-inputs',
-    description: "What the HSM's audit key MACs: audit records (SHA-256 of lp('keystrata-audit-v1') ‖ lp(seq as decimal) ‖ lp(prevMac) ‖ lp(at) ‖ lp(event) ‖ lp(subject) ‖ lp(actor) ‖ lp(details)) and backup files (SHA-256 of 'keystrata-backup-v1' ‖ 0 ‖ payload); lp = 4-byte big-endian UTF-8 length, then the bytes.",
+    description:
+      "What the HSM's audit key MACs: audit records (SHA-256 of lp('keystrata-audit-v1') ‖ lp(seq as decimal) ‖ lp(prevMac) ‖ lp(at) ‖ lp(event) ‖ lp(subject) ‖ lp(actor) ‖ lp(details)) and backup files (SHA-256 of 'keystrata-backup-v1' ‖ 0 ‖ payload); lp = 4-byte big-endian UTF-8 length, then the bytes.",
     generatedBy: GENERATED_BY,
-    audit, backup,
+    audit,
+    backup,
     auditV2Description: "Audit records of trails whose audit-key record names a store id (issue 11 §5): SHA-256 of lp('keystrata-audit-v2') ‖ lp(storeId) ‖ then as above from lp(seq as decimal).",
     auditV2,
   };

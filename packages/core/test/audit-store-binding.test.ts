@@ -9,12 +9,17 @@ import { sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
 const verdictOf = (p: Promise<{ records: number }>): Promise<string> =>
-  p.then((v) => `verified ${v.records} records`, (e) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+  p.then(
+    (v) => `verified ${v.records} records`,
+    (e) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+  );
 const prefix = (name: string) => `${name}-${Math.random().toString(36).slice(2)}`;
 
-describe('issue 11 §5 (review): audit trail replaced by another key store\'s trail on the same token', () => {
+describe("issue 11 §5 (review): audit trail replaced by another key store's trail on the same token", () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §5 (review): a trail copied over from another key store (same token, same keyrings and versions) does not verify, in this process or a fresh one', async () => {
     const a = await sqliteStack();
@@ -28,7 +33,8 @@ describe('issue 11 §5 (review): audit trail replaced by another key store\'s tr
     await ha.provision();
     await ha.encryptValues([{ value: 'x', context: ctx('tenant:a', 'a1') }]);
     await ha.destroy({ kind: 'segment', segment: 'tenant:a' }); // epoch: CMK v2, KEK v2 in A
-    await hb.rotateCmk(); await hb.rotateKek(); // B's trail now also names cmk:default:v2, kek:default:v2
+    await hb.rotateCmk();
+    await hb.rotateKek(); // B's trail now also names cmk:default:v2, kek:default:v2
     expect((await ha.verifyAudit()).records).toBeGreaterThan(1);
     expect((await hb.verifyAudit()).records).toBeGreaterThan(1);
     const dbB = new Database(b.file);
@@ -44,7 +50,10 @@ describe('issue 11 §5 (review): audit trail replaced by another key store\'s tr
     const freshStore = new SqlKeyStore(await createSqliteDriver({ database: a.file }));
     closers.push(() => freshStore.close());
     const fresh = await KeyHierarchy.create({ rootKey: a.rootKey, keyStore: freshStore, cmkLabelPrefix: prefixA });
-    const error = await fresh.verifyAudit().then(() => undefined, (e: unknown) => e);
+    const error = await fresh.verifyAudit().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(KeystrataError.isInstance(error, 'AUDIT_CHAIN_BROKEN')).toBe(true);
     expect((error as Error).message).toMatch(/cmk:default:v1/);
   });
@@ -74,7 +83,10 @@ describe('issue 11 §5 (review): audit trail replaced by another key store\'s tr
     const db = new Database(a.file);
     db.prepare('DELETE FROM keystrata_audit WHERE seq = ?').run(before.headSeq);
     db.close();
-    const error = await h.verifyAudit().then(() => undefined, (e: unknown) => e);
+    const error = await h.verifyAudit().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(KeystrataError.isInstance(error, 'AUDIT_CHAIN_BROKEN')).toBe(true);
     expect((error as Error).message).toMatch(/tail was deleted/);
   });

@@ -6,7 +6,11 @@ import * as pkcs11js from 'pkcs11js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 const context = (segment: string) => ({ model: 'P', field: 'f', recordId: 'r', segment });
 
 /** Each test: its own audit key label on the run's token, and its own SQLite file. */
@@ -20,7 +24,11 @@ async function setup() {
   const h = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix: auditKeyLabel });
   /** A second process's view: a new root key (no cached handles) over the same store. */
   const reopen = async () => KeyHierarchy.create({ rootKey: await open(), keyStore: new SqlKeyStore(await createSqliteDriver({ database: file })), cmkLabelPrefix: auditKeyLabel });
-  const sql = (statement: string) => { const db = new Database(file); db.prepare(statement).run(); db.close(); };
+  const sql = (statement: string) => {
+    const db = new Database(file);
+    db.prepare(statement).run();
+    db.close();
+  };
   return { token, auditKeyLabel, rootKey, keyStore, h, reopen, sql, openRootKey: open };
 }
 
@@ -29,10 +37,18 @@ function attacker(): { pkcs11: pkcs11js.PKCS11; session: Buffer; find: (label: s
   const token = inject('softhsm');
   const pkcs11 = new pkcs11js.PKCS11();
   pkcs11.load(token.module);
-  try { pkcs11.C_Initialize(); } catch (e) { if (!String(e).includes('ALREADY_INITIALIZED')) throw e; }
+  try {
+    pkcs11.C_Initialize();
+  } catch (e) {
+    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+  }
   const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
   const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try { pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin); } catch (e) { if (!String(e).includes('ALREADY_LOGGED_IN')) throw e; }
+  try {
+    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  } catch (e) {
+    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+  }
   const find = (label: string) => {
     pkcs11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: label }]);
     const found = pkcs11.C_FindObjects(session, 8);
@@ -44,7 +60,9 @@ function attacker(): { pkcs11: pkcs11js.PKCS11; session: Buffer; find: (label: s
 
 describe('the audit trail is keyed by a recorded audit key and cannot be emptied or truncated unnoticed (issue 11 §5)', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const close of closers.splice(0)) await close(); });
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
 
   it('issue 11 §5: auditMac never creates the audit key; a new trail creates it explicitly and records its id and key check value first', async () => {
     const s = await setup();
@@ -84,10 +102,16 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     const { pkcs11, session, find } = attacker();
     for (const handle of find(s.auditKeyLabel)) pkcs11.C_DestroyObject(session, handle);
     pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel }, { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_VERIFY, value: true },
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_VERIFY, value: true },
     ]);
     const other = await s.reopen();
     closers.push(() => other.close());
@@ -102,12 +126,20 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     await s.h.provision();
     const recordedId = JSON.parse((await s.h.listAudit())[0]!.details).hsmId as string;
     const { pkcs11, session, find } = attacker();
-    const plant = (id: Buffer) => pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel }, { type: pkcs11js.CKA_ID, value: id },
-      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_VERIFY, value: true },
-    ]);
+    const plant = (id: Buffer) =>
+      pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel },
+        { type: pkcs11js.CKA_ID, value: id },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+      ]);
     plant(Buffer.alloc(16, 0)); // sorts first, but the trail names its own key
     const other = await s.reopen();
     closers.push(() => other.close());
@@ -143,11 +175,19 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     const { pkcs11, session, find } = attacker();
     for (const handle of find(s.auditKeyLabel)) pkcs11.C_DestroyObject(session, handle);
     pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel }, { type: pkcs11js.CKA_ID, value: Buffer.from(recordedId, 'hex') },
-      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_COPYABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false },
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_LABEL, value: s.auditKeyLabel },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(recordedId, 'hex') },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_VERIFY, value: true },
+      { type: pkcs11js.CKA_COPYABLE, value: false },
+      { type: pkcs11js.CKA_MODIFIABLE, value: false },
     ]);
     const before = (await s.h.listAudit()).length;
     // The running process already checked its key once; the replacement must still be caught.
@@ -166,7 +206,10 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     closers.push(() => s.h.close());
     await s.h.provision();
     s.sql('DELETE FROM keystrata_audit');
-    const error = await s.h.verifyAudit().then(() => undefined, (e: unknown) => e);
+    const error = await s.h.verifyAudit().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'AUDIT_CHAIN_BROKEN' });
     expect(String((error as Error).message)).toMatch(/never recorded as generated.*emptied/);
   });
@@ -178,7 +221,10 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     const before = await s.h.verifyAudit();
     await s.h.rotateKek();
     s.sql(`DELETE FROM keystrata_audit WHERE seq > ${before.headSeq}`);
-    const error = await s.h.verifyAudit().then(() => undefined, (e: unknown) => e);
+    const error = await s.h.verifyAudit().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'AUDIT_CHAIN_BROKEN' });
     expect(String((error as Error).message)).toMatch(/kek:default:v2/);
   });
@@ -199,7 +245,10 @@ describe('the audit trail is keyed by a recorded audit key and cannot be emptied
     const other = await s.reopen();
     closers.push(() => other.close());
     expect(await other.verifyAudit()).toMatchObject({ headSeq: saved.headSeq - 1 });
-    const error = await s.h.verifyAudit({ head: { seq: saved.headSeq, mac: saved.headMac } }).then(() => undefined, (e: unknown) => e);
+    const error = await s.h.verifyAudit({ head: { seq: saved.headSeq, mac: saved.headMac } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'AUDIT_CHAIN_BROKEN', details: { seq: saved.headSeq } });
     expect(String((error as Error).message)).toMatch(/tail was deleted/);
   });

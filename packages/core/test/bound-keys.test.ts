@@ -6,22 +6,18 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '@keystrata/testing';
-import {
-  createPostgresDriver,
-  createSqliteDriver,
-  KeyHierarchy,
-  KeystrataError,
-  Pkcs11RootKey,
-  SqlKeyStore,
-  type FieldContext,
-} from '../src/index.js';
+import { createPostgresDriver, createSqliteDriver, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type FieldContext } from '../src/index.js';
 import { envelopeDekId, kwpWrap } from '../src/adapter.js';
 
 // Issue 11 §2: every wrapped key is bound to its identity. Written as the attacker: raw SQL on the
 // SQLite key store file, then the application (a fresh process's view: an empty cache) reads and writes.
 
 const ctx = (segment: string, recordId: string, keyring?: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment, ...(keyring ? { keyring } : {}) });
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -63,7 +59,7 @@ async function setup(options: { legacyKeys?: 'accept' | 'refuse'; preBindingTrai
   const sql = (statement: string, ...params: unknown[]) => {
     const db = new Database(file);
     try {
-      return statement.trimStart().startsWith('SELECT') ? db.prepare(statement).all(...params) as Array<Record<string, unknown>> : db.prepare(statement).run(...params);
+      return statement.trimStart().startsWith('SELECT') ? (db.prepare(statement).all(...params) as Array<Record<string, unknown>>) : db.prepare(statement).run(...params);
     } finally {
       db.close();
     }
@@ -74,7 +70,7 @@ async function setup(options: { legacyKeys?: 'accept' | 'refuse'; preBindingTrai
 }
 
 describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, raw SQL)', () => {
-  it('issue 11 §2: swapping two segments\' wrapped DEKs is refused with KEYSTORE_TAMPERED on reads and writes, and audited', async () => {
+  it("issue 11 §2: swapping two segments' wrapped DEKs is refused with KEYSTORE_TAMPERED on reads and writes, and audited", async () => {
     const { h, sql, dekOf, unwrapFailures } = await setup();
     const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
     await h.encryptValue('canary-b', ctx('tenant-b', 'r2'));
@@ -120,7 +116,7 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     expect(await codeOf(h.encryptValue('new-a', ctx('tenant-a', 'r3')))).toBe('KEYSTORE_TAMPERED');
   });
 
-  it('issue 11 §2: swapping KEK versions\' rows is refused with KEYSTORE_TAMPERED for old DEKs and for new DEKs', async () => {
+  it("issue 11 §2: swapping KEK versions' rows is refused with KEYSTORE_TAMPERED for old DEKs and for new DEKs", async () => {
     const { h, sql, unwrapFailures } = await setup();
     const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
     await h.rotateKek();
@@ -182,7 +178,7 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     expect(await h2.decryptValue(v1, ctx('tenant-a', 'r1'))).toBe('canary-v1');
   });
 
-  it('issue 11 §2: a value written under keyring A is refused when read as B, as a keyring that does not exist, and after B\'s segment was shredded', async () => {
+  it("issue 11 §2: a value written under keyring A is refused when read as B, as a keyring that does not exist, and after B's segment was shredded", async () => {
     const { h } = await setup();
     await h.provision('clinic-a');
     await h.provision('clinic-b');
@@ -195,7 +191,10 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     await h.destroy({ kind: 'segment', segment: 'tenant-1', keyring: 'clinic-b' });
     h.clearCache();
     expect(await codeOf(h.decryptValue(a, ctx('tenant-1', 'r1', 'clinic-b')))).toBe('CIPHERTEXT_TAMPERED');
-    const settled = await h.decryptValuesSettled([{ ciphertext: a, context: ctx('tenant-1', 'r1', 'clinic-b') }, { ciphertext: a, context: ctx('tenant-1', 'r1', 'clinic-a') }]);
+    const settled = await h.decryptValuesSettled([
+      { ciphertext: a, context: ctx('tenant-1', 'r1', 'clinic-b') },
+      { ciphertext: a, context: ctx('tenant-1', 'r1', 'clinic-a') },
+    ]);
     expect(settled.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['CIPHERTEXT_TAMPERED', 'canary-a']);
   });
 
@@ -246,7 +245,7 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
 });
 
 describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + PostgreSQL, raw SQL)', () => {
-  it('issue 11 §2: on PostgreSQL, swapping two segments\' wrapped DEKs and two KEK versions\' wrapped KEKs is refused with KEYSTORE_TAMPERED on reads and writes', async () => {
+  it("issue 11 §2: on PostgreSQL, swapping two segments' wrapped DEKs and two KEK versions' wrapped KEKs is refused with KEYSTORE_TAMPERED on reads and writes", async () => {
     const url = await createDatabase(inject('postgresUrl'), 'bound_keys');
     const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
     opened.push(keyStore);

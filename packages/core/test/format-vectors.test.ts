@@ -30,18 +30,79 @@ const readVectors = <T>(name: string): T => JSON.parse(readFileSync(join(vectors
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
 type ValueSpec =
-  | { type: 'string'; value: string } | { type: 'number'; value: number } | { type: 'boolean'; value: boolean }
-  | { type: 'bigint'; value: string } | { type: 'date'; value: string } | { type: 'bytes'; value: string }
+  | { type: 'string'; value: string }
+  | { type: 'number'; value: number }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'bigint'; value: string }
+  | { type: 'date'; value: string }
+  | { type: 'bytes'; value: string }
   | { type: 'json'; value: unknown };
 
-interface Context { model: string; field: string; recordId?: string }
-interface EnvelopeVector { name: string; dekHex: string; dekId: string; ivHex: string; context: Context; value: ValueSpec; flags: number; plaintextHex: string; aadHex: string; envelope: string }
-interface BlindIndexVector { name: string; keyring: string; model: string; field: string; indexKeyHex: string; value: ValueSpec; infoHex: string; fieldKeyHex: string; index: string }
-interface BoundDekVector { name: string; kekHex: string; dekHex: string; ivHex: string; identity: DekIdentity; aadHex: string; wrapped: string }
-interface LegacyDekVector { name: string; kekHex: string; dekHex: string; wrappedBase64: string }
-interface KekBindingVector { name: string; kekHex: string; keyring: string; version: number; inputHex: string; binding: string }
-interface AuditVector { name: string; seq: number; prevMac: string; entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>; preimageHex: string; digestHex: string }
-interface BackupVector { name: string; payload: string; preimageHex: string; digestHex: string }
+interface Context {
+  model: string;
+  field: string;
+  recordId?: string;
+}
+interface EnvelopeVector {
+  name: string;
+  dekHex: string;
+  dekId: string;
+  ivHex: string;
+  context: Context;
+  value: ValueSpec;
+  flags: number;
+  plaintextHex: string;
+  aadHex: string;
+  envelope: string;
+}
+interface BlindIndexVector {
+  name: string;
+  keyring: string;
+  model: string;
+  field: string;
+  indexKeyHex: string;
+  value: ValueSpec;
+  infoHex: string;
+  fieldKeyHex: string;
+  index: string;
+}
+interface BoundDekVector {
+  name: string;
+  kekHex: string;
+  dekHex: string;
+  ivHex: string;
+  identity: DekIdentity;
+  aadHex: string;
+  wrapped: string;
+}
+interface LegacyDekVector {
+  name: string;
+  kekHex: string;
+  dekHex: string;
+  wrappedBase64: string;
+}
+interface KekBindingVector {
+  name: string;
+  kekHex: string;
+  keyring: string;
+  version: number;
+  inputHex: string;
+  binding: string;
+}
+interface AuditVector {
+  name: string;
+  seq: number;
+  prevMac: string;
+  entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>;
+  preimageHex: string;
+  digestHex: string;
+}
+interface BackupVector {
+  name: string;
+  payload: string;
+  preimageHex: string;
+  digestHex: string;
+}
 
 const envelopes = readVectors<{ vectors: EnvelopeVector[] }>('ks1-envelopes.json').vectors;
 const blindIndexes = readVectors<{ vectors: BlindIndexVector[] }>('bi1-blind-indexes.json').vectors;
@@ -51,22 +112,41 @@ const macInputs = readVectors<{ audit: AuditVector[]; backup: BackupVector[] }>(
 /** The value a vector names, as the application passes it. */
 function fieldValue(spec: ValueSpec): FieldValue {
   switch (spec.type) {
-    case 'bigint': return BigInt(spec.value);
-    case 'date': return new Date(spec.value);
-    case 'bytes': return hex(spec.value);
-    case 'json': return spec.value as FieldValue;
-    default: return spec.value;
+    case 'bigint':
+      return BigInt(spec.value);
+    case 'date':
+      return new Date(spec.value);
+    case 'bytes':
+      return hex(spec.value);
+    case 'json':
+      return spec.value as FieldValue;
+    default:
+      return spec.value;
   }
 }
 
 /** Asserts a decoded value is the vector's value with the vector's type (not only an equal-looking one). */
 function expectValue(actual: FieldValue, spec: ValueSpec, name: string): void {
   switch (spec.type) {
-    case 'bigint': expect(typeof actual, name).toBe('bigint'); expect(actual, name).toBe(BigInt(spec.value)); break;
-    case 'date': expect(actual, name).toBeInstanceOf(Date); expect((actual as Date).toISOString(), name).toBe(spec.value); break;
-    case 'bytes': expect(actual, name).toBeInstanceOf(Uint8Array); expect(Buffer.from(actual as Uint8Array).toString('hex'), name).toBe(spec.value); break;
-    case 'json': expect(typeof actual, name).toBe('object'); expect(actual, name).toEqual(spec.value); break;
-    default: expect(typeof actual, name).toBe(spec.type); expect(actual, name).toBe(spec.value);
+    case 'bigint':
+      expect(typeof actual, name).toBe('bigint');
+      expect(actual, name).toBe(BigInt(spec.value));
+      break;
+    case 'date':
+      expect(actual, name).toBeInstanceOf(Date);
+      expect((actual as Date).toISOString(), name).toBe(spec.value);
+      break;
+    case 'bytes':
+      expect(actual, name).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(actual as Uint8Array).toString('hex'), name).toBe(spec.value);
+      break;
+    case 'json':
+      expect(typeof actual, name).toBe('object');
+      expect(actual, name).toEqual(spec.value);
+      break;
+    default:
+      expect(typeof actual, name).toBe(spec.type);
+      expect(actual, name).toBe(spec.value);
   }
 }
 
@@ -89,10 +169,15 @@ describe('ks1 envelopes', () => {
   it('issue 13 §3: the ks1 vectors cover every value type, each with and without a record id (flag bit 0)', () => {
     expect(envelopes.length).toBeGreaterThanOrEqual(14);
     for (const type of ['string', 'number', 'boolean', 'bigint', 'date', 'bytes', 'json']) {
-      for (const flags of [0, 1]) expect(envelopes.some((v) => v.value.type === type && v.flags === flags), `${type} with flags ${flags}`).toBe(true);
+      for (const flags of [0, 1])
+        expect(
+          envelopes.some((v) => v.value.type === type && v.flags === flags),
+          `${type} with flags ${flags}`,
+        ).toBe(true);
     }
     const strings = envelopes.filter((v) => v.value.type === 'string').map((v) => v.value.value as string);
     expect(strings).toContain('');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is every non-ASCII character, on purpose
     expect(strings.some((s) => /[^\x00-\x7f]/.test(s))).toBe(true);
     const numbers = envelopes.filter((v) => v.value.type === 'number').map((v) => v.value.value as number);
     expect(numbers.some((n) => n < 0)).toBe(true);
@@ -155,9 +240,19 @@ describe('ks1 envelopes', () => {
         const code = codeOf(() => openText(hex(v.dekHex), `ks1.${flipped.toString('base64url')}`, v.context));
         expect(['CIPHERTEXT_TAMPERED', 'CIPHERTEXT_MALFORMED'], `${v.name}: byte ${i}`).toContain(code);
       }
-      expect(codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, field: `${v.context.field}2` })), v.name).toBe('CIPHERTEXT_TAMPERED');
-      expect(codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, model: `${v.context.model}2` })), v.name).toBe('CIPHERTEXT_TAMPERED');
-      if (v.flags === 1) expect(codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, recordId: `${v.context.recordId}2` })), v.name).toBe('CIPHERTEXT_TAMPERED');
+      expect(
+        codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, field: `${v.context.field}2` })),
+        v.name,
+      ).toBe('CIPHERTEXT_TAMPERED');
+      expect(
+        codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, model: `${v.context.model}2` })),
+        v.name,
+      ).toBe('CIPHERTEXT_TAMPERED');
+      if (v.flags === 1)
+        expect(
+          codeOf(() => openText(hex(v.dekHex), v.envelope, { ...v.context, recordId: `${v.context.recordId}2` })),
+          v.name,
+        ).toBe('CIPHERTEXT_TAMPERED');
     }
   });
 });
@@ -259,10 +354,16 @@ describe('wrapped keys', () => {
       expect(dek.exposeSecretBytes().toString('hex'), v.name).toBe(v.dekHex);
       dek.destroy();
       for (const [field, changed] of identityChanges(v.identity)) {
-        expect(codeOf(() => unwrapDek(hex(v.kekHex), v.wrapped, changed, { legacy: 'accept' })), `${v.name}: ${field}`).toBe('KEYSTORE_TAMPERED');
+        expect(
+          codeOf(() => unwrapDek(hex(v.kekHex), v.wrapped, changed, { legacy: 'accept' })),
+          `${v.name}: ${field}`,
+        ).toBe('KEYSTORE_TAMPERED');
       }
       const otherKek = flipBit(hex(v.kekHex), 0);
-      expect(codeOf(() => unwrapDek(otherKek, v.wrapped, v.identity, { legacy: 'accept' })), v.name).toBe('KEYSTORE_TAMPERED');
+      expect(
+        codeOf(() => unwrapDek(otherKek, v.wrapped, v.identity, { legacy: 'accept' })),
+        v.name,
+      ).toBe('KEYSTORE_TAMPERED');
     }
   });
 
@@ -288,10 +389,16 @@ describe('wrapped keys', () => {
       const dek = unwrapDek(hex(v.kekHex), v.wrappedBase64, identity, { legacy: 'accept' });
       expect(dek.exposeSecretBytes().toString('hex'), v.name).toBe(v.dekHex);
       dek.destroy();
-      expect(codeOf(() => unwrapDek(hex(v.kekHex), v.wrappedBase64, identity, { legacy: 'refuse' })), v.name).toBe('KEYSTORE_TAMPERED');
+      expect(
+        codeOf(() => unwrapDek(hex(v.kekHex), v.wrappedBase64, identity, { legacy: 'refuse' })),
+        v.name,
+      ).toBe('KEYSTORE_TAMPERED');
       const blob = Buffer.from(v.wrappedBase64, 'base64');
       flipBit(blob, blob.length - 1);
-      expect(codeOf(() => unwrapDek(hex(v.kekHex), blob.toString('base64'), identity, { legacy: 'accept' })), v.name).toBe('KEYSTORE_TAMPERED');
+      expect(
+        codeOf(() => unwrapDek(hex(v.kekHex), blob.toString('base64'), identity, { legacy: 'accept' })),
+        v.name,
+      ).toBe('KEYSTORE_TAMPERED');
     }
   });
 
@@ -299,15 +406,18 @@ describe('wrapped keys', () => {
     const rfc = loadRfcKeyWrapVectors().filter((v) => v.alg === 'kwp');
     expect(rfc.length).toBeGreaterThanOrEqual(2);
     for (const v of rfc) expect(rfc5649Wrap(hex(v.kek), hex(v.keyData)).toString('hex'), v.name).toBe(v.wrapped);
-    const wycheproof = loadWycheproof('aes_kwp_test.json').filter((g) => g.keySize === 256).flatMap((g) => g.tests).filter((t) => t.result === 'valid');
+    const wycheproof = loadWycheproof('aes_kwp_test.json')
+      .filter((g) => g.keySize === 256)
+      .flatMap((g) => g.tests)
+      .filter((t) => t.result === 'valid');
     expect(wycheproof.length).toBeGreaterThan(10);
-    for (const t of wycheproof) expect(rfc5649Wrap(hex(String(t['key'])), hex(String(t['msg']))).toString('hex'), `tcId ${t.tcId}`).toBe(t['ct']);
+    for (const t of wycheproof) expect(rfc5649Wrap(hex(String(t.key)), hex(String(t.msg))).toString('hex'), `tcId ${t.tcId}`).toBe(t.ct);
     for (const v of wrappedKeys.legacyDeks) expect(rfc5649Wrap(hex(v.kekHex), hex(v.dekHex)).toString('base64'), v.name).toBe(v.wrappedBase64);
     const fromWycheproof = wrappedKeys.legacyDeks.find((v) => v.name.includes('wycheproof'));
     const tcId = Number(/tcId-(\d+)$/.exec(fromWycheproof?.name ?? '')?.[1]);
     const source = wycheproof.find((t) => t.tcId === tcId);
     expect(source, 'the Wycheproof case a legacy vector names').toBeDefined();
-    expect(hex(String(source!['ct'])).toString('base64')).toBe(fromWycheproof!.wrappedBase64);
+    expect(hex(String(source!.ct)).toString('base64')).toBe(fromWycheproof!.wrappedBase64);
   });
 
   it('issue 13 §3: kekBinding gives the committed b1 text over the committed input bytes; another keyring, version or KEK does not match', () => {
@@ -350,7 +460,9 @@ describe('MAC inputs', () => {
 });
 
 describe('the vector files', () => {
-  const files = readdirSync(vectorsDir).filter((name) => name.endsWith('.json')).sort();
+  const files = readdirSync(vectorsDir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
 
   it('issue 13 §3: the generator script reproduces every committed vector file byte for byte (all inputs fixed, nothing random)', () => {
     const output = execFileSync(process.execPath, [join(packageDir, 'scripts', 'make-format-vectors.mjs'), '--check'], { encoding: 'utf8' });
@@ -374,7 +486,9 @@ describe('the vector files', () => {
     const commits = git('log', '--reverse', '--format=%H', '--', `${dir}/*.json`).split('\n').filter(Boolean).slice(0, 500);
     expect(commits.length, 'the vector files are committed').toBeGreaterThan(0);
     for (const commit of commits) {
-      for (const path of git('ls-tree', '-r', '--name-only', commit, '--', `${dir}/`).split('\n').filter((p) => p.endsWith('.json'))) {
+      for (const path of git('ls-tree', '-r', '--name-only', commit, '--', `${dir}/`)
+        .split('\n')
+        .filter((p) => p.endsWith('.json'))) {
         const content = JSON.parse(git('show', `${commit}:${path}`)) as Record<string, unknown>;
         for (const [list, entries] of Object.entries(content)) {
           if (!Array.isArray(entries)) continue;

@@ -13,7 +13,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 const ctx = (segment: string, recordId: string, field = 'ssn', model = 'Patient'): FieldContext => ({ model, field, recordId, segment });
 
 /** The hierarchy behaviour every root-key/key-store combination must show. */
@@ -145,7 +149,10 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
       let crashAfter = 2;
       const hook: ReencryptionHook = {
         async scan({ segment, cursor, limit }) {
-          const ids = [...rows.keys()].filter((id) => rows.get(id)!.segment === segment && (cursor === null || id > cursor)).sort().slice(0, limit);
+          const ids = [...rows.keys()]
+            .filter((id) => rows.get(id)!.segment === segment && (cursor === null || id > cursor))
+            .sort()
+            .slice(0, limit);
           const records = ids.map((id) => ({ id, fields: [{ field: 'ssn', ciphertext: rows.get(id)!.ssn, context: ctx(segment, id) }] }));
           return { records, cursor: ids.length < limit ? null : ids.at(-1)! };
         },
@@ -154,7 +161,9 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
           for (const u of updates) for (const f of u.fields) if (rows.get(u.id)!.ssn === f.previous) rows.get(u.id)!.ssn = f.next;
           return updates.length;
         },
-        async count() { return rows.size; },
+        async count() {
+          return rows.size;
+        },
       };
       const progress: number[] = [];
       await expect(h.rotateDek({ segment: 's1', hook, batchSize: 10, onProgress: (p) => progress.push(p.done) })).rejects.toThrow('simulated crash');
@@ -192,7 +201,10 @@ export function describeHierarchy(name: string, makeStack: () => Promise<Stack>)
       expect(events).toEqual(expect.arrayContaining(['generate', 'rotate', 'disable']));
       expect(JSON.stringify(await h.listAudit())).not.toContain('canary');
       await stack.editAuditRow(2);
-      const broken = await h.verifyAudit().then(() => undefined, (e) => e);
+      const broken = await h.verifyAudit().then(
+        () => undefined,
+        (e) => e,
+      );
       expect(broken).toMatchObject({ code: 'AUDIT_CHAIN_BROKEN', details: { seq: 2 } });
     });
 

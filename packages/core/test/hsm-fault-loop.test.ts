@@ -9,8 +9,15 @@ interface FaultRun {
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly result?: {
-    operations: number; faults: number; finalizes: number; codes: Record<string, number>;
-    untypedCount: number; untyped: string[]; wrongValues: number; after: string; reconnects: number;
+    operations: number;
+    faults: number;
+    finalizes: number;
+    codes: Record<string, number>;
+    untypedCount: number;
+    untyped: string[];
+    wrongValues: number;
+    after: string;
+    reconnects: number;
   };
 }
 
@@ -19,8 +26,12 @@ async function runFaultLoop(environment: Record<string, string>): Promise<FaultR
   const token = inject('softhsm');
   const process_ = spawn(process.execPath, [child], {
     env: {
-      ...process.env, ...environment, SOFTHSM2_CONF: token.conf,
-      FAULT_MODULE: token.module, FAULT_TOKEN: token.tokenLabel, FAULT_PIN: token.pin,
+      ...process.env,
+      ...environment,
+      SOFTHSM2_CONF: token.conf,
+      FAULT_MODULE: token.module,
+      FAULT_TOKEN: token.tokenLabel,
+      FAULT_PIN: token.pin,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,11 +6,17 @@ import { kwpWrap } from '../src/adapter.js';
 import { sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+  );
 
 describe('issue 11 §2 (review): KEK binding downgrade on a store that never had legacy keys', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §2 (review): blanked bindings on swapped KEK versions are refused for writes and rewrap in a store started with bindings (default legacyKeys)', async () => {
     const stack = await sqliteStack();

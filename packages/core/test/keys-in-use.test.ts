@@ -100,8 +100,15 @@ describe('issue 11 §3 keys in use (SoftHSM2 + SQLite)', () => {
       const operations = Array.from({ length: 240 }, (_, i) => {
         const h = i % 2 === 0 ? a : b;
         const item = stored[(i * 7 + round) % stored.length]!;
-        if (i % 5 === 0) return h.encryptValue(item.value, item.context).then((c) => h.decryptValue(c, item.context)).then((v) => expect(v).toBe(item.value));
-        if (i % 5 === 1) return h.decryptValues(stored.slice(i % 50, (i % 50) + 30).map(({ ciphertext, context }) => ({ ciphertext, context }))).then((v) => expect(v).toEqual(stored.slice(i % 50, (i % 50) + 30).map((s) => s.value)));
+        if (i % 5 === 0)
+          return h
+            .encryptValue(item.value, item.context)
+            .then((c) => h.decryptValue(c, item.context))
+            .then((v) => expect(v).toBe(item.value));
+        if (i % 5 === 1)
+          return h
+            .decryptValues(stored.slice(i % 50, (i % 50) + 30).map(({ ciphertext, context }) => ({ ciphertext, context })))
+            .then((v) => expect(v).toEqual(stored.slice(i % 50, (i % 50) + 30).map((s) => s.value)));
         if (i % 5 === 2) return h.blindIndex(item.value, { model: 'Patient', field: 'email' });
         return h.decryptValue(item.ciphertext, item.context).then((v) => expect(v).toBe(item.value));
       });
@@ -119,7 +126,9 @@ describe('issue 11 §3 keys in use (SoftHSM2 + PostgreSQL)', () => {
       if (kek > 0) await h.rotateKek();
       const items = Array.from({ length: 4 }, (_, s) => ({ value: `canary-${kek}-${s}`, context: ctx(`seg-${kek * 4 + s}`, `r-${kek}-${s}`) }));
       const sealed = await h.encryptValues(items);
-      sealed.forEach((ciphertext, i) => stored.push({ ciphertext, ...items[i]! }));
+      sealed.forEach((ciphertext, i) => {
+        stored.push({ ciphertext, ...items[i]! });
+      });
     }
     for (let round = 0; round < 3; round++) {
       h.clearCache();

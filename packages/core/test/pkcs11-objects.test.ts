@@ -3,17 +3,29 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
 import { openTestRootKey } from './stacks.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** The attacker: a PIN holder with a second, raw PKCS#11 handle on the same module. */
 function attackerSession(): { pkcs11: pkcs11js.PKCS11; session: Buffer } {
   const token = inject('softhsm');
   const pkcs11 = new pkcs11js.PKCS11();
   pkcs11.load(token.module);
-  try { pkcs11.C_Initialize(); } catch (e) { if (!String(e).includes('ALREADY_INITIALIZED')) throw e; }
+  try {
+    pkcs11.C_Initialize();
+  } catch (e) {
+    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+  }
   const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
   const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try { pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin); } catch (e) { if (!String(e).includes('ALREADY_LOGGED_IN')) throw e; }
+  try {
+    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  } catch (e) {
+    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+  }
   return { pkcs11, session };
 }
 
@@ -29,10 +41,15 @@ function objectsWith(pkcs11: pkcs11js.PKCS11, session: Buffer, label: string, id
 /** A key the attacker creates with the CMK's label and id: importable, so weaker by construction. */
 function plantClone(pkcs11: pkcs11js.PKCS11, session: Buffer, label: string, id: string, extra: pkcs11js.Template = []): Buffer {
   return pkcs11.C_CreateObject(session, [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-    { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true },
-    { type: pkcs11js.CKA_LABEL, value: label }, { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
-    { type: pkcs11js.CKA_VALUE, value: Buffer.alloc(32, 7) }, { type: pkcs11js.CKA_WRAP, value: true }, { type: pkcs11js.CKA_UNWRAP, value: true },
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(id, 'hex') },
+    { type: pkcs11js.CKA_VALUE, value: Buffer.alloc(32, 7) },
+    { type: pkcs11js.CKA_WRAP, value: true },
+    { type: pkcs11js.CKA_UNWRAP, value: true },
     ...extra,
   ]);
 }
@@ -42,8 +59,12 @@ const PROHIBITED = /CKR_ACTION_PROHIBITED|CKR_VENDOR_DEFINED:27/;
 
 describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weakened (issue 11 §4)', () => {
   let rootKey: Pkcs11RootKey;
-  beforeAll(async () => { rootKey = await openTestRootKey(); });
-  afterAll(async () => { await rootKey.close(); });
+  beforeAll(async () => {
+    rootKey = await openTestRootKey();
+  });
+  afterAll(async () => {
+    await rootKey.close();
+  });
 
   it('issue 11 §4: a CMK is created with CKA_COPYABLE and CKA_MODIFIABLE false, and SoftHSM2 refuses C_CopyObject on it', async () => {
     const cmk = await rootKey.createCmk(`copy-${Date.now()}`);
@@ -84,10 +105,40 @@ describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weaken
   it('issue 11 §4: a lone CMK object that is extractable, not sensitive, copyable or modifiable is refused', async () => {
     const { pkcs11, session } = attackerSession();
     const weak: Array<[string, pkcs11js.Template]> = [
-      ['extractable', [{ type: pkcs11js.CKA_EXTRACTABLE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_COPYABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false }]],
-      ['not sensitive', [{ type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: false }, { type: pkcs11js.CKA_COPYABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false }]],
-      ['copyable', [{ type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_MODIFIABLE, value: false }]],
-      ['modifiable', [{ type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_COPYABLE, value: false }]],
+      [
+        'extractable',
+        [
+          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_COPYABLE, value: false },
+          { type: pkcs11js.CKA_MODIFIABLE, value: false },
+        ],
+      ],
+      [
+        'not sensitive',
+        [
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: false },
+          { type: pkcs11js.CKA_COPYABLE, value: false },
+          { type: pkcs11js.CKA_MODIFIABLE, value: false },
+        ],
+      ],
+      [
+        'copyable',
+        [
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_MODIFIABLE, value: false },
+        ],
+      ],
+      [
+        'modifiable',
+        [
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_COPYABLE, value: false },
+        ],
+      ],
     ];
     const fresh = await openTestRootKey();
     for (const [what, extra] of weak) {
@@ -105,15 +156,26 @@ describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weaken
     const legacy = { label: `legacy-${Date.now()}`, id: 'cd'.repeat(16) };
     // What earlier versions created: generated inside, sensitive, non-extractable, CKA_COPYABLE left at its default (true).
     const legacyHandle = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_LABEL, value: legacy.label }, { type: pkcs11js.CKA_ID, value: Buffer.from(legacy.id, 'hex') },
-      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_MODIFIABLE, value: false },
-      { type: pkcs11js.CKA_WRAP, value: true }, { type: pkcs11js.CKA_UNWRAP, value: true },
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_LABEL, value: legacy.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(legacy.id, 'hex') },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_MODIFIABLE, value: false },
+      { type: pkcs11js.CKA_WRAP, value: true },
+      { type: pkcs11js.CKA_UNWRAP, value: true },
     ]);
     const kek = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_TOKEN, value: false },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: true },
     ]);
     const wrapped = Buffer.from(pkcs11.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, legacyHandle, kek, Buffer.alloc(64)));
     const fresh = await openTestRootKey();
@@ -136,10 +198,24 @@ describe('HSM objects: CMKs and the audit key cannot be copied, cloned or weaken
     const { pkcs11, session } = attackerSession();
     const [handle] = objectsWith(pkcs11, session, label);
     const names = ['CKA_SIGN', 'CKA_VERIFY', 'CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_WRAP', 'CKA_UNWRAP', 'CKA_DERIVE', 'CKA_COPYABLE', 'CKA_MODIFIABLE', 'CKA_EXTRACTABLE', 'CKA_SENSITIVE'] as const;
-    const values = pkcs11.C_GetAttributeValue(session, handle!, names.map((n) => ({ type: pkcs11js[n] })));
+    const values = pkcs11.C_GetAttributeValue(
+      session,
+      handle!,
+      // biome-ignore lint/performance/noDynamicNamespaceImportAccess: reads CKA_* constants by name in a test; bundle size does not apply
+      names.map((n) => ({ type: pkcs11js[n] })),
+    );
     expect(Object.fromEntries(names.map((n, i) => [n, values[i]!.value[0] === 1]))).toEqual({
-      CKA_SIGN: true, CKA_VERIFY: true, CKA_ENCRYPT: false, CKA_DECRYPT: false, CKA_WRAP: false, CKA_UNWRAP: false, CKA_DERIVE: false,
-      CKA_COPYABLE: false, CKA_MODIFIABLE: false, CKA_EXTRACTABLE: false, CKA_SENSITIVE: true,
+      CKA_SIGN: true,
+      CKA_VERIFY: true,
+      CKA_ENCRYPT: false,
+      CKA_DECRYPT: false,
+      CKA_WRAP: false,
+      CKA_UNWRAP: false,
+      CKA_DERIVE: false,
+      CKA_COPYABLE: false,
+      CKA_MODIFIABLE: false,
+      CKA_EXTRACTABLE: false,
+      CKA_SENSITIVE: true,
     });
     expect(() => pkcs11.C_CopyObject(session, handle!, [{ type: pkcs11js.CKA_TOKEN, value: false }])).toThrow(/CKR_/);
     pkcs11.C_DestroyObject(session, handle!);
@@ -163,7 +239,10 @@ describe('wrapped KEK length is checked before the HSM sees it (issue 11 §4)', 
     await keyStore.updateKek('default', 1, { wrapped: blob.toString('base64'), at: new Date().toISOString() });
     h.clearCache();
     const callsBefore = rootKey.stats.hsmCalls;
-    const error = await h.decryptValue(value, context).then(() => undefined, (e: unknown) => e);
+    const error = await h.decryptValue(value, context).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // Through the hierarchy the key store is to blame (issue 11 §2: a key-store error code).
     expect(error).toMatchObject({ code: 'KEYSTORE_TAMPERED' });
     expect(String((error as Error).message)).toMatch(/wrapped KEK default v1 has the wrong length/);
@@ -172,7 +251,10 @@ describe('wrapped KEK length is checked before the HSM sees it (issue 11 §4)', 
     expect(rootKey.stats.hsmCalls - callsBefore).toBe(1);
     // The root key checks it too, for callers that use it directly.
     const [cmk] = await keyStore.listCmks('default');
-    const direct = await rootKey.unwrapKek({ label: cmk!.hsmLabel, id: cmk!.hsmId }, blob).then(() => undefined, (e: unknown) => e);
+    const direct = await rootKey.unwrapKek({ label: cmk!.hsmLabel, id: cmk!.hsmId }, blob).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(direct).toMatchObject({ code: 'CIPHERTEXT_TAMPERED', details: { length: blob.length } });
     expect(String((direct as Error).message)).toMatch(/wrapped KEK has the wrong length/);
     expect(rootKey.stats.hsmCalls - callsBefore).toBe(1);

@@ -5,7 +5,11 @@ import { KeystrataError, Pkcs11RootKey } from '../src/index.js';
 
 // Its own file (its own process) and its own token: PKCS#11 login state is per process and per
 // token, and this file changes the token's PIN.
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 describe('a wrong PIN is sent to the HSM once (issue 11 §4)', () => {
   const shared = inject('softhsm');
@@ -15,7 +19,8 @@ describe('a wrong PIN is sent to the HSM once (issue 11 §4)', () => {
 
   beforeAll(() => {
     execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', 'so-pin-5678'], {
-      env: { ...process.env, SOFTHSM2_CONF: shared.conf }, stdio: 'pipe',
+      env: { ...process.env, SOFTHSM2_CONF: shared.conf },
+      stdio: 'pipe',
     });
   });
 
@@ -23,7 +28,11 @@ describe('a wrong PIN is sent to the HSM once (issue 11 §4)', () => {
   function secondHandle(): { pkcs11: pkcs11js.PKCS11; slot: Buffer; session: Buffer } {
     const pkcs11 = new pkcs11js.PKCS11();
     pkcs11.load(shared.module);
-    try { pkcs11.C_Initialize(); } catch (e) { if (!String(e).includes('ALREADY_INITIALIZED')) throw e; }
+    try {
+      pkcs11.C_Initialize();
+    } catch (e) {
+      if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+    }
     const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === label)!;
     const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
     return { pkcs11, slot, session };
@@ -66,7 +75,11 @@ describe('a wrong PIN is sent to the HSM once (issue 11 §4)', () => {
     const wrapped = await rootKey.generateWrappedKek(cmk);
     expect(asked).toBe(1);
     const { pkcs11, slot, session } = secondHandle();
-    try { pkcs11.C_Login(session, pkcs11js.CKU_USER, pin); } catch (e) { if (!String(e).includes('ALREADY_LOGGED_IN')) throw e; }
+    try {
+      pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+    } catch (e) {
+      if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+    }
     pkcs11.C_SetPIN(session, pin, 'changed-pin-5678');
     pkcs11.C_CloseAllSessions(slot);
     const concurrent = await Promise.all(Array.from({ length: 25 }, () => codeOf(rootKey.unwrapKek(cmk, wrapped))));

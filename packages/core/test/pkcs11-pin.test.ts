@@ -9,7 +9,10 @@ describe('PIN handling on SoftHSM2', () => {
 
   it('refuses a wrong PIN with HSM_PIN_INCORRECT, never shows it, and never retries it', async () => {
     let asked = 0;
-    const error = await Pkcs11RootKey.open({ ...options, pin: () => (asked++, 'wrong-pin-0000') }).then(() => undefined, (e) => e);
+    const error = await Pkcs11RootKey.open({ ...options, pin: () => (asked++, 'wrong-pin-0000') }).then(
+      () => undefined,
+      (e) => e,
+    );
     expect(error).toMatchObject({ code: 'HSM_PIN_INCORRECT' });
     expect(asked).toBe(1);
     expect(JSON.stringify(error) + String(error) + String(error.stack)).not.toContain('wrong-pin-0000');

@@ -4,24 +4,40 @@ import { hex, loadWycheproof } from '@keystrata/testing';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
 import { openTestRootKey } from './stacks.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** A second, raw PKCS#11 handle on the same module: how an operator (or an attacker) would look. */
 function rawSession(): { pkcs11: pkcs11js.PKCS11; session: Buffer; slot: Buffer } {
   const token = inject('softhsm');
   const pkcs11 = new pkcs11js.PKCS11();
   pkcs11.load(token.module);
-  try { pkcs11.C_Initialize(); } catch (e) { if (!String(e).includes('ALREADY_INITIALIZED')) throw e; }
+  try {
+    pkcs11.C_Initialize();
+  } catch (e) {
+    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+  }
   const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
   const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try { pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin); } catch (e) { if (!String(e).includes('ALREADY_LOGGED_IN')) throw e; }
+  try {
+    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  } catch (e) {
+    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+  }
   return { pkcs11, session, slot };
 }
 
 describe('Pkcs11RootKey on SoftHSM2', () => {
   let rootKey: Pkcs11RootKey;
-  beforeAll(async () => { rootKey = await openTestRootKey(); });
-  afterAll(async () => { await rootKey.close(); });
+  beforeAll(async () => {
+    rootKey = await openTestRootKey();
+  });
+  afterAll(async () => {
+    await rootKey.close();
+  });
 
   it('generates a CMK that is sensitive, non-extractable and wrap/unwrap only', async () => {
     const cmk = await rootKey.createCmk(`attr-test-${Date.now()}`);
@@ -29,11 +45,37 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     pkcs11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: cmk.label }]);
     const [handle] = pkcs11.C_FindObjects(session, 2);
     pkcs11.C_FindObjectsFinal(session);
-    const names = ['CKA_TOKEN', 'CKA_PRIVATE', 'CKA_SENSITIVE', 'CKA_EXTRACTABLE', 'CKA_ALWAYS_SENSITIVE', 'CKA_NEVER_EXTRACTABLE', 'CKA_MODIFIABLE', 'CKA_WRAP', 'CKA_UNWRAP', 'CKA_ENCRYPT', 'CKA_DECRYPT'] as const;
-    const values = pkcs11.C_GetAttributeValue(session, handle!, names.map((n) => ({ type: pkcs11js[n] })));
+    const names = [
+      'CKA_TOKEN',
+      'CKA_PRIVATE',
+      'CKA_SENSITIVE',
+      'CKA_EXTRACTABLE',
+      'CKA_ALWAYS_SENSITIVE',
+      'CKA_NEVER_EXTRACTABLE',
+      'CKA_MODIFIABLE',
+      'CKA_WRAP',
+      'CKA_UNWRAP',
+      'CKA_ENCRYPT',
+      'CKA_DECRYPT',
+    ] as const;
+    const values = pkcs11.C_GetAttributeValue(
+      session,
+      handle!,
+      // biome-ignore lint/performance/noDynamicNamespaceImportAccess: reads CKA_* constants by name in a test; bundle size does not apply
+      names.map((n) => ({ type: pkcs11js[n] })),
+    );
     expect(Object.fromEntries(names.map((n, i) => [n, values[i]!.value[0] === 1]))).toEqual({
-      CKA_TOKEN: true, CKA_PRIVATE: true, CKA_SENSITIVE: true, CKA_EXTRACTABLE: false, CKA_ALWAYS_SENSITIVE: true,
-      CKA_NEVER_EXTRACTABLE: true, CKA_MODIFIABLE: false, CKA_WRAP: true, CKA_UNWRAP: true, CKA_ENCRYPT: false, CKA_DECRYPT: false,
+      CKA_TOKEN: true,
+      CKA_PRIVATE: true,
+      CKA_SENSITIVE: true,
+      CKA_EXTRACTABLE: false,
+      CKA_ALWAYS_SENSITIVE: true,
+      CKA_NEVER_EXTRACTABLE: true,
+      CKA_MODIFIABLE: false,
+      CKA_WRAP: true,
+      CKA_UNWRAP: true,
+      CKA_ENCRYPT: false,
+      CKA_DECRYPT: false,
     });
     expect(() => pkcs11.C_GetAttributeValue(session, handle!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
     pkcs11.C_CloseSession(session);
@@ -107,13 +149,19 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     let accepted = 0;
     for (const t of cases) {
       const key = pkcs11.C_CreateObject(session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-        { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_VALUE, value: hex(t.key) }, { type: pkcs11js.CKA_UNWRAP, value: true },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_VALUE, value: hex(t.key) },
+        { type: pkcs11js.CKA_UNWRAP, value: true },
       ]);
       const attempt = () => {
         const out = pkcs11.C_UnwrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, key, hex(t.ct), [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-          { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: false }, { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: false },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
         ]);
         const [value] = pkcs11.C_GetAttributeValue(session, out, [{ type: pkcs11js.CKA_VALUE }]);
         pkcs11.C_DestroyObject(session, out);

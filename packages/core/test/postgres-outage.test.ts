@@ -42,34 +42,40 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('an idle process survives PostgreSQL going away (issue 11 §3b)', () => {
   let server: RestartablePostgres;
   let app: IdleApp | undefined;
-  beforeAll(async () => { server = await startRestartablePostgres(); }, 60_000);
+  beforeAll(async () => {
+    server = await startRestartablePostgres();
+  }, 60_000);
   afterAll(async () => {
     if (app !== undefined && app.exited === undefined) app.child.kill('SIGKILL');
     await server.destroy();
   });
 
-  it.each(['immediate', 'fast'] as const)('issue 11 §3b: pg_ctl stop -m %s: the idle app does not crash, gets KEYSTORE_UNAVAILABLE while the server is down, and works again after a restart', async (mode) => {
-    app = new IdleApp(server.url);
-    try {
-      await app.ready();
-      expect(await app.query()).toEqual({ ok: true });
-      server.stopServer(mode);
-      await pause(500); // idle while the server is gone: the pool's idle connections report their errors now
-      expect(app.exited).toBeUndefined();
-      expect(await app.query()).toEqual({ ok: false, code: 'KEYSTORE_UNAVAILABLE' });
-      expect(await app.query()).toEqual({ ok: false, code: 'KEYSTORE_UNAVAILABLE' });
-      await server.startServer();
-      const started = Date.now();
-      let reply = await app.query();
-      for (let attempt = 0; !reply.ok && attempt < 100; attempt++) {
-        await pause(100);
-        reply = await app.query();
+  it.each(['immediate', 'fast'] as const)(
+    'issue 11 §3b: pg_ctl stop -m %s: the idle app does not crash, gets KEYSTORE_UNAVAILABLE while the server is down, and works again after a restart',
+    async (mode) => {
+      app = new IdleApp(server.url);
+      try {
+        await app.ready();
+        expect(await app.query()).toEqual({ ok: true });
+        server.stopServer(mode);
+        await pause(500); // idle while the server is gone: the pool's idle connections report their errors now
+        expect(app.exited).toBeUndefined();
+        expect(await app.query()).toEqual({ ok: false, code: 'KEYSTORE_UNAVAILABLE' });
+        expect(await app.query()).toEqual({ ok: false, code: 'KEYSTORE_UNAVAILABLE' });
+        await server.startServer();
+        const started = Date.now();
+        let reply = await app.query();
+        for (let attempt = 0; !reply.ok && attempt < 100; attempt++) {
+          await pause(100);
+          reply = await app.query();
+        }
+        expect(reply).toEqual({ ok: true });
+        console.log(`pg_ctl stop -m ${mode}: key store usable again ${Date.now() - started} ms after the server accepted connections`);
+        expect(app.exited).toBeUndefined();
+      } finally {
+        if (app.exited === undefined) app.child.kill('SIGKILL');
       }
-      expect(reply).toEqual({ ok: true });
-      console.log(`pg_ctl stop -m ${mode}: key store usable again ${Date.now() - started} ms after the server accepted connections`);
-      expect(app.exited).toBeUndefined();
-    } finally {
-      if (app.exited === undefined) app.child.kill('SIGKILL');
-    }
-  }, 30_000);
+    },
+    30_000,
+  );
 });

@@ -8,8 +8,11 @@ import { runReadmeExample } from '@keystrata/testing';
 it('runs the README example against SoftHSM2 and SQLite', async () => {
   const token = inject('softhsm');
   const logged = await runReadmeExample(dirname(dirname(fileURLToPath(import.meta.url))), {
-    KEYSTRATA_PKCS11_MODULE: token.module, KEYSTRATA_TOKEN_LABEL: token.tokenLabel, KEYSTRATA_HSM_PIN: token.pin,
-    SOFTHSM2_CONF: token.conf, KEYSTRATA_EXAMPLE_DB: join(mkdtempSync(join(tmpdir(), 'readme-')), 'keys.db'),
+    KEYSTRATA_PKCS11_MODULE: token.module,
+    KEYSTRATA_TOKEN_LABEL: token.tokenLabel,
+    KEYSTRATA_HSM_PIN: token.pin,
+    SOFTHSM2_CONF: token.conf,
+    KEYSTRATA_EXAMPLE_DB: join(mkdtempSync(join(tmpdir(), 'readme-')), 'keys.db'),
   });
   expect(logged).toEqual(['true', '123-45-6789', 'CIPHERTEXT_TAMPERED', 'KEY_DESTROYED']);
 });

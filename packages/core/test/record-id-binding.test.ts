@@ -8,11 +8,17 @@ import { sqliteStack } from './stacks.js';
 // refused instead of being sealed unbound. Written as the DBA who copies a ciphertext into another
 // record of the same tenant.
 
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+  );
 
 describe('issue 11 §2 (review): RecordEncryptor with bindRecordId (default true) and a row without its id', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   async function setup(bindRecordId?: boolean) {
     const stack = await sqliteStack();
@@ -20,7 +26,9 @@ describe('issue 11 §2 (review): RecordEncryptor with bindRecordId (default true
     const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `rv-${Math.random().toString(36).slice(2)}` });
     await h.provision();
     const records = new RecordEncryptor({
-      hierarchy: h, models: { Patient: { fields: [{ field: 'ssn' }], idField: 'patientId' } }, segment: { by: 'tenant', field: 'tenantId' },
+      hierarchy: h,
+      models: { Patient: { fields: [{ field: 'ssn' }], idField: 'patientId' } },
+      segment: { by: 'tenant', field: 'tenantId' },
       ...(bindRecordId === undefined ? {} : { bindRecordId }),
     });
     return { stack, records };
@@ -29,14 +37,17 @@ describe('issue 11 §2 (review): RecordEncryptor with bindRecordId (default true
   it('issue 11 §2 (review): a row without its id is refused (PLAINTEXT_REJECTED naming the id field), not sealed unbound for a DBA to move to another record', async () => {
     const { records } = await setup();
     const row: Record<string, unknown> = { tenantId: 'acme', ssn: 'alice-ssn' }; // id assigned by the database later (autoincrement)
-    const error = await records.encrypt('Patient', [row]).then(() => undefined, (e: unknown) => e);
+    const error = await records.encrypt('Patient', [row]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(KeystrataError.isInstance(error, 'PLAINTEXT_REJECTED')).toBe(true);
     expect((error as Error).message).toContain('"patientId"');
     expect(row.ssn).toBe('alice-ssn'); // nothing changed
     expect(await codeOf(records.sealRecords('Patient', [{ values: { ssn: 'alice-ssn' }, id: undefined, record: { tenantId: 'acme' } }]))).toBe('PLAINTEXT_REJECTED');
   });
 
-  it('Precondition: with bindRecordId on, a value is sealed only bound to its record\'s id.', async () => {
+  it("Precondition: with bindRecordId on, a value is sealed only bound to its record's id.", async () => {
     const { stack, records } = await setup();
     const alice: Record<string, unknown> = { patientId: 'alice', tenantId: 'acme', ssn: 'alice-ssn' };
     await records.encrypt('Patient', [alice]);
@@ -68,7 +79,9 @@ describe('issue 11 §2 (review): RecordEncryptor with bindRecordId (default true
 
 describe('issue 11 §2 (review): withoutRecordId is an explicit choice', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §2 (review): withoutRecordId "seal-unbound" seals a row without its id unbound (the adapters\' choice for database-assigned ids); an unknown value is CONFIG_INVALID', async () => {
     const stack = await sqliteStack();

@@ -41,13 +41,17 @@ describe('issue 11 §5 rewrap under traffic (SoftHSM2 + SQLite)', () => {
         const slice = Array.from({ length: 20 }, (_, k) => (round * 37 + k * 13) % stored.length);
         await Promise.all([
           app.decryptValues(slice.map((i) => ({ ciphertext: stored[i]!, context: items[i]!.context }))).then((values) => {
-            values.forEach((v, k) => { if (v !== `canary-${slice[k]}`) errors.push('wrong value'); });
+            values.forEach((v, k) => {
+              if (v !== `canary-${slice[k]}`) errors.push('wrong value');
+            });
           }),
           app.encryptValues(slice.slice(0, 5).map((i) => items[i]!)),
         ]).catch((error: unknown) => errors.push(KeystrataError.isInstance(error) ? error.code : String(error)));
       }
     })();
-    const result = await ops.rewrapDeks({ batchSize: 25 }).finally(() => { done = true; });
+    const result = await ops.rewrapDeks({ batchSize: 25 }).finally(() => {
+      done = true;
+    });
     await traffic;
     expect(result).toMatchObject({ kekVersion: 2, rewrapped: 300, failed: 0, failures: [] });
     expect(errors).toEqual([]);

@@ -4,7 +4,11 @@ import { killAll, runRotator, tokenObjects } from './processes/children.js';
 import { postgresStack, sqliteStack } from './stacks.js';
 
 const ctx: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'r1', segment: 's1' };
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 type Stack = Awaited<ReturnType<typeof sqliteStack>>;
 
@@ -45,44 +49,62 @@ describe('CMK and KEK rotation killed at any step (SoftHSM2 + SQLite, SIGKILLed 
 
   const cmkSteps: Array<[string, number, number]> = [
     // [progress phase, done, expected CMK version after the rerun]
-    ['lease taken', 0, 2], ['rotation intent saved', 0, 2], ['CMK created in the HSM', 0, 2], ['CMK generate audited', 0, 2],
-    ['CMK registered', 0, 2], ['rewrap KEKs', 1, 2], ['rewrap KEKs', 2, 2], ['primary switched', 0, 2], ['rotation done', 0, 3],
+    ['lease taken', 0, 2],
+    ['rotation intent saved', 0, 2],
+    ['CMK created in the HSM', 0, 2],
+    ['CMK generate audited', 0, 2],
+    ['CMK registered', 0, 2],
+    ['rewrap KEKs', 1, 2],
+    ['rewrap KEKs', 2, 2],
+    ['primary switched', 0, 2],
+    ['rotation done', 0, 3],
   ];
-  it.each(cmkSteps)('issue 11 §3a: rotate cmk killed at "%s" (%i) resumes on rerun to one primary CMK, every KEK under it, audited, no orphan', async (phase, done, expectedVersion) => {
-    const { stack, h, prefix, sealed } = await preparedStore();
-    try {
-      const killed = await runRotator({ db: stack.file, prefix, mode: 'cmk', killAt: { phase, done } });
-      expect(killed.signal, killed.stderr).toBe('SIGKILL');
-      const rerun = await runRotator({ db: stack.file, prefix, mode: 'cmk' });
-      expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { version: expectedVersion } });
-      await expectSettled(stack, h, prefix, sealed);
-      expect((await stack.keyStore.listCmks('default')).map((c) => c.version)).toEqual(expectedVersion === 2 ? [1, 2] : [1, 2, 3]);
-      // Killed after the HSM object existed but before it was registered: the rerun adopted that object.
-      const adopted = (await h.listAudit()).filter((r) => r.event === 'generate' && r.details.includes('"adopted":true'));
-      expect(adopted.length).toBe(['CMK created in the HSM', 'CMK generate audited'].includes(phase) ? 1 : 0);
-    } finally {
-      killAll();
-      await stack.close();
-    }
-  }, 30_000);
+  it.each(cmkSteps)(
+    'issue 11 §3a: rotate cmk killed at "%s" (%i) resumes on rerun to one primary CMK, every KEK under it, audited, no orphan',
+    async (phase, done, expectedVersion) => {
+      const { stack, h, prefix, sealed } = await preparedStore();
+      try {
+        const killed = await runRotator({ db: stack.file, prefix, mode: 'cmk', killAt: { phase, done } });
+        expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        const rerun = await runRotator({ db: stack.file, prefix, mode: 'cmk' });
+        expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { version: expectedVersion } });
+        await expectSettled(stack, h, prefix, sealed);
+        expect((await stack.keyStore.listCmks('default')).map((c) => c.version)).toEqual(expectedVersion === 2 ? [1, 2] : [1, 2, 3]);
+        // Killed after the HSM object existed but before it was registered: the rerun adopted that object.
+        const adopted = (await h.listAudit()).filter((r) => r.event === 'generate' && r.details.includes('"adopted":true'));
+        expect(adopted.length).toBe(['CMK created in the HSM', 'CMK generate audited'].includes(phase) ? 1 : 0);
+      } finally {
+        killAll();
+        await stack.close();
+      }
+    },
+    30_000,
+  );
 
-  it.each([['rotation intent saved'], ['KEK registered']])('issue 11 §3a: rotate kek killed at "%s" resumes the same version on rerun, one primary KEK', async (phase) => {
-    const { stack, h, prefix, sealed } = await preparedStore();
-    try {
-      const killed = await runRotator({ db: stack.file, prefix, mode: 'kek', killAt: { phase, done: 0 } });
-      expect(killed.signal, killed.stderr).toBe('SIGKILL');
-      const rerun = await runRotator({ db: stack.file, prefix, mode: 'kek' });
-      expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { version: 4 } });
-      expect((await stack.keyStore.listKeks('default')).map((k) => `${k.version}:${k.state}`)).toEqual(['1:enabled', '2:enabled', '3:enabled', '4:primary']);
-      await expectSettled(stack, h, prefix, sealed);
-    } finally {
-      killAll();
-      await stack.close();
-    }
-  }, 30_000);
+  it.each([['rotation intent saved'], ['KEK registered']])(
+    'issue 11 §3a: rotate kek killed at "%s" resumes the same version on rerun, one primary KEK',
+    async (phase) => {
+      const { stack, h, prefix, sealed } = await preparedStore();
+      try {
+        const killed = await runRotator({ db: stack.file, prefix, mode: 'kek', killAt: { phase, done: 0 } });
+        expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        const rerun = await runRotator({ db: stack.file, prefix, mode: 'kek' });
+        expect(rerun.answer, rerun.stderr).toMatchObject({ ok: true, result: { version: 4 } });
+        expect((await stack.keyStore.listKeks('default')).map((k) => `${k.version}:${k.state}`)).toEqual(['1:enabled', '2:enabled', '3:enabled', '4:primary']);
+        await expectSettled(stack, h, prefix, sealed);
+      } finally {
+        killAll();
+        await stack.close();
+      }
+    },
+    30_000,
+  );
 });
 
-describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)('one primary CMK/KEK per keyring, enforced by the %s key store; rotation leases', (_name, makeStack) => {
+describe.each([
+  ['SQLite', sqliteStack],
+  ['PostgreSQL', postgresStack],
+] as const)('one primary CMK/KEK per keyring, enforced by the %s key store; rotation leases', (_name, makeStack) => {
   let stack: Awaited<ReturnType<typeof makeStack>>;
   let h: KeyHierarchy;
   beforeEach(async () => {
@@ -90,7 +112,9 @@ describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)
     h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `rot-one-${Math.random().toString(36).slice(2)}` });
     await h.provision();
   });
-  afterEach(async () => { await stack.close(); });
+  afterEach(async () => {
+    await stack.close();
+  });
 
   it('issue 11 §3a: a second primary CMK or KEK written behind the library is refused with a typed code, not KEYSTORE_UNAVAILABLE', async () => {
     const [cmk] = await stack.keyStore.listCmks('default');
@@ -110,7 +134,10 @@ describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)
     const far = new Date(Date.now() + 60_000).toISOString();
     expect(await stack.keyStore.acquireLease({ name: 'keyring:default', holder: 'other-host:1:abcd', expiresAt: far }, new Date().toISOString())).toBe(true);
     const before = await stack.keyStore.listCmks('default');
-    const error = await h.rotateCmk().then(() => undefined, (e: unknown) => e);
+    const error = await h.rotateCmk().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
     expect(String((error as Error).message)).toContain('other-host:1:abcd');
     expect(await codeOf(h.rotateKek())).toBe('ROTATION_IN_PROGRESS');
@@ -127,24 +154,33 @@ describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)
 
 describe('two processes rotating the CMK at once, 8 races (SoftHSM2 + SQLite)', () => {
   let prepared: Awaited<ReturnType<typeof preparedStore>>;
-  beforeAll(async () => { prepared = await preparedStore(); });
+  beforeAll(async () => {
+    prepared = await preparedStore();
+  });
   afterAll(async () => {
     killAll();
     await prepared?.stack.close();
   });
 
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])('issue 11 §3a: CMK race %i: exactly one process wins, the other gets ROTATION_IN_PROGRESS, no orphan CMK in the token', async (race) => {
-    const { stack, h, prefix, sealed } = prepared;
-    const goAt = Date.now() + 1200;
-    const outcomes = await Promise.all([0, 1].map(() => runRotator({ db: stack.file, prefix, mode: 'cmk', goAt })));
-    for (const o of outcomes) expect(o.exitCode, o.stderr).toBe(0);
-    expect(outcomes.filter((o) => o.answer?.ok).map((o) => o.answer!.result!.version)).toEqual([race + 1]);
-    expect(outcomes.filter((o) => !o.answer?.ok).map((o) => o.answer!.error!.code)).toEqual(['ROTATION_IN_PROGRESS']);
-    await expectSettled(stack, h, prefix, sealed);
-  }, 30_000);
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'issue 11 §3a: CMK race %i: exactly one process wins, the other gets ROTATION_IN_PROGRESS, no orphan CMK in the token',
+    async (race) => {
+      const { stack, h, prefix, sealed } = prepared;
+      const goAt = Date.now() + 1200;
+      const outcomes = await Promise.all([0, 1].map(() => runRotator({ db: stack.file, prefix, mode: 'cmk', goAt })));
+      for (const o of outcomes) expect(o.exitCode, o.stderr).toBe(0);
+      expect(outcomes.filter((o) => o.answer?.ok).map((o) => o.answer!.result!.version)).toEqual([race + 1]);
+      expect(outcomes.filter((o) => !o.answer?.ok).map((o) => o.answer!.error!.code)).toEqual(['ROTATION_IN_PROGRESS']);
+      await expectSettled(stack, h, prefix, sealed);
+    },
+    30_000,
+  );
 });
 
-describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)('a %s key store left with two primary CMKs by an older version', (_name, makeStack) => {
+describe.each([
+  ['SQLite', sqliteStack],
+  ['PostgreSQL', postgresStack],
+] as const)('a %s key store left with two primary CMKs by an older version', (_name, makeStack) => {
   it('issue 11 §3a: migrate keeps the newest primary and a rerun of rotate cmk settles every KEK under it', async () => {
     const stack = await makeStack();
     try {
@@ -155,9 +191,21 @@ describe.each([['SQLite', sqliteStack], ['PostgreSQL', postgresStack]] as const)
       // The state the old code left: CMK v2 registered as primary next to v1, no KEK moved yet.
       const ref = await stack.rootKey.createCmk(`${prefix}/default/v2`);
       const at = new Date().toISOString();
-      const raw = 'url' in stack
-        ? async (sql: string) => { const pg = (await import('pg')).default; const c = new pg.Client({ connectionString: stack.url }); await c.connect(); await c.query(sql); await c.end(); }
-        : async (sql: string) => { const Database = (await import('better-sqlite3')).default; const db = new Database((stack as { file: string }).file); db.exec(sql); db.close(); };
+      const raw =
+        'url' in stack
+          ? async (sql: string) => {
+              const pg = (await import('pg')).default;
+              const c = new pg.Client({ connectionString: stack.url });
+              await c.connect();
+              await c.query(sql);
+              await c.end();
+            }
+          : async (sql: string) => {
+              const Database = (await import('better-sqlite3')).default;
+              const db = new Database((stack as { file: string }).file);
+              db.exec(sql);
+              db.close();
+            };
       await raw('DROP INDEX keystrata_cmk_one_primary');
       await raw(`INSERT INTO keystrata_cmk VALUES ('default', 2, '${ref.label}', '${ref.id}', 'primary', '${at}', '${at}')`);
       await stack.keyStore.migrate();

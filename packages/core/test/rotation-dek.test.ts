@@ -6,7 +6,11 @@ import { killAll, runRotator, startWriter } from './processes/children.js';
 import { sqliteStack } from './stacks.js';
 
 const ctx = (recordId: string, segment = 's1'): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** The same CAS hook as test/processes/child-common.mjs, in process (for the conflict test). */
 function tableHook(db: Database.Database, beforeWrite?: () => void): { hook: ReencryptionHook; counter: { rewritten: number } } {
@@ -57,7 +61,9 @@ describe('DEK rotation never loses data (SoftHSM2 + SQLite, real processes)', ()
     const ids = Array.from({ length: count }, (_, i) => `r${String(i).padStart(5, '0')}`);
     const sealed = await h.encryptValues(ids.map((id) => ({ value: `seed-${id}`, context: ctx(id, segment) })));
     const insert = db.prepare('INSERT INTO patients VALUES (?, ?, ?)');
-    db.transaction(() => ids.forEach((id, i) => insert.run(id, segment, sealed[i]!)))();
+    db.transaction(() => {
+      for (const [i, id] of ids.entries()) insert.run(id, segment, sealed[i]!);
+    })();
     return ids;
   }
 

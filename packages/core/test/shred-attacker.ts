@@ -62,8 +62,7 @@ export async function attackerRecovers(attackerRoot: RootKey, loot: Loot, live: 
     ...loot.keks.map((k) => ({ name: `old KEK v${k.version}`, wrapped: k.wrapped })),
     ...liveKeks.filter((k) => k.wrapped !== '').map((k) => ({ name: `live KEK v${k.version}`, wrapped: k.wrapped })),
   ];
-  const dekBlobs = [...loot.deks, ...(await live.loadDekChains([victim.dekId])).map((c) => c.dek)]
-    .filter((d) => d.id === victim.dekId && d.wrapped !== '');
+  const dekBlobs = [...loot.deks, ...(await live.loadDekChains([victim.dekId])).map((c) => c.dek)].filter((d) => d.id === victim.dekId && d.wrapped !== '');
   const ways: string[] = [];
   for (const kek of kekBlobs) {
     for (const cmk of cmkRefs) {

@@ -9,7 +9,9 @@ const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Pati
 
 describe('review: epoch trusts the CMK row to find the HSM object it destroys', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §1 (review): a DBA edits hsm_id of the old CMK: the epoch finds the object by label and destroys it before saying durable', async () => {
     const stack = await sqliteStack();
@@ -51,7 +53,10 @@ describe('review: epoch trusts the CMK row to find the HSM object it destroys', 
     await h.destroy({ kind: 'segment', segment: 'tenant:victim' }, { durable: 'deferred' });
     db.prepare(`UPDATE keystrata_cmk SET state = 'retired'`).run();
     // Refused: the HSM still holds CMK v1 although every row says retired (nothing is marked durable).
-    const result = await h.completeShreds({ keyring: 'default' }).then(() => 'completed', (e: unknown) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+    const result = await h.completeShreds({ keyring: 'default' }).then(
+      () => 'completed',
+      (e: unknown) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+    );
     expect(result).toBe('KEYSTORE_TAMPERED');
     db.prepare(`UPDATE keystrata_cmk SET state = 'primary'`).run();
     db.close();

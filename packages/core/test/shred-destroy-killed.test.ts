@@ -9,7 +9,9 @@ const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Pati
 
 describe('review: destroy killed between its tombstone and erasing the key', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §1 (review): a destroy killed before its erase: the epoch erases the key before calling it durable', async () => {
     const stack = await sqliteStack();
@@ -19,7 +21,14 @@ describe('review: destroy killed between its tombstone and erasing the key', () 
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        if (prop === 'updateDek') return async (...args: unknown[]) => { if (kill) { kill = false; throw new Error('SIGKILL'); } return value.apply(target, args); };
+        if (prop === 'updateDek')
+          return async (...args: unknown[]) => {
+            if (kill) {
+              kill = false;
+              throw new Error('SIGKILL');
+            }
+            return value.apply(target, args);
+          };
         return value.bind(target);
       },
     }) as KeyStore;
@@ -51,7 +60,14 @@ describe('review: destroy killed between its tombstone and erasing the key', () 
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        if (prop === 'updateDek') return async (...args: unknown[]) => { if (kill) { kill = false; throw new Error('SIGKILL'); } return value.apply(target, args); };
+        if (prop === 'updateDek')
+          return async (...args: unknown[]) => {
+            if (kill) {
+              kill = false;
+              throw new Error('SIGKILL');
+            }
+            return value.apply(target, args);
+          };
         return value.bind(target);
       },
     }) as KeyStore;

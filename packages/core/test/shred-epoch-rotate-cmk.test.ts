@@ -10,19 +10,30 @@ const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Pati
 function faulty(store: KeyStore): { store: KeyStore; arm(on: boolean): void } {
   let armed = false;
   const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
-      if (prop === 'insertKek') return async (...args: unknown[]) => { if (armed) throw new Error('killed'); return value.apply(target, args); };
+      if (prop === 'insertKek')
+        return async (...args: unknown[]) => {
+          if (armed) throw new Error('killed');
+          return value.apply(target, args);
+        };
       return value.bind(target);
     },
   });
-  return { store: proxy, arm: (on) => { armed = on; } };
+  return {
+    store: proxy,
+    arm: (on) => {
+      armed = on;
+    },
+  };
 }
 
 describe('review: epoch interrupted after step 1, then rotate cmk', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §1 (review): an interrupted epoch then rotate cmk: the destroyed DEK is not recoverable once status says durable', async () => {
     const stack = await sqliteStack();
@@ -40,9 +51,15 @@ describe('review: epoch interrupted after step 1, then rotate cmk', () => {
     f.arm(true);
     await expect(h.completeShreds({ keyring: 'default' })).rejects.toThrow();
     f.arm(false);
-    expect((await stack.keyStore.listCmks('default')).map((c) => [c.version, c.state])).toEqual([[1, 'enabled'], [2, 'primary']]);
+    expect((await stack.keyStore.listCmks('default')).map((c) => [c.version, c.state])).toEqual([
+      [1, 'enabled'],
+      [2, 'primary'],
+    ]);
     // An operator (or a concurrent process) runs a CMK rotation: refused while the epoch is unfinished.
-    const rotated = await h.rotateCmk().then(() => 'rotated', (e: unknown) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+    const rotated = await h.rotateCmk().then(
+      () => 'rotated',
+      (e: unknown) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+    );
     expect(rotated).toBe('ROTATION_IN_PROGRESS');
     const afterRotate = await stack.keyStore.listKeks('default');
     // The epoch resumes and reports the shred durable.

@@ -8,7 +8,11 @@ import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './s
 import { openTestRootKey, postgresStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** The raw heap files of the key tables, as the server's superuser or OS account reads them (dead tuples included). */
 async function heapFiles(client: pg.Client): Promise<Buffer[]> {
@@ -29,7 +33,10 @@ async function heapFiles(client: pg.Client): Promise<Buffer[]> {
 /** The server's WAL segments, raw (what a WAL archive or a stolen disk holds). */
 async function walFiles(client: pg.Client): Promise<Buffer[]> {
   const dir = join((await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")).rows[0]!.dir, 'pg_wal');
-  return readdirSync(dir).map((name) => join(dir, name)).filter((file) => statSync(file).isFile()).map((file) => readFileSync(file));
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file));
 }
 
 async function lootOf(client: pg.Client): Promise<Loot> {
@@ -91,8 +98,11 @@ describe('crypto-shredding against an attacker on SoftHSM2 and PostgreSQL (integ
     expect((await h.importBackup(oldBackup)).deks).toBe(0);
     h.clearCache();
     expect(await codeOf(h.decryptValue(victim.ciphertext, victim.context))).toBe('KEY_DESTROYED');
-    expect(await h.decryptValues(survivorValues.map((ciphertext, i) => ({ ciphertext, context: ctx('tenant:survivor', `s${i + 1}`) }))))
-      .toEqual(['canary-survivor-1', 'canary-survivor-2', 'canary-survivor-3']);
+    expect(await h.decryptValues(survivorValues.map((ciphertext, i) => ({ ciphertext, context: ctx('tenant:survivor', `s${i + 1}`) })))).toEqual([
+      'canary-survivor-1',
+      'canary-survivor-2',
+      'canary-survivor-3',
+    ]);
     const shreds = (await h.status()).keyrings.find((k) => k.keyring === 'default')!.shreds;
     expect(shreds).toMatchObject({ pending: 0, pendingSince: null });
     await h.verifyAudit();

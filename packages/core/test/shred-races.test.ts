@@ -11,25 +11,43 @@ function gated(store: KeyStore, method: string) {
   let armed = false;
   let open!: () => void;
   let reached!: () => void;
-  const opened = new Promise<void>((r) => { open = r; });
-  const arrived = new Promise<void>((r) => { reached = r; });
+  const opened = new Promise<void>((r) => {
+    open = r;
+  });
+  const arrived = new Promise<void>((r) => {
+    reached = r;
+  });
   const proxy = new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
-      if (prop === method) return async (...args: unknown[]) => {
-        if (armed) { armed = false; reached(); await opened; }
-        return value.apply(target, args);
-      };
+      if (prop === method)
+        return async (...args: unknown[]) => {
+          if (armed) {
+            armed = false;
+            reached();
+            await opened;
+          }
+          return value.apply(target, args);
+        };
       return value.bind(target);
     },
   });
-  return { store: proxy, arm: () => { armed = true; }, open: () => open(), arrived };
+  return {
+    store: proxy,
+    arm: () => {
+      armed = true;
+    },
+    open: () => open(),
+    arrived,
+  };
 }
 
 describe('review: races with a shred epoch', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §1 (review): a DEK created while an epoch runs (wrapped under the KEK the epoch destroys) stays readable', async () => {
     const stack = await sqliteStack();
@@ -47,8 +65,14 @@ describe('review: races with a shred epoch', () => {
     g.open();
     const [ct] = await write; // reported as written
     const reader = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: prefix });
-    const code = await reader.decryptValue(ct, ctx('tenant:new', 'n1')).then(() => 'ok', (e) => (KeystrataError.isInstance(e) ? e.code : String(e)));
-    const later = await reader.encryptValues([{ value: 'next', context: ctx('tenant:new', 'n2') }]).then(() => 'ok', (e) => (KeystrataError.isInstance(e) ? e.code : String(e)));
+    const code = await reader.decryptValue(ct, ctx('tenant:new', 'n1')).then(
+      () => 'ok',
+      (e) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+    );
+    const later = await reader.encryptValues([{ value: 'next', context: ctx('tenant:new', 'n2') }]).then(
+      () => 'ok',
+      (e) => (KeystrataError.isInstance(e) ? e.code : String(e)),
+    );
     expect(later).toBe('ok');
     expect(code).toBe('ok');
   });

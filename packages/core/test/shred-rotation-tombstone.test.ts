@@ -6,7 +6,9 @@ const ctx = (recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn
 
 describe('review: DEK rotation with oldKeys destroy, killed between the destroy and its tombstone', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  });
 
   it('issue 11 §1 (review): DEK rotation oldKeys destroy writes the tombstone before erasing, so a kill leaves a covered shred', async () => {
     const stack = await sqliteStack();
@@ -16,7 +18,11 @@ describe('review: DEK rotation with oldKeys destroy, killed between the destroy 
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        if (prop === 'putTombstone') return async (...args: unknown[]) => { if (kill) throw new Error('SIGKILL'); return value.apply(target, args); };
+        if (prop === 'putTombstone')
+          return async (...args: unknown[]) => {
+            if (kill) throw new Error('SIGKILL');
+            return value.apply(target, args);
+          };
         return value.bind(target);
       },
     }) as KeyStore;
@@ -27,8 +33,13 @@ describe('review: DEK rotation with oldKeys destroy, killed between the destroy 
     for (const [i, ct] of (await h.encryptValues([1, 2].map((i) => ({ value: `v${i}`, context: ctx(`r${i}`) })))).entries()) rows.set(`r${i + 1}`, ct);
     const oldValue = rows.get('r1')!;
     const hook: ReencryptionHook = {
-      async scan({ cursor }) { return cursor === null ? { records: [...rows].map(([id, ciphertext]) => ({ id, fields: [{ field: 'ssn', ciphertext, context: ctx(id) }] })), cursor: null } : { records: [], cursor: null }; },
-      async write(updates) { for (const u of updates) for (const f of u.fields) if (rows.get(u.id) === f.previous) rows.set(u.id, f.next); return updates.length; },
+      async scan({ cursor }) {
+        return cursor === null ? { records: [...rows].map(([id, ciphertext]) => ({ id, fields: [{ field: 'ssn', ciphertext, context: ctx(id) }] })), cursor: null } : { records: [], cursor: null };
+      },
+      async write(updates) {
+        for (const u of updates) for (const f of u.fields) if (rows.get(u.id) === f.previous) rows.set(u.id, f.next);
+        return updates.length;
+      },
     };
     const backup = JSON.parse(JSON.stringify(await h.exportBackup())); // taken before the rotation
     kill = true;

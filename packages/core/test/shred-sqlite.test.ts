@@ -9,7 +9,11 @@ import { attackerRecovers, blobsIn, rawBlobs, type Loot, type Victim } from './s
 import { openTestRootKey, sqliteStack } from './stacks.js';
 
 const ctx = (segment: string, recordId: string): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** Copies the key store's database and WAL as they are now (what an attacker's old copy holds). */
 function copyDatabaseFiles(file: string): { file: string; raw: Buffer[] } {
@@ -84,8 +88,11 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     expect(await codeOf(h.decryptValue(victim.ciphertext, victim.context))).toBe('KEY_DESTROYED');
     expect(await codeOf(h.encryptValue('new', ctx('tenant:victim', 'v9')))).toBe('KEY_DESTROYED');
     // Surviving segments still decrypt, from a cold cache.
-    expect(await h.decryptValues(survivorValues.map((ciphertext, i) => ({ ciphertext, context: ctx('tenant:survivor', `s${i + 1}`) }))))
-      .toEqual(['canary-survivor-1', 'canary-survivor-2', 'canary-survivor-3']);
+    expect(await h.decryptValues(survivorValues.map((ciphertext, i) => ({ ciphertext, context: ctx('tenant:survivor', `s${i + 1}`) })))).toEqual([
+      'canary-survivor-1',
+      'canary-survivor-2',
+      'canary-survivor-3',
+    ]);
     const status = (await h.status()).keyrings.find((k) => k.keyring === 'default')!.shreds;
     expect(status.keys.find((k) => k.id === victim.dekId)).toMatchObject({ kind: 'dek', durableAt: expect.any(String) });
     await h.verifyAudit();
@@ -111,7 +118,10 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     closers.push(() => stack.close());
     const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `shred-${Math.random().toString(36).slice(2)}` });
     await h.provision();
-    const [gone, kept] = await h.encryptValues([{ value: 'canary-gone', context: ctx('tenant:gone', 'g1') }, { value: 'canary-kept', context: ctx('tenant:kept', 'k1') }]);
+    const [gone, kept] = await h.encryptValues([
+      { value: 'canary-gone', context: ctx('tenant:gone', 'g1') },
+      { value: 'canary-kept', context: ctx('tenant:kept', 'k1') },
+    ]);
     const oldBackup = JSON.parse(JSON.stringify(await h.exportBackup()));
     await h.destroy({ kind: 'segment', segment: 'tenant:gone' });
     const db = new Database(stack.file);
@@ -128,7 +138,7 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     expect(await h.decryptValue(kept!, ctx('tenant:kept', 'k1'))).toBe('canary-kept');
   });
 
-  it('issue 11 §1: a restored backup never adds a second primary CMK or KEK beside the store\'s', async () => {
+  it("issue 11 §1: a restored backup never adds a second primary CMK or KEK beside the store's", async () => {
     const stack = await sqliteStack();
     closers.push(() => stack.close());
     const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `shred-${Math.random().toString(36).slice(2)}` });
@@ -142,8 +152,14 @@ describe('crypto-shredding against an attacker on SoftHSM2 and SQLite (integrati
     db.prepare('DELETE FROM keystrata_kek WHERE version = 1').run();
     db.close();
     expect(await h.importBackup(oldBackup)).toMatchObject({ cmks: 1, keks: 1, restoredDestroyed: 0 });
-    expect((await stack.keyStore.listCmks('default')).map((c) => [c.version, c.state])).toEqual([[1, 'enabled'], [2, 'primary']]);
-    expect((await stack.keyStore.listKeks('default')).map((k) => [k.version, k.state])).toEqual([[1, 'enabled'], [2, 'primary']]);
+    expect((await stack.keyStore.listCmks('default')).map((c) => [c.version, c.state])).toEqual([
+      [1, 'enabled'],
+      [2, 'primary'],
+    ]);
+    expect((await stack.keyStore.listKeks('default')).map((k) => [k.version, k.state])).toEqual([
+      [1, 'enabled'],
+      [2, 'primary'],
+    ]);
     h.clearCache();
     expect(await h.decryptValue(value, ctx('s1', 'r1'))).toBe('canary');
   });

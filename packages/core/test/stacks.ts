@@ -12,7 +12,10 @@ import type { Stack } from './hierarchy-behaviour.js';
 export async function openTestRootKey(overrides: { pin?: string } = {}): Promise<Pkcs11RootKey> {
   const token = inject('softhsm');
   return Pkcs11RootKey.open({
-    module: token.module, tokenLabel: token.tokenLabel, pin: () => overrides.pin ?? token.pin, moduleEnvironment: token.moduleEnvironment,
+    module: token.module,
+    tokenLabel: token.tokenLabel,
+    pin: () => overrides.pin ?? token.pin,
+    moduleEnvironment: token.moduleEnvironment,
   });
 }
 
@@ -24,7 +27,9 @@ export async function sqliteStack(): Promise<Stack & { file: string }> {
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
   const extra: SqlKeyStore[] = [];
   return {
-    file, rootKey, keyStore,
+    file,
+    rootKey,
+    keyStore,
     async freshKeyStore() {
       const store = new SqlKeyStore(await createSqliteDriver({ database: join(dir, `fresh-${extra.length}.db`) }));
       extra.push(store);
@@ -50,7 +55,9 @@ export async function postgresStack(): Promise<Stack & { url: string }> {
   const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
   const extra: SqlKeyStore[] = [];
   return {
-    url, rootKey, keyStore,
+    url,
+    rootKey,
+    keyStore,
     async freshKeyStore() {
       const store = new SqlKeyStore(await createPostgresDriver({ database: await createDatabase(inject('postgresUrl'), 'keystrata_fresh') }));
       extra.push(store);

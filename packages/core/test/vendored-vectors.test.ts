@@ -8,9 +8,13 @@ it('issue 11 §6: the test vectors are vendored in the repository (tracked by gi
   const root = repoRoot();
   const dir = vectorsDir();
   expect(dir.startsWith(root + sep), `${dir} is outside ${root}`).toBe(true);
-  const files = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
   expect(files).toEqual(['aes_gcm_test.json', 'aes_kwp_test.json', 'aes_wrap_test.json', 'hkdf_sha256_test.json', 'rfc3394_rfc5649_vectors.json']);
-  const tracked = execFileSync('git', ['ls-files', relative(root, dir)], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const tracked = execFileSync('git', ['ls-files', relative(root, dir)], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   for (const name of [...files, 'README.md']) expect(tracked, name).toContain(`${relative(root, dir)}/${name}`);
   const readme = readFileSync(join(dir, 'README.md'), 'utf8');
   for (const name of files) expect(readme, name).toContain(`\`${name}\``);

@@ -65,7 +65,7 @@ describe('issue 11 §5 writes re-check the current DEK in the key store (two pro
     expect(await send('encrypt tenant-b')).toHaveProperty('dek'); // other segments keep working
   });
 
-  it('issue 11 §3a: after another process rotates the segment\'s DEK, writes switch to the new primary within writeRecheckMs', async () => {
+  it("issue 11 §3a: after another process rotates the segment's DEK, writes switch to the new primary within writeRecheckMs", async () => {
     const { h, send } = await setup();
     const first = await send('encrypt tenant-a');
     const rotated = await h.rotateDek({ segment: 'tenant-a', hook: { scan: async () => ({ records: [], cursor: null }), write: async () => 0 } });

@@ -27,14 +27,20 @@ const EXPECTED_EXPORTS: Record<string, readonly string[]> = {
 describe('module formats', () => {
   for (const [name, exports] of Object.entries(EXPECTED_EXPORTS)) {
     it(`issue 13 §1: require('${name}') loads the CommonJS build with its exports`, () => {
-      const out = runNode('commonjs', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify({ file: require.resolve(${JSON.stringify(name)}), keys: Object.keys(m).filter((k) => m[k] !== undefined) }));`);
+      const out = runNode(
+        'commonjs',
+        `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify({ file: require.resolve(${JSON.stringify(name)}), keys: Object.keys(m).filter((k) => m[k] !== undefined) }));`,
+      );
       const { file, keys } = JSON.parse(out) as { file: string; keys: string[] };
       expect(file).toMatch(/[\\/]dist[\\/]cjs[\\/]index\.js$/);
       expect(keys).toEqual(expect.arrayContaining([...exports]));
     });
 
     it(`issue 13 §1: import('${name}') loads the ESM build with its exports`, () => {
-      const out = runNode('module', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(name)}), keys: Object.keys(m).filter((k) => m[k] !== undefined) }));`);
+      const out = runNode(
+        'module',
+        `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(name)}), keys: Object.keys(m).filter((k) => m[k] !== undefined) }));`,
+      );
       const { file, keys } = JSON.parse(out) as { file: string; keys: string[] };
       expect(file).toMatch(/\/dist\/index\.js$/);
       expect(keys).toEqual(expect.arrayContaining([...exports]));
@@ -44,21 +50,26 @@ describe('module formats', () => {
 
 describe('dual-package hazard', () => {
   it('issue 13 §1: an error thrown by the CommonJS copy of core is a KeystrataError to the ESM copy', () => {
-    const out = runNode('module', `
+    const out = runNode(
+      'module',
+      `
       import { createRequire } from 'node:module';
       const commonJs = createRequire(import.meta.url)('@keystrata/core');
       const esm = await import('@keystrata/core');
       const error = new commonJs.KeystrataError('CONFIG_INVALID', 'Fix the option.');
-      console.log(JSON.stringify({ twoCopies: commonJs.KeystrataError !== esm.KeystrataError, isInstance: esm.KeystrataError.isInstance(error) }));`);
+      console.log(JSON.stringify({ twoCopies: commonJs.KeystrataError !== esm.KeystrataError, isInstance: esm.KeystrataError.isInstance(error) }));`,
+    );
     expect(JSON.parse(out)).toEqual({ twoCopies: true, isInstance: true });
   });
 
-  it('issue 13 §1: closing the ESM copy\'s root key leaves the CommonJS copy\'s sessions on the same PKCS#11 module working', () => {
+  it("issue 13 §1: closing the ESM copy's root key leaves the CommonJS copy's sessions on the same PKCS#11 module working", () => {
     const token = inject('softhsm');
     // With one module registry per copy, closing the ESM root key would C_Finalize the module
     // under the CommonJS one: its next call loses its sessions (CKR_CRYPTOKI_NOT_INITIALIZED) and
     // only a reconnect saves it; an operation in flight at that moment would fail.
-    const out = runNode('module', `
+    const out = runNode(
+      'module',
+      `
       import { createRequire } from 'node:module';
       const commonJs = createRequire(import.meta.url)('@keystrata/core');
       const esm = await import('@keystrata/core');
@@ -74,7 +85,9 @@ describe('dual-package hazard', () => {
         await fromCommonJs.destroyCmk(cmk);
       } finally {
         await fromCommonJs.close();
-      }`, { TEST_MODULE: token.module, TEST_TOKEN: token.tokenLabel, TEST_PIN: token.pin, TEST_CONF: token.conf });
+      }`,
+      { TEST_MODULE: token.module, TEST_TOKEN: token.tokenLabel, TEST_PIN: token.pin, TEST_CONF: token.conf },
+    );
     expect(JSON.parse(out)).toEqual({ unwrapped: true, reconnects: 0 });
   });
 });
@@ -87,8 +100,12 @@ describe('entry points by audience', () => {
   };
   for (const [name, { has, file }] of Object.entries(ENTRIES)) {
     it(`issue 13 §1: ${name} loads from require and import with its exports`, () => {
-      const commonJs = JSON.parse(runNode('commonjs', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify({ file: require.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`)) as { file: string; keys: string[] };
-      const esm = JSON.parse(runNode('module', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`)) as { file: string; keys: string[] };
+      const commonJs = JSON.parse(
+        runNode('commonjs', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify({ file: require.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`),
+      ) as { file: string; keys: string[] };
+      const esm = JSON.parse(
+        runNode('module', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(name)}), keys: Object.keys(m) }));`),
+      ) as { file: string; keys: string[] };
       expect(commonJs.file.endsWith(`/dist/cjs/${file}`)).toBe(true);
       expect(esm.file.endsWith(`/dist/${file}`)).toBe(true);
       expect(commonJs.keys).toEqual(expect.arrayContaining([...has]));
@@ -98,7 +115,22 @@ describe('entry points by audience', () => {
 
   it('issue 13 §1: @keystrata/core exports no adapter internals and no test doubles', () => {
     const keys = JSON.parse(runNode('module', `const m = await import('@keystrata/core'); console.log(JSON.stringify(Object.keys(m)));`)) as string[];
-    const internals = ['RecordEncryptor', 'resolveSegment', 'assertSegmentPolicy', 'AsyncMutex', 'KeyCache', 'KeyLeases', 'SecretKey', 'gcmSeal', 'kwpWrap', 'sealValue', 'encodeEnvelope', 'SQL_SCHEMA', 'SoftwareRootKey', 'MemoryKeyStore'];
+    const internals = [
+      'RecordEncryptor',
+      'resolveSegment',
+      'assertSegmentPolicy',
+      'AsyncMutex',
+      'KeyCache',
+      'KeyLeases',
+      'SecretKey',
+      'gcmSeal',
+      'kwpWrap',
+      'sealValue',
+      'encodeEnvelope',
+      'SQL_SCHEMA',
+      'SoftwareRootKey',
+      'MemoryKeyStore',
+    ];
     expect(keys.filter((key) => internals.includes(key))).toEqual([]);
   });
 });

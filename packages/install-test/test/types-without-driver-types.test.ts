@@ -47,10 +47,13 @@ function compileApp(packageType: 'module' | 'commonjs'): string {
   symlinkSync(realpathSync(join(CORE_DIR, 'node_modules', 'pkcs11js')), join(root, 'node_modules', 'pkcs11js'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'app', private: true, type: packageType }));
   writeFileSync(join(root, 'app.ts'), APP);
-  writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
-    files: ['app.ts'],
-  }));
+  writeFileSync(
+    join(root, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+      files: ['app.ts'],
+    }),
+  );
   try {
     return execFileSync(process.execPath, [TSC, '-p', root], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   } catch (error) {

@@ -77,8 +77,7 @@ describe('the keystrata CLI and the adapters on one SQLite file and one SoftHSM2
 
   it('a value keystrata encrypt sealed for Patient.<field>#<id> in tenantId:<tenant>, written raw into the row, reads through TypeORM', async () => {
     const id = newId('cli');
-    const seal = (field: string, recordId: string, text: string) =>
-      ok(s.location, ['encrypt', '--context', `Patient.${field}#${recordId}`, '--segment', 'tenantId:south'], text).trim();
+    const seal = (field: string, recordId: string, text: string) => ok(s.location, ['encrypt', '--context', `Patient.${field}#${recordId}`, '--segment', 'tenantId:south'], text).trim();
     const ssn = seal('ssn', id, 'canary-ssn-from-cli');
     const email = seal('email', id, 'canary-email-from-cli@example.test');
     expect(ssn).toMatch(ENVELOPE);

@@ -51,7 +51,12 @@ describe.each(KINDS)('a CMK per tenant through Prisma and TypeORM on %s', (kind)
     // Two adapters, one DEK per tenant, each in the tenant's keyring, and no stray tenant DEK elsewhere
     // (TypeORM's SQLite update() pre-creates DEKs: in the record's keyring too).
     expect([...used].sort()).toEqual(['clinic-north tenantId:north', 'clinic-south tenantId:south']);
-    expect(deks.filter((d) => String(d.segment).startsWith('tenantId:')).map((d) => `${String(d.keyring)} ${String(d.segment)}`).sort()).toEqual(['clinic-north tenantId:north', 'clinic-south tenantId:south']);
+    expect(
+      deks
+        .filter((d) => String(d.segment).startsWith('tenantId:'))
+        .map((d) => `${String(d.keyring)} ${String(d.segment)}`)
+        .sort(),
+    ).toEqual(['clinic-north tenantId:north', 'clinic-south tenantId:south']);
 
     for (const [id, want] of written) {
       expect(await s.prisma.patient.findUnique({ where: { id } })).toMatchObject({ id, ...want });

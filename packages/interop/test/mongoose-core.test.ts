@@ -96,7 +96,9 @@ describe('a document saved through the Mongoose plugin opens with the core API',
       driver = await createSqliteDriver({ database: ':memory:' });
       await new SqlKeyStore(driver).migrate();
       const columns = (await driver.all<{ name: string }>('PRAGMA table_info(keystrata_dek)')).map((c) => c.name).sort();
-      const fields = Object.keys(dek!).map((k) => (k === '_id' ? 'id' : k)).sort();
+      const fields = Object.keys(dek!)
+        .map((k) => (k === '_id' ? 'id' : k))
+        .sort();
       expect(fields).toEqual(columns);
     } finally {
       await driver?.close();

@@ -8,8 +8,7 @@ import { KINDS, openStack, type Stack } from './support/stack.js';
 /** What a test wrote, by email (unique): the plaintext both adapters must return. */
 type Expected = Record<string, { tenantId: string; ssn: string }>;
 
-const plain = (rows: Array<{ tenantId: string; ssn: unknown; email: unknown }>) =>
-  Object.fromEntries(rows.map((r) => [String(r.email), { tenantId: r.tenantId, ssn: r.ssn }]));
+const plain = (rows: Array<{ tenantId: string; ssn: unknown; email: unknown }>) => Object.fromEntries(rows.map((r) => [String(r.email), { tenantId: r.tenantId, ssn: r.ssn }]));
 
 describe.each(KINDS)('Prisma ↔ TypeORM on one %s database, one KeyHierarchy', (kind) => {
   let s: Stack;

@@ -38,8 +38,10 @@ it('find().lean() cost per encrypted field', async () => {
   const withoutKeystrata = () => Plain.find().lean();
   const t = await interleave({ keystrata: all(withKeystrata), plain: all(withoutKeystrata) }, DOCS * 2, RUNS, WARMUP);
   const [k, b] = [t.keystrata!.medianMicros, t.plain!.medianMicros];
-  console.log(`find().lean() of ${DOCS} documents (2 encrypted fields), median of ${RUNS}: plain Mongoose ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` +
-    `overhead ${(k - b).toFixed(2)} µs per encrypted field`);
+  console.log(
+    `find().lean() of ${DOCS} documents (2 encrypted fields), median of ${RUNS}: plain Mongoose ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` +
+      `overhead ${(k - b).toFixed(2)} µs per encrypted field`,
+  );
   await hierarchy.close();
   await connection.dropDatabase();
   await connection.close();

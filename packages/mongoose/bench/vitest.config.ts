@@ -7,10 +7,7 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   test: {
     include: ['bench/find-lean.ts'],
-    globalSetup: [
-      require.resolve('@keystrata/testing/global-setup-services'),
-      require.resolve('@keystrata/testing/global-setup-ferretdb'),
-    ],
+    globalSetup: [require.resolve('@keystrata/testing/global-setup-services'), require.resolve('@keystrata/testing/global-setup-ferretdb')],
     testTimeout: 600_000,
     hookTimeout: 120_000,
   },

@@ -48,8 +48,7 @@ const casWrite = (ctx: ModelContext, u: ReencryptionUpdate): Obj => ({
  */
 export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
   // A keyring chosen per document (a function) may hold any segment: scan whatever keyring rotates.
-  const keyringOf = (ctx: ModelContext, asked: string): string =>
-    typeof ctx.options.keyring === 'function' ? asked : (ctx.options.keyring ?? ctx.hierarchy.defaultKeyring);
+  const keyringOf = (ctx: ModelContext, asked: string): string => (typeof ctx.options.keyring === 'function' ? asked : (ctx.options.keyring ?? ctx.hierarchy.defaultKeyring));
   return {
     async scan({ keyring, segment, cursor, limit }) {
       const ctx = await contextOf(model);
@@ -57,7 +56,10 @@ export function mongooseReencryptionHook(model: Model<any>): ReencryptionHook {
       if (filter === null) return { records: [], cursor: null };
       const page = { ...filter, ...(cursor === null ? {} : { $and: [{ _id: { $gt: castId(ctx, cursor) } }] }) };
       const docs = (await model.collection.find(page as never, { sort: { _id: 1 }, limit }).toArray()) as Obj[];
-      const records = docs.filter((d) => inSegment(ctx, d, segment)).map((d) => recordOf(ctx, d, keyring, segment)).filter((r) => r.fields.length > 0);
+      const records = docs
+        .filter((d) => inSegment(ctx, d, segment))
+        .map((d) => recordOf(ctx, d, keyring, segment))
+        .filter((r) => r.fields.length > 0);
       return { records, cursor: docs.length < limit ? null : String(docs.at(-1)!._id) };
     },
     async write(updates) {

@@ -11,5 +11,3 @@ declare module 'mongoose' {
     encrypted?: boolean | { readonly index?: string };
   }
 }
-
-export {};

@@ -11,8 +11,12 @@ import { openFixture, type Fixture } from './support/fixture.js';
  */
 describe('canary sweep on the MongoDB wire protocol (FerretDB)', () => {
   let f: Fixture;
-  beforeEach(async () => { f = await openFixture(); });
-  afterEach(async () => { await f.teardown(); });
+  beforeEach(async () => {
+    f = await openFixture();
+  });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   const searchFiles = (tag: string): string[] | undefined => {
     const dir = ferretDbDataDir(inject('mongodbUri'));
@@ -27,14 +31,25 @@ describe('canary sweep on the MongoDB wire protocol (FerretDB)', () => {
     const Vip = Patient.discriminator('VipSweep', new Schema({ vipNote: { type: String, encrypted: true } }));
     const writes: Record<string, () => Promise<unknown>> = {
       saveNew: () => new Patient(patient('save-new')).save(),
-      saveModified: async () => { const doc = await new Patient(patient('save-mod')).save(); doc.ssn = v('save-mod-2'); return doc.save(); },
-      saveMoveTenant: async () => { const doc = await Patient.create(patient('save-move')); doc.tenantId = 'globex'; return doc.save(); },
+      saveModified: async () => {
+        const doc = await new Patient(patient('save-mod')).save();
+        doc.ssn = v('save-mod-2');
+        return doc.save();
+      },
+      saveMoveTenant: async () => {
+        const doc = await Patient.create(patient('save-move'));
+        doc.tenantId = 'globex';
+        return doc.save();
+      },
       createOne: () => Patient.create(patient('create-one')),
       createMany: () => Patient.create([patient('create-many-1'), patient('create-many-2', 'globex')]),
       insertMany: () => Patient.insertMany([patient('insert-many-1'), patient('insert-many-2')]),
       insertManyOne: () => Patient.insertMany(patient('insert-many-one')),
       insertManyLean: () => Patient.insertMany([patient('insert-many-lean')], { lean: true }),
-      bulkSave: async () => { const docs = [new Patient(patient('bulk-save-1')), new Patient(patient('bulk-save-2'))]; return Patient.bulkSave(docs); },
+      bulkSave: async () => {
+        const docs = [new Patient(patient('bulk-save-1')), new Patient(patient('bulk-save-2'))];
+        return Patient.bulkSave(docs);
+      },
       bulkWrite: async () => {
         const a = await Patient.create(patient('bw-a'));
         return Patient.bulkWrite([
@@ -44,14 +59,32 @@ describe('canary sweep on the MongoDB wire protocol (FerretDB)', () => {
           { replaceOne: { filter: { _id: a._id }, replacement: patient('bw-replace') } },
         ]);
       },
-      updateOne: async () => { const a = await Patient.create(patient('u1')); return Patient.updateOne({ _id: a._id }, { $set: { ssn: v('u1-2'), email: `${v('u1-2')}@example.test` } }); },
-      updateOnePlain: async () => { const a = await Patient.create(patient('u2')); return Patient.updateOne({ _id: a._id }, { ssn: v('u2-2') }); },
+      updateOne: async () => {
+        const a = await Patient.create(patient('u1'));
+        return Patient.updateOne({ _id: a._id }, { $set: { ssn: v('u1-2'), email: `${v('u1-2')}@example.test` } });
+      },
+      updateOnePlain: async () => {
+        const a = await Patient.create(patient('u2'));
+        return Patient.updateOne({ _id: a._id }, { ssn: v('u2-2') });
+      },
       updateMany: () => Patient.updateMany({ tenantId: 'acme' }, { $set: { ssn: v('update-many') } }),
       upsert: () => Patient.updateOne({ tenantId: 'initech', email: `${v('upsert')}@example.test` }, { $setOnInsert: { ssn: v('upsert-insert') } }, { upsert: true }),
-      findOneAndUpdate: async () => { const a = await Patient.create(patient('foau')); return Patient.findOneAndUpdate({ _id: a._id }, { $set: { ssn: v('foau-2') } }, { new: true }); },
-      findOneAndReplace: async () => { const a = await Patient.create(patient('foar')); return Patient.findOneAndReplace({ _id: a._id }, patient('foar-2'), { new: true }); },
-      replaceOne: async () => { const a = await Patient.create(patient('replace')); return Patient.replaceOne({ _id: a._id }, patient('replace-2')); },
-      documentUpdateOne: async () => { const a = await Patient.create(patient('doc-update')); return a.updateOne({ $set: { ssn: v('doc-update-2') } }); },
+      findOneAndUpdate: async () => {
+        const a = await Patient.create(patient('foau'));
+        return Patient.findOneAndUpdate({ _id: a._id }, { $set: { ssn: v('foau-2') } }, { new: true });
+      },
+      findOneAndReplace: async () => {
+        const a = await Patient.create(patient('foar'));
+        return Patient.findOneAndReplace({ _id: a._id }, patient('foar-2'), { new: true });
+      },
+      replaceOne: async () => {
+        const a = await Patient.create(patient('replace'));
+        return Patient.replaceOne({ _id: a._id }, patient('replace-2'));
+      },
+      documentUpdateOne: async () => {
+        const a = await Patient.create(patient('doc-update'));
+        return a.updateOne({ $set: { ssn: v('doc-update-2') } });
+      },
       discriminator: () => Vip.create({ ...patient('vip'), vipNote: v('vip-note') }),
     };
     for (const [name, write] of Object.entries(writes)) await expect(write(), name).resolves.toBeDefined();

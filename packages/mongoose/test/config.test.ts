@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { decryptDocument, keystrata } from '../src/index.js';
 
 const hierarchy = KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore() });
-const plug = (schema: Schema, options: object = {}) => () => schema.plugin(keystrata, { hierarchy, segment: { by: 'record' }, ...options });
+const plug =
+  (schema: Schema, options: object = {}) =>
+  () =>
+    schema.plugin(keystrata, { hierarchy, segment: { by: 'record' }, ...options });
 
 describe('plugin configuration', () => {
   it('refuses what cannot be encrypted or configured, with CONFIG_INVALID', () => {
@@ -20,12 +23,18 @@ describe('plugin configuration', () => {
   });
 
   it('issue 13 §1: a misspelt plugin option is refused, naming it and the closest valid key', () => {
-    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadble: 'placeholder' })).toThrow(/CONFIG_INVALID: Unknown keystrata plugin option key "onUnreadble" \(did you mean "onUnreadable"\?\)/);
+    expect(plug(new Schema({ a: { type: String, encrypted: true } }), { onUnreadble: 'placeholder' })).toThrow(
+      /CONFIG_INVALID: Unknown keystrata plugin option key "onUnreadble" \(did you mean "onUnreadable"\?\)/,
+    );
     expect(plug(new Schema({ a: { type: String, encrypted: true } }), { bindRecordID: false })).toThrow(/"bindRecordID" \(did you mean "bindRecordId"\?\)/);
   });
 
   it('adds a missing blind-index path and accepts String and Mixed paths, nested objects included', () => {
-    const schema = new Schema({ email: { type: String, encrypted: { index: 'emailIndex' } }, notes: { type: Schema.Types.Mixed, encrypted: true }, address: { street: { type: String, encrypted: true } } });
+    const schema = new Schema({
+      email: { type: String, encrypted: { index: 'emailIndex' } },
+      notes: { type: Schema.Types.Mixed, encrypted: true },
+      address: { street: { type: String, encrypted: true } },
+    });
     plug(schema)();
     expect(schema.path('emailIndex')?.instance).toBe('String');
   });

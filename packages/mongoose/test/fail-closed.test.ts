@@ -5,12 +5,19 @@ import { openFixture, rawPatients, type Fixture } from './support/fixture.js';
 
 const canary = (tag: string, tenantId = 'acme') => ({ tenantId, ssn: `CANARY-${tag}`, email: `canary-${tag.toLowerCase()}@example.test`, name: tag });
 const errorText = async (work: PromiseLike<unknown>): Promise<string> =>
-  Promise.resolve(work).then(() => '', (e: Error & { toJSON?: () => unknown }) => `${e.message} ${JSON.stringify(e.toJSON?.() ?? {})} ${String(e.stack)}`);
+  Promise.resolve(work).then(
+    () => '',
+    (e: Error & { toJSON?: () => unknown }) => `${e.message} ${JSON.stringify(e.toJSON?.() ?? {})} ${String(e.stack)}`,
+  );
 
 describe('fails closed', () => {
   let f: Fixture;
-  beforeEach(async () => { f = await openFixture(); });
-  afterEach(async () => { await f.teardown(); });
+  beforeEach(async () => {
+    f = await openFixture();
+  });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('HSM unreachable: every write path throws HSM_UNAVAILABLE and writes nothing', async () => {
     const doc = await f.Patient.create(canary('HSM'));

@@ -21,7 +21,10 @@ async function mongoStack(): Promise<Stack> {
       return new MongoKeyStore(client.db(name));
     },
     async editAuditRow(seq) {
-      await client.db(dbName).collection('keystrata_audit').updateOne({ _id: seq as never }, { $set: { details: '{"edited":true}' } });
+      await client
+        .db(dbName)
+        .collection('keystrata_audit')
+        .updateOne({ _id: seq as never }, { $set: { details: '{"edited":true}' } });
     },
     async close() {
       await rootKey.close();

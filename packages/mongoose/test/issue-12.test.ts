@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keystrata } from '../src/index.js';
-import { codeOf, expectSealedAtRest } from './support/checks.js';
+import { codeOf } from './support/checks.js';
 import { openFixture, patientSchema, rawPatients, type Fixture } from './support/fixture.js';
 
 const patient = (tag: string, tenantId = 'acme') => ({ tenantId, ssn: `CANARY-${tag.toUpperCase()}`, email: `canary-${tag}@example.test`, name: 'plain name' });
@@ -9,7 +9,9 @@ const rawDump = async (f: Fixture) => JSON.stringify(await rawPatients(f)).toLow
 
 describe('issue 12 (Mongoose)', () => {
   let f: Fixture;
-  afterEach(async () => { await f.teardown(); });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('issue 12: a blind index supplied on create/insertMany/save is refused, nothing written', async () => {
     f = await openFixture();
@@ -59,7 +61,13 @@ describe('issue 12 (Mongoose)', () => {
     expect(expected).toBe('CIPHERTEXT_MALFORMED');
     expect(await codeOf(f.Patient.find())).toBe(expected);
     expect(await codeOf(f.Patient.findById(a._id))).toBe(expected);
-    expect(await codeOf((async () => { for await (const doc of f.Patient.find().cursor()) void doc; })())).toBe(expected);
+    expect(
+      await codeOf(
+        (async () => {
+          for await (const doc of f.Patient.find().cursor()) void doc;
+        })(),
+      ),
+    ).toBe(expected);
     await f.raw.collection('patients').updateOne({ _id: a._id }, { $set: { ssn: ['CANARY-ARR'] } });
     expect(await codeOf(f.Patient.findById(a._id))).toBe(expected);
     expect(await codeOf(f.Patient.findById(a._id).lean())).toBe(expected);
@@ -110,13 +118,14 @@ describe('issue 12 (Mongoose)', () => {
     const schema = patientSchema();
     f = await openFixture({}, new Schema({ tenantId: String }));
     schema.plugin(keystrata, { hierarchy: f.hierarchy, segment: { by: 'tenant', field: 'tenantId' } });
-    schema.pre('save', function () { (this as unknown as { ssn: string }).ssn = 'CANARY-HOOK-SAVE'; });
-    schema.pre('updateOne', function () { (this as unknown as { set(p: string, v: string): void }).set('ssn', 'CANARY-HOOK-UPDATE'); });
+    schema.pre('save', function () {
+      (this as unknown as { ssn: string }).ssn = 'CANARY-HOOK-SAVE';
+    });
+    schema.pre('updateOne', function () {
+      (this as unknown as { set(p: string, v: string): void }).set('ssn', 'CANARY-HOOK-UPDATE');
+    });
     const Hooked = f.connection.model('Hooked', schema, 'patients');
-    const results = [
-      await codeOf(Hooked.create(patient('a'))),
-      await codeOf(Hooked.updateOne({ tenantId: 'acme' }, { $set: { name: 'x' } })),
-    ];
+    const results = [await codeOf(Hooked.create(patient('a'))), await codeOf(Hooked.updateOne({ tenantId: 'acme' }, { $set: { name: 'x' } }))];
     expect(JSON.stringify(await rawPatients(f)).toLowerCase()).not.toContain('canary-hook');
     expect(results).toEqual(['none', 'none']); // the hooks now run before Keystrata encrypts
     expect((await Hooked.findOne().lean())!.ssn).toBe('CANARY-HOOK-UPDATE');
@@ -129,7 +138,7 @@ describe('issue 12 (Mongoose)', () => {
     await Vip.create({ ...patient('vip'), vipNote: 'CANARY-VIP' });
     await Vip.insertMany([{ ...patient('vip2'), vipNote: 'CANARY-VIP2' }]);
     expect(await rawDump(f)).not.toContain('canary');
-    expect((await Vip.findOne({ tenantId: 'acme', vipNote: { $exists: true } }).lean() as unknown as { vipNote: string }).vipNote).toMatch(/^CANARY-VIP/);
+    expect(((await Vip.findOne({ tenantId: 'acme', vipNote: { $exists: true } }).lean()) as unknown as { vipNote: string }).vipNote).toMatch(/^CANARY-VIP/);
   });
 
   it("issue 12 / issue 11 §2: a value moved into another tenant's document fails when only the encrypted path is projected", async () => {
@@ -141,7 +150,13 @@ describe('issue 12 (Mongoose)', () => {
     expect(await codeOf(f.Patient.findById(b._id, { ssn: 1 }))).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(f.Patient.find({}, { ssn: 1 }).lean())).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(f.Patient.find().select('ssn -_id'))).toBe('CIPHERTEXT_TAMPERED');
-    expect(await codeOf((async () => { for await (const doc of f.Patient.find({ _id: b._id }, { ssn: 1 }).cursor()) void doc; })())).toBe('CIPHERTEXT_TAMPERED');
+    expect(
+      await codeOf(
+        (async () => {
+          for await (const doc of f.Patient.find({ _id: b._id }, { ssn: 1 }).cursor()) void doc;
+        })(),
+      ),
+    ).toBe('CIPHERTEXT_TAMPERED');
     for await (const doc of f.Patient.find({ _id: a._id }, { ssn: 1 }).cursor()) expect([doc.ssn, (doc as { tenantId?: string }).tenantId]).toEqual(['CANARY-A', undefined]);
     const ok = (await f.Patient.findById(a._id, { ssn: 1 }).lean())!;
     expect(ok.ssn).toBe('CANARY-A');

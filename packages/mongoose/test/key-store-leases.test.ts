@@ -1,11 +1,15 @@
 import { KeyHierarchy, KeystrataError, type Pkcs11RootKey } from '@keystrata/core';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from '../src/index.js';
 import { freshDbName, openConnection } from './support/mongo.js';
 import { openRootKey } from './support/root-key.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 describe('MongoKeyStore rotation leases and one primary CMK/KEK (FerretDB or MongoDB)', () => {
   let connection: mongoose.Connection;

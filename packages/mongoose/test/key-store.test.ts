@@ -1,5 +1,5 @@
 import { KeyHierarchy, type DekRecord } from '@keystrata/core';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MongoKeyStore } from '../src/index.js';
 import { codeOf } from './support/checks.js';
@@ -7,12 +7,27 @@ import { freshDbName, openConnection } from './support/mongo.js';
 import { openRootKey } from './support/root-key.js';
 
 const dek = (id: string, segment: string, version = 1): DekRecord => ({
-  id, keyring: 'default', segment, version, kekVersion: 1, wrapped: 'AAAA', state: 'primary', createdAt: 'now', updatedAt: 'now',
+  id,
+  keyring: 'default',
+  segment,
+  version,
+  kekVersion: 1,
+  wrapped: 'AAAA',
+  state: 'primary',
+  createdAt: 'now',
+  updatedAt: 'now',
 });
 
 /** Whether the server runs `$lookup` (MongoDB does, FerretDB 1.x does not). */
 async function supportsLookup(db: mongoose.mongo.Db): Promise<boolean> {
-  return db.collection('probe').aggregate([{ $lookup: { from: 'x', localField: 'a', foreignField: 'b', as: 'c' } }]).toArray().then(() => true, () => false);
+  return db
+    .collection('probe')
+    .aggregate([{ $lookup: { from: 'x', localField: 'a', foreignField: 'b', as: 'c' } }])
+    .toArray()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 describe('MongoKeyStore', () => {

@@ -3,7 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf } from './support/checks.js';
 import { openFixture, rawPatients, type Fixture } from './support/fixture.js';
 
-interface Record { tenantId?: string; address?: { street?: string; city?: string }; notes?: unknown }
+interface Record {
+  tenantId?: string;
+  address?: { street?: string; city?: string };
+  notes?: unknown;
+}
 
 describe('nested and Mixed encrypted paths', () => {
   let f: Fixture;
@@ -15,7 +19,9 @@ describe('nested and Mixed encrypted paths', () => {
     });
     f = await openFixture({}, schema as never);
   });
-  afterEach(async () => { await f.teardown(); });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('round-trips a nested String path and a Mixed value through save, updates and reads', async () => {
     const Model = f.Patient as unknown as import('mongoose').Model<Record>;

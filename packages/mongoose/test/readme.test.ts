@@ -11,8 +11,12 @@ it('runs the README example against SoftHSM2 and FerretDB (or MONGODB_URI)', asy
   const token = inject('softhsm');
   const db = freshDbName('ks_readme');
   const logged = await runReadmeExample(packageDir, {
-    SOFTHSM2_CONF: token.conf, KEYSTRATA_PKCS11_MODULE: token.module, KEYSTRATA_TOKEN_LABEL: token.tokenLabel, KEYSTRATA_HSM_PIN: token.pin,
-    MONGODB_URI: inject('mongodbUri'), MONGODB_DB: db,
+    SOFTHSM2_CONF: token.conf,
+    KEYSTRATA_PKCS11_MODULE: token.module,
+    KEYSTRATA_TOKEN_LABEL: token.tokenLabel,
+    KEYSTRATA_HSM_PIN: token.pin,
+    MONGODB_URI: inject('mongodbUri'),
+    MONGODB_DB: db,
   });
   expect(logged).toEqual(['123-45-6789', 'true', 'QUERY_UNSUPPORTED', 'ada@example.com', '1']);
   const client = await new MongoClient(inject('mongodbUri')).connect();

@@ -12,7 +12,9 @@ describe('reads return plaintext', () => {
     f = await openFixture();
     await f.Patient.create([patient('a'), patient('b'), patient('c', 'globex')]);
   });
-  afterEach(async () => { await f.teardown(); });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('find() and findOne(), hydrated and lean; hydrated documents are not marked modified', async () => {
     const docs = await f.Patient.find({ tenantId: 'acme' }).sort({ name: 1 });
@@ -56,7 +58,12 @@ describe('reads return plaintext', () => {
   it('cursors: for await, eachAsync and lean cursors decrypt each document', async () => {
     const seen: string[] = [];
     for await (const doc of f.Patient.find().sort({ name: 1 }).cursor()) seen.push(doc.ssn!);
-    await f.Patient.find({ tenantId: 'globex' }).lean().cursor().eachAsync((doc) => { seen.push(doc.ssn!); });
+    await f.Patient.find({ tenantId: 'globex' })
+      .lean()
+      .cursor()
+      .eachAsync((doc) => {
+        seen.push(doc.ssn!);
+      });
     expect(seen).toEqual(['CANARY-A', 'CANARY-B', 'CANARY-C', 'CANARY-C']);
   });
 
@@ -105,7 +112,10 @@ describe('reads return plaintext', () => {
       'bulkWrite filter $gt': () => f.Patient.bulkWrite([{ deleteMany: { filter: { ssn: { $gt: '' } } } }]),
     };
     for (const [name, query] of Object.entries(rejected)) expect(await codeOf(query()), name).toBe('QUERY_UNSUPPORTED');
-    const error = await f.Patient.find({ email: /CANARY-secret/ }).then(() => undefined, (e: Error) => e);
+    const error = await f.Patient.find({ email: /CANARY-secret/ }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error!.message).toContain('Patient.email');
     expect(error!.message).not.toContain('CANARY-secret');
     expect(await f.Patient.countDocuments()).toBe(3);

@@ -8,8 +8,12 @@ const canary = (i: number, tenantId = 'acme') => ({ tenantId, ssn: `CANARY-${i}`
 
 describe('DEK rotation through mongooseReencryptionHook', () => {
   let f: Fixture;
-  beforeEach(async () => { f = await openFixture(); });
-  afterEach(async () => { await f.teardown(); });
+  beforeEach(async () => {
+    f = await openFixture();
+  });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('re-encrypts one tenant in batches; blind indexes and other tenants are untouched; old DEK destroyed', async () => {
     await f.Patient.insertMany(Array.from({ length: 25 }, (_, i) => canary(i)));

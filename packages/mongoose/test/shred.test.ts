@@ -31,10 +31,15 @@ describe('MongoKeyStore tombstones and durable shredding (SoftHSM2 + FerretDB or
     await store.putTombstone({ kind: 'dek', id: 'a', keyring: 'k1', segment: 's1', destroyedAt: '2026-02-01T00:00:00.000Z', durableAt: null });
     await store.putTombstone({ kind: 'dek', id: 'b', keyring: 'k1', segment: 's2', destroyedAt: '2026-03-01T00:00:00.000Z', durableAt: null });
     await store.putTombstone({ kind: 'kek', id: '1', keyring: 'k2', segment: '', destroyedAt: '2026-01-01T00:00:00.000Z', durableAt: null });
-    expect((await store.listTombstones('k1')).map((t) => [t.id, t.destroyedAt])).toEqual([['a', '2026-01-01T00:00:00.000Z'], ['b', '2026-03-01T00:00:00.000Z']]);
+    expect((await store.listTombstones('k1')).map((t) => [t.id, t.destroyedAt])).toEqual([
+      ['a', '2026-01-01T00:00:00.000Z'],
+      ['b', '2026-03-01T00:00:00.000Z'],
+    ]);
     expect(await store.markTombstonesDurable('k1', '2026-02-15T00:00:00.000Z', '2026-04-01T00:00:00.000Z')).toBe(1);
     expect((await store.listTombstones()).map((t) => [t.keyring, t.id, t.durableAt])).toEqual([
-      ['k1', 'a', '2026-04-01T00:00:00.000Z'], ['k2', '1', null], ['k1', 'b', null],
+      ['k1', 'a', '2026-04-01T00:00:00.000Z'],
+      ['k2', '1', null],
+      ['k1', 'b', null],
     ]);
   });
 

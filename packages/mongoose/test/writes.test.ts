@@ -6,8 +6,12 @@ const patient = (tag: string, tenantId = 'acme') => ({ tenantId, ssn: `CANARY-${
 
 describe('every write path stores envelopes and reads back plaintext', () => {
   let f: Fixture;
-  beforeEach(async () => { f = await openFixture(); });
-  afterEach(async () => { await f.teardown(); });
+  beforeEach(async () => {
+    f = await openFixture();
+  });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('save() of a new document, then of a modified one; the document keeps plaintext in memory', async () => {
     const doc = new f.Patient(patient('save'));
@@ -135,8 +139,12 @@ describe('every write path stores envelopes and reads back plaintext', () => {
 
 describe('bulkSave() and insertOne()', () => {
   let f: Fixture;
-  beforeEach(async () => { f = await openFixture(); });
-  afterEach(async () => { await f.teardown(); });
+  beforeEach(async () => {
+    f = await openFixture();
+  });
+  afterEach(async () => {
+    await f.teardown();
+  });
 
   it('seal new and modified documents, validate their plaintext, and leave plaintext in memory', async () => {
     const existing = await f.Patient.create(patient('bs-old'));

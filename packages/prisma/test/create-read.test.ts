@@ -5,15 +5,34 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('creates and reads on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('create with nested create / createMany / connectOrCreate stores only ciphertext at every depth', async () => {
     const user = await seedUser(s.db, 'nested');
     expect(user.posts[0]!.comments[0]!.body).toBe('canary body nested');
     expect(user.profile!.bio).toBe('canary bio nested');
-    await s.db.user.update({ where: { id: user.id }, data: { posts: { createMany: { data: [{ tenantId: 'tenant-a', title: 'canary many 1' }, { tenantId: 'tenant-a', title: 'canary many 2' }] } } } });
-    const post = await s.db.post.create({ data: { tenantId: 'tenant-a', title: 'canary coc', author: { connectOrCreate: { where: { emailIndex: 'none' }, create: { tenantId: 'tenant-a', email: 'canary-coc@example.test' } } } }, include: { author: true } });
+    await s.db.user.update({
+      where: { id: user.id },
+      data: {
+        posts: {
+          createMany: {
+            data: [
+              { tenantId: 'tenant-a', title: 'canary many 1' },
+              { tenantId: 'tenant-a', title: 'canary many 2' },
+            ],
+          },
+        },
+      },
+    });
+    const post = await s.db.post.create({
+      data: { tenantId: 'tenant-a', title: 'canary coc', author: { connectOrCreate: { where: { emailIndex: 'none' }, create: { tenantId: 'tenant-a', email: 'canary-coc@example.test' } } } },
+      include: { author: true },
+    });
     expect(post.author.email).toBe('canary-coc@example.test');
     for (const table of ['User', 'Post', 'Comment', 'profiles']) await expectNoPlaintext(s.raw, table);
     const [raw] = await s.raw.all('SELECT "bio_cipher" FROM "profiles"');
@@ -33,7 +52,14 @@ describe.each(STACKS)('creates and reads on %s', (_name, makeStack) => {
   });
 
   it('createMany and createManyAndReturn encrypt every row; the returned rows are plaintext', async () => {
-    expect(await s.db.patient.createMany({ data: [{ tenantId: 'tenant-a', ssn: 'CANARY-1', email: 'canary-1@example.test' }, { tenantId: 'tenant-b', ssn: 'CANARY-2', email: 'canary-2@example.test' }] })).toEqual({ count: 2 });
+    expect(
+      await s.db.patient.createMany({
+        data: [
+          { tenantId: 'tenant-a', ssn: 'CANARY-1', email: 'canary-1@example.test' },
+          { tenantId: 'tenant-b', ssn: 'CANARY-2', email: 'canary-2@example.test' },
+        ],
+      }),
+    ).toEqual({ count: 2 });
     const returned = await s.db.patient.createManyAndReturn({ data: [{ tenantId: 'tenant-a', ssn: 'CANARY-3', email: 'canary-3@example.test' }], select: { ssn: true } });
     expect(returned).toEqual([{ ssn: 'CANARY-3' }]);
     await expectNoPlaintext(s.raw, 'Patient');
@@ -62,9 +88,15 @@ describe.each(STACKS)('creates and reads on %s', (_name, makeStack) => {
     expect(titles).toEqual([{ title: 'canary title fluent' }]);
     const profile = await s.db.user.findUniqueOrThrow({ where: { id: user.id } }).profile();
     expect(profile?.bio).toBe('canary bio fluent');
-    const comments = await s.db.post.findFirst({ where: { authorId: user.id } }).author().posts({ include: { comments: true } });
+    const comments = await s.db.post
+      .findFirst({ where: { authorId: user.id } })
+      .author()
+      .posts({ include: { comments: true } });
     expect(comments?.[0]?.comments[0]?.body).toBe('canary body fluent');
-    const author = await s.db.comment.findFirst({ where: { tenantId: 'tenant-a' } }).post().author();
+    const author = await s.db.comment
+      .findFirst({ where: { tenantId: 'tenant-a' } })
+      .post()
+      .author();
     expect(author?.email).toBe('canary-fluent@example.test');
     expect(await s.db.user.findUnique({ where: { id: 'missing' } }).posts()).toBeNull();
   });

@@ -6,8 +6,12 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('fail-closed behaviour on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('with the HSM unreachable, writes throw HSM_UNAVAILABLE and write nothing, at any depth', async () => {
     await seedUser(s.db, 'before');

@@ -30,14 +30,19 @@ describe.each(STACKS)('filters on %s', (_name, makeStack) => {
     s = await makeStack();
     await s.db.patient.createMany({ data: [1, 2, 3].map((n) => ({ tenantId: n === 3 ? 'tenant-b' : 'tenant-a', ssn: `CANARY-${n}`, email: `canary-${n}@example.test`, note: n === 1 ? null : 'n' })) });
   });
-  afterEach(async () => { await s.close(); });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('equality, equals and in on a marked field go through its blind index', async () => {
     const ssnOf = (rows: Array<{ ssn: string }>) => rows.map((r) => r.ssn).sort();
     expect(ssnOf(await s.db.patient.findMany({ where: { email: 'canary-1@example.test' } }))).toEqual(['CANARY-1']);
     expect(ssnOf(await s.db.patient.findMany({ where: { email: { equals: 'canary-2@example.test' } } }))).toEqual(['CANARY-2']);
     expect(ssnOf(await s.db.patient.findMany({ where: { email: { in: ['canary-1@example.test', 'canary-3@example.test', 'nobody@example.test'] } } }))).toEqual(['CANARY-1', 'CANARY-3']);
-    expect(ssnOf(await s.db.patient.findMany({ where: { OR: [{ email: 'canary-1@example.test' }, { NOT: { email: { in: ['canary-1@example.test', 'canary-2@example.test'] } } }] } }))).toEqual(['CANARY-1', 'CANARY-3']);
+    expect(ssnOf(await s.db.patient.findMany({ where: { OR: [{ email: 'canary-1@example.test' }, { NOT: { email: { in: ['canary-1@example.test', 'canary-2@example.test'] } } }] } }))).toEqual([
+      'CANARY-1',
+      'CANARY-3',
+    ]);
     expect(await s.db.patient.count({ where: { email: 'canary-2@example.test', tenantId: 'tenant-a' } })).toBe(1);
     expect(await s.db.patient.findMany({ where: { email: 'CANARY-1@example.test' } })).toEqual([]);
   });

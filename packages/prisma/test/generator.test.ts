@@ -14,7 +14,8 @@ function generate(schema: string): { status: number | null; output: string; dir:
   const dir = mkdtempSync(join(tmpdir(), 'keystrata-gen-'));
   writeFileSync(join(dir, 'schema.prisma'), schema);
   const result = spawnSync(process.execPath, [prismaCli, 'generate', '--schema', join(dir, 'schema.prisma')], {
-    cwd: dir, encoding: 'utf8',
+    cwd: dir,
+    encoding: 'utf8',
     env: { ...process.env, PATH: `${join(packageDir, 'test', 'generated', '.bin')}:${process.env.PATH ?? ''}`, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath },
   });
   return { status: result.status, output: `${result.stdout}${result.stderr}`, dir };
@@ -23,7 +24,7 @@ function generate(schema: string): { status: number | null; output: string; dir:
 const HEADER = 'datasource db {\n  provider = "sqlite"\n}\ngenerator keystrata {\n  provider = "keystrata-prisma"\n  output   = "./out"\n}\n';
 
 describe('prisma generate with provider "keystrata-prisma"', () => {
-  it('emitted the test schema\'s field map as index.ts and field-map.json', () => {
+  it("emitted the test schema's field map as index.ts and field-map.json", () => {
     const json = JSON.parse(readFileSync(join(packageDir, 'test', 'generated', 'sqlite', 'keystrata', 'field-map.json'), 'utf8')) as unknown;
     expect(json).toEqual(fieldMap);
     expect(fieldMap.models.User.encrypted).toEqual([{ field: 'email', index: 'emailIndex' }, { field: 'name' }]);

@@ -4,15 +4,19 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   const patient = (tenantId: string, n: number) => ({ tenantId, ssn: `CANARY-${n}`, email: `canary-${n}@example.test` });
 
   it('issue 12: a blind index supplied on create (with its plaintext field) is refused, nothing written', async () => {
     const a = await s.db.patient.create({ data: patient('a', 1) });
     const [stored] = await s.raw.all('SELECT "emailIndex" FROM "Patient" WHERE "id" = ?', [a.id]);
-    const planted = { ...patient('a', 2), emailIndex: String(stored!.emailIndex) + 'x' };
+    const planted = { ...patient('a', 2), emailIndex: `${String(stored!.emailIndex)}x` };
     expect(await codeOf(s.db.patient.create({ data: planted }))).toBe('QUERY_UNSUPPORTED');
     expect(await codeOf(s.db.patient.createMany({ data: [planted] }))).toBe('QUERY_UNSUPPORTED');
     expect(await codeOf(s.db.patient.create({ data: { ...patient('a', 3), emailIndex: null } }))).toBe('QUERY_UNSUPPORTED');
@@ -30,7 +34,14 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
     });
     expect(await codeOf(planting.patient.create({ data: patient('a', 1) }))).toBe('CONFIG_INVALID');
     const mutating = s.db.$extends({
-      query: { $allModels: { $allOperations: ({ args, query }) => { (args as { data?: { ssn?: string } }).data!.ssn = 'CANARY-MUTATED'; return query(args); } } },
+      query: {
+        $allModels: {
+          $allOperations: ({ args, query }) => {
+            (args as { data?: { ssn?: string } }).data!.ssn = 'CANARY-MUTATED';
+            return query(args);
+          },
+        },
+      },
     });
     expect(await codeOf(mutating.patient.create({ data: patient('a', 2) }))).toBe('CONFIG_INVALID');
     expect((await s.raw.all('SELECT * FROM "Patient"')).length).toBe(0);
@@ -47,7 +58,7 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
     await expectNoPlaintext(s.raw, 'Patient');
   });
 
-  it('issue 12 / issue 11 §2: a value moved into another tenant\'s row fails even when only the encrypted field is selected', async () => {
+  it("issue 12 / issue 11 §2: a value moved into another tenant's row fails even when only the encrypted field is selected", async () => {
     const a = await s.db.patient.create({ data: patient('tenant-a', 1) });
     const b = await s.db.patient.create({ data: patient('tenant-b', 2) });
     const [moved] = await s.raw.all('SELECT "ssn" FROM "Patient" WHERE "id" = ?', [a.id]);
@@ -60,7 +71,7 @@ describe.each(STACKS)('issue 12 (Prisma) on %s', (_name, makeStack) => {
     expect(ok).toEqual({ ssn: 'CANARY-1' });
   });
 
-  it('issue 12 / issue 11 §2: with unbound ids, a value moved into another tenant\'s row still fails on the segment', async () => {
+  it("issue 12 / issue 11 §2: with unbound ids, a value moved into another tenant's row still fails on the segment", async () => {
     const unbound = s.extend({ bindRecordId: false });
     const a = await unbound.patient.create({ data: patient('tenant-a', 1) });
     const b = await unbound.patient.create({ data: patient('tenant-b', 2) });

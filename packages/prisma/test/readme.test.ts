@@ -13,8 +13,11 @@ it('runs the README example against SoftHSM2 and SQLite (data in its file, keys 
   setup.exec(readFileSync(new URL('./migrations/sqlite.sql', import.meta.url), 'utf8'));
   setup.close();
   const logged = await runReadmeExample(dirname(dirname(fileURLToPath(import.meta.url))), {
-    KEYSTRATA_PKCS11_MODULE: token.module, KEYSTRATA_TOKEN_LABEL: token.tokenLabel, KEYSTRATA_HSM_PIN: token.pin,
-    SOFTHSM2_CONF: token.conf, KEYSTRATA_EXAMPLE_DB: file,
+    KEYSTRATA_PKCS11_MODULE: token.module,
+    KEYSTRATA_TOKEN_LABEL: token.tokenLabel,
+    KEYSTRATA_HSM_PIN: token.pin,
+    SOFTHSM2_CONF: token.conf,
+    KEYSTRATA_EXAMPLE_DB: file,
   });
   expect(logged).toEqual(['123-45-6789', 'QUERY_UNSUPPORTED', 'true 123-45-6789', '1 ann@example.com']);
   const db = new Database(file);

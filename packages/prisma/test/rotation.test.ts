@@ -7,8 +7,12 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('DEK rotation through prismaReencryptionHook on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   const dekIds = async (table: string, column: string, tenant: string) =>
     new Set((await s.raw.all(`SELECT "${column}" AS v FROM "${table}" WHERE "tenantId" = ?`, [tenant])).map((r) => envelopeDekId(String(r.v))));
@@ -23,13 +27,26 @@ describe.each(STACKS)('DEK rotation through prismaReencryptionHook on %s', (_nam
     expect(await hook.count!({ keyring: 'default', segment: 'tenantId:tenant-a' })).toBe(3 * 4 + 5);
     const result = await s.hierarchy.rotateDek({ segment: 'tenantId:tenant-a', hook, batchSize: 2 });
     expect(result.reencrypted).toBe(17);
-    for (const [table, column] of [['Patient', 'ssn'], ['Patient', 'email'], ['User', 'email'], ['User', 'name'], ['Post', 'title'], ['Comment', 'body'], ['profiles', 'bio_cipher']] as const) {
+    for (const [table, column] of [
+      ['Patient', 'ssn'],
+      ['Patient', 'email'],
+      ['User', 'email'],
+      ['User', 'name'],
+      ['Post', 'title'],
+      ['Comment', 'body'],
+      ['profiles', 'bio_cipher'],
+    ] as const) {
       expect([...(await dekIds(table, column, 'tenant-a'))], `${table}.${column}`).toEqual([result.dekId]);
     }
     expect(result.dekId).not.toBe(before);
     expect(await s.raw.all('SELECT "name" FROM "User" WHERE "tenantId" = ?', ['tenant-b'])).toEqual(untouched);
     expect((await s.db.patient.findMany({ where: { email: 'canary-4@example.test' } }))[0]!.ssn).toBe('CANARY-4');
-    expect((await s.db.user.findMany({ include: { posts: { include: { comments: true } }, profile: true } })).map((u) => u.profile!.bio).sort()).toEqual(['canary bio rot-1', 'canary bio rot-2', 'canary bio rot-3', 'canary bio rot-b']);
+    expect((await s.db.user.findMany({ include: { posts: { include: { comments: true } }, profile: true } })).map((u) => u.profile!.bio).sort()).toEqual([
+      'canary bio rot-1',
+      'canary bio rot-2',
+      'canary bio rot-3',
+      'canary bio rot-b',
+    ]);
   });
 
   it('writes a new ciphertext only where the stored one is still the previous one', async () => {
@@ -45,7 +62,10 @@ describe.each(STACKS)('DEK rotation through prismaReencryptionHook on %s', (_nam
 
   it('rotates a per-record segment, and refuses a segment function without segmentWhere', async () => {
     const perRecord = s.extend({ segment: { by: 'record' } });
-    const [a, b] = [await perRecord.patient.create({ data: { tenantId: 't', ssn: 'CANARY-A', email: 'a@example.test' } }), await perRecord.patient.create({ data: { tenantId: 't', ssn: 'CANARY-B', email: 'b@example.test' } })];
+    const [a, b] = [
+      await perRecord.patient.create({ data: { tenantId: 't', ssn: 'CANARY-A', email: 'a@example.test' } }),
+      await perRecord.patient.create({ data: { tenantId: 't', ssn: 'CANARY-B', email: 'b@example.test' } }),
+    ];
     const result = await s.hierarchy.rotateDek({ segment: `Patient:${a.id}`, hook: prismaReencryptionHook(perRecord) });
     expect(result.reencrypted).toBe(1);
     const rows = await s.raw.all('SELECT "id", "ssn" FROM "Patient" ORDER BY "id"');

@@ -8,8 +8,12 @@ const recordBound = (text: unknown) => (decodeEnvelope(text).flags & 1) === 1;
 
 describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   const ssnDek = async (id: string) => envelopeDekId(String((await s.raw.all('SELECT "ssn" FROM "Patient" WHERE "id" = ?', [id]))[0]!.ssn));
   const patient = (tenantId: string, n: number) => ({ tenantId, ssn: `CANARY-${n}`, email: `canary-${n}@example.test` });
@@ -22,7 +26,13 @@ describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, 
     const [r1, r2] = [await perRecord.patient.create({ data: patient('a', 4) }), await perRecord.patient.create({ data: patient('a', 5) })];
     expect(await ssnDek(r1.id)).not.toBe(await ssnDek(r2.id));
     expect((await perRecord.patient.update({ where: { id: r1.id }, data: { ssn: 'CANARY-4b' } })).ssn).toBe('CANARY-4b');
-    expect(await codeOf(perRecord.comment.create({ data: { tenantId: 'a', body: 'canary', post: { create: { tenantId: 'a', title: 'canary', author: { create: { tenantId: 'a', email: 'canary-c@example.test' } } } } } }))).toBe('CONFIG_INVALID');
+    expect(
+      await codeOf(
+        perRecord.comment.create({
+          data: { tenantId: 'a', body: 'canary', post: { create: { tenantId: 'a', title: 'canary', author: { create: { tenantId: 'a', email: 'canary-c@example.test' } } } } },
+        }),
+      ),
+    ).toBe('CONFIG_INVALID');
     const fixed = s.extend({ segment: { by: 'fixed', segment: 'everyone' } });
     const [f1, f2] = [await fixed.patient.create({ data: patient('a', 6) }), await fixed.patient.create({ data: patient('b', 7) })];
     expect(await ssnDek(f1.id)).toBe(await ssnDek(f2.id));
@@ -32,10 +42,19 @@ describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, 
     expect((await byFunction.patient.findUniqueOrThrow({ where: { id: g.id } })).ssn).toBe('CANARY-8b');
   });
 
-  it('nested creates inherit their parent\'s id, so a segment function can group children with their parent', async () => {
+  it("nested creates inherit their parent's id, so a segment function can group children with their parent", async () => {
     const byUser = s.extend({ segment: ({ model, id, record }) => `user:${model === 'User' ? String(id) : String(record.authorId)}` });
     const user = await byUser.user.create({
-      data: { tenantId: 'a', email: 'canary-n@example.test', posts: { create: [{ tenantId: 'a', title: 'canary t1' }, { tenantId: 'a', title: 'canary t2' }] } },
+      data: {
+        tenantId: 'a',
+        email: 'canary-n@example.test',
+        posts: {
+          create: [
+            { tenantId: 'a', title: 'canary t1' },
+            { tenantId: 'a', title: 'canary t2' },
+          ],
+        },
+      },
       include: { posts: { orderBy: { id: 'asc' } } },
     });
     const [email] = await s.raw.all('SELECT "email" FROM "User" WHERE "id" = ?', [user.id]);
@@ -48,7 +67,25 @@ describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, 
   it('binds client-generated ids into the AAD; database ids bind only once known (on update)', async () => {
     const p = await s.db.patient.create({ data: patient('a', 1) });
     expect(recordBound((await s.raw.all('SELECT "ssn" FROM "Patient"'))[0]!.ssn)).toBe(true);
-    const user = await s.db.user.create({ data: { tenantId: 'a', email: 'canary-u@example.test', posts: { create: { tenantId: 'a', title: 'canary', comments: { create: [{ tenantId: 'a', body: 'canary 1' }, { tenantId: 'a', body: 'canary 2' }] } } } }, include: { posts: { include: { comments: { orderBy: { id: 'asc' } } } } } });
+    const user = await s.db.user.create({
+      data: {
+        tenantId: 'a',
+        email: 'canary-u@example.test',
+        posts: {
+          create: {
+            tenantId: 'a',
+            title: 'canary',
+            comments: {
+              create: [
+                { tenantId: 'a', body: 'canary 1' },
+                { tenantId: 'a', body: 'canary 2' },
+              ],
+            },
+          },
+        },
+      },
+      include: { posts: { include: { comments: { orderBy: { id: 'asc' } } } } },
+    });
     const [c1, c2] = user.posts[0]!.comments;
     const bodies = await s.raw.all('SELECT "id", "body" FROM "Comment" ORDER BY "id"');
     expect(bodies.map((r) => recordBound(r.body))).toEqual([false, false]);
@@ -69,7 +106,10 @@ describe.each(STACKS)('segments, record binding and raw queries on %s', (_name, 
     expect(String(rows[0]!.ssn)).toMatch(/^ks1\./);
     expect(await decryptRow(s.db, 'Patient', rows)).toEqual([{ id: p.id, tenantId: 'a', ssn: 'CANARY-1', email: 'canary-1@example.test' }]);
     expect(String(rows[0]!.ssn)).toMatch(/^ks1\./); // copies: the raw rows are untouched
-    const [profile] = await s.db.$queryRawUnsafe<Array<Record<string, unknown>>>('SELECT "id", "tenantId", "bio_cipher" AS "bio" FROM "profiles" WHERE "userId" = $1'.replace('$1', s.name === 'sqlite' ? '?' : '$1'), user.id);
+    const [profile] = await s.db.$queryRawUnsafe<Array<Record<string, unknown>>>(
+      'SELECT "id", "tenantId", "bio_cipher" AS "bio" FROM "profiles" WHERE "userId" = $1'.replace('$1', s.name === 'sqlite' ? '?' : '$1'),
+      user.id,
+    );
     expect((await s.db.$keystrata.decryptRow('Profile', profile!)).bio).toBe('canary bio');
     expect(await codeOf(decryptRow(s.db, 'Patient', { ...rows[0], id: 'other' }))).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(decryptRow(s.db, 'Nope', rows[0]!))).toBe('CONFIG_INVALID');

@@ -5,8 +5,12 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('transactions and deletes on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('batch $transaction([...]) encrypts and decrypts every operation', async () => {
     const [created, , count] = await s.db.$transaction([
@@ -43,10 +47,14 @@ describe.each(STACKS)('transactions and deletes on %s', (_name, makeStack) => {
   });
 
   it('a new tenant inside an interactive transaction that already wrote: PostgreSQL commits, SQLite fails closed unless warmed', async () => {
-    const work = () => s.db.$transaction(async (tx) => {
-      await tx.patient.create({ data: { tenantId: 'tenant-a', ssn: 'CANARY-A', email: 'canary-a@example.test' } });
-      await tx.patient.create({ data: { tenantId: 'tenant-new', ssn: 'CANARY-N', email: 'canary-n@example.test' } });
-    }, { timeout: 20_000 });
+    const work = () =>
+      s.db.$transaction(
+        async (tx) => {
+          await tx.patient.create({ data: { tenantId: 'tenant-a', ssn: 'CANARY-A', email: 'canary-a@example.test' } });
+          await tx.patient.create({ data: { tenantId: 'tenant-new', ssn: 'CANARY-N', email: 'canary-n@example.test' } });
+        },
+        { timeout: 20_000 },
+      );
     if (s.name === 'sqlite') {
       expect(await codeOf(work())).toBe('KEYSTORE_UNAVAILABLE');
       expect(await s.db.patient.count()).toBe(0);
@@ -59,7 +67,12 @@ describe.each(STACKS)('transactions and deletes on %s', (_name, makeStack) => {
 
   it('delete returns the decrypted record; deleteMany filters through the blind index', async () => {
     const user = await seedUser(s.db, 'del');
-    await s.db.patient.createMany({ data: [{ tenantId: 'tenant-a', ssn: 'CANARY-D1', email: 'canary-d1@example.test' }, { tenantId: 'tenant-a', ssn: 'CANARY-D2', email: 'canary-d2@example.test' }] });
+    await s.db.patient.createMany({
+      data: [
+        { tenantId: 'tenant-a', ssn: 'CANARY-D1', email: 'canary-d1@example.test' },
+        { tenantId: 'tenant-a', ssn: 'CANARY-D2', email: 'canary-d2@example.test' },
+      ],
+    });
     const deleted = await s.db.user.delete({ where: { id: user.id }, select: { name: true, profile: { select: { bio: true } } } });
     expect(deleted).toEqual({ name: 'Canary del', profile: { bio: 'canary bio del' } });
     expect(await s.db.patient.deleteMany({ where: { email: { in: ['canary-d1@example.test'] } } })).toEqual({ count: 1 });

@@ -5,8 +5,12 @@ import { STACKS, type Stack } from './support/stacks.js';
 
 describe.each(STACKS)('updates on %s', (_name, makeStack) => {
   let s: Stack;
-  beforeEach(async () => { s = await makeStack(); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await makeStack();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('update without the tenant in where/data looks it up, encrypts bound to id + segment, returns plaintext', async () => {
     const user = await seedUser(s.db, 'upd');
@@ -43,11 +47,19 @@ describe.each(STACKS)('updates on %s', (_name, makeStack) => {
   });
 
   it('upsert encrypts both branches: create when missing, update when present', async () => {
-    const created = await s.db.patient.upsert({ where: { id: 'p-upsert' }, create: { id: 'p-upsert', tenantId: 'tenant-a', ssn: 'CANARY-C', email: 'canary-c@example.test' }, update: { ssn: 'CANARY-U' } });
+    const created = await s.db.patient.upsert({
+      where: { id: 'p-upsert' },
+      create: { id: 'p-upsert', tenantId: 'tenant-a', ssn: 'CANARY-C', email: 'canary-c@example.test' },
+      update: { ssn: 'CANARY-U' },
+    });
     expect(created.ssn).toBe('CANARY-C');
     const updated = await s.db.patient.upsert({ where: { id: 'p-upsert' }, create: { tenantId: 'tenant-a', ssn: 'CANARY-X', email: 'canary-x@example.test' }, update: { ssn: 'CANARY-U' } });
     expect(updated).toMatchObject({ id: 'p-upsert', ssn: 'CANARY-U', email: 'canary-c@example.test' });
-    const byEmail = await s.db.patient.upsert({ where: { emailIndex: await s.db.$keystrata.indexFor('Patient', 'email', 'canary-new@example.test') }, create: { tenantId: 'tenant-b', ssn: 'CANARY-N', email: 'canary-new@example.test' }, update: { ssn: 'CANARY-never' } });
+    const byEmail = await s.db.patient.upsert({
+      where: { emailIndex: await s.db.$keystrata.indexFor('Patient', 'email', 'canary-new@example.test') },
+      create: { tenantId: 'tenant-b', ssn: 'CANARY-N', email: 'canary-new@example.test' },
+      update: { ssn: 'CANARY-never' },
+    });
     expect(byEmail.ssn).toBe('CANARY-N');
     await expectNoPlaintext(s.raw, 'Patient');
     expect(await s.db.patient.count()).toBe(2);
@@ -62,7 +74,10 @@ describe.each(STACKS)('updates on %s', (_name, makeStack) => {
       data: {
         profile: { update: { bio: 'canary bio v2' } },
         posts: {
-          update: { where: { id: post.id }, data: { title: 'canary title v2', comments: { updateMany: { where: {}, data: { body: 'canary body v2' } }, create: { tenantId: 'tenant-a', body: 'canary body new' } } } },
+          update: {
+            where: { id: post.id },
+            data: { title: 'canary title v2', comments: { updateMany: { where: {}, data: { body: 'canary body v2' } }, create: { tenantId: 'tenant-a', body: 'canary body new' } } },
+          },
           upsert: { where: { id: 'nope' }, create: { tenantId: 'tenant-a', title: 'canary upserted' }, update: { title: 'canary never' } },
         },
       },
@@ -81,15 +96,19 @@ describe.each(STACKS)('updates on %s', (_name, makeStack) => {
   it('a nested upsert whose update branch writes deeper: updates when present, creates when missing', async () => {
     const user = await seedUser(s.db, 'up');
     const [post, comment] = [user.posts[0]!, user.posts[0]!.comments[0]!];
-    const upsert = (id: string, title: string) => s.db.user.update({
-      where: { id: user.id },
-      data: { posts: { upsert: { where: { id }, create: { tenantId: 'tenant-a', title }, update: { comments: { update: { where: { id: comment.id }, data: { body: `canary via ${title}` } } } } } } },
-    });
+    const upsert = (id: string, title: string) =>
+      s.db.user.update({
+        where: { id: user.id },
+        data: { posts: { upsert: { where: { id }, create: { tenantId: 'tenant-a', title }, update: { comments: { update: { where: { id: comment.id }, data: { body: `canary via ${title}` } } } } } } },
+      });
     await upsert(post.id, 'canary present');
     expect((await s.db.comment.findUniqueOrThrow({ where: { id: comment.id } })).body).toBe('canary via canary present');
     await upsert('missing', 'canary created');
     const read = await s.db.user.findUniqueOrThrow({ where: { id: user.id }, include: { posts: { include: { comments: true } } } });
-    expect(read.posts.map((p) => [p.title, p.comments.map((c) => c.body)]).sort()).toEqual([['canary created', []], ['canary title up', ['canary via canary present']]]);
+    expect(read.posts.map((p) => [p.title, p.comments.map((c) => c.body)]).sort()).toEqual([
+      ['canary created', []],
+      ['canary title up', ['canary via canary present']],
+    ]);
     await expectNoPlaintext(s.raw, 'Post');
   });
 

@@ -72,10 +72,11 @@ export async function postgresFiles(url: string, tables: readonly string[]): Pro
     for (const table of tables) {
       const { rows } = await client.query(
         `SELECT pg_relation_filepath(c.oid) AS heap, pg_relation_filepath(c.reltoastrelid) AS toast
-           FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'r'`, [table]);
+           FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'r'`,
+        [table],
+      );
       if (rows.length === 0) throw new Error(`postgresFiles: no table ${table}`);
-      const indexes = await client.query(
-        `SELECT pg_relation_filepath(i.indexrelid) AS path FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = $1`, [table]);
+      const indexes = await client.query(`SELECT pg_relation_filepath(i.indexrelid) AS path FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = $1`, [table]);
       for (const path of [rows[0].heap, rows[0].toast, ...indexes.rows.map((r) => r.path)]) {
         if (typeof path === 'string') files.push(...listFiles(join(dataDir, path)), ...listFiles(join(dataDir, `${path}.1`)));
       }

@@ -42,7 +42,10 @@ function goBin(): string | undefined {
  */
 export function findFerretDb(): string {
   const override = process.env.KEYSTRATA_FERRETDB_BIN;
-  const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'ferretdb'));
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'ferretdb'));
   const candidates = override ? [override] : [goBin(), join(homedir(), 'go', 'bin', 'ferretdb'), ...path];
   const found = candidates.find((c): c is string => c !== undefined && executable(c));
   if (found === undefined) throw new Error(`FerretDB is not installed: ${SETUP_HINT}.`);
@@ -58,8 +61,14 @@ export function findFerretDb(): string {
 function ping(port: number): Promise<void> {
   const db = Buffer.from('admin\0');
   const body = Buffer.concat([
-    Buffer.from([0x10]), Buffer.from('ping\0'), Buffer.from([1, 0, 0, 0]),
-    Buffer.from([0x02]), Buffer.from('$db\0'), Buffer.from([db.length, 0, 0, 0]), db, Buffer.from([0]),
+    Buffer.from([0x10]),
+    Buffer.from('ping\0'),
+    Buffer.from([1, 0, 0, 0]),
+    Buffer.from([0x02]),
+    Buffer.from('$db\0'),
+    Buffer.from([db.length, 0, 0, 0]),
+    db,
+    Buffer.from([0]),
   ]);
   const doc = Buffer.concat([Buffer.alloc(4), body]);
   doc.writeInt32LE(doc.length, 0);
@@ -94,10 +103,11 @@ export async function startFerretDb(): Promise<FerretDbServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keystrata-ferretdb-'));
   mkdirSync(join(dir, 'data'));
   const port = await freePort();
-  const child = spawn(bin, [
-    '--handler=sqlite', `--sqlite-url=file:${join(dir, 'data')}/`, `--state-dir=${dir}`,
-    `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    bin,
+    ['--handler=sqlite', `--sqlite-url=file:${join(dir, 'data')}/`, `--state-dir=${dir}`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   for (let attempt = 0; ; attempt++) {

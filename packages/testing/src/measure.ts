@@ -28,8 +28,10 @@ export async function interleave(variants: Record<string, () => Promise<unknown>
       if (round >= warmup) samples[name]!.push(micros);
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([name, s]) => {
-    const sorted = [...s].sort((a, b) => a - b);
-    return [name, { medianMicros: sorted[Math.floor(sorted.length / 2)]!, minMicros: sorted[0]!, maxMicros: sorted.at(-1)! }];
-  }));
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => {
+      const sorted = [...s].sort((a, b) => a - b);
+      return [name, { medianMicros: sorted[Math.floor(sorted.length / 2)]!, minMicros: sorted[0]!, maxMicros: sorted.at(-1)! }];
+    }),
+  );
 }

@@ -49,11 +49,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const asPostgres = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): [string, string[]] =>
-    asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
+  const run = (command: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args]);
   execFileSync(...run('initdb', ['-D', data, '-U', 'keystrata', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
   const port = await freePort();
-  const child: ChildProcess = spawn(...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off']), { stdio: 'ignore' });
+  const child: ChildProcess = spawn(...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off']), {
+    stdio: 'ignore',
+  });
   const url = `postgres://keystrata@127.0.0.1:${port}/postgres`;
   const { default: pg } = await import('pg');
   for (let attempt = 0; ; attempt++) {

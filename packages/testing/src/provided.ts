@@ -10,5 +10,3 @@ declare module 'vitest' {
     mongodbUri: string;
   }
 }
-
-export {};

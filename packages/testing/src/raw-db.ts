@@ -23,7 +23,10 @@ export function sqliteRaw(file: string): RawDb {
 export async function postgresRaw(url: string): Promise<RawDb> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const numbered = (sql: string) => { let n = 0; return sql.replace(/\?/g, () => `$${++n}`); };
+  const numbered = (sql: string) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  };
   return {
     all: async (sql, params = []) => (await client.query(numbered(sql), [...params])).rows as Array<Record<string, unknown>>,
     run: async (sql, params = []) => void (await client.query(numbered(sql), [...params])),

@@ -41,8 +41,7 @@ export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const asPostgres = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): [string, string[]] =>
-    asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
+  const run = (command: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args]);
   execFileSync(...run('initdb', ['-D', data, '-U', 'keystrata', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
   const port = await freePort();
   const url = `postgres://keystrata@127.0.0.1:${port}/postgres`;

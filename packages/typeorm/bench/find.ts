@@ -15,7 +15,8 @@ const ROWS = 10_000;
 const WARMUP = 3;
 const RUNS = 11;
 
-@Entity('bench_patient') class EncryptedPatient {
+@Entity('bench_patient')
+class EncryptedPatient {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') tenantId!: string;
   @Encrypted() @Column('text') ssn!: string;
@@ -23,7 +24,8 @@ const RUNS = 11;
   @Column('text', { nullable: true }) emailIndex?: string;
 }
 
-@Entity('bench_patient') class PlainPatient {
+@Entity('bench_patient')
+class PlainPatient {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') tenantId!: string;
   @Column('text') ssn!: string;
@@ -50,8 +52,9 @@ async function measure(kind: Kind): Promise<void> {
   const withoutKeystrata = () => plain.getRepository(PlainPatient).find();
   const t = await interleave({ keystrata: all(withKeystrata), plain: all(withoutKeystrata) }, ROWS * 2, RUNS, WARMUP);
   const [k, b] = [t.keystrata!.medianMicros, t.plain!.medianMicros];
-  console.log(`${kind}: find() of ${ROWS} rows, median of ${RUNS}: plain TypeORM ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` +
-    `overhead ${(k - b).toFixed(2)} µs per encrypted field`);
+  console.log(
+    `${kind}: find() of ${ROWS} rows, median of ${RUNS}: plain TypeORM ${b.toFixed(2)} µs/field, with Keystrata ${k.toFixed(2)} µs/field; ` + `overhead ${(k - b).toFixed(2)} µs per encrypted field`,
+  );
   await keystrata.close();
   await plain.destroy();
   await encrypted.destroy();

@@ -34,9 +34,18 @@ export async function installKeystrata(dataSource: DataSource, options: InstallO
   try {
     if (keyring !== undefined && (options.provision ?? true)) await hierarchy.provision(keyring);
     // Creates the keyring's blind-index key now rather than inside the first write transaction.
-    if ([...infos.values()].some((i) => i.fields.some((f) => f.index !== undefined))) await hierarchy.blindIndex('', { model: 'keystrata', field: 'prepare', keyring: keyring ?? hierarchy.defaultKeyring });
+    if ([...infos.values()].some((i) => i.fields.some((f) => f.index !== undefined)))
+      await hierarchy.blindIndex('', { model: 'keystrata', field: 'prepare', keyring: keyring ?? hierarchy.defaultKeyring });
     // Database-generated ids are unknown at insert: those values stay unbound (README), by this adapter's choice.
-    const records = new RecordEncryptor({ hierarchy, models, segment: options.segment, bindRecordId: options.bindRecordId ?? true, withoutRecordId: 'seal-unbound', onUnreadable: options.onUnreadable ?? 'throw', keyring: options.keyring ?? keyring });
+    const records = new RecordEncryptor({
+      hierarchy,
+      models,
+      segment: options.segment,
+      bindRecordId: options.bindRecordId ?? true,
+      withoutRecordId: 'seal-unbound',
+      onUnreadable: options.onUnreadable ?? 'throw',
+      keyring: options.keyring ?? keyring,
+    });
     const policy = options.keyring;
     const keyringOf = typeof policy === 'function' ? (model: string, record: Readonly<Record<string, unknown>>) => policy({ model, record }) : () => keyring!;
     const state: AdapterState = { dataSource, records, keyring, keyringOf, segment: options.segment, bindRecordId: options.bindRecordId ?? true, generateUuids: options.generateUuids ?? true, infos };

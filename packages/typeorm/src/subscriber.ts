@@ -35,7 +35,12 @@ export class KeystrataSubscriber implements EntitySubscriberInterface<ObjectLite
   constructor(state: AdapterState) {
     this.#state = state;
     this.#seal = new MicroBatch(async (items) => {
-      for (const [info, group] of groupBy(items, (i) => i.info)) await sealTargets(state, info, group.map((i) => i.target));
+      for (const [info, group] of groupBy(items, (i) => i.info))
+        await sealTargets(
+          state,
+          info,
+          group.map((i) => i.target),
+        );
     });
   }
 

@@ -17,13 +17,19 @@ describe.each(KINDS)('one hierarchy call per result set and per write batch on %
     return stack;
   };
   const counts = (operation: OperationEvent['operation']) => events.filter((e) => e.operation === operation).map((e) => e.count);
-  afterEach(async () => { await s.close(); events.length = 0; });
+  afterEach(async () => {
+    await s.close();
+    events.length = 0;
+  });
 
   it('decrypts a find() with joined relations (three entities) in one decrypt call', async () => {
     s = await opened();
     const clinics = s.dataSource.getRepository(Clinic);
     for (const tenantId of ['t1', 't2']) {
-      const visits = [{ tenantId, diagnosis: `flu-${tenantId}` }, { tenantId, diagnosis: `cold-${tenantId}` }] as Visit[];
+      const visits = [
+        { tenantId, diagnosis: `flu-${tenantId}` },
+        { tenantId, diagnosis: `cold-${tenantId}` },
+      ] as Visit[];
       await clinics.save({ tenantId, name: `clinic-${tenantId}`, patients: [{ tenantId, ssn: `ssn-${tenantId}`, email: `${tenantId}@example.test`, visits } as Patient] });
     }
     events.length = 0;

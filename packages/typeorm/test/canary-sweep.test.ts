@@ -10,7 +10,9 @@ import { KINDS, openStack, type Stack } from './support/stack.js';
  */
 describe.each(KINDS)('canary sweep on %s', (kind) => {
   let s: Stack;
-  afterEach(async () => { await s.close(); });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('issue 12: no write path stores the canary plaintext anywhere in the database files', async () => {
     s = await openStack(kind);
@@ -22,8 +24,18 @@ describe.each(KINDS)('canary sweep on %s', (kind) => {
       saveNew: () => repo.save(fresh('save-new')),
       saveMany: () => repo.save([fresh('save-many-1'), fresh('save-many-2')]),
       saveChunked: () => repo.save([fresh('save-chunk-1'), fresh('save-chunk-2')], { chunk: 1 }),
-      saveLoaded: async () => { const p = await repo.save(fresh('save-loaded')); const loaded = await repo.findOneByOrFail({ id: p.id }); loaded.ssn = v('save-loaded-2'); return repo.save(loaded); },
-      saveMoveTenant: async () => { const p = await repo.save(fresh('save-move')); const loaded = await repo.findOneByOrFail({ id: p.id }); loaded.tenantId = 't2'; return repo.save(loaded); },
+      saveLoaded: async () => {
+        const p = await repo.save(fresh('save-loaded'));
+        const loaded = await repo.findOneByOrFail({ id: p.id });
+        loaded.ssn = v('save-loaded-2');
+        return repo.save(loaded);
+      },
+      saveMoveTenant: async () => {
+        const p = await repo.save(fresh('save-move'));
+        const loaded = await repo.findOneByOrFail({ id: p.id });
+        loaded.tenantId = 't2';
+        return repo.save(loaded);
+      },
       saveCascade: () => s.dataSource.getRepository(Clinic).save({ tenantId: 't1', name: v('clinic'), patients: [fresh('cascade') as Patient] }),
       saveIntId: () => s.dataSource.getRepository(Visit).save({ tenantId: 't1', diagnosis: v('visit') }),
       createSave: () => repo.save(repo.create(fresh('create-save'))),
@@ -32,14 +44,24 @@ describe.each(KINDS)('canary sweep on %s', (kind) => {
       upsert: () => repo.upsert(fresh('upsert'), ['emailIndex']),
       qbInsert: () => s.dataSource.createQueryBuilder().insert().into(Patient).values(fresh('qb-insert')).execute(),
       qbInsertColumns: () => s.dataSource.createQueryBuilder().insert().into(Patient, ['tenantId', 'ssn', 'email']).values(fresh('qb-insert-columns')).execute(),
-      update: async () => { const p = await repo.save(fresh('update')); return repo.update(p.id, { ssn: v('update-2'), email: `${v('update-2')}@example.test`.toLowerCase() }); },
+      update: async () => {
+        const p = await repo.save(fresh('update'));
+        return repo.update(p.id, { ssn: v('update-2'), email: `${v('update-2')}@example.test`.toLowerCase() });
+      },
       updateCriteria: () => repo.update({ tenantId: 't1' }, { ssn: v('update-criteria') }),
-      qbUpdate: () => s.dataSource.createQueryBuilder().update(Patient).set({ ssn: v('qb-update') }).where({ tenantId: 't2' }).execute(),
-      transaction: () => s.dataSource.transaction(async (manager) => {
-        await manager.save(Patient, fresh('tx-save'));
-        await manager.insert(Patient, fresh('tx-insert'));
-        return manager.update(Patient, { tenantId: 't1' }, { ssn: v('tx-update') });
-      }),
+      qbUpdate: () =>
+        s.dataSource
+          .createQueryBuilder()
+          .update(Patient)
+          .set({ ssn: v('qb-update') })
+          .where({ tenantId: 't2' })
+          .execute(),
+      transaction: () =>
+        s.dataSource.transaction(async (manager) => {
+          await manager.save(Patient, fresh('tx-save'));
+          await manager.insert(Patient, fresh('tx-insert'));
+          return manager.update(Patient, { tenantId: 't1' }, { ssn: v('tx-update') });
+        }),
     };
     for (const [name, write] of Object.entries(writes)) await expect(write(), name).resolves.toBeDefined();
     expect((await repo.find()).some((p) => p.ssn === v('tx-update'))).toBe(true);

@@ -85,7 +85,8 @@ describe('installKeystrata validation', () => {
   });
 
   it('leaves DataSources without Keystrata and entities without encrypted columns untouched', async () => {
-    @Entity('plain_patient') class PlainPatient {
+    @Entity('plain_patient')
+    class PlainPatient {
       @PrimaryGeneratedColumn('uuid') id!: string;
       @Encrypted() @Column('text') ssn!: string;
     }

@@ -9,7 +9,9 @@ import { KINDS, openStack, type Stack } from './support/stack.js';
 describe.each(KINDS)('fail closed on %s', (kind) => {
   let s: Stack;
   const repo = () => s.dataSource.getRepository(Patient);
-  afterEach(async () => { await s.close(); });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('refuses plaintext writes with listeners off; ciphertext may pass but never decrypts elsewhere', async () => {
     s = await openStack(kind);
@@ -21,13 +23,20 @@ describe.each(KINDS)('fail closed on %s', (kind) => {
     const a = await repo().save({ tenantId: 't1', ssn: 'CANARY-a', email: 'a@example.test' });
     expect(await codeOf(s.dataSource.createQueryBuilder().update(Patient).set({ ssn: 'CANARY-off' }).callListeners(false).whereInIds(a.id).execute())).toBe('PLAINTEXT_REJECTED');
     expect((await s.raw.dump()).toLowerCase()).not.toContain('canary-off');
-    const fromSelect = (columns?: string[]) => s.dataSource.createQueryBuilder().insert().into(Patient, columns)
-      .valuesFromSelect((q) => q.select(["'t1'", "'CANARY-sel'"]).fromDummy()).execute();
+    const fromSelect = (columns?: string[]) =>
+      s.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(Patient, columns)
+        .valuesFromSelect((q) => q.select(["'t1'", "'CANARY-sel'"]).fromDummy())
+        .execute();
     expect(await codeOf(fromSelect())).toBe('QUERY_UNSUPPORTED');
     expect(await codeOf(fromSelect(['tenantId', 'ssn']))).toBe('QUERY_UNSUPPORTED');
     expect((await s.raw.dump()).toLowerCase()).not.toContain('canary-sel');
     const [stored] = await s.raw.all('SELECT ssn FROM patient');
-    const copy = await qb().values({ tenantId: 't1', ssn: stored!.ssn as string }).execute();
+    const copy = await qb()
+      .values({ tenantId: 't1', ssn: stored!.ssn as string })
+      .execute();
     expect(await codeOf(repo().findOneByOrFail({ id: copy.identifiers[0]!.id as string }))).toBe('CIPHERTEXT_TAMPERED');
   });
 
@@ -75,13 +84,20 @@ describe.each(KINDS)('fail closed on %s', (kind) => {
   it('keeps plaintext out of error messages', async () => {
     s = await openStack(kind);
     const a = await repo().save({ tenantId: 't1', ssn: 'CANARY-e', email: 'e@example.test' });
-    const errors = await Promise.all([
-      repo().save({ tenantId: 't1', ssn: 'CANARY-e2', email: 'CANARY@example.test' }, { listeners: false }),
-      repo().findBy({ ssn: 'CANARY-e' }),
-      repo().findBy({ email: Like('%CANARY%') }),
-      repo().update(a.id, { ssn: (() => "'CANARY-sql'") as never }),
-      repo().insert({ tenantId: undefined as never, ssn: 'CANARY-no-tenant' }),
-    ].map((p) => p.then(() => undefined, (e: unknown) => e)));
+    const errors = await Promise.all(
+      [
+        repo().save({ tenantId: 't1', ssn: 'CANARY-e2', email: 'CANARY@example.test' }, { listeners: false }),
+        repo().findBy({ ssn: 'CANARY-e' }),
+        repo().findBy({ email: Like('%CANARY%') }),
+        repo().update(a.id, { ssn: (() => "'CANARY-sql'") as never }),
+        repo().insert({ tenantId: undefined as never, ssn: 'CANARY-no-tenant' }),
+      ].map((p) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     for (const error of errors) {
       expect(error).toBeDefined();
       expect(`${String(error)} ${inspect(error)} ${JSON.stringify(error)}`).not.toContain('CANARY');

@@ -8,7 +8,9 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
   let s: Stack;
   const repo = () => s.dataSource.getRepository(Patient);
   const indexOf = async (id: string) => (await s.raw.all('SELECT "emailIndex" FROM patient WHERE id = ?', [id]))[0]!.emailIndex;
-  afterEach(async () => { await s.close(); });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('issue 12: a user-supplied blind index is refused on every write path, nothing written', async () => {
     s = await openStack(kind);
@@ -24,7 +26,11 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
       qbSet: () => s.dataSource.createQueryBuilder().update(Patient).set({ emailIndex: planted }).whereInIds(b.id).execute(),
       saveNew: () => repo().save({ tenantId: 't1', ssn: 'CANARY-c', emailIndex: planted }),
       saveNewWithField: () => repo().save({ tenantId: 't1', ssn: 'CANARY-c', email: 'c@example.test', emailIndex: planted }),
-      saveLoaded: async () => { const loaded = await repo().findOneByOrFail({ id: b.id }); loaded.emailIndex = planted; return repo().save(loaded); },
+      saveLoaded: async () => {
+        const loaded = await repo().findOneByOrFail({ id: b.id });
+        loaded.emailIndex = planted;
+        return repo().save(loaded);
+      },
       insert: () => repo().insert({ tenantId: 't1', ssn: 'CANARY-c', emailIndex: planted }),
       qbInsert: () => s.dataSource.createQueryBuilder().insert().into(Patient).values({ tenantId: 't1', ssn: 'CANARY-c', emailIndex: planted }).execute(),
       upsert: () => repo().upsert({ id: b.id, tenantId: 't1', ssn: 'CANARY-c', emailIndex: planted }, ['id']),
@@ -61,7 +67,10 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
       unqualified: () => qb().where('email IS NOT NULL AND ssn <> :s', { s: 'x' }).getMany(),
       andWhere: () => qb().where('p.tenantId = :t', { t: 't1' }).andWhere('p.ssn = :s', { s: 'CANARY-a' }).getCount(),
       orWhere: () => qb().where('p.tenantId = :t', { t: 't1' }).orWhere('p.email LIKE :e', { e: '%' }).getMany(),
-      brackets: () => qb().where(new Brackets((inner) => inner.where('p.email = :e', { e: 'a@example.test' }))).getMany(),
+      brackets: () =>
+        qb()
+          .where(new Brackets((inner) => inner.where('p.email = :e', { e: 'a@example.test' })))
+          .getMany(),
       joined: () => s.dataSource.getRepository(Clinic).createQueryBuilder('c').leftJoinAndSelect('c.patients', 'p').where('p.ssn = :s', { s: 'CANARY-a' }).getMany(),
       raw: () => qb().select('p.id').where('p.ssn IS NOT NULL AND p.ssn > :s', { s: 'a' }).getRawMany(),
       update: () => s.dataSource.createQueryBuilder().update(Patient).set({ note: 'x' }).where('email = :e', { e: 'a@example.test' }).execute(),
@@ -76,21 +85,28 @@ describe.each(KINDS)('issue 12 (TypeORM) on %s', (kind) => {
   it('issue 12: an async listener that sets plaintext after Keystrata encrypted is refused with a message saying so', async () => {
     s = await openStack(kind);
     class Late implements EntitySubscriberInterface<Patient> {
-      listenTo() { return Patient; }
+      listenTo() {
+        return Patient;
+      }
       async beforeInsert(event: InsertEvent<Patient>) {
         for (let i = 0; i < 400 && !String(event.entity.ssn).startsWith('ks1.'); i++) await new Promise((resolve) => setTimeout(resolve, 5));
         event.entity.ssn = 'CANARY-late';
       }
     }
     s.dataSource.subscribers.push(new Late());
-    const error = await repo().save({ tenantId: 't1', ssn: 'CANARY-a', email: 'a@example.test' }).then(() => undefined, (e: Error & { code?: string }) => e);
+    const error = await repo()
+      .save({ tenantId: 't1', ssn: 'CANARY-a', email: 'a@example.test' })
+      .then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
     expect(error?.code).toBe('PLAINTEXT_REJECTED');
     expect(error?.message).toMatch(/after Keystrata encrypted/);
     expect(error?.message).not.toMatch(/listeners are off/);
     expect((await s.raw.dump()).toLowerCase()).not.toContain('canary');
   });
 
-  it('issue 12 / issue 11 §2: a value moved into another tenant\'s row fails when only the encrypted field is selected', async () => {
+  it("issue 12 / issue 11 §2: a value moved into another tenant's row fails when only the encrypted field is selected", async () => {
     s = await openStack(kind, { bindRecordId: false });
     const a = await repo().save({ tenantId: 'tenant-a', ssn: 'CANARY-a', email: 'a@example.test' });
     const b = await repo().save({ tenantId: 'tenant-b', ssn: 'CANARY-b', email: 'b@example.test' });

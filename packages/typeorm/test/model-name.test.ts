@@ -19,8 +19,12 @@ class PatientRow {
 
 describe.each(KINDS)('logical model names on %s', (kind) => {
   let s: Stack;
-  beforeEach(async () => { s = await openStack(kind, {}, [PatientRow]); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await openStack(kind, {}, [PatientRow]);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('binds the configured model name, so the core (and other adapters) read what TypeORM wrote', async () => {
     expect(s.keystrata.modelOf(PatientRow)).toBe('Patient');
@@ -33,7 +37,8 @@ describe.each(KINDS)('logical model names on %s', (kind) => {
 
   it('reads rows encrypted for model Patient by another writer with the same keys', async () => {
     const other = new RecordEncryptor({
-      hierarchy: s.keystrata.hierarchy, segment: { by: 'tenant', field: 'tenantId' },
+      hierarchy: s.keystrata.hierarchy,
+      segment: { by: 'tenant', field: 'tenantId' },
       models: { Patient: { fields: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }] } },
     });
     const written = { id: randomUUID(), tenantId: 't1', ssn: '987-65-4321', email: 'bob@example.test' };

@@ -8,7 +8,9 @@ describe.each(KINDS)('segment policies and record-id binding on %s', (kind) => {
   let s: Stack;
   const repo = () => s.dataSource.getRepository(Patient);
   const ssnDeks = async () => (await s.raw.all('SELECT ssn FROM patient')).map((r) => envelopeDekId(String(r.ssn)));
-  afterEach(async () => { await s.close(); });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it("{ by: 'record' } gives each record its own DEK, refuses unknown ids, and rotates one record", async () => {
     s = await openStack(kind, { segment: { by: 'record' } });
@@ -26,7 +28,10 @@ describe.each(KINDS)('segment policies and record-id binding on %s', (kind) => {
 
   it("{ by: 'fixed' } uses one DEK for every record", async () => {
     s = await openStack(kind, { segment: { by: 'fixed', segment: 'everything' } });
-    await repo().insert([{ tenantId: 't1', ssn: 'a', email: 'a@example.test' }, { tenantId: 't2', ssn: 'b', email: 'b@example.test' }]);
+    await repo().insert([
+      { tenantId: 't1', ssn: 'a', email: 'a@example.test' },
+      { tenantId: 't2', ssn: 'b', email: 'b@example.test' },
+    ]);
     expect(new Set(await ssnDeks()).size).toBe(1);
     expect((await repo().find({ order: { tenantId: 'ASC' } })).map((p) => p.ssn)).toEqual(['a', 'b']);
   });

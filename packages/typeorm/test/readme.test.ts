@@ -13,7 +13,11 @@ it('runs the README example against SoftHSM2 and PostgreSQL', async () => {
   const token = inject('softhsm');
   const url = await createDatabase(inject('postgresUrl'), 'keystrata_typeorm_readme');
   const logged = await runReadmeExample(packageDir, {
-    SOFTHSM2_CONF: token.conf, KEYSTRATA_PKCS11_MODULE: token.module, KEYSTRATA_TOKEN_LABEL: token.tokenLabel, KEYSTRATA_HSM_PIN: token.pin, DATABASE_URL: url,
+    SOFTHSM2_CONF: token.conf,
+    KEYSTRATA_PKCS11_MODULE: token.module,
+    KEYSTRATA_TOKEN_LABEL: token.tokenLabel,
+    KEYSTRATA_HSM_PIN: token.pin,
+    DATABASE_URL: url,
   });
   expect(logged).toEqual(['123-45-6789', 'true', '123-45-6789', '1']);
   const client = new pg.Client({ connectionString: url });
@@ -32,7 +36,11 @@ it('issue 13 §1: runs the same README quick start against SoftHSM2 and SQLite (
   delete process.env.DATABASE_URL;
   try {
     const logged = await runReadmeExample(packageDir, {
-      SOFTHSM2_CONF: token.conf, KEYSTRATA_PKCS11_MODULE: token.module, KEYSTRATA_TOKEN_LABEL: token.tokenLabel, KEYSTRATA_HSM_PIN: token.pin, SQLITE_FILE: file,
+      SOFTHSM2_CONF: token.conf,
+      KEYSTRATA_PKCS11_MODULE: token.module,
+      KEYSTRATA_TOKEN_LABEL: token.tokenLabel,
+      KEYSTRATA_HSM_PIN: token.pin,
+      SQLITE_FILE: file,
     });
     expect(logged).toEqual(['123-45-6789', 'true', '123-45-6789', '1']);
   } finally {

@@ -15,7 +15,9 @@ describe.each(KINDS)('reads and lookups on %s', (kind) => {
     ada = await repo().save({ tenantId: 't1', ssn: '111-11-1111', email: 'ada@example.test', clinic, visits: [{ tenantId: 't1', diagnosis: 'flu' } as Visit] });
     bob = await repo().save({ tenantId: 't2', ssn: '222-22-2222', email: 'bob@example.test', visits: [{ tenantId: 't2', diagnosis: 'cold' } as Visit] });
   });
-  afterAll(async () => { await s.close(); });
+  afterAll(async () => {
+    await s.close();
+  });
 
   it('find*, findOne*, count and exists return plaintext and match through the blind index', async () => {
     expect(await repo().findOneBy({ email: 'ada@example.test' })).toMatchObject({ id: ada.id, ssn: '111-11-1111' });
@@ -33,7 +35,12 @@ describe.each(KINDS)('reads and lookups on %s', (kind) => {
     expect(joined).toMatchObject({ ssn: '111-11-1111', clinic: { name: 'North clinic' }, visits: [{ diagnosis: 'flu' }] });
     const queried = await repo().find({ relations: { visits: true }, relationLoadStrategy: 'query', order: { tenantId: 'ASC' } });
     expect(queried.map((p) => p.visits![0]!.diagnosis)).toEqual(['flu', 'cold']);
-    const qb = await s.dataSource.getRepository(Visit).createQueryBuilder('v').leftJoinAndSelect('v.patient', 'p').where({ patient: { email: 'bob@example.test' } }).getMany();
+    const qb = await s.dataSource
+      .getRepository(Visit)
+      .createQueryBuilder('v')
+      .leftJoinAndSelect('v.patient', 'p')
+      .where({ patient: { email: 'bob@example.test' } })
+      .getMany();
     expect(qb).toMatchObject([{ diagnosis: 'cold', patient: { ssn: '222-22-2222' } }]);
     expect(await s.dataSource.getRepository(Visit).find({ where: { patient: { email: 'ada@example.test' } } })).toMatchObject([{ diagnosis: 'flu' }]);
   });
@@ -65,7 +72,11 @@ describe.each(KINDS)('reads and lookups on %s', (kind) => {
       qbOrderBy: async () => repo().createQueryBuilder('p').orderBy('p.ssn').getMany(),
       qbOrderByObject: async () => repo().createQueryBuilder('p').orderBy({ 'p.email': 'DESC' }).getMany(),
       qbAddOrderBy: async () => repo().createQueryBuilder('p').orderBy('p.tenantId').addOrderBy('p.email').getMany(),
-      qbWhereLike: async () => repo().createQueryBuilder('p').where({ ssn: Like('1%') }).getMany(),
+      qbWhereLike: async () =>
+        repo()
+          .createQueryBuilder('p')
+          .where({ ssn: Like('1%') })
+          .getMany(),
       updateCriteria: async () => repo().update({ ssn: MoreThan('1') }, { note: 'x' }),
       deleteCriteria: async () => repo().delete({ email: Like('%') }),
       increment: async () => repo().increment({ id: ada.id }, 'ssn' as never, 1),

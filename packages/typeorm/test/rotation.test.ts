@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { typeormReencryptionHook } from '../src/index.js';
-import { Memo, Patient, Visit } from './support/entities.js';
+import { Memo, Patient, type Visit } from './support/entities.js';
 import { codeOf, envelopeDekId } from './support/helpers.js';
 import { KINDS, openStack, type Stack } from './support/stack.js';
 
@@ -9,8 +9,12 @@ describe.each(KINDS)('DEK rotation through the TypeORM re-encryption hook on %s'
   const repo = () => s.dataSource.getRepository(Patient);
   const deksOf = async (table: string, column: string, tenant: string) =>
     new Set((await s.raw.all(`SELECT ${column} FROM ${table} WHERE "tenantId" = ?`, [tenant])).map((r) => envelopeDekId(String(r[column]))));
-  beforeEach(async () => { s = await openStack(kind); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await openStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('re-encrypts every record of a segment, in batches, across entities, and leaves other segments alone', async () => {
     for (let i = 0; i < 23; i++) await repo().save({ tenantId: 't1', ssn: `ssn-${i}`, email: `p${i}@example.test`, visits: [{ tenantId: 't1', diagnosis: `d-${i}` } as Visit] });
@@ -19,12 +23,20 @@ describe.each(KINDS)('DEK rotation through the TypeORM re-encryption hook on %s'
     const otherBefore = await s.raw.all(`SELECT ssn FROM patient WHERE "tenantId" = 't2'`);
     const progress: Array<{ done: number; total?: number }> = [];
     const result = await s.keystrata.hierarchy.rotateDek({
-      segment: 'tenantId:t1', hook: typeormReencryptionHook(s.dataSource), batchSize: 10, oldKeys: 'destroy', onProgress: (p) => progress.push(p),
+      segment: 'tenantId:t1',
+      hook: typeormReencryptionHook(s.dataSource),
+      batchSize: 10,
+      oldKeys: 'destroy',
+      onProgress: (p) => progress.push(p),
     });
     expect(result).toMatchObject({ segment: 'tenantId:t1', version: 2, reencrypted: 46 });
     expect(progress.length).toBeGreaterThanOrEqual(5);
     expect(progress.at(-1)).toMatchObject({ done: 46, total: 46 });
-    for (const [table, column] of [['patient', 'ssn'], ['patient', 'email'], ['visit', 'diagnosis']] as const) {
+    for (const [table, column] of [
+      ['patient', 'ssn'],
+      ['patient', 'email'],
+      ['visit', 'diagnosis'],
+    ] as const) {
       expect([...(await deksOf(table, column, 't1'))]).toEqual([result.dekId]);
     }
     expect(oldDek).not.toBe(result.dekId);
@@ -53,7 +65,13 @@ describe.each(KINDS)('DEK rotation through the TypeORM re-encryption hook on %s'
     for (let i = 0; i < 12; i++) await repo().save({ tenantId: 't1', ssn: `r-${i}`, email: `r${i}@example.test` });
     const hook = typeormReencryptionHook(s.dataSource, [Patient]);
     let writes = 0;
-    const crashing = { ...hook, write: async (u: Parameters<typeof hook.write>[0]) => { if (++writes === 2) throw new Error('simulated crash'); return hook.write(u); } };
+    const crashing = {
+      ...hook,
+      write: async (u: Parameters<typeof hook.write>[0]) => {
+        if (++writes === 2) throw new Error('simulated crash');
+        return hook.write(u);
+      },
+    };
     await expect(s.keystrata.hierarchy.rotateDek({ segment: 'tenantId:t1', hook: crashing, batchSize: 5 })).rejects.toThrow('simulated crash');
     const result = await s.keystrata.hierarchy.rotateDek({ segment: 'tenantId:t1', hook, batchSize: 5 });
     expect(result).toMatchObject({ resumed: true, reencrypted: 12 });

@@ -6,8 +6,12 @@ import { openStack, type Stack } from './support/stack.js';
 describe('SQLite: the key store shares the file, on its own connection', () => {
   let s: Stack;
   const repo = () => s.dataSource.getRepository(Patient);
-  beforeEach(async () => { s = await openStack('sqlite'); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await openStack('sqlite');
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('update() moving a record to a brand-new tenant creates the DEK before taking the write lock', async () => {
     const p = await repo().save({ tenantId: 't1', ssn: 'moved', email: 'm@example.test' });
@@ -16,10 +20,11 @@ describe('SQLite: the key store shares the file, on its own connection', () => {
   });
 
   it('a transaction that already wrote cannot create a DEK: it fails closed, unless the segment was prepared', async () => {
-    const write = (tenant: string) => s.dataSource.transaction(async (m) => {
-      await m.save(Patient, { tenantId: 't1', ssn: 'first', email: `${tenant}-1@example.test` });
-      await m.save(Patient, { tenantId: tenant, ssn: 'second', email: `${tenant}-2@example.test` });
-    });
+    const write = (tenant: string) =>
+      s.dataSource.transaction(async (m) => {
+        await m.save(Patient, { tenantId: 't1', ssn: 'first', email: `${tenant}-1@example.test` });
+        await m.save(Patient, { tenantId: tenant, ssn: 'second', email: `${tenant}-2@example.test` });
+      });
     expect(await codeOf(write('unprepared'))).toBe('KEYSTORE_UNAVAILABLE');
     expect(await s.raw.all('SELECT id FROM patient')).toEqual([]);
     await s.keystrata.prepareSegments(['tenantId:prepared']);

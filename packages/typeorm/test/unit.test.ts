@@ -10,7 +10,9 @@ import { BlindIndexToken } from '../src/query/index-token.js';
 describe('MicroBatch', () => {
   it('runs one batch per synchronous burst', async () => {
     const runs: number[][] = [];
-    const batch = new MicroBatch<number>(async (items) => { runs.push([...items]); });
+    const batch = new MicroBatch<number>(async (items) => {
+      runs.push([...items]);
+    });
     await Promise.all([batch.add(1), batch.add(2), batch.add(3)]);
     await batch.add(4);
     expect(runs).toEqual([[1, 2, 3], [4]]);
@@ -26,7 +28,10 @@ describe('MicroBatch', () => {
 
   it('fails every caller on an HSM or key-store outage without retrying item by item', async () => {
     let calls = 0;
-    const batch = new MicroBatch<number>(async () => { calls++; throw new KeystrataError('HSM_UNAVAILABLE', 'down'); });
+    const batch = new MicroBatch<number>(async () => {
+      calls++;
+      throw new KeystrataError('HSM_UNAVAILABLE', 'down');
+    });
     const results = await Promise.allSettled([batch.add(1), batch.add(2)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(calls).toBe(1);
@@ -45,9 +50,17 @@ describe('BlindIndexToken', () => {
 
 describe('decorators', () => {
   it('collect encrypted properties across base classes and keep model names per class', () => {
-    class Base { @Encrypted() ssn!: string; }
-    @EncryptedModel('Person') class Child extends Base { @Encrypted({ index: 'emailIndex' }) email!: string; }
-    expect([...encryptedPropertiesOf(Child)]).toEqual([['ssn', {}], ['email', { index: 'emailIndex' }]]);
+    class Base {
+      @Encrypted() ssn!: string;
+    }
+    @EncryptedModel('Person')
+    class Child extends Base {
+      @Encrypted({ index: 'emailIndex' }) email!: string;
+    }
+    expect([...encryptedPropertiesOf(Child)]).toEqual([
+      ['ssn', {}],
+      ['email', { index: 'emailIndex' }],
+    ]);
     expect([...encryptedPropertiesOf(Base)]).toEqual([['ssn', {}]]);
     expect([modelNameOf(Child), modelNameOf(Base)]).toEqual(['Person', undefined]);
   });

@@ -8,11 +8,18 @@ describe.each(KINDS)('insert/upsert/update/QueryBuilder writes on %s', (kind) =>
   let s: Stack;
   const repo = () => s.dataSource.getRepository(Patient);
   const noCanary = async () => expect((await s.raw.dump()).toLowerCase()).not.toContain('canary');
-  beforeEach(async () => { s = await openStack(kind); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await openStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('insert() encrypts every row, binds generated ids and restores the caller objects', async () => {
-    const rows = [{ tenantId: 't1', ssn: 'CANARY-i1', email: 'i1@example.test' }, { tenantId: 't2', ssn: 'CANARY-i2', email: 'i2@example.test' }];
+    const rows = [
+      { tenantId: 't1', ssn: 'CANARY-i1', email: 'i1@example.test' },
+      { tenantId: 't2', ssn: 'CANARY-i2', email: 'i2@example.test' },
+    ];
     await repo().insert(rows);
     await noCanary();
     expect(rows.map((r) => r.ssn)).toEqual(['CANARY-i1', 'CANARY-i2']);

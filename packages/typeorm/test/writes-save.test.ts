@@ -5,8 +5,12 @@ import { KINDS, openStack, type Stack } from './support/stack.js';
 
 describe.each(KINDS)('save() on %s', (kind) => {
   let s: Stack;
-  beforeEach(async () => { s = await openStack(kind); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await openStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   it('encrypts cascaded inserts, binds uuid ids, and leaves plaintext in the caller objects', async () => {
     const visit = Object.assign(new Visit(), { tenantId: 't1', diagnosis: 'CANARY-diagnosis' });
@@ -55,11 +59,13 @@ describe.each(KINDS)('save() on %s', (kind) => {
 
   it('writes nothing and restores the caller objects when a transaction rolls back', async () => {
     const patient = Object.assign(new Patient(), { tenantId: 't1', ssn: 'CANARY-tx', email: 'tx@example.test' });
-    await expect(s.dataSource.transaction(async (manager) => {
-      await manager.save(patient);
-      expect(patient.ssn).toBe('CANARY-tx');
-      throw new Error('rollback');
-    })).rejects.toThrow('rollback');
+    await expect(
+      s.dataSource.transaction(async (manager) => {
+        await manager.save(patient);
+        expect(patient.ssn).toBe('CANARY-tx');
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
     expect(await s.raw.all('SELECT id FROM patient')).toEqual([]);
     await s.dataSource.getRepository(Patient).save(patient);
     expect((await s.dataSource.getRepository(Patient).findOneByOrFail({ id: patient.id })).ssn).toBe('CANARY-tx');

@@ -27,7 +27,13 @@ const migration = () => readFileSync(fileURLToPath(new URL('../../migrations/001
 async function runCli(configFile: string, args: string[]) {
   let stdout = '';
   let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write(chunk: Buffer, _encoding, done) { append(chunk.toString()); done(); } });
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
   const code = await keystrataCli([...args, '--config', configFile], { stdin: process.stdin, stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
   return { code, stdout, stderr };
 }
@@ -49,7 +55,13 @@ export async function openClinic(dir: string): Promise<Clinic> {
   const db = clinicPrisma(file, hierarchy);
   const lenientDb = clinicPrisma(file, hierarchy, 'placeholder');
   return {
-    dir, file, configFile, hierarchy, db, lenientDb, cli,
+    dir,
+    file,
+    configFile,
+    hierarchy,
+    db,
+    lenientDb,
+    cli,
     async close() {
       await db.$disconnect();
       await lenientDb.$disconnect();

@@ -18,7 +18,9 @@ function ferretBinary(): string | undefined {
   const candidates = [process.env.KEYSTRATA_FERRETDB_BIN, join(homedir(), 'go', 'bin', 'ferretdb')];
   try {
     candidates.push(join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(), 'bin', 'ferretdb'));
-  } catch { /* no Go */ }
+  } catch {
+    /* no Go */
+  }
   return candidates.find((c): c is string => c !== undefined && existsSync(c));
 }
 
@@ -43,10 +45,11 @@ export async function startMongo(dir: string): Promise<MongoServer | undefined> 
   const data = join(dir, 'ferretdb');
   mkdirSync(data, { recursive: true });
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, [
-    '--handler=sqlite', `--sqlite-url=file:${data}/`, `--state-dir=${data}`, `--listen-addr=127.0.0.1:${port}`,
-    '--debug-addr=-', '--telemetry=disable', '--log-level=error',
-  ], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    bin,
+    ['--handler=sqlite', `--sqlite-url=file:${data}/`, `--state-dir=${data}`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     uri: `mongodb://127.0.0.1:${port}/`,

@@ -47,7 +47,10 @@ export async function clinicMongo(dir: string, rootKey: RootKey): Promise<Clinic
   schema.plugin(keystrata, { hierarchy, segment: segmentOf, keyring: ({ record }) => keyringOf(record.tenantId) });
   const Patient = connection.model('Patient', schema) as ClinicMongo['Patient'];
   return {
-    server, connection, hierarchy, Patient,
+    server,
+    connection,
+    hierarchy,
+    Patient,
     async close() {
       await hierarchy.close(); // its root key too
       await connection!.close();

@@ -9,7 +9,9 @@ import { keyringOf, segmentOf } from './data.js';
 export function clinicPrisma(file: string, hierarchy: KeyHierarchy, onUnreadable: 'throw' | 'placeholder' = 'throw') {
   const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
   return withKeystrata(base, {
-    hierarchy, fieldMap, onUnreadable,
+    hierarchy,
+    fieldMap,
+    onUnreadable,
     segment: segmentOf,
     keyring: ({ record }) => keyringOf(record.tenantId),
   });

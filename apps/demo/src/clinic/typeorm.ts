@@ -19,10 +19,18 @@ export class PatientEntity {
 
 /** Opens TypeORM on the clinic's SQLite file with Keystrata installed (same keys, same hierarchy). */
 export async function clinicTypeorm(file: string, hierarchy: KeyHierarchy): Promise<{ dataSource: DataSource; keystrata: KeystrataTypeorm }> {
-  const dataSource = new DataSource({ type: 'better-sqlite3', database: file, entities: [PatientEntity], synchronize: false, prepareDatabase: (db: { pragma(s: string): unknown }) => void db.pragma('busy_timeout = 5000') });
+  const dataSource = new DataSource({
+    type: 'better-sqlite3',
+    database: file,
+    entities: [PatientEntity],
+    synchronize: false,
+    prepareDatabase: (db: { pragma(s: string): unknown }) => void db.pragma('busy_timeout = 5000'),
+  });
   await dataSource.initialize();
   const keystrata = await installKeystrata(dataSource, {
-    hierarchy, segment: segmentOf, keyring: ({ record }) => keyringOf(record.tenantId),
+    hierarchy,
+    segment: segmentOf,
+    keyring: ({ record }) => keyringOf(record.tenantId),
   });
   return { dataSource, keystrata };
 }

@@ -24,7 +24,14 @@ export async function prisma(s: StoryState, out: StepScope): Promise<void> {
   const { db, file } = s.clinic;
   for (const p of PATIENTS) {
     const created = await db.patient.create({
-      data: { tenantId: p.tenantId, name: p.name, ssn: p.ssn, diagnosis: p.diagnosis, email: p.email, visits: { create: Array.from({ length: p.visits }, (_, i) => ({ tenantId: p.tenantId, day: i + 1, note: visitNote(p, i + 1) })) } },
+      data: {
+        tenantId: p.tenantId,
+        name: p.name,
+        ssn: p.ssn,
+        diagnosis: p.diagnosis,
+        email: p.email,
+        visits: { create: Array.from({ length: p.visits }, (_, i) => ({ tenantId: p.tenantId, day: i + 1, note: visitNote(p, i + 1) })) },
+      },
     });
     s.ids.set(p.email, created.id);
   }
@@ -33,16 +40,19 @@ export async function prisma(s: StoryState, out: StepScope): Promise<void> {
   const [raw] = rawRows(file, 'SELECT * FROM "Patient" WHERE id = ?', [ada?.id]);
   out.say('db.patient.findFirst({ where: { email: "ada@north.example" } })  — looked up through the blind index');
   out.sideBySide('what the application sees', 'what the database holds', [
-    ['name: ' + ada?.name, 'name: ' + String(raw?.name)],
-    ['ssn: ' + ada?.ssn, 'ssn: ' + short(raw?.ssn)],
-    ['diagnosis: ' + ada?.diagnosis, 'diagnosis: ' + short(raw?.diagnosis)],
-    ['email: ' + ada?.email, 'email: ' + short(raw?.email)],
-    ['visit: ' + ada?.visits[0]?.note, 'emailIndex: ' + short(raw?.emailIndex)],
+    [`name: ${ada?.name}`, `name: ${String(raw?.name)}`],
+    [`ssn: ${ada?.ssn}`, `ssn: ${short(raw?.ssn)}`],
+    [`diagnosis: ${ada?.diagnosis}`, `diagnosis: ${short(raw?.diagnosis)}`],
+    [`email: ${ada?.email}`, `email: ${short(raw?.email)}`],
+    [`visit: ${ada?.visits[0]?.note}`, `emailIndex: ${short(raw?.emailIndex)}`],
   ]);
   out.check('the blind-index lookup found Ada with her plaintext', ada?.ssn === '123-45-6789' && ada.visits[0]?.note === visitNote(PATIENTS[0]!, 1));
   const patients = rawRows(file, 'SELECT * FROM "Patient"');
   const visits = rawRows(file, 'SELECT * FROM "Visit"');
-  out.check('every SSN, diagnosis, e-mail and visit note in the database is a ks1 envelope', [...patients.flatMap((r) => [r.ssn, r.diagnosis, r.email]), ...visits.map((v) => v.note)].every(isEnvelope));
+  out.check(
+    'every SSN, diagnosis, e-mail and visit note in the database is a ks1 envelope',
+    [...patients.flatMap((r) => [r.ssn, r.diagnosis, r.email]), ...visits.map((v) => v.note)].every(isEnvelope),
+  );
   out.check('no plaintext SSN, diagnosis or e-mail anywhere in the rows', leaks([patients, visits], SECRETS).length === 0);
 }
 
@@ -54,7 +64,10 @@ export async function typeorm(s: StoryState, out: StepScope): Promise<void> {
     const seen = await repo.find({ order: { name: 'ASC' } });
     for (const p of seen) out.say(`TypeORM reads ${p.name.padEnd(16)} ssn ${p.ssn}  diagnosis ${p.diagnosis}`);
     const fromPrisma = await s.clinic.db.patient.findMany({ orderBy: { name: 'asc' } });
-    out.check('TypeORM reads every patient Prisma wrote, identical plaintext, no re-encryption', JSON.stringify(seen.map((p) => [p.id, p.ssn, p.diagnosis, p.email])) === JSON.stringify(fromPrisma.map((p) => [p.id, p.ssn, p.diagnosis, p.email])));
+    out.check(
+      'TypeORM reads every patient Prisma wrote, identical plaintext, no re-encryption',
+      JSON.stringify(seen.map((p) => [p.id, p.ssn, p.diagnosis, p.email])) === JSON.stringify(fromPrisma.map((p) => [p.id, p.ssn, p.diagnosis, p.email])),
+    );
     const alan = await repo.findOneByOrFail({ email: 'alan@south.example' });
     await repo.update(alan.id, { diagnosis: 'Asthma, well controlled' });
     out.say(`TypeORM: repository.update(alan, { diagnosis: 'Asthma, well controlled' })`);
@@ -71,7 +84,7 @@ export async function typeorm(s: StoryState, out: StepScope): Promise<void> {
 
 /** 4. Mongoose on FerretDB (or MONGODB_URI): the same operations; skipped with advice if no server. */
 export async function mongoose(s: StoryState, out: StepScope): Promise<void> {
-  let mongo;
+  let mongo: Awaited<ReturnType<typeof clinicMongo>> | undefined;
   try {
     mongo = await clinicMongo(s.clinic.dir, await openRootKey(loadConfig(s.clinic.configFile)));
   } catch (error) {
@@ -88,9 +101,9 @@ export async function mongoose(s: StoryState, out: StepScope): Promise<void> {
   const grace = await mongo.Patient.findOne({ email: 'grace@north.example' }).lean();
   const raw = await mongo.connection.db!.collection('patients').findOne({ _id: docs[1]!._id });
   out.sideBySide('what the application sees', 'what the collection holds', [
-    ['ssn: ' + grace?.ssn, 'ssn: ' + short(raw?.ssn)],
-    ['diagnosis: ' + grace?.diagnosis, 'diagnosis: ' + short(raw?.diagnosis)],
-    ['email: ' + grace?.email, 'email: ' + short(raw?.email)],
+    [`ssn: ${grace?.ssn}`, `ssn: ${short(raw?.ssn)}`],
+    [`diagnosis: ${grace?.diagnosis}`, `diagnosis: ${short(raw?.diagnosis)}`],
+    [`email: ${grace?.email}`, `email: ${short(raw?.email)}`],
   ]);
   out.check('Patient.findOne({ email }) finds Grace through the blind index', grace?.ssn === '234-56-7890');
   await mongo.Patient.updateOne({ _id: docs[3]!._id }, { $set: { diagnosis: 'Asthma, well controlled' } });

@@ -8,7 +8,9 @@ import type { StoryState } from './state.js';
 
 const codeOf = (error: unknown) => (KeystrataError.isInstance(error) ? error.code : String(error));
 const dekVersions = (file: string, dekId: string) =>
-  rawRows(file, 'SELECT d.kek_version, k.cmk_version FROM keystrata_dek d JOIN keystrata_kek k ON k.keyring = d.keyring AND k.version = d.kek_version WHERE d.id = ?', [dekId])[0] as { kek_version: number; cmk_version: number } | undefined;
+  rawRows(file, 'SELECT d.kek_version, k.cmk_version FROM keystrata_dek d JOIN keystrata_kek k ON k.keyring = d.keyring AND k.version = d.kek_version WHERE d.id = ?', [dekId])[0] as
+    | { kek_version: number; cmk_version: number }
+    | undefined;
 
 /** 5. Rotate a tenant's CMK and KEK: everything still reads; new writes use the new versions. */
 export async function rotateRoots(s: StoryState, out: StepScope): Promise<void> {
@@ -36,14 +38,22 @@ export async function rotateSegment(s: StoryState, out: StepScope): Promise<void
   const { clinic } = s;
   const id = s.ids.get('grace@north.example')!;
   const before = rawRows(clinic.file, 'SELECT note FROM "Visit" WHERE "patientId" = ?', [id]).map((r) => envelopeDekId(r.note));
-  const hook = prismaReencryptionHook(clinic.db, { segmentWhere: (segment, model) => (model === 'Patient' ? { id: segment.slice('patient:'.length) } : { patientId: segment.slice('patient:'.length) }) });
+  const hook = prismaReencryptionHook(clinic.db, {
+    segmentWhere: (segment, model) => (model === 'Patient' ? { id: segment.slice('patient:'.length) } : { patientId: segment.slice('patient:'.length) }),
+  });
   const result = await clinic.hierarchy.rotateDek({
-    segment: `patient:${id}`, keyring: keyringOf('north'), hook, batchSize: 25,
+    segment: `patient:${id}`,
+    keyring: keyringOf('north'),
+    hook,
+    batchSize: 25,
     onProgress: (p) => s.progress('re-encrypting Grace Hopper', p.done, p.total ?? p.done),
   });
   out.say(`new DEK v${result.version} for segment patient:${id}; ${result.reencrypted} rows re-encrypted in batches of 25 (resumable)`);
-  const after = [...rawRows(clinic.file, 'SELECT ssn FROM "Patient" WHERE id = ?', [id]).map((r) => r.ssn), ...rawRows(clinic.file, 'SELECT note FROM "Visit" WHERE "patientId" = ?', [id]).map((r) => r.note)].map(envelopeDekId);
-  out.check('all of the segment\'s rows moved from the old DEK to the new one', after.length === 121 && after.every((dek) => dek === result.dekId) && before.every((dek) => dek !== result.dekId));
+  const after = [
+    ...rawRows(clinic.file, 'SELECT ssn FROM "Patient" WHERE id = ?', [id]).map((r) => r.ssn),
+    ...rawRows(clinic.file, 'SELECT note FROM "Visit" WHERE "patientId" = ?', [id]).map((r) => r.note),
+  ].map(envelopeDekId);
+  out.check("all of the segment's rows moved from the old DEK to the new one", after.length === 121 && after.every((dek) => dek === result.dekId) && before.every((dek) => dek !== result.dekId));
   const grace = await clinic.db.patient.findUniqueOrThrow({ where: { id }, include: { visits: true } });
   out.check('Grace still reads the same, visits included', grace.ssn === '234-56-7890' && grace.visits.length === 120);
 }
@@ -59,7 +69,7 @@ export async function shred(s: StoryState, out: StepScope): Promise<void> {
   const error = await clinic.db.patient.findUniqueOrThrow({ where: { id } }).then(() => 'none', codeOf);
   const shown = await clinic.lenientDb.patient.findUniqueOrThrow({ where: { id } });
   out.say(`the row is still there; reading it fails with ${error}; with placeholders the app shows ssn ${String(shown.ssn)}`);
-  out.check('the shredded patient\'s row is still in the database', stillThere);
+  out.check("the shredded patient's row is still in the database", stillThere);
   out.check('reading it fails with KEY_DESTROYED', error === 'KEY_DESTROYED');
   const others = await clinic.db.patient.findMany({ where: { id: { not: id } } });
   out.check('everyone else still reads fine', others.length === PATIENTS.length && others.every((p) => p.ssn.length === 11));

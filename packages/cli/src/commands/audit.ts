@@ -18,7 +18,11 @@ export const audit: Command = {
       const head = saved === undefined ? undefined : parseAuditHead(saved);
       const result = await hierarchy.verifyAudit(head === undefined ? {} : { head });
       const checked = head === undefined ? '' : ` It still contains the saved head #${head.seq}.`;
-      c.out.result({ valid: true, ...result, ...(head === undefined ? {} : { savedHead: head }) }, () => `Audit trail intact: ${result.records} record(s); head ${result.headSeq}:${result.headMac}.${checked} Keep the head outside the database (pass it as --head next time) to detect a truncated tail.`);
+      c.out.result(
+        { valid: true, ...result, ...(head === undefined ? {} : { savedHead: head }) },
+        () =>
+          `Audit trail intact: ${result.records} record(s); head ${result.headSeq}:${result.headMac}.${checked} Keep the head outside the database (pass it as --head next time) to detect a truncated tail.`,
+      );
     } else {
       throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata audit list | audit verify [--head <seq>:<mac>]');
     }

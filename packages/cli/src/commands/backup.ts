@@ -40,7 +40,11 @@ export const backup: Command = {
         throw new KeystrataError('BACKUP_INVALID', `${path} could not be read as a backup file.`);
       }
       const result = await hierarchy.importBackup(parsed);
-      c.out.result(result, () => `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present; ${result.restoredDestroyed} restored as destroyed; ${result.tombstones} tombstone(s) learnt.${result.missingInHsm.length ? ` Missing in this HSM (restored as destroyed): ${result.missingInHsm.join(', ')}` : ''}`);
+      c.out.result(
+        result,
+        () =>
+          `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present; ${result.restoredDestroyed} restored as destroyed; ${result.tombstones} tombstone(s) learnt.${result.missingInHsm.length ? ` Missing in this HSM (restored as destroyed): ${result.missingInHsm.join(', ')}` : ''}`,
+      );
     }
   },
 };

@@ -16,9 +16,15 @@ export const init: Command = {
     const hierarchy = await c.hierarchy();
     const keyring = keyringFlag(c) ?? hierarchy.defaultKeyring;
     const result = await hierarchy.provision(keyring);
-    c.out.result(result, () => [
-      ...(created === undefined ? [] : [`Key store ${created.startsWith('sqlite:') ? created : created.replace(/\/\/[^@/]*@/, '//…@')} written to ${CONFIG_FILE}. If your application already has a key store (e.g. MongoDB through @keystrata/mongoose), set keyStore.url to it instead: one key store per application.`]),
-      `Keyring "${keyring}": CMK ${result.createdCmk ? 'created in the HSM' : 'already present'}, KEK ${result.createdKek ? 'created' : 'already present'}.`,
-    ].join('\n'));
+    c.out.result(result, () =>
+      [
+        ...(created === undefined
+          ? []
+          : [
+              `Key store ${created.startsWith('sqlite:') ? created : created.replace(/\/\/[^@/]*@/, '//…@')} written to ${CONFIG_FILE}. If your application already has a key store (e.g. MongoDB through @keystrata/mongoose), set keyStore.url to it instead: one key store per application.`,
+            ]),
+        `Keyring "${keyring}": CMK ${result.createdCmk ? 'created in the HSM' : 'already present'}, KEK ${result.createdKek ? 'created' : 'already present'}.`,
+      ].join('\n'),
+    );
   },
 };

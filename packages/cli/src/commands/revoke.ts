@@ -6,9 +6,12 @@ function describe(r: RevocationImpact): string {
   const verb = r.dryRun ? `would ${r.action}` : { disable: 'disabled', enable: 'enabled', destroy: 'destroyed' }[r.action];
   const segments = r.segments.length ? ` (segments: ${r.segments.join(', ')}${r.deks > r.segments.length ? ', …' : ''})` : '';
   const keks = r.keks > 0 ? `${r.keks} KEK version(s) and ` : '';
-  const durable = r.action !== 'destroy' || r.dryRun || r.durableAt === undefined ? ''
-    : r.durableAt === null ? ' Not durable yet: run `keystrata shred complete` (old backups, WAL and dead tuples can still bring it back until then).'
-      : ` Durably gone since ${r.durableAt} (shred epoch done: old backups cannot bring it back).`;
+  const durable =
+    r.action !== 'destroy' || r.dryRun || r.durableAt === undefined
+      ? ''
+      : r.durableAt === null
+        ? ' Not durable yet: run `keystrata shred complete` (old backups, WAL and dead tuples can still bring it back until then).'
+        : ` Durably gone since ${r.durableAt} (shred epoch done: old backups cannot bring it back).`;
   return `${r.subject}: ${verb}; affects ${keks}${r.deks} DEK(s)${segments}.${durable}`;
 }
 

@@ -16,8 +16,16 @@ export const rotate: Command = {
     const which = c.positionals[0];
     if (which === 'cmk') {
       // Only counted progress (re-wrapping KEKs); the rotation's named steps are for logs and tests.
-      const result = await hierarchy.rotateCmk({ ...(keyring ? { keyring } : {}), onProgress: (p) => { if (p.total !== undefined) c.out.progress(p); } });
-      c.out.result(result, () => `CMK of "${result.keyring}" is now v${result.version}; ${result.rewrapped} KEK version(s) re-wrapped inside the HSM${result.resumed ? ' (resumed an interrupted rotation)' : ''}.`);
+      const result = await hierarchy.rotateCmk({
+        ...(keyring ? { keyring } : {}),
+        onProgress: (p) => {
+          if (p.total !== undefined) c.out.progress(p);
+        },
+      });
+      c.out.result(
+        result,
+        () => `CMK of "${result.keyring}" is now v${result.version}; ${result.rewrapped} KEK version(s) re-wrapped inside the HSM${result.resumed ? ' (resumed an interrupted rotation)' : ''}.`,
+      );
     } else if (which === 'kek') {
       const result = await hierarchy.rotateKek(keyring ? { keyring } : {});
       c.out.result(result, () => `KEK of "${result.keyring}" is now v${result.version}; new DEKs wrap under it. Run \`keystrata rewrap\` to move old DEKs.`);
@@ -35,7 +43,11 @@ export const rewrap: Command = {
     const keyring = keyringFlag(c);
     const result = await (await c.hierarchy()).rewrapDeks({ ...(keyring ? { keyring } : {}), batchSize: intFlag(c, 'batch-size', 500), onProgress: (p) => c.out.progress(p) });
     const reasons = [...new Set(result.failures.map((f) => f.code))].join(', ');
-    c.out.result(result, () => `${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}${result.failed ? `; ${result.failed} could not be moved and keep their wrapping (${reasons}; see --json for each DEK), run \`keystrata rewrap\` again after fixing that` : ''}.`);
+    c.out.result(
+      result,
+      () =>
+        `${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}${result.failed ? `; ${result.failed} could not be moved and keep their wrapping (${reasons}; see --json for each DEK), run \`keystrata rewrap\` again after fixing that` : ''}.`,
+    );
   },
 };
 

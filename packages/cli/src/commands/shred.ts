@@ -4,9 +4,13 @@ import { keyringFlag } from '../flags.js';
 
 function describe(results: readonly ShredEpochResult[]): string {
   if (results.length === 0) return 'No destroyed key awaits a shred epoch.';
-  return results.map((r) => r.ran
-    ? `keyring ${r.keyring}: shred epoch done${r.resumed ? ' (resumed)' : ''}; now CMK v${r.cmkVersion}, KEK v${r.kekVersion}; ${r.rewrapped} DEK(s) re-wrapped; KEK v${r.destroyedKeks.join(', v') || '-'} destroyed; CMK v${r.retiredCmks.join(', v') || '-'} destroyed in the HSM; ${r.durable} destroyed key(s) now durably gone. ${r.purge}.`
-    : `keyring ${r.keyring}: ${r.durable > 0 ? `${r.durable} destroyed key(s) durably gone (every CMK version was destroyed)` : 'nothing pending'}.`).join('\n');
+  return results
+    .map((r) =>
+      r.ran
+        ? `keyring ${r.keyring}: shred epoch done${r.resumed ? ' (resumed)' : ''}; now CMK v${r.cmkVersion}, KEK v${r.kekVersion}; ${r.rewrapped} DEK(s) re-wrapped; KEK v${r.destroyedKeks.join(', v') || '-'} destroyed; CMK v${r.retiredCmks.join(', v') || '-'} destroyed in the HSM; ${r.durable} destroyed key(s) now durably gone. ${r.purge}.`
+        : `keyring ${r.keyring}: ${r.durable > 0 ? `${r.durable} destroyed key(s) durably gone (every CMK version was destroyed)` : 'nothing pending'}.`,
+    )
+    .join('\n');
 }
 
 /** `keystrata shred complete [--keyring <k>]`: runs the shred epochs that make pending destroys durable. */

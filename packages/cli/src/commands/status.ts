@@ -16,14 +16,20 @@ export function renderStatus(s: HierarchyStatus): string {
     lines.push(`keyring ${k.keyring}`);
     for (const c of k.cmks) lines.push(`  CMK v${c.version}  ${c.state.padEnd(9)} ${c.hsmLabel}`);
     for (const e of k.keks) lines.push(`    KEK v${e.version}  ${e.state.padEnd(9)} wrapped by CMK v${e.cmkVersion}`);
-    const deks = Object.entries(k.deks).map(([state, n]) => `${n} ${state}`).join(', ');
+    const deks = Object.entries(k.deks)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ');
     lines.push(`      DEKs: ${deks || 'none yet'}`);
-    const index = Object.entries(k.blindIndexKeys).map(([state, n]) => `${n} ${state}`).join(', ');
+    const index = Object.entries(k.blindIndexKeys)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ');
     if (index) lines.push(`      blind-index key: ${index} (derives blind-index HMAC keys; not a DEK)`);
     const shreds = k.shreds;
     if (shreds.epochRunningSince) lines.push(`  shred epoch running or interrupted (last progress ${shreds.epochRunningSince}): \`keystrata shred complete\` finishes it`);
     if (shreds.durable + shreds.pending > 0) {
-      lines.push(`  shredded: ${shreds.durable} durably gone${shreds.lastDurableAt ? ` (last epoch ${shreds.lastDurableAt})` : ''}; ${shreds.pending} awaiting a shred epoch${shreds.pendingSince ? ` since ${shreds.pendingSince}: run \`keystrata shred complete\`` : ''}`);
+      lines.push(
+        `  shredded: ${shreds.durable} durably gone${shreds.lastDurableAt ? ` (last epoch ${shreds.lastDurableAt})` : ''}; ${shreds.pending} awaiting a shred epoch${shreds.pendingSince ? ` since ${shreds.pendingSince}: run \`keystrata shred complete\`` : ''}`,
+      );
       for (const t of shreds.keys) {
         const what = t.kind === 'dek' ? `DEK ${t.id} (segment "${t.segment}")` : `${t.kind.toUpperCase()} v${t.id}`;
         lines.push(`    ${what}  destroyed ${t.destroyedAt}  ${t.durableAt ? `durable since ${t.durableAt}` : 'pending'}`);

@@ -18,7 +18,9 @@ export function recordedAuditKey(record: AuditRecord | undefined): AuditKeyIdent
   try {
     const details = JSON.parse(record.details) as Record<string, unknown>;
     if (typeof details.hsmId === 'string' && typeof details.checkValue === 'string') return { id: details.hsmId, checkValue: details.checkValue };
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   return { id: '', checkValue: '' };
 }
 

@@ -63,8 +63,11 @@ export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
   const audit = await h.keyStore.listAudit(0, Number.MAX_SAFE_INTEGER);
   const last = audit.at(-1);
   const contents: BackupContents = {
-    createdAt: new Date().toISOString(), root: h.rootKey.description,
-    cmks: await h.keyStore.listCmks(), keks: await h.keyStore.listKeks(), deks,
+    createdAt: new Date().toISOString(),
+    root: h.rootKey.description,
+    cmks: await h.keyStore.listCmks(),
+    keks: await h.keyStore.listKeks(),
+    deks,
     auditHead: { seq: last?.seq ?? 0, mac: last?.mac ?? '' },
     tombstones: await h.keyStore.listTombstones(),
   };
@@ -99,13 +102,20 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
   const tombstones = new Tombstones(await h.keyStore.listTombstones());
   let learnt = 0;
   for (const t of contents.tombstones ?? []) {
-    if (tombstones.add(t)) { await h.keyStore.putTombstone(t); learnt++; }
+    if (tombstones.add(t)) {
+      await h.keyStore.putTombstone(t);
+      learnt++;
+    }
   }
   const storeCmks = await h.keyStore.listCmks();
   const storeKeks = await h.keyStore.listKeks();
   const cmkKeys = new Set(storeCmks.map((c) => `${c.keyring}/${c.version}`));
   const kekKeys = new Set(storeKeks.map((k) => `${k.keyring}/${k.version}`));
-  let cmks = 0, keks = 0, deks = 0, skipped = 0, restoredDestroyed = 0;
+  let cmks = 0,
+    keks = 0,
+    deks = 0,
+    skipped = 0,
+    restoredDestroyed = 0;
   const missingInHsm: string[] = [];
   const at = new Date().toISOString();
   // What the store already knows to be gone stays gone, whatever the backup says.
@@ -118,7 +128,10 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
     const cmk = await restoreCmk(h, backed, tombstones, at);
     if (cmk.state === 'destroyed' || cmk.state === 'retired') deadCmks.add(`${cmk.keyring}/${cmk.version}`);
     if (cmk.missingInHsm) missingInHsm.push(cmk.hsmLabel);
-    if (cmkKeys.has(`${cmk.keyring}/${cmk.version}`)) { skipped++; continue; }
+    if (cmkKeys.has(`${cmk.keyring}/${cmk.version}`)) {
+      skipped++;
+      continue;
+    }
     await h.keyStore.insertCmk(primaryCmks(cmk.record));
     cmks++;
     if (wasKilled(backed, cmk)) restoredDestroyed++;
@@ -127,7 +140,10 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
   for (const backed of contents.keks) {
     const kek = restoreKek(backed, tombstones, deadCmks, at);
     if (kek.state === 'destroyed') deadKeks.add(`${kek.keyring}/${kek.version}`);
-    if (kekKeys.has(`${kek.keyring}/${kek.version}`)) { skipped++; continue; }
+    if (kekKeys.has(`${kek.keyring}/${kek.version}`)) {
+      skipped++;
+      continue;
+    }
     await h.keyStore.insertKek(primaryKeks(kek));
     keks++;
     if (wasKilled(backed, kek)) restoredDestroyed++;

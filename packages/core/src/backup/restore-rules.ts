@@ -39,7 +39,12 @@ export class Tombstones {
  * const { record, missingInHsm } = await restoreCmk(h, backed, tombstones, at);
  * ```
  */
-export async function restoreCmk(h: HierarchyInternals, backed: CmkRecord, tombstones: Tombstones, at: string): Promise<{ record: CmkRecord; state: CmkRecord['state']; missingInHsm: boolean } & Pick<CmkRecord, 'keyring' | 'version' | 'hsmLabel'>> {
+export async function restoreCmk(
+  h: HierarchyInternals,
+  backed: CmkRecord,
+  tombstones: Tombstones,
+  at: string,
+): Promise<{ record: CmkRecord; state: CmkRecord['state']; missingInHsm: boolean } & Pick<CmkRecord, 'keyring' | 'version' | 'hsmLabel'>> {
   const dead = backed.state === 'destroyed' || backed.state === 'retired';
   const missingInHsm = !dead && !(await h.rootKey.hasCmk({ label: backed.hsmLabel, id: backed.hsmId }));
   const tombstoned = tombstones.has('cmk', backed.keyring, String(backed.version));

@@ -43,7 +43,12 @@ describe('blind-index key derivation', () => {
   });
 
   it('Precondition: keyring, model and field contain no NUL (else two fields could share an index key).', () => {
-    for (const [keyring, model, field] of [['default', 'User\u0000x', 'email'], ['default', 'User', 'x\u0000email'], ['a\u0000b', 'User', 'email'], ['default', '', 'email']]) {
+    for (const [keyring, model, field] of [
+      ['default', 'User\u0000x', 'email'],
+      ['default', 'User', 'x\u0000email'],
+      ['a\u0000b', 'User', 'email'],
+      ['default', '', 'email'],
+    ]) {
       expect(() => blindIndexInfo(keyring!, model!, field!)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
       expect(() => blindIndexKey(SecretKey.takeOwnership(randomBytes(32)), keyring!, model!, field!)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     }
@@ -63,7 +68,10 @@ describe('blind-index key derivation', () => {
     try {
       await hierarchy.provision();
       // On the old code both names gave the info `…\0default\0User\0a\0email`: one key, equal indexes.
-      for (const field of [{ model: 'User\u0000a', field: 'email' }, { model: 'User', field: 'a\u0000email' }]) {
+      for (const field of [
+        { model: 'User\u0000a', field: 'email' },
+        { model: 'User', field: 'a\u0000email' },
+      ]) {
         await expect(hierarchy.blindIndex('victim@example.com', field)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
       }
       // Also past the batch's scan limit, where groups are found by a NUL-joined key.

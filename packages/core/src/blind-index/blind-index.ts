@@ -4,7 +4,15 @@ import { type FieldValue, writeFieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
 
-/** Prefix of a version-1 blind index. */
+/**
+ * Prefix of a version-1 blind index.
+ *
+ * @example
+ * ```ts
+ * import { BLIND_INDEX_PREFIX } from '@keystrata/core/adapter';
+ * const isBlindIndex = (value: string) => value.startsWith(BLIND_INDEX_PREFIX);
+ * ```
+ */
 export const BLIND_INDEX_PREFIX = 'bi1.';
 
 const INFO_LABEL = 'keystrata/blind-index/v1';
@@ -22,7 +30,11 @@ const INFO_LABEL = 'keystrata/blind-index/v1';
  * ```
  */
 export function checkBlindIndexNames(keyring: string, model: string, field: string): void {
-  for (const [what, name] of [['keyring', keyring], ['model', model], ['field', field]] as const) {
+  for (const [what, name] of [
+    ['keyring', keyring],
+    ['model', model],
+    ['field', field],
+  ] as const) {
     if (typeof name !== 'string' || name === '' || name.includes('\u0000')) {
       throw new KeystrataError('CONFIG_INVALID', `A blind index needs a non-empty ${what} name without NUL characters.`, {
         hint: 'Model, field and keyring names of an indexed field must be non-empty and must not contain U+0000; rename the field in your schema.',

@@ -3,13 +3,20 @@ import { groupByField } from './field-groups.js';
 
 describe('groupByField', () => {
   it('groups by keyring, model and field, keeping item order within a group', () => {
-    const groups = groupByField([
-      { value: 'a', model: 'User', field: 'email' },
-      { value: 'b', model: 'User', field: 'ssn' },
-      { value: 'c', model: 'User', field: 'email', keyring: 'other' },
-      { value: 'd', model: 'User', field: 'email' },
-    ], 'default');
-    expect(groups.map((g) => [g.keyring, g.field, g.indexes])).toEqual([['default', 'email', [0, 3]], ['default', 'ssn', [1]], ['other', 'email', [2]]]);
+    const groups = groupByField(
+      [
+        { value: 'a', model: 'User', field: 'email' },
+        { value: 'b', model: 'User', field: 'ssn' },
+        { value: 'c', model: 'User', field: 'email', keyring: 'other' },
+        { value: 'd', model: 'User', field: 'email' },
+      ],
+      'default',
+    );
+    expect(groups.map((g) => [g.keyring, g.field, g.indexes])).toEqual([
+      ['default', 'email', [0, 3]],
+      ['default', 'ssn', [1]],
+      ['other', 'email', [2]],
+    ]);
   });
 
   it('still groups right past the scan limit (many distinct fields in one batch)', () => {

@@ -45,7 +45,9 @@ describe('KeyCache', () => {
   it('deletes by predicate and clears, zero-filling', () => {
     const cache = new KeyCache<{ segment: string }>();
     const keys = [key(), key(), key()];
-    keys.forEach((k, i) => cache.set(`k${i}`, k, { segment: i === 1 ? 'x' : 'y' }));
+    keys.forEach((k, i) => {
+      cache.set(`k${i}`, k, { segment: i === 1 ? 'x' : 'y' });
+    });
     expect(cache.deleteWhere((_, m) => m.segment === 'x')).toBe(1);
     expect(keys[1]!.destroyed).toBe(true);
     cache.clear();

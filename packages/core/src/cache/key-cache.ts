@@ -1,6 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SecretKey } from '../secret/secret-key.js';
-import { CachedKey, KeyLeases } from './key-leases.js';
+import { CachedKey, type KeyLeases } from './key-leases.js';
 
 export { CachedKey, KeyLeases } from './key-leases.js';
 
@@ -30,7 +30,16 @@ export interface KeyCacheStats {
   readonly evictions: number;
 }
 
-/** A key another caller is unwrapping right now: wait for it instead of unwrapping it again. */
+/**
+ * A key another caller is unwrapping right now: wait for it instead of unwrapping it again.
+ *
+ * @example
+ * ```ts
+ * // The claimer's `pending` is what concurrent `acquire` calls for the same id wait on.
+ * const got = cache.acquire(dekId, leases);
+ * if (got instanceof KeyClaim) got.pending.promise.then(() => console.log('waiters released'), () => undefined);
+ * ```
+ */
 export class PendingKey<M> {
   readonly #scopes: KeyLeases[] = [];
   readonly promise: Promise<CachedKey<M>>;
@@ -38,8 +47,15 @@ export class PendingKey<M> {
   #reject!: (error: unknown) => void;
   uses: number;
 
-  constructor(readonly generation: number, scope: KeyLeases, uses: number) {
-    this.promise = new Promise<CachedKey<M>>((resolve, reject) => { this.#resolve = resolve; this.#reject = reject; });
+  constructor(
+    readonly generation: number,
+    scope: KeyLeases,
+    uses: number,
+  ) {
+    this.promise = new Promise<CachedKey<M>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     this.promise.catch(() => undefined); // a claim nobody waits for must not be an unhandled rejection
     this.#scopes.push(scope);
     this.uses = uses;
@@ -63,9 +79,28 @@ export class PendingKey<M> {
   }
 }
 
-/** The caller unwraps this key itself, then calls `fulfil` (or `fail`) exactly once. */
+/**
+ * The caller unwraps this key itself, then calls `fulfil` (or `fail`) exactly once.
+ *
+ * @example
+ * ```ts
+ * const got = cache.acquire(dekId, leases);
+ * if (got instanceof KeyClaim) {
+ *   try {
+ *     got.fulfil(await unwrapDek(dekId), { segment: 'tenant:a' });
+ *   } catch (error) {
+ *     got.fail(error);
+ *     throw error;
+ *   }
+ * }
+ * ```
+ */
 export class KeyClaim<M> {
-  constructor(private readonly cache: KeyCache<M>, readonly id: string, readonly pending: PendingKey<M>) {}
+  constructor(
+    private readonly cache: KeyCache<M>,
+    readonly id: string,
+    readonly pending: PendingKey<M>,
+  ) {}
 
   /** Caches the key (taking ownership) and leases it to every operation that asked for it. */
   fulfil(key: SecretKey, meta: M): CachedKey<M> {

@@ -15,7 +15,11 @@ export class CachedKey<M> {
   #leases = 0;
   #evicted = false;
 
-  constructor(readonly key: SecretKey, readonly meta: M, readonly expiresAt: number) {}
+  constructor(
+    readonly key: SecretKey,
+    readonly meta: M,
+    readonly expiresAt: number,
+  ) {}
 
   /** Whether the cache dropped it (its bytes live on while leased). */
   get evicted(): boolean {

@@ -48,7 +48,13 @@ describe('gcm preconditions', () => {
   it('zero-fills nothing-but-garbage and throws CIPHERTEXT_TAMPERED on a bad tag', () => {
     const { ciphertext, tag } = gcmSeal(key, iv, Buffer.from('secret'), Buffer.from('aad'));
     tag[0]! ^= 1;
-    const error = (() => { try { gcmOpen(key, iv, ciphertext, tag, Buffer.from('aad')); } catch (e) { return e; } })();
+    const error = (() => {
+      try {
+        gcmOpen(key, iv, ciphertext, tag, Buffer.from('aad'));
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')).toBe(true);
   });
 });

@@ -1,7 +1,16 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
 
-/** AES-256-GCM parameters used by every envelope: 256-bit key, 96-bit IV, 128-bit tag. */
+/**
+ * AES-256-GCM parameters used by every envelope: 256-bit key, 96-bit IV, 128-bit tag.
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from 'node:crypto';
+ * import { GCM } from '@keystrata/core/adapter';
+ * const iv = randomBytes(GCM.ivLength);
+ * ```
+ */
 export const GCM = { keyLength: 32, ivLength: 12, tagLength: 16 } as const;
 
 /** Output of {@link gcmSeal}. */

@@ -38,10 +38,14 @@ export function kwpUnwrap(kek: Buffer, wrapped: Uint8Array, expectedLength?: num
   checkWrappingKey(kek);
   // Precondition: a wrapped key is a multiple of 8 bytes and at least 16 bytes.
   if (wrapped.length < 16 || wrapped.length % 8 !== 0) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `A wrapped key must be a multiple of 8 bytes, at least 16 (got ${wrapped.length}).`, { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `A wrapped key must be a multiple of 8 bytes, at least 16 (got ${wrapped.length}).`, {
+      hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+    });
   }
   if (expectedLength !== undefined && wrapped.length !== 8 * Math.ceil(expectedLength / 8) + 8) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `A wrapped ${expectedLength}-byte key must be ${8 * Math.ceil(expectedLength / 8) + 8} bytes.`, { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `A wrapped ${expectedLength}-byte key must be ${8 * Math.ceil(expectedLength / 8) + 8} bytes.`, {
+      hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+    });
   }
   let out: Buffer;
   // Every intermediate copy of the unwrapped bytes is zero-filled, not only the one handed out.
@@ -53,14 +57,18 @@ export function kwpUnwrap(kek: Buffer, wrapped: Uint8Array, expectedLength?: num
     tail = decipher.final();
     out = Buffer.concat([head, tail]);
   } catch {
-    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The wrapped key failed its integrity check.', { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The wrapped key failed its integrity check.', {
+      hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+    });
   } finally {
     head?.fill(0);
     tail?.fill(0);
   }
   if (out.length === 0 || (expectedLength !== undefined && out.length !== expectedLength)) {
     out.fill(0);
-    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The wrapped key has the wrong length.', { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The wrapped key has the wrong length.', {
+      hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+    });
   }
   return SecretKey.takeOwnership(out);
 }

@@ -9,7 +9,14 @@ const key = randomBytes(32);
 const dekId = randomBytes(16).toString('hex');
 const context: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 's' };
 const seal = (plaintext = 'canary-123', ctx = context) => sealEnvelope(key, dekId, randomBytes(12), Buffer.from(plaintext), ctx);
-const code = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return KeystrataError.isInstance(e) ? e.code : 'untyped'; } };
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    return KeystrataError.isInstance(e) ? e.code : 'untyped';
+  }
+};
 
 describe('envelope format', () => {
   it('round-trips and starts with the version prefix', () => {
@@ -23,15 +30,15 @@ describe('envelope format', () => {
   });
 
   it('Precondition: the value is a string starting with the version-1 prefix.', () => {
-    for (const value of [undefined, null, 42, 'canary-123', 'ks2.AAAA', 'KS1.' + seal().slice(4)]) {
+    for (const value of [undefined, null, 42, 'canary-123', 'ks2.AAAA', `KS1.${seal().slice(4)}`]) {
       expect(code(() => decodeEnvelope(value))).toBe('CIPHERTEXT_MALFORMED');
     }
   });
 
   it("Precondition: the body is canonical base64url (Node's decoder skips invalid characters).", () => {
     const text = seal();
-    expect(code(() => decodeEnvelope(text.slice(0, 10) + '*' + text.slice(10)))).toBe('CIPHERTEXT_MALFORMED');
-    expect(code(() => decodeEnvelope(text + '='))).toBe('CIPHERTEXT_MALFORMED');
+    expect(code(() => decodeEnvelope(`${text.slice(0, 10)}*${text.slice(10)}`))).toBe('CIPHERTEXT_MALFORMED');
+    expect(code(() => decodeEnvelope(`${text}=`))).toBe('CIPHERTEXT_MALFORMED');
     for (const extra of ['A', 'AA', 'AAA']) {
       expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED']).toContain(code(() => openEnvelope(key, decodeEnvelope(text + extra), context)));
     }
@@ -39,9 +46,11 @@ describe('envelope format', () => {
 
   it('rejects an unknown version and unknown flags', () => {
     const body = Buffer.from(seal().slice(4), 'base64url');
-    const other = Buffer.from(body); other[0] = 2;
+    const other = Buffer.from(body);
+    other[0] = 2;
     expect(code(() => decodeEnvelope(ENVELOPE_PREFIX + other.toString('base64url')))).toBe('CIPHERTEXT_MALFORMED');
-    const flags = Buffer.from(body); flags[1] = 0x80;
+    const flags = Buffer.from(body);
+    flags[1] = 0x80;
     expect(code(() => decodeEnvelope(ENVELOPE_PREFIX + flags.toString('base64url')))).toBe('CIPHERTEXT_MALFORMED');
   });
 
@@ -74,7 +83,11 @@ describe('envelope format', () => {
 
   it('binds model, field and record id: a value moved elsewhere fails', () => {
     const text = seal();
-    for (const moved of [{ ...context, model: 'Doctor' }, { ...context, field: 'email' }, { ...context, recordId: 'p2' }]) {
+    for (const moved of [
+      { ...context, model: 'Doctor' },
+      { ...context, field: 'email' },
+      { ...context, recordId: 'p2' },
+    ]) {
       expect(code(() => openEnvelope(key, decodeEnvelope(text), moved))).toBe('CIPHERTEXT_TAMPERED');
     }
   });

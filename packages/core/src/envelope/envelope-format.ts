@@ -2,9 +2,25 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { GCM } from '../crypto/aes-gcm.js';
 import { bodyScratch, type Scratch } from './scratch.js';
 
-/** Text prefix of every version-1 envelope. */
+/**
+ * Text prefix of every version-1 envelope.
+ *
+ * @example
+ * ```ts
+ * import { ENVELOPE_PREFIX } from '@keystrata/core/adapter';
+ * const looksEncrypted = (value: string) => value.startsWith(ENVELOPE_PREFIX);
+ * ```
+ */
 export const ENVELOPE_PREFIX = 'ks1.';
-/** Binary format version carried in the first header byte. */
+/**
+ * Binary format version carried in the first header byte.
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, ENVELOPE_VERSION } from '@keystrata/core/adapter';
+ * if (decodeEnvelope(stored).header[0] !== ENVELOPE_VERSION) throw new Error('written by a newer Keystrata');
+ * ```
+ */
 export const ENVELOPE_VERSION = 1;
 /** Header flag: the record id is bound into the AAD. */
 export const FLAG_RECORD_BOUND = 0x01;

@@ -10,7 +10,14 @@ import { decodeFieldValue, encodeFieldValue, type FieldValue } from './value-cod
 const key = randomBytes(32);
 const dekId = randomBytes(16).toString('hex');
 const context: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 's' };
-const code = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return KeystrataError.isInstance(e) ? e.code : 'untyped'; } };
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    return KeystrataError.isInstance(e) ? e.code : 'untyped';
+  }
+};
 const values: FieldValue[] = ['canary-123', '', 'Zoë 𝄞 paired surrogates only (lone ones are refused on write)', 'x'.repeat(5000), 42, true, 10n, new Date(0), Buffer.from([1, 2]), { a: [1, 'b'] }];
 const contexts: FieldContext[] = [context, { model: 'Patient', field: 'ssn' }, { model: 'M'.repeat(2000), field: 'ƒield', recordId: 'r'.repeat(700) }];
 
@@ -40,7 +47,7 @@ describe('sealValue and openText (the allocation-free hot path)', () => {
   });
 
   it('Precondition: the DEK id is 32 hex characters.', () => {
-    for (const id of [dekId.slice(2), dekId + 'ab', 'zz' + dekId.slice(2)]) {
+    for (const id of [dekId.slice(2), `${dekId}ab`, `zz${dekId.slice(2)}`]) {
       expect(code(() => sealValue(key, id, randomBytes(12), 'v', context))).toBe('CONFIG_INVALID');
     }
   });
@@ -54,13 +61,18 @@ describe('sealValue and openText (the allocation-free hot path)', () => {
     for (let bit = 0; bit < body.length * 8; bit++) {
       const copy = Buffer.from(body);
       copy[bit >> 3]! ^= 1 << (bit & 7);
-      expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED'], `bit ${bit}`).toContain(code(() => openText(key, 'ks1.' + copy.toString('base64url'), context)));
+      expect(['CIPHERTEXT_MALFORMED', 'CIPHERTEXT_TAMPERED'], `bit ${bit}`).toContain(code(() => openText(key, `ks1.${copy.toString('base64url')}`, context)));
     }
   });
 
   it('fails with another model, field or record id, or without the record id it was bound to', () => {
     const text = sealValue(key, dekId, randomBytes(12), 'canary-123', context);
-    for (const ctx of [{ ...context, model: 'Other' }, { ...context, field: 'dob' }, { ...context, recordId: 'p2' }, { ...context, recordId: undefined }]) {
+    for (const ctx of [
+      { ...context, model: 'Other' },
+      { ...context, field: 'dob' },
+      { ...context, recordId: 'p2' },
+      { ...context, recordId: undefined },
+    ]) {
       expect(code(() => openText(key, text, ctx))).toBe('CIPHERTEXT_TAMPERED');
     }
   });

@@ -1,7 +1,18 @@
 import { gcmOpen, gcmSeal, GCM } from '../crypto/aes-gcm.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { buildAad, flagsFor, writeAad } from './aad.js';
-import { decodeEnvelope, decodeEnvelopeBody, DEK_ID_LENGTH, encodeEnvelope, encodeHeader, ENVELOPE_PREFIX, ENVELOPE_VERSION, FLAG_RECORD_BOUND, HEADER_LENGTH, type Envelope } from './envelope-format.js';
+import {
+  decodeEnvelope,
+  decodeEnvelopeBody,
+  DEK_ID_LENGTH,
+  encodeEnvelope,
+  encodeHeader,
+  ENVELOPE_PREFIX,
+  ENVELOPE_VERSION,
+  FLAG_RECORD_BOUND,
+  HEADER_LENGTH,
+  type Envelope,
+} from './envelope-format.js';
 import type { FieldContext } from './field-context.js';
 import { aadScratch, bodyScratch } from './scratch.js';
 import { type FieldValue, writeFieldValue } from './value-codec.js';
@@ -88,7 +99,9 @@ export function openText(key: Buffer, text: unknown, context: FieldContext): Buf
 function checkRecordBinding(flags: number, context: FieldContext): void {
   // Precondition: a record-bound value is only opened with the record id it was bound to.
   if ((flags & FLAG_RECORD_BOUND) !== 0 && (context.recordId === undefined || context.recordId === '')) {
-    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The value is bound to a record, but no record id was supplied to decrypt it.', { hint: 'Pass the record id (context.recordId) the value was written with; the value itself may be intact.' });
+    throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The value is bound to a record, but no record id was supplied to decrypt it.', {
+      hint: 'Pass the record id (context.recordId) the value was written with; the value itself may be intact.',
+    });
   }
 }
 

@@ -3,8 +3,16 @@ import { decodeFieldValue, encodeFieldValue, writeFieldValue } from './value-cod
 
 describe('field value codec', () => {
   it.each([
-    ['string', 'héllo ✓'], ['empty string', ''], ['number', 42.5], ['negative zero free number', -7], ['boolean true', true], ['boolean false', false],
-    ['bigint', 12345678901234567890n], ['date', new Date('2024-01-02T03:04:05.678Z')], ['json object', { a: [1, 'b'] }], ['json array', [1, 2]],
+    ['string', 'héllo ✓'],
+    ['empty string', ''],
+    ['number', 42.5],
+    ['negative zero free number', -7],
+    ['boolean true', true],
+    ['boolean false', false],
+    ['bigint', 12345678901234567890n],
+    ['date', new Date('2024-01-02T03:04:05.678Z')],
+    ['json object', { a: [1, 'b'] }],
+    ['json array', [1, 2]],
   ])('round-trips a %s with its type', (_, value) => {
     expect(decodeFieldValue(encodeFieldValue(value as never))).toEqual(value);
   });

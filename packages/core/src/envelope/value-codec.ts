@@ -26,7 +26,10 @@ function tagged(tag: number, body: string | Uint8Array): Buffer {
  */
 export function wellFormed(value: string): string {
   if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
-    throw new KeystrataError('PLAINTEXT_REJECTED', 'The string contains a lone UTF-16 surrogate, which UTF-8 cannot store; nothing was written. Fix the string (e.g. String.prototype.toWellFormed()).');
+    throw new KeystrataError(
+      'PLAINTEXT_REJECTED',
+      'The string contains a lone UTF-16 surrogate, which UTF-8 cannot store; nothing was written. Fix the string (e.g. String.prototype.toWellFormed()).',
+    );
   }
   return value;
 }
@@ -42,10 +45,14 @@ export function wellFormed(value: string): string {
  */
 export function encodeFieldValue(value: FieldValue): Buffer {
   switch (typeof value) {
-    case 'string': return tagged(TAG.string, wellFormed(value));
-    case 'number': return tagged(TAG.number, String(value));
-    case 'boolean': return tagged(TAG.boolean, value ? '1' : '0');
-    case 'bigint': return tagged(TAG.bigint, value.toString());
+    case 'string':
+      return tagged(TAG.string, wellFormed(value));
+    case 'number':
+      return tagged(TAG.number, String(value));
+    case 'boolean':
+      return tagged(TAG.boolean, value ? '1' : '0');
+    case 'bigint':
+      return tagged(TAG.bigint, value.toString());
     case 'object':
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) break;
@@ -87,7 +94,8 @@ export function writeFieldValue(value: FieldValue): Buffer {
 export function decodeFieldValue(bytes: Buffer): FieldValue {
   const text = () => bytes.toString('utf8', 1);
   switch (bytes[0]) {
-    case TAG.string: return text();
+    case TAG.string:
+      return text();
     case TAG.number: {
       const body = text();
       const value = Number(body);
@@ -108,7 +116,8 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
       if (Number.isNaN(value.getTime()) || value.toISOString() !== body) throw bodyMismatch('d');
       return value;
     }
-    case TAG.bytes: return Buffer.from(bytes.subarray(1));
+    case TAG.bytes:
+      return Buffer.from(bytes.subarray(1));
     case TAG.json:
       try {
         return JSON.parse(text()) as FieldValue;
@@ -116,10 +125,16 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
         throw bodyMismatch('j'); // never the SyntaxError: its message quotes the plaintext
       }
   }
-  throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.', { hint: 'The envelope is authentic but its body is of a type this version does not know (written by a newer Keystrata?): upgrade, or report it. The value was not returned.' });
+  throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.', {
+    hint: 'The envelope is authentic but its body is of a type this version does not know (written by a newer Keystrata?): upgrade, or report it. The value was not returned.',
+  });
 }
 
 /** An authentic value whose body is not what its type tag says; the message never quotes it. */
 function bodyMismatch(tag: string): KeystrataError {
-  return new KeystrataError('CIPHERTEXT_MALFORMED', `The decrypted value's body does not match its type tag "${tag}" (it was written by other software, or by a faulty encoder); it was not returned.`, { details: { tag } });
+  return new KeystrataError(
+    'CIPHERTEXT_MALFORMED',
+    `The decrypted value's body does not match its type tag "${tag}" (it was written by other software, or by a faulty encoder); it was not returned.`,
+    { details: { tag } },
+  );
 }

@@ -24,14 +24,19 @@ export const ERROR_CODES = {
   CONFIRMATION_REQUIRED: 'This operation is irreversible; repeat it with the confirmation the message names.',
   AUDIT_CHAIN_BROKEN: 'The audit trail does not verify where the message says: records were edited, deleted, reordered or truncated there.',
   BACKUP_INVALID: 'The backup file is damaged, forged or of an unsupported version; nothing was restored.',
-  KEYSTORE_UNAVAILABLE: 'The key-store database failed or could not be reached (the cause names the driver error): check the database URL, that the database is running, and that its Keystrata tables exist.',
-  KEYSTORE_TAMPERED: 'A wrapped key or key record does not match the identity it is stored under: the key store was edited, swapped or restored wrongly. Restore it from a trusted backup; nothing was decrypted or written with it.',
+  KEYSTORE_UNAVAILABLE:
+    'The key-store database failed or could not be reached (the cause names the driver error): check the database URL, that the database is running, and that its Keystrata tables exist.',
+  KEYSTORE_TAMPERED:
+    'A wrapped key or key record does not match the identity it is stored under: the key store was edited, swapped or restored wrongly. Restore it from a trusted backup; nothing was decrypted or written with it.',
   ROTATION_IN_PROGRESS: 'Another process holds the rotation lease for this keyring or segment; wait for it to finish (or for its lease to expire) and run the command again.',
-  QUERY_UNSUPPORTED: 'Encrypted fields hold ciphertext: the database can match them only by equality through a blind index, and Keystrata refuses operations it cannot check or decrypt. The message says what to do instead.',
+  QUERY_UNSUPPORTED:
+    'Encrypted fields hold ciphertext: the database can match them only by equality through a blind index, and Keystrata refuses operations it cannot check or decrypt. The message says what to do instead.',
   PLAINTEXT_REJECTED: 'Keystrata refused to write this value (the message says why); nothing was written.',
   SEGMENT_FIELD_MISSING: 'The row was read without the field its segment is chosen from, so its values cannot be checked against their segment; select that field (the adapters add it to queries).',
-  HSM_OBJECT_UNSAFE: 'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
-  AUDIT_KEY_MISMATCH: 'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
+  HSM_OBJECT_UNSAFE:
+    'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
+  AUDIT_KEY_MISMATCH:
+    'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
 } as const;
 
 /** A stable error code. */

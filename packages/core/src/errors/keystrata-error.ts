@@ -55,10 +55,7 @@ export class KeystrataError extends Error {
 
   /** True for any KeystrataError (also across package copies); with `code`, only that code. */
   static isInstance(value: unknown, code?: ErrorCode): value is KeystrataError {
-    return (
-      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true &&
-      (code === undefined || (value as KeystrataError).code === code)
-    );
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true && (code === undefined || (value as KeystrataError).code === code);
   }
 
   toJSON(): Record<string, unknown> {

@@ -24,8 +24,7 @@ export interface AuditVerifyOptions {
 /** Identifiers only: never key bytes, PINs or plaintext. */
 export type AuditDetails = Readonly<Record<string, string | number | boolean>>;
 
-const broken = (seq: number, reason: string): KeystrataError =>
-  new KeystrataError('AUDIT_CHAIN_BROKEN', `Audit record ${seq}: ${reason}.`, { details: { seq } });
+const broken = (seq: number, reason: string): KeystrataError => new KeystrataError('AUDIT_CHAIN_BROKEN', `Audit record ${seq}: ${reason}.`, { details: { seq } });
 
 /**
  * What this process wrote to each key store's trail: its store id and the highest sequence number
@@ -41,7 +40,9 @@ function noteCmkObject(objects: CmkObjects, record: AuditRecord): void {
   let details: Record<string, unknown> = {};
   try {
     details = JSON.parse(record.details) as Record<string, unknown>;
-  } catch { /* no details: nothing to compare */ }
+  } catch {
+    /* no details: nothing to compare */
+  }
   const seen = objects.get(record.subject) ?? { ids: new Set<string>(), labels: new Set<string>() };
   if (typeof details.hsmId === 'string' && details.hsmId !== '') seen.ids.add(details.hsmId);
   if (typeof details.hsmLabel === 'string' && details.hsmLabel !== '') seen.labels.add(details.hsmLabel);
@@ -70,8 +71,7 @@ export class AuditLog {
   async #append(event: AuditEvent, subject: string, details: AuditDetails): Promise<AuditRecord> {
     const entry = { at: new Date().toISOString(), event, subject, actor: this.actor, details: JSON.stringify(details) };
     const storeId = this.#storeId;
-    const appended = await this.keyStore.appendAudit(entry, async (seq, prevMac) =>
-      (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry, storeId), this.#key)).toString('base64'));
+    const appended = await this.keyStore.appendAudit(entry, async (seq, prevMac) => (await this.rootKey.auditMac(auditDigest(seq, prevMac, entry, storeId), this.#key)).toString('base64'));
     this.#noteWritten(appended.seq, storeId);
     return appended;
   }
@@ -90,7 +90,13 @@ export class AuditLog {
     const identity = await this.#startingKey();
     // A random id naming this key store's trail: in the genesis record and in every record's MAC input.
     const storeId = randomBytes(16).toString('hex');
-    const entry = { at: new Date().toISOString(), event: 'audit-key' as const, subject: AUDIT_KEY_SUBJECT, actor: this.actor, details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue, storeId }) };
+    const entry = {
+      at: new Date().toISOString(),
+      event: 'audit-key' as const,
+      subject: AUDIT_KEY_SUBJECT,
+      actor: this.actor,
+      details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue, storeId }),
+    };
     let raced = false;
     try {
       await this.keyStore.appendAudit(entry, async (seq, prevMac) => {
@@ -245,12 +251,16 @@ export class AuditLog {
     }
     const missing = await keysWithoutGenerateRecord(this.keyStore, { generated, lastRestoreAt, cmkObjects });
     if (missing.length > 0) {
-      throw new KeystrataError('AUDIT_CHAIN_BROKEN', `The key store holds ${missing.length} key version(s) the audit trail never recorded as generated, or recorded with another HSM object (first: ${missing[0]}): the trail was ${count === 0 ? 'emptied' : 'truncated or replaced'}.`, {
-        details: { seq: headSeq + 1, missing: missing.length },
-      });
+      throw new KeystrataError(
+        'AUDIT_CHAIN_BROKEN',
+        `The key store holds ${missing.length} key version(s) the audit trail never recorded as generated, or recorded with another HSM object (first: ${missing[0]}): the trail was ${count === 0 ? 'emptied' : 'truncated or replaced'}.`,
+        {
+          details: { seq: headSeq + 1, missing: missing.length },
+        },
+      );
     }
     if (written !== undefined && written.storeId !== storeId) {
-      throw broken(1, 'names another key store than the trail this process wrote to (the trail was replaced, e.g. by another store\'s trail)');
+      throw broken(1, "names another key store than the trail this process wrote to (the trail was replaced, e.g. by another store's trail)");
     }
     if (written !== undefined && headSeq < written.highestSeq) {
       throw broken(headSeq + 1, `the trail ends at record ${headSeq} but this process wrote record ${written.highestSeq} (its tail was deleted)`);

@@ -1,7 +1,15 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { FieldContext } from '../envelope/field-context.js';
 
-/** Segment names starting with this are reserved for Keystrata's own keys. */
+/**
+ * Segment names starting with this are reserved for Keystrata's own keys.
+ *
+ * @example
+ * ```ts
+ * import { RESERVED_SEGMENT_PREFIX } from '@keystrata/core/adapter';
+ * if (tenant.startsWith(RESERVED_SEGMENT_PREFIX)) throw new Error('tenant name is reserved');
+ * ```
+ */
 export const RESERVED_SEGMENT_PREFIX = '__keystrata';
 
 /**

@@ -98,7 +98,10 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
     data = JSON.parse(found.data) as JobData;
   } else {
     const [latest] = await h.keyStore.loadLatestDekChains(keyring, [segment]);
-    if (latest === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Segment "${segment}" has no DEK yet; nothing to rotate.`, { hint: 'A segment gets its first DEK on its first encrypted write; check the segment name and keyring.' });
+    if (latest === undefined)
+      throw new KeystrataError('KEY_NOT_FOUND', `Segment "${segment}" has no DEK yet; nothing to rotate.`, {
+        hint: 'A segment gets its first DEK on its first encrypted write; check the segment name and keyring.',
+      });
     data = { version: latest.dek.version + 1 };
     // The intent is stored before the DEK exists, so a rerun after a kill adopts the same version.
     job = { id: jobId, kind: 'dek-rotation', state: 'running', cursor: null, processed: 0, data: JSON.stringify(data), updatedAt: now() };
@@ -169,9 +172,13 @@ async function verifyClean(run: Run): Promise<number> {
     } while (cursor !== null);
     if (stale === 0) return pass;
   }
-  throw new KeystrataError('KEY_IN_USE', `Segment "${run.segment}" still had records on an old DEK after ${MAX_VERIFICATION_PASSES} verification passes: other processes keep writing with it (is their cache.writeRecheckMs at most this process's?). The old DEKs were kept; run the rotation again to resume.`, {
-    details: { segment: run.segment, passes: MAX_VERIFICATION_PASSES },
-  });
+  throw new KeystrataError(
+    'KEY_IN_USE',
+    `Segment "${run.segment}" still had records on an old DEK after ${MAX_VERIFICATION_PASSES} verification passes: other processes keep writing with it (is their cache.writeRecheckMs at most this process's?). The old DEKs were kept; run the rotation again to resume.`,
+    {
+      details: { segment: run.segment, passes: MAX_VERIFICATION_PASSES },
+    },
+  );
 }
 
 /**

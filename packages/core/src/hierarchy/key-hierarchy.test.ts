@@ -35,10 +35,17 @@ describe('KeyHierarchy options and monitoring', () => {
     const h = await KeyHierarchy.create({ ...stack, monitor: (e) => events.push(e) });
     await h.provision();
     const context = { model: 'M', field: 'f', segment: 's' };
-    const [stored] = await h.encryptValues([{ value: 'canary-monitor', context }, { value: 'x', context }]);
+    const [stored] = await h.encryptValues([
+      { value: 'canary-monitor', context },
+      { value: 'x', context },
+    ]);
     await h.decryptValue(stored, context).catch(() => undefined);
     await h.decryptValue('nope', context).catch(() => undefined);
-    expect(events.map((e) => [e.operation, e.count, e.ok])).toEqual([['encrypt', 2, true], ['decrypt', 1, true], ['decrypt', 1, false]]);
+    expect(events.map((e) => [e.operation, e.count, e.ok])).toEqual([
+      ['encrypt', 2, true],
+      ['decrypt', 1, true],
+      ['decrypt', 1, false],
+    ]);
     expect(events[2]!.code).toBe('CIPHERTEXT_MALFORMED');
     expect(JSON.stringify(events)).not.toContain('canary');
   });

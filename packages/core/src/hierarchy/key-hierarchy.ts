@@ -113,7 +113,11 @@ export class KeyHierarchy {
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
     const h: HierarchyInternals = {
-      rootKey: options.rootKey, keyStore: options.keyStore, resolver, audit, defaultKeyring: keyring,
+      rootKey: options.rootKey,
+      keyStore: options.keyStore,
+      resolver,
+      audit,
+      defaultKeyring: keyring,
       cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
     };
     return new KeyHierarchy(h, options.monitor);
@@ -127,11 +131,21 @@ export class KeyHierarchy {
   #observe<T>(operation: OperationEvent['operation'], count: number, run: () => Promise<T>, failureOf?: (value: T) => unknown): Promise<T> {
     if (this.#monitor === undefined) return run();
     const started = performance.now();
-    const report = (error?: unknown) => this.#monitor!({
-      operation, count, ok: error === undefined, durationMs: performance.now() - started,
-      ...(KeystrataError.isInstance(error) ? { code: error.code } : {}),
-    });
-    return run().then((value) => (report(failureOf?.(value)), value), (error: unknown) => { report(error ?? 'error'); throw error; });
+    const report = (error?: unknown) =>
+      this.#monitor!({
+        operation,
+        count,
+        ok: error === undefined,
+        durationMs: performance.now() - started,
+        ...(KeystrataError.isInstance(error) ? { code: error.code } : {}),
+      });
+    return run().then(
+      (value) => (report(failureOf?.(value)), value),
+      (error: unknown) => {
+        report(error ?? 'error');
+        throw error;
+      },
+    );
   }
 
   // ── data plane ────────────────────────────────────────────────────────────
@@ -189,21 +203,30 @@ export class KeyHierarchy {
 
   /** Decrypts a batch; throws the first item's error. Never returns a ciphertext as plaintext. */
   decryptValues(items: readonly DecryptItem[]): Promise<FieldValue[]> {
-    return this.#observe('decrypt', items.length, () => this.#decrypt(items, (error) => { throw error; }));
+    return this.#observe('decrypt', items.length, () =>
+      this.#decrypt(items, (error) => {
+        throw error;
+      }),
+    );
   }
 
   /** Decrypts a batch, one result per item, so a caller can show a placeholder for unreadable values. */
   decryptValuesSettled(items: readonly DecryptItem[]): Promise<DecryptResult[]> {
-    return this.#observe('decrypt', items.length, async () => {
-      const errors = new Map<number, KeystrataError>();
-      const values = await this.#decrypt(items, (error, i) => void errors.set(i, error));
-      const results: DecryptResult[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const error = errors.get(i);
-        results.push(error === undefined ? { ok: true, value: values[i]! } : { ok: false, error });
-      }
-      return results;
-    }, (results) => results.find((r) => !r.ok)?.error);
+    return this.#observe(
+      'decrypt',
+      items.length,
+      async () => {
+        const errors = new Map<number, KeystrataError>();
+        const values = await this.#decrypt(items, (error, i) => void errors.set(i, error));
+        const results: DecryptResult[] = [];
+        for (let i = 0; i < items.length; i++) {
+          const error = errors.get(i);
+          results.push(error === undefined ? { ok: true, value: values[i]! } : { ok: false, error });
+        }
+        return results;
+      },
+      (results) => results.find((r) => !r.ok)?.error,
+    );
   }
 
   /**
@@ -364,8 +387,8 @@ export class KeyHierarchy {
    * Every keyring with pending shreds when `keyring` is not given.
    */
   async completeShreds(options: { keyring?: string } = {}): Promise<ShredEpochResult[]> {
-    const keyrings = options.keyring !== undefined ? [checkKeyring(options.keyring)]
-      : [...new Set((await this.#h.keyStore.listTombstones()).filter((t) => t.durableAt === null).map((t) => t.keyring))];
+    const keyrings =
+      options.keyring !== undefined ? [checkKeyring(options.keyring)] : [...new Set((await this.#h.keyStore.listTombstones()).filter((t) => t.durableAt === null).map((t) => t.keyring))];
     const results: ShredEpochResult[] = [];
     for (const keyring of keyrings) results.push(await completeShreds(this.#h, keyring));
     return results;

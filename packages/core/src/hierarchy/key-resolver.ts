@@ -85,10 +85,13 @@ export class KeyResolver {
    */
   legacyPolicy(): Promise<LegacyKeys> {
     if (this.legacyKeys === 'refuse') return Promise.resolve('refuse');
-    this.#legacyPolicy ??= this.audit.boundOnly().then((boundOnly): LegacyKeys => (boundOnly ? 'refuse' : 'accept'), (error: unknown) => {
-      this.#legacyPolicy = undefined;
-      throw error;
-    });
+    this.#legacyPolicy ??= this.audit.boundOnly().then(
+      (boundOnly): LegacyKeys => (boundOnly ? 'refuse' : 'accept'),
+      (error: unknown) => {
+        this.#legacyPolicy = undefined;
+        throw error;
+      },
+    );
     return this.#legacyPolicy;
   }
 
@@ -112,12 +115,14 @@ export class KeyResolver {
   async #loadClaims(claims: Map<string, KeyClaim<DekMeta>>, found: Map<string, UsableDek | KeystrataError>, leases: KeyLeases): Promise<void> {
     try {
       const chains = await this.keyStore.loadDekChains([...claims.keys()]);
-      await Promise.all(chains.map(async (chain) => {
-        const claim = claims.get(chain.dek.id);
-        if (claim === undefined) return;
-        claims.delete(chain.dek.id);
-        found.set(chain.dek.id, await settle(this.#fulfil(claim, chain, leases)));
-      }));
+      await Promise.all(
+        chains.map(async (chain) => {
+          const claim = claims.get(chain.dek.id);
+          if (claim === undefined) return;
+          claims.delete(chain.dek.id);
+          found.set(chain.dek.id, await settle(this.#fulfil(claim, chain, leases)));
+        }),
+      );
     } catch (error) {
       for (const claim of claims.values()) claim.fail(error);
       claims.clear();
@@ -125,7 +130,9 @@ export class KeyResolver {
     } finally {
       for (const [id, claim] of claims) {
         // A well-formed envelope naming no known DEK: its header was altered, or it belongs to another key store.
-        const error = new KeystrataError('CIPHERTEXT_TAMPERED', `The value names DEK ${id}, which is not in this key store: it was modified, or written with another key store.`, { details: { dek: id } });
+        const error = new KeystrataError('CIPHERTEXT_TAMPERED', `The value names DEK ${id}, which is not in this key store: it was modified, or written with another key store.`, {
+          details: { dek: id },
+        });
         claim.fail(error);
         found.set(id, error);
       }
@@ -167,7 +174,8 @@ export class KeyResolver {
     const { kek, cmk } = chain;
     if (kek === undefined || cmk === undefined) throw new KeystrataError('KEY_NOT_FOUND', 'A KEK or CMK version is missing from the key store.');
     const entry = await this.keks.leaseOrLoad(`kek:${kek.keyring}:${kek.version}`, leases, 1, async () => ({
-      key: await this.#unwrapKek(kek, cmk), meta: { keyring: kek.keyring, version: kek.version },
+      key: await this.#unwrapKek(kek, cmk),
+      meta: { keyring: kek.keyring, version: kek.version },
     }));
     return entry.key;
   }
@@ -177,7 +185,9 @@ export class KeyResolver {
     const subject = `kek:${kek.keyring}:v${kek.version}`;
     const refuse = async (what: string): Promise<never> => {
       await this.audit.recordQuietly('unwrap-failed', subject, { cmkVersion: kek.cmkVersion });
-      throw new KeystrataError('KEYSTORE_TAMPERED', `The wrapped KEK ${kek.keyring} v${kek.version} ${what}: its key-store row was edited, swapped or replayed.`, { details: { keyring: kek.keyring, version: kek.version } });
+      throw new KeystrataError('KEYSTORE_TAMPERED', `The wrapped KEK ${kek.keyring} v${kek.version} ${what}: its key-store row was edited, swapped or replayed.`, {
+        details: { keyring: kek.keyring, version: kek.version },
+      });
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
     // Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.
@@ -224,18 +234,24 @@ export class KeyResolver {
     const latest = new Map((await this.keyStore.loadLatestDekChains(keyring, missing)).map((c) => [c.dek.segment, c]));
     const fresh = missing.filter((segment) => !latest.has(segment));
     if (fresh.length > 0) for (const chain of await this.createDeks(keyring, fresh, 1, leases)) latest.set(chain.dek.segment, chain);
-    await Promise.all(missing.map(async (segment) => {
-      const chain = latest.get(segment)!;
-      if (chain.dek.state !== 'primary') assertUsable(`The current DEK of segment "${segment}"`, chain.dek.state === 'enabled' ? 'disabled' : chain.dek.state);
-      assertChainUsable(chain);
-      const usable = await this.#dekFromChain(chain, leases);
-      // The cached identity was authenticated at unwrap: a row relabelled to another segment is refused, warm or cold.
-      if (usable.meta.keyring !== keyring || usable.meta.segment !== segment) {
-        throw new KeystrataError('KEYSTORE_TAMPERED', `The key store names DEK ${chain.dek.id} as the current DEK of segment "${segment}", but that DEK belongs to another segment: its row was edited or swapped.`, { details: { dek: chain.dek.id, keyring } });
-      }
-      this.#current.set(segmentKey(keyring, segment), { id: chain.dek.id, checkUntil: now + this.#pointerMs });
-      out.set(segment, usable);
-    }));
+    await Promise.all(
+      missing.map(async (segment) => {
+        const chain = latest.get(segment)!;
+        if (chain.dek.state !== 'primary') assertUsable(`The current DEK of segment "${segment}"`, chain.dek.state === 'enabled' ? 'disabled' : chain.dek.state);
+        assertChainUsable(chain);
+        const usable = await this.#dekFromChain(chain, leases);
+        // The cached identity was authenticated at unwrap: a row relabelled to another segment is refused, warm or cold.
+        if (usable.meta.keyring !== keyring || usable.meta.segment !== segment) {
+          throw new KeystrataError(
+            'KEYSTORE_TAMPERED',
+            `The key store names DEK ${chain.dek.id} as the current DEK of segment "${segment}", but that DEK belongs to another segment: its row was edited or swapped.`,
+            { details: { dek: chain.dek.id, keyring } },
+          );
+        }
+        this.#current.set(segmentKey(keyring, segment), { id: chain.dek.id, checkUntil: now + this.#pointerMs });
+        out.set(segment, usable);
+      }),
+    );
     return out;
   }
 
@@ -272,7 +288,11 @@ export class KeyResolver {
       if (created.length > 0) {
         const ids = created.map((c) => c.dek.id);
         await this.audit.record('generate', created.length === 1 ? `dek:${ids[0]}` : `deks:${keyring}`, {
-          keyring, version, kekVersion: kekChain.kek.version, count: created.length, ids: ids.join(','),
+          keyring,
+          version,
+          kekVersion: kekChain.kek.version,
+          count: created.length,
+          ids: ids.join(','),
         });
       }
       if (lost.length > 0) created.push(...(await this.keyStore.loadLatestDekChains(keyring, lost)));
@@ -317,14 +337,15 @@ export class KeyResolver {
 
   /** Drops cached keys and current-DEK pointers matching a keyring (and segment); leased copies live until released. */
   evict(match: { keyring?: string; segment?: string; dekId?: string; kekVersion?: number }): void {
-    this.deks.deleteWhere((id, meta) =>
-      (match.dekId === undefined || meta.id === match.dekId) &&
-      (match.kekVersion === undefined || meta.kekVersion === match.kekVersion) &&
-      (match.keyring === undefined || meta.keyring === match.keyring) &&
-      (match.segment === undefined || meta.segment === match.segment));
+    this.deks.deleteWhere(
+      (_id, meta) =>
+        (match.dekId === undefined || meta.id === match.dekId) &&
+        (match.kekVersion === undefined || meta.kekVersion === match.kekVersion) &&
+        (match.keyring === undefined || meta.keyring === match.keyring) &&
+        (match.segment === undefined || meta.segment === match.segment),
+    );
     if (match.segment === undefined || match.segment.startsWith('__keystrata')) {
-      this.fieldKeys.deleteWhere((_, meta) =>
-        (match.dekId === undefined || meta.dekId === match.dekId) && (match.keyring === undefined || meta.keyring === match.keyring));
+      this.fieldKeys.deleteWhere((_, meta) => (match.dekId === undefined || meta.dekId === match.dekId) && (match.keyring === undefined || meta.keyring === match.keyring));
     }
     if (match.dekId === undefined && match.segment === undefined) {
       this.keks.deleteWhere((_, meta) => (match.keyring === undefined || meta.keyring === match.keyring) && (match.kekVersion === undefined || meta.version === match.kekVersion));

@@ -46,11 +46,22 @@ describe('CMK creation under a job that remembers the HSM id', () => {
     const keyStore = new MemoryKeyStore();
     const h = await KeyHierarchy.create({ rootKey, keyStore });
     await h.provision();
-    await keyStore.putJob({ id: 'cmk-rotation:default', kind: 'cmk-rotation', state: 'running', cursor: null, processed: 0, data: JSON.stringify({ version: 2, hsmId: 'ab'.repeat(16) }), updatedAt: new Date().toISOString() });
+    await keyStore.putJob({
+      id: 'cmk-rotation:default',
+      kind: 'cmk-rotation',
+      state: 'running',
+      cursor: null,
+      processed: 0,
+      data: JSON.stringify({ version: 2, hsmId: 'ab'.repeat(16) }),
+      updatedAt: new Date().toISOString(),
+    });
     // The killed run had already created the object under the saved id.
     await rootKey.createCmk('keystrata-cmk/default/v2', 'ab'.repeat(16));
     await expect(h.rotateCmk()).resolves.toMatchObject({ version: 2, resumed: true });
-    expect((await keyStore.listCmks('default')).map((c) => `${c.version}:${c.state}:${c.hsmId}`)).toEqual([`1:enabled:${(await keyStore.listCmks('default'))[0]!.hsmId}`, `2:primary:${'ab'.repeat(16)}`]);
+    expect((await keyStore.listCmks('default')).map((c) => `${c.version}:${c.state}:${c.hsmId}`)).toEqual([
+      `1:enabled:${(await keyStore.listCmks('default'))[0]!.hsmId}`,
+      `2:primary:${'ab'.repeat(16)}`,
+    ]);
     expect((await h.listAudit()).filter((r) => r.event === 'generate' && r.details.includes('"adopted":true'))).toHaveLength(1);
   });
 });

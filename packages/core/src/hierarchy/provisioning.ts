@@ -89,27 +89,35 @@ export interface ProvisionResult {
  * concurrent callers wait for the keyring's lease, so only one creates anything.
  */
 export async function provisionKeyring(h: HierarchyInternals, keyring: string): Promise<ProvisionResult> {
-  const ready = async (): Promise<boolean> =>
-    (await h.keyStore.listCmks(keyring)).some((c) => c.state === 'primary') && (await h.keyStore.listKeks(keyring)).length > 0;
+  const ready = async (): Promise<boolean> => (await h.keyStore.listCmks(keyring)).some((c) => c.state === 'primary') && (await h.keyStore.listKeks(keyring)).length > 0;
   if (await ready()) return { keyring, createdCmk: false, createdKek: false };
-  return withLease(h.keyStore, keyringLease(keyring), `provision keyring "${keyring}"`, async () => {
-    const cmks = await h.keyStore.listCmks(keyring);
-    let cmk = cmks.find((c) => c.state === 'primary');
-    const createdCmk = cmk === undefined;
-    if (cmk === undefined) {
-      if (cmks.length > 0) throw new KeystrataError('KEY_DISABLED', `Keyring "${keyring}" has CMK versions but none is primary.`, { hint: 'Run `keystrata status`: a CMK rotation was interrupted (run `keystrata rotate cmk` again) or the CMK was revoked (`keystrata enable cmk`).' });
-      const job = await h.keyStore.getJob(cmkJobId(keyring));
-      const pending = job?.state === 'running' ? (JSON.parse(job.data) as CmkJobData) : undefined;
-      const data = pending?.version === 1 ? pending : newCmkJob(1);
-      if (data !== pending) await saveCmkJob(h, keyring, 'running', data);
-      cmk = await createCmkVersion(h, keyring, data, 'primary');
-      await saveCmkJob(h, keyring, 'done', { version: 1, hsmId: cmk.hsmId });
-    }
-    const keks = await h.keyStore.listKeks(keyring);
-    const createdKek = keks.length === 0;
-    if (createdKek) await createKekVersion(h, keyring, 1, cmk);
-    return { keyring, createdCmk, createdKek };
-  }, { waitMs: LEASE_TTL_MS });
+  return withLease(
+    h.keyStore,
+    keyringLease(keyring),
+    `provision keyring "${keyring}"`,
+    async () => {
+      const cmks = await h.keyStore.listCmks(keyring);
+      let cmk = cmks.find((c) => c.state === 'primary');
+      const createdCmk = cmk === undefined;
+      if (cmk === undefined) {
+        if (cmks.length > 0)
+          throw new KeystrataError('KEY_DISABLED', `Keyring "${keyring}" has CMK versions but none is primary.`, {
+            hint: 'Run `keystrata status`: a CMK rotation was interrupted (run `keystrata rotate cmk` again) or the CMK was revoked (`keystrata enable cmk`).',
+          });
+        const job = await h.keyStore.getJob(cmkJobId(keyring));
+        const pending = job?.state === 'running' ? (JSON.parse(job.data) as CmkJobData) : undefined;
+        const data = pending?.version === 1 ? pending : newCmkJob(1);
+        if (data !== pending) await saveCmkJob(h, keyring, 'running', data);
+        cmk = await createCmkVersion(h, keyring, data, 'primary');
+        await saveCmkJob(h, keyring, 'done', { version: 1, hsmId: cmk.hsmId });
+      }
+      const keks = await h.keyStore.listKeks(keyring);
+      const createdKek = keks.length === 0;
+      if (createdKek) await createKekVersion(h, keyring, 1, cmk);
+      return { keyring, createdCmk, createdKek };
+    },
+    { waitMs: LEASE_TTL_MS },
+  );
 }
 
 /** Result of {@link rotateCmk}. */
@@ -138,7 +146,9 @@ export async function rotateCmk(h: HierarchyInternals, keyring: string, onProgre
     // An interrupted shred epoch made the newest CMK version for itself: a rotation now would re-wrap
     // the old KEKs under it, and they would outlive the epoch. The epoch is finished first.
     if ((await h.keyStore.getJob(shredJobId(keyring)))?.state === 'running') {
-      throw new KeystrataError('ROTATION_IN_PROGRESS', `A shred epoch of keyring "${keyring}" is unfinished; run \`keystrata shred complete\` first, then rotate the CMK. Nothing was created.`, { details: { keyring } });
+      throw new KeystrataError('ROTATION_IN_PROGRESS', `A shred epoch of keyring "${keyring}" is unfinished; run \`keystrata shred complete\` first, then rotate the CMK. Nothing was created.`, {
+        details: { keyring },
+      });
     }
     const job = await h.keyStore.getJob(cmkJobId(keyring));
     let cmks = await h.keyStore.listCmks(keyring);

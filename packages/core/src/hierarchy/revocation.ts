@@ -78,7 +78,10 @@ async function finishDestroy(h: HierarchyInternals, keyring: string, mode: 'now'
   const wanted = new Set(ids);
   const tombstones = (await h.keyStore.listTombstones(keyring)).filter((t) => t.kind === kind && wanted.has(t.id));
   if (tombstones.length < wanted.size || tombstones.some((t) => t.durableAt === null)) return null;
-  return tombstones.map((t) => t.durableAt!).sort().at(-1)!;
+  return tombstones
+    .map((t) => t.durableAt!)
+    .sort()
+    .at(-1)!;
 }
 
 function assertChangeable(what: string, state: KeyState): void {
@@ -98,14 +101,14 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
   const mode = durableMode(options);
 
   if (ref.kind === 'dek' || ref.kind === 'segment') {
-    const deks = ref.kind === 'dek'
-      ? (await h.keyStore.loadDekChains([ref.id])).map((c) => c.dek)
-      : await allDeks(h, { keyring, segment: ref.segment });
+    const deks = ref.kind === 'dek' ? (await h.keyStore.loadDekChains([ref.id])).map((c) => c.dek) : await allDeks(h, { keyring, segment: ref.segment });
     const subject = ref.kind === 'dek' ? `dek:${ref.id}` : `segment:${keyring}:${ref.segment}`;
     if (deks.length === 0) throw new KeystrataError('KEY_NOT_FOUND', `No DEK matches ${subject}.`);
     // Enabling a destroyed key is refused (issue 11 §5), never reported as done.
     if (action === 'enable' && deks.every((d) => d.state === 'destroyed')) {
-      throw new KeystrataError('KEY_DESTROYED', `${subject === `dek:${deks[0]!.id}` ? `DEK ${deks[0]!.id}` : `Every DEK of ${subject}`} was destroyed; that cannot be undone.`, { details: { key: subject } });
+      throw new KeystrataError('KEY_DESTROYED', `${subject === `dek:${deks[0]!.id}` ? `DEK ${deks[0]!.id}` : `Every DEK of ${subject}`} was destroyed; that cannot be undone.`, {
+        details: { key: subject },
+      });
     }
     if (dryRun) return impactOf(action, subject, deks, 0, dryRun);
     for (const dek of deks) {
@@ -115,7 +118,12 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
       // earlier epoch's "durable" did not cover it, so its shred is pending again.
       if (action === 'destroy' && (dek.state !== 'destroyed' || dek.wrapped !== '')) await h.keyStore.reopenTombstone('dek', dek.keyring, dek.id, at);
       if (dek.state === 'destroyed' && (action !== 'destroy' || dek.wrapped === '')) continue;
-      const state = target ?? reenabledState(dek.version, deks.filter((d) => d.segment === dek.segment));
+      const state =
+        target ??
+        reenabledState(
+          dek.version,
+          deks.filter((d) => d.segment === dek.segment),
+        );
       await h.keyStore.updateDek(dek.id, { state, ...erase, at });
       h.resolver.evict({ dekId: dek.id });
       h.resolver.evict({ keyring: dek.keyring, segment: dek.segment });
@@ -124,7 +132,17 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
     if (action !== 'destroy') return impactOf(action, subject, deks, 0, dryRun);
     await h.keyStore.purgeErased('quick');
     const keyrings = [...new Set(deks.map((d) => d.keyring))];
-    const durable = await Promise.all(keyrings.map((ring) => finishDestroy(h, ring, mode, 'dek', deks.filter((d) => d.keyring === ring).map((d) => d.id))));
+    const durable = await Promise.all(
+      keyrings.map((ring) =>
+        finishDestroy(
+          h,
+          ring,
+          mode,
+          'dek',
+          deks.filter((d) => d.keyring === ring).map((d) => d.id),
+        ),
+      ),
+    );
     const durableAt = durable.some((d) => d === null) ? null : durable.sort().at(-1)!;
     return { ...impactOf(action, subject, deks, 0, dryRun), durableAt };
   }
@@ -161,7 +179,10 @@ export async function changeKeyState(h: HierarchyInternals, action: RevocationIm
   }
   if (dryRun) return impact;
   if (action !== 'enable' && options.confirm !== keyring) {
-    throw new KeystrataError('CONFIRMATION_REQUIRED', `Revoking CMK "${keyring}" makes ${impact.keks} KEK(s) and ${impact.deks} DEK(s) unreadable; pass confirm: "${keyring}" (CLI: --confirm ${keyring}) after a dry run.`);
+    throw new KeystrataError(
+      'CONFIRMATION_REQUIRED',
+      `Revoking CMK "${keyring}" makes ${impact.keks} KEK(s) and ${impact.deks} DEK(s) unreadable; pass confirm: "${keyring}" (CLI: --confirm ${keyring}) after a dry run.`,
+    );
   }
   for (const cmk of cmks) {
     if (cmk.state === 'retired' || cmk.state === 'destroyed') {

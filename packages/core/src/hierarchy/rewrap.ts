@@ -41,7 +41,11 @@ async function bindLegacyKeks(h: HierarchyInternals, keyring: string): Promise<n
   if (legacy.length === 0) return 0;
   // A hierarchy that refuses legacy keys never launders one: an unbound KEK there is an edit of the store.
   if ((await h.resolver.legacyPolicy()) === 'refuse') {
-    throw new KeystrataError('KEYSTORE_TAMPERED', `KEK version(s) ${legacy.map((k) => k.version).join(', ')} of keyring "${keyring}" have no binding, which this key store refuses (it was started with key bindings, or \`legacyKeys: "refuse"\`); restore the key store from a trusted backup.`, { details: { keyring } });
+    throw new KeystrataError(
+      'KEYSTORE_TAMPERED',
+      `KEK version(s) ${legacy.map((k) => k.version).join(', ')} of keyring "${keyring}" have no binding, which this key store refuses (it was started with key bindings, or \`legacyKeys: "refuse"\`); restore the key store from a trusted backup.`,
+      { details: { keyring } },
+    );
   }
   const cmks = new Map((await h.keyStore.listCmks(keyring)).map((c) => [c.version, c]));
   let bound = 0;

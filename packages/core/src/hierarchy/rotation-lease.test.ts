@@ -6,7 +6,11 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { MemoryKeyStore } from '../key-store/memory-key-store.js';
 import { withLease } from './rotation-lease.js';
 
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 const inAMinute = () => new Date(Date.now() + 60_000).toISOString();
 
 describe('withLease (rotation leases)', () => {
@@ -30,9 +34,19 @@ describe('withLease (rotation leases)', () => {
     const store = new MemoryKeyStore();
     let runs = 0;
     let release!: () => void;
-    const first = withLease(store, 'keyring:a', 'rotate', async () => { runs++; await new Promise<void>((r) => (release = r)); return 'first'; });
+    const first = withLease(store, 'keyring:a', 'rotate', async () => {
+      runs++;
+      await new Promise<void>((r) => (release = r));
+      return 'first';
+    });
     await sleep(5);
-    expect(await codeOf(withLease(store, 'keyring:a', 'rotate', async () => { runs++; }))).toBe('ROTATION_IN_PROGRESS');
+    expect(
+      await codeOf(
+        withLease(store, 'keyring:a', 'rotate', async () => {
+          runs++;
+        }),
+      ),
+    ).toBe('ROTATION_IN_PROGRESS');
     await expect(withLease(store, 'keyring:b', 'rotate', async () => 'other name')).resolves.toBe('other name');
     release();
     await expect(first).resolves.toBe('first');
@@ -43,14 +57,20 @@ describe('withLease (rotation leases)', () => {
 
   it('issue 11 §3a: a lease taken over while the job runs stops the job at its next check', async () => {
     const store = new MemoryKeyStore();
-    const outcome = withLease(store, 'segment:a:s', 'rotate the DEK', async (lease) => {
-      // Another process takes the lease over (as if this one had stalled past the expiry).
-      await store.releaseLease('segment:a:s', lease.holder);
-      await store.acquireLease({ name: 'segment:a:s', holder: 'elsewhere:1:x', expiresAt: inAMinute() }, new Date().toISOString());
-      await sleep(100); // more than one renewal period at this TTL
-      lease.assertHeld();
-      return 'kept going';
-    }, { ttlMs: 60 });
+    const outcome = withLease(
+      store,
+      'segment:a:s',
+      'rotate the DEK',
+      async (lease) => {
+        // Another process takes the lease over (as if this one had stalled past the expiry).
+        await store.releaseLease('segment:a:s', lease.holder);
+        await store.acquireLease({ name: 'segment:a:s', holder: 'elsewhere:1:x', expiresAt: inAMinute() }, new Date().toISOString());
+        await sleep(100); // more than one renewal period at this TTL
+        lease.assertHeld();
+        return 'kept going';
+      },
+      { ttlMs: 60 },
+    );
     expect(await codeOf(outcome)).toBe('ROTATION_IN_PROGRESS');
     expect((await store.getLease('segment:a:s'))?.holder).toBe('elsewhere:1:x');
   });

@@ -98,19 +98,28 @@ export async function withLease<T>(keyStore: KeyStore, name: string, what: strin
   }
   let lost: unknown;
   let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString()).then(
-      (ok) => { if (!ok) lost ??= 'taken over'; },
-      (error: unknown) => { lost ??= error; },
-    );
-  }, Math.max(10, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      renewing = keyStore.acquireLease({ name, holder, expiresAt: expiry() }, new Date().toISOString()).then(
+        (ok) => {
+          if (!ok) lost ??= 'taken over';
+        },
+        (error: unknown) => {
+          lost ??= error;
+        },
+      );
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   const lease: HeldLease = {
-    name, holder,
+    name,
+    holder,
     assertHeld() {
       if (lost !== undefined) {
         throw new KeystrataError('ROTATION_IN_PROGRESS', `Lost the lease "${name}" while trying to ${what} (it could not be renewed); stopped. Run the command again: it resumes.`, {
-          details: { lease: name }, ...(lost instanceof Error ? { cause: lost } : {}),
+          details: { lease: name },
+          ...(lost instanceof Error ? { cause: lost } : {}),
         });
       }
     },

@@ -46,8 +46,10 @@ function shredStatus(tombstones: readonly TombstoneRecord[], epochRunningSince: 
   const pending = tombstones.filter((t) => t.durableAt === null);
   const durable = tombstones.filter((t) => t.durableAt !== null).sort((a, b) => b.durableAt!.localeCompare(a.durableAt!));
   return {
-    durable: durable.length, pending: pending.length,
-    pendingSince: pending[0]?.destroyedAt ?? null, lastDurableAt: durable[0]?.durableAt ?? null,
+    durable: durable.length,
+    pending: pending.length,
+    pendingSince: pending[0]?.destroyedAt ?? null,
+    lastDurableAt: durable[0]?.durableAt ?? null,
     keys: [...pending, ...durable].slice(0, SHOWN_TOMBSTONES).map(({ kind, id, segment, destroyedAt, durableAt }) => ({ kind, id, segment, destroyedAt, durableAt })),
     epochRunningSince,
   };
@@ -72,7 +74,7 @@ export interface HierarchyStatus {
 /** Counts by state of the keyring's blind-index keys (at most a few versions). */
 async function blindIndexCounts(h: HierarchyInternals, keyring: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (let afterId: string | undefined; ;) {
+  for (let afterId: string | undefined; ; ) {
     const page = await h.keyStore.listDeks({ keyring, segment: BLIND_INDEX_SEGMENT, limit: 100, ...(afterId === undefined ? {} : { afterId }) });
     for (const dek of page) counts[dek.state] = (counts[dek.state] ?? 0) + 1;
     if (page.length < 100) return counts;
@@ -102,10 +104,14 @@ function dataDekCounts(all: readonly DekCount[], keyring: string, index: Readonl
 export async function hierarchyStatus(h: HierarchyInternals, stats: () => HierarchyStats): Promise<HierarchyStatus> {
   const [cmks, keks, counts, tombstones] = await Promise.all([h.keyStore.listCmks(), h.keyStore.listKeks(), h.keyStore.countDeks(), h.keyStore.listTombstones()]);
   const names = [...new Set([...cmks.map((c) => c.keyring), ...keks.map((k) => k.keyring)])].sort();
-  const epochs = new Map(await Promise.all(names.map(async (keyring) => {
-    const job = await h.keyStore.getJob(shredJobId(keyring));
-    return [keyring, job?.state === 'running' ? job.updatedAt : null] as const;
-  })));
+  const epochs = new Map(
+    await Promise.all(
+      names.map(async (keyring) => {
+        const job = await h.keyStore.getJob(shredJobId(keyring));
+        return [keyring, job?.state === 'running' ? job.updatedAt : null] as const;
+      }),
+    ),
+  );
   const indexKeys = new Map(await Promise.all(names.map(async (keyring) => [keyring, await blindIndexCounts(h, keyring)] as const)));
   return {
     root: h.rootKey.description,
@@ -115,7 +121,10 @@ export async function hierarchyStatus(h: HierarchyInternals, stats: () => Hierar
       keks: keks.filter((k) => k.keyring === keyring).map(({ version, state, cmkVersion, createdAt }) => ({ version, state, cmkVersion, createdAt })),
       deks: dataDekCounts(counts, keyring, indexKeys.get(keyring)!),
       blindIndexKeys: indexKeys.get(keyring)!,
-      shreds: shredStatus(tombstones.filter((t) => t.keyring === keyring), epochs.get(keyring) ?? null),
+      shreds: shredStatus(
+        tombstones.filter((t) => t.keyring === keyring),
+        epochs.get(keyring) ?? null,
+      ),
     })),
     stats: stats(),
   };

@@ -30,10 +30,17 @@ async function authentic(plaintext: string) {
 
 describe('issue 11 §4: an authentic value whose body does not match its type tag', () => {
   it.each([
-    ['j', 'j{"CANARY-secret'], ['i', 'i12CANARY'], ['n', 'nCANARY'], ['b', 'bCANARY'], ['d', 'dCANARY-not-a-date'],
+    ['j', 'j{"CANARY-secret'],
+    ['i', 'i12CANARY'],
+    ['n', 'nCANARY'],
+    ['b', 'bCANARY'],
+    ['d', 'dCANARY-not-a-date'],
   ])('issue 11 §4: tag %s with a bad body is a typed per-value error without plaintext, failing only that value', async (_, plaintext) => {
     const { hierarchy, good, bad } = await authentic(plaintext);
-    const results = await hierarchy.decryptValuesSettled([{ ciphertext: bad, context }, { ciphertext: good, context }]);
+    const results = await hierarchy.decryptValuesSettled([
+      { ciphertext: bad, context },
+      { ciphertext: good, context },
+    ]);
     expect(results[1]).toEqual({ ok: true, value: { ok: true } });
     expect(results[0]!.ok).toBe(false);
     const error = (results[0] as { error: Error & { code: string } }).error;
@@ -45,7 +52,10 @@ describe('issue 11 §4: an authentic value whose body does not match its type ta
   it('issue 11 §4: in placeholder mode only the bad value becomes an UnreadableValue', async () => {
     const { hierarchy, good, bad } = await authentic('j{"CANARY');
     const records = new RecordEncryptor({ hierarchy, onUnreadable: 'placeholder', segment: { by: 'fixed', segment: 'tenant:a' }, models: { Patient: { fields: [{ field: 'notes' }] } } });
-    const rows: Array<Record<string, unknown>> = [{ id: 'p1', notes: bad }, { id: 'p1', notes: good }];
+    const rows: Array<Record<string, unknown>> = [
+      { id: 'p1', notes: bad },
+      { id: 'p1', notes: good },
+    ];
     await records.decrypt('Patient', rows);
     expect(rows[0]!.notes).toBeInstanceOf(UnreadableValue);
     expect((rows[0]!.notes as UnreadableValue).code).toBe('CIPHERTEXT_MALFORMED');

@@ -8,7 +8,10 @@ import { createSqliteDriver } from './sqlite-driver.js';
 
 describe('optional database drivers', () => {
   it('issue 13 §1: a driver package that is not installed is CONFIG_INVALID naming the package to install', async () => {
-    const error = await importDriver(() => import('keystrata-no-such-driver' as string), 'keystrata-no-such-driver', 'PostgreSQL').then(() => undefined, (e: unknown) => e);
+    const error = await importDriver(() => import('keystrata-no-such-driver' as string), 'keystrata-no-such-driver', 'PostgreSQL').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(KeystrataError.isInstance(error, 'CONFIG_INVALID')).toBe(true);
     expect((error as KeystrataError).message).toMatch(/needs the package keystrata-no-such-driver, which is not installed\. Install it in your application: npm install keystrata-no-such-driver/);
   });

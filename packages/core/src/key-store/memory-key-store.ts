@@ -55,7 +55,15 @@ export class MemoryKeyStore implements KeyStore {
   async updateKek(keyring: string, version: number, c: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
     this.queryCount++;
     const r = this.#keks.get(key(keyring, version));
-    if (r) this.#keks.set(key(keyring, version), { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, cmkVersion: c.cmkVersion ?? r.cmkVersion, binding: c.binding ?? r.binding ?? '', updatedAt: c.at });
+    if (r)
+      this.#keks.set(key(keyring, version), {
+        ...r,
+        state: c.state ?? r.state,
+        wrapped: c.wrapped ?? r.wrapped,
+        cmkVersion: c.cmkVersion ?? r.cmkVersion,
+        binding: c.binding ?? r.binding ?? '',
+        updatedAt: c.at,
+      });
   }
   #chain(dek: DekRecord): DekChain {
     const kek = this.#keks.get(key(dek.keyring, dek.kekVersion));
@@ -145,7 +153,8 @@ export class MemoryKeyStore implements KeyStore {
   }
   async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
     this.queryCount++;
-    return [...this.#tombstones.values()].filter((t) => keyring === undefined || t.keyring === keyring)
+    return [...this.#tombstones.values()]
+      .filter((t) => keyring === undefined || t.keyring === keyring)
       .sort((a, b) => a.destroyedAt.localeCompare(b.destroyedAt) || a.kind.localeCompare(b.kind) || a.keyring.localeCompare(b.keyring) || a.id.localeCompare(b.id));
   }
   async markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number> {

@@ -4,7 +4,10 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { createPostgresDriver } from './postgres-driver.js';
 
 const codeOf = (work: Promise<unknown>): Promise<string> =>
-  work.then(() => 'none', (error: unknown) => (KeystrataError.isInstance(error) ? error.code : 'untyped'));
+  work.then(
+    () => 'none',
+    (error: unknown) => (KeystrataError.isInstance(error) ? error.code : 'untyped'),
+  );
 
 describe('createPostgresDriver schema option', () => {
   it('issue 13 §1: schema must be a plain identifier and needs a connection string (never a shared Pool whose search_path it would change)', async () => {

@@ -66,7 +66,10 @@ function checkSchema(options: PostgresDriverOptions): string | undefined {
     throw new KeystrataError('CONFIG_INVALID', 'createPostgresDriver: schema must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63), such as "keystrata".');
   }
   if (typeof options.database !== 'string') {
-    throw new KeystrataError('CONFIG_INVALID', "createPostgresDriver: schema needs a connection string (the driver sets search_path on its own connections); with your own Pool, pass its connection string instead, or set options: '-c search_path=<schema>' on that Pool and omit schema.");
+    throw new KeystrataError(
+      'CONFIG_INVALID',
+      "createPostgresDriver: schema needs a connection string (the driver sets search_path on its own connections); with your own Pool, pass its connection string instead, or set options: '-c search_path=<schema>' on that Pool and omit schema.",
+    );
   }
   return schema;
 }

@@ -16,7 +16,9 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** The typed error for a key version that another process wrote at the same time. */
 function versionClash(what: string, error: unknown): KeystrataError {
-  return new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+  return new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, {
+    cause: error,
+  });
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -90,8 +92,15 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertCmk(r: CmkRecord): Promise<void> {
-    await this.#insertVersion('keystrata_cmk', `CMK ${r.keyring} v${r.version}`, r,
-      'INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [r.keyring, r.version, r.hsmLabel, r.hsmId, r.state, r.createdAt, r.updatedAt]);
+    await this.#insertVersion('keystrata_cmk', `CMK ${r.keyring} v${r.version}`, r, 'INSERT INTO keystrata_cmk VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      r.keyring,
+      r.version,
+      r.hsmLabel,
+      r.hsmId,
+      r.state,
+      r.createdAt,
+      r.updatedAt,
+    ]);
   }
 
   /** Inserts a CMK or KEK version; a primary one demotes the previous primary in the same transaction. */
@@ -119,9 +128,13 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertKek(r: KekRecord): Promise<void> {
-    await this.#insertVersion('keystrata_kek', `KEK ${r.keyring} v${r.version}`, r,
+    await this.#insertVersion(
+      'keystrata_kek',
+      `KEK ${r.keyring} v${r.version}`,
+      r,
       'INSERT INTO keystrata_kek (keyring, version, cmk_version, wrapped, state, created_at, updated_at, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt, r.binding ?? '']);
+      [r.keyring, r.version, r.cmkVersion, r.wrapped, r.state, r.createdAt, r.updatedAt, r.binding ?? ''],
+    );
   }
 
   async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
@@ -155,10 +168,17 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async insertDek(r: DekRecord): Promise<boolean> {
-    const changed = await this.#run(
-      'INSERT INTO keystrata_dek VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [r.id, r.keyring, r.segment, r.version, r.kekVersion, r.wrapped, r.state, r.createdAt, r.updatedAt],
-    );
+    const changed = await this.#run('INSERT INTO keystrata_dek VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      r.id,
+      r.keyring,
+      r.segment,
+      r.version,
+      r.kekVersion,
+      r.wrapped,
+      r.state,
+      r.createdAt,
+      r.updatedAt,
+    ]);
     return changed === 1;
   }
 
@@ -188,9 +208,7 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async countDeks(): Promise<DekCount[]> {
-    const rows = await this.#all<{ keyring: string; state: KeyState; n: unknown }>(
-      'SELECT keyring, state, COUNT(*) AS n FROM keystrata_dek GROUP BY keyring, state ORDER BY keyring, state',
-    );
+    const rows = await this.#all<{ keyring: string; state: KeyState; n: unknown }>('SELECT keyring, state, COUNT(*) AS n FROM keystrata_dek GROUP BY keyring, state ORDER BY keyring, state');
     return rows.map((r) => ({ keyring: r.keyring, state: r.state, count: Number(r.n) }));
   }
 
@@ -233,10 +251,7 @@ export class SqlKeyStore implements KeyStore {
   // tombstones
 
   async putTombstone(t: TombstoneRecord): Promise<void> {
-    await this.#run(
-      'INSERT INTO keystrata_tombstone VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [t.kind, t.id, t.keyring, t.segment, t.destroyedAt, t.durableAt],
-    );
+    await this.#run('INSERT INTO keystrata_tombstone VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [t.kind, t.id, t.keyring, t.segment, t.destroyedAt, t.durableAt]);
   }
 
   async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
@@ -246,10 +261,7 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async markTombstonesDurable(keyring: string, destroyedUpTo: string, at: string): Promise<number> {
-    return this.#run(
-      'UPDATE keystrata_tombstone SET durable_at = ? WHERE keyring = ? AND durable_at IS NULL AND destroyed_at <= ?',
-      [at, keyring, destroyedUpTo],
-    );
+    return this.#run('UPDATE keystrata_tombstone SET durable_at = ? WHERE keyring = ? AND durable_at IS NULL AND destroyed_at <= ?', [at, keyring, destroyedUpTo]);
   }
 
   async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {

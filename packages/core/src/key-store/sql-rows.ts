@@ -7,16 +7,26 @@ const num = (v: unknown): number => Number(v);
 /** Maps a `keystrata_cmk` row (optionally with a column prefix) to a record. */
 export function cmkFromRow(row: Row, p = '', keyring = str(row[`${p}keyring`])): CmkRecord {
   return {
-    keyring, version: num(row[`${p}version`]), hsmLabel: str(row[`${p}hsm_label`]), hsmId: str(row[`${p}hsm_id`]),
-    state: row[`${p}state`] as KeyState, createdAt: str(row[`${p}created_at`]), updatedAt: str(row[`${p}updated_at`]),
+    keyring,
+    version: num(row[`${p}version`]),
+    hsmLabel: str(row[`${p}hsm_label`]),
+    hsmId: str(row[`${p}hsm_id`]),
+    state: row[`${p}state`] as KeyState,
+    createdAt: str(row[`${p}created_at`]),
+    updatedAt: str(row[`${p}updated_at`]),
   };
 }
 
 /** Maps a `keystrata_kek` row (optionally with a column prefix) to a record. */
 export function kekFromRow(row: Row, p = '', keyring = str(row[`${p}keyring`])): KekRecord {
   return {
-    keyring, version: num(row[`${p}version`]), cmkVersion: num(row[`${p}cmk_version`]), wrapped: str(row[`${p}wrapped`]),
-    state: row[`${p}state`] as KeyState, createdAt: str(row[`${p}created_at`]), updatedAt: str(row[`${p}updated_at`]),
+    keyring,
+    version: num(row[`${p}version`]),
+    cmkVersion: num(row[`${p}cmk_version`]),
+    wrapped: str(row[`${p}wrapped`]),
+    state: row[`${p}state`] as KeyState,
+    createdAt: str(row[`${p}created_at`]),
+    updatedAt: str(row[`${p}updated_at`]),
     binding: row[`${p}binding`] == null ? '' : str(row[`${p}binding`]),
   };
 }
@@ -24,9 +34,15 @@ export function kekFromRow(row: Row, p = '', keyring = str(row[`${p}keyring`])):
 /** Maps a `keystrata_dek` row to a record. */
 export function dekFromRow(row: Row): DekRecord {
   return {
-    id: str(row.id), keyring: str(row.keyring), segment: str(row.segment), version: num(row.version),
-    kekVersion: num(row.kek_version), wrapped: str(row.wrapped), state: row.state as KeyState,
-    createdAt: str(row.created_at), updatedAt: str(row.updated_at),
+    id: str(row.id),
+    keyring: str(row.keyring),
+    segment: str(row.segment),
+    version: num(row.version),
+    kekVersion: num(row.kek_version),
+    wrapped: str(row.wrapped),
+    state: row.state as KeyState,
+    createdAt: str(row.created_at),
+    updatedAt: str(row.updated_at),
   };
 }
 
@@ -43,16 +59,26 @@ export function chainFromRow(row: Row): DekChain {
 /** Maps a `keystrata_audit` row to a record. */
 export function auditFromRow(row: Row): AuditRecord {
   return {
-    seq: num(row.seq), at: str(row.at), event: row.event as AuditRecord['event'], subject: str(row.subject),
-    actor: str(row.actor), details: str(row.details), prevMac: str(row.prev_mac), mac: str(row.mac),
+    seq: num(row.seq),
+    at: str(row.at),
+    event: row.event as AuditRecord['event'],
+    subject: str(row.subject),
+    actor: str(row.actor),
+    details: str(row.details),
+    prevMac: str(row.prev_mac),
+    mac: str(row.mac),
   };
 }
 
 /** Maps a `keystrata_job` row to a record. */
 export function jobFromRow(row: Row): JobRecord {
   return {
-    id: str(row.id), kind: str(row.kind), state: row.state as JobRecord['state'],
-    cursor: row.cursor == null ? null : str(row.cursor), processed: num(row.processed), data: str(row.data),
+    id: str(row.id),
+    kind: str(row.kind),
+    state: row.state as JobRecord['state'],
+    cursor: row.cursor == null ? null : str(row.cursor),
+    processed: num(row.processed),
+    data: str(row.data),
     updatedAt: str(row.updated_at),
   };
 }
@@ -60,7 +86,11 @@ export function jobFromRow(row: Row): JobRecord {
 /** Maps a `keystrata_tombstone` row to a record. */
 export function tombstoneFromRow(row: Row): TombstoneRecord {
   return {
-    kind: row.kind as TombstoneRecord['kind'], id: str(row.id), keyring: str(row.keyring), segment: str(row.segment),
-    destroyedAt: str(row.destroyed_at), durableAt: row.durable_at == null ? null : str(row.durable_at),
+    kind: row.kind as TombstoneRecord['kind'],
+    id: str(row.id),
+    keyring: str(row.keyring),
+    segment: str(row.segment),
+    destroyedAt: str(row.destroyed_at),
+    durableAt: row.durable_at == null ? null : str(row.durable_at),
   };
 }

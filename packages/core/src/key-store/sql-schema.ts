@@ -3,6 +3,12 @@ import type { SqlExecutor } from './sql-driver.js';
 /**
  * The documented table layout (docs/keystore.md). Portable SQL: TEXT and INTEGER only, so SQLite
  * and PostgreSQL share it, and every adapter reads the same keys.
+ *
+ * @example
+ * ```ts
+ * import { SQL_SCHEMA } from '@keystrata/core/adapter';
+ * await fs.writeFile('migrations/001_keystrata.sql', SQL_SCHEMA.join(';\n') + ';\n');
+ * ```
  */
 export const SQL_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS keystrata_cmk (

@@ -4,7 +4,15 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
 import { lengthPrefixed } from './identity-bytes.js';
 
-/** Prefix of a DEK wrapped in the bound format (version 2); legacy RFC 5649 blobs are plain base64. */
+/**
+ * Prefix of a DEK wrapped in the bound format (version 2); legacy RFC 5649 blobs are plain base64.
+ *
+ * @example
+ * ```ts
+ * import { BOUND_DEK_PREFIX } from '@keystrata/core/adapter';
+ * const legacy = (await keyStore.listDeks({ limit: 1000 })).filter((dek) => !dek.wrapped.startsWith(BOUND_DEK_PREFIX));
+ * ```
+ */
 export const BOUND_DEK_PREFIX = 'k2.';
 const DOMAIN = 'keystrata/dek-wrap/v2';
 const IV_LENGTH = 12;
@@ -79,9 +87,10 @@ export function wrapDekWithIv(kek: Buffer, dekBytes: Uint8Array, identity: DekId
   return BOUND_DEK_PREFIX + body.toString('base64');
 }
 
-const tampered = (identity: DekIdentity, what: string): KeystrataError => new KeystrataError('KEYSTORE_TAMPERED',
-  `The wrapped DEK ${identity.id} (keyring "${identity.keyring}", segment "${identity.segment}") ${what}: its key-store row was edited, swapped or replayed.`,
-  { details: { dek: identity.id, keyring: identity.keyring } });
+const tampered = (identity: DekIdentity, what: string): KeystrataError =>
+  new KeystrataError('KEYSTORE_TAMPERED', `The wrapped DEK ${identity.id} (keyring "${identity.keyring}", segment "${identity.segment}") ${what}: its key-store row was edited, swapped or replayed.`, {
+    details: { dek: identity.id, keyring: identity.keyring },
+  });
 
 /**
  * Unwraps a stored DEK. A bound (`k2.`) blob must match `identity`; a legacy blob is accepted when

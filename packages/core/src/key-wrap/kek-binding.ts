@@ -15,7 +15,9 @@ export const KEK_BINDING_PREFIX = 'b1.';
  * ```
  */
 export function kekBinding(kek: Buffer, keyring: string, version: number): string {
-  const mac = createHmac('sha256', kek).update(lengthPrefixed(DOMAIN, keyring, version)).digest();
+  const mac = createHmac('sha256', kek)
+    .update(lengthPrefixed(DOMAIN, keyring, version))
+    .digest();
   return KEK_BINDING_PREFIX + mac.toString('base64');
 }
 

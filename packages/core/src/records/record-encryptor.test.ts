@@ -10,7 +10,9 @@ async function setup(onUnreadable: 'throw' | 'placeholder' = 'throw') {
   const hierarchy = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore() });
   await hierarchy.provision();
   const records = new RecordEncryptor({
-    hierarchy, onUnreadable, segment: { by: 'tenant', field: 'tenantId' },
+    hierarchy,
+    onUnreadable,
+    segment: { by: 'tenant', field: 'tenantId' },
     models: { Patient: { fields: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }] } },
   });
   return { hierarchy, records };
@@ -91,7 +93,7 @@ describe('RecordEncryptor', () => {
     expect(rows.map((r) => [r.ssn, r.email])).toEqual(rows.map((_, i) => [`ssn-${i}`, i % 2 === 0 ? `e${i}@x` : null]));
   });
 
-  it('sealRecords encrypts values kept apart from the record, binding the given id and the record\'s segment', async () => {
+  it("sealRecords encrypts values kept apart from the record, binding the given id and the record's segment", async () => {
     const { records } = await setup();
     const [sealed, empty] = await records.sealRecords('Patient', [
       { values: { ssn: 'CANARY-2', email: 'a@b.c', name: 'ignored' }, id: 'p9', record: { tenantId: 'b' } },
@@ -109,15 +111,34 @@ describe('RecordEncryptor', () => {
 
   it('decryptGroups decrypts the rows of several models in one batch', async () => {
     const events: number[] = [];
-    const monitored = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore(), monitor: (e) => { if (e.operation === 'decrypt') events.push(e.count); } });
+    const monitored = await KeyHierarchy.create({
+      rootKey: new SoftwareRootKey(),
+      keyStore: new MemoryKeyStore(),
+      monitor: (e) => {
+        if (e.operation === 'decrypt') events.push(e.count);
+      },
+    });
     await monitored.provision();
     const records = new RecordEncryptor({ hierarchy: monitored, segment: { by: 'fixed', segment: 'all' }, models: { A: { fields: [{ field: 'x' }] }, B: { fields: [{ field: 'y' }] } } });
-    const a = [{ id: '1', x: 'ax' }, { id: '2', x: 'ax2' }];
+    const a = [
+      { id: '1', x: 'ax' },
+      { id: '2', x: 'ax2' },
+    ];
     const b = [{ id: '3', y: 'by' }];
     await records.encrypt('A', a);
     await records.encrypt('B', b);
-    await records.decryptGroups([{ model: 'A', rows: a }, { model: 'B', rows: b }, { model: 'Unknown', rows: [{ x: 'plain' }] }]);
-    expect([a, b]).toEqual([[{ id: '1', x: 'ax' }, { id: '2', x: 'ax2' }], [{ id: '3', y: 'by' }]]);
+    await records.decryptGroups([
+      { model: 'A', rows: a },
+      { model: 'B', rows: b },
+      { model: 'Unknown', rows: [{ x: 'plain' }] },
+    ]);
+    expect([a, b]).toEqual([
+      [
+        { id: '1', x: 'ax' },
+        { id: '2', x: 'ax2' },
+      ],
+      [{ id: '3', y: 'by' }],
+    ]);
     expect(events).toEqual([3]);
   });
 
@@ -134,28 +155,43 @@ describe('RecordEncryptor', () => {
     await hierarchy.provision('north');
     await hierarchy.provision('south');
     const records = new RecordEncryptor({
-      hierarchy, segment: { by: 'tenant', field: 'tenantId' }, keyring: ({ record }) => String(record.tenantId),
+      hierarchy,
+      segment: { by: 'tenant', field: 'tenantId' },
+      keyring: ({ record }) => String(record.tenantId),
       models: { Patient: { fields: [{ field: 'email', index: 'emailIndex' }] } },
     });
-    const rows: Array<Record<string, unknown>> = [{ id: '1', tenantId: 'north', email: 'a@x' }, { id: '2', tenantId: 'south', email: 'a@x' }];
+    const rows: Array<Record<string, unknown>> = [
+      { id: '1', tenantId: 'north', email: 'a@x' },
+      { id: '2', tenantId: 'south', email: 'a@x' },
+    ];
     await records.encrypt('Patient', rows);
     expect(rows[0]!.emailIndex).toBe(rows[1]!.emailIndex);
     const status = await hierarchy.status();
-    expect(status.keyrings.filter((k) => k.deks.primary).map((k) => k.keyring).sort()).toEqual(['north', 'south']);
+    expect(
+      status.keyrings
+        .filter((k) => k.deks.primary)
+        .map((k) => k.keyring)
+        .sort(),
+    ).toEqual(['north', 'south']);
     // The shared blind-index key lives in the default keyring, shown apart from its DEKs (issue 13).
     expect(status.keyrings.find((k) => k.keyring === 'default')?.blindIndexKeys).toEqual({ primary: 1 });
     await hierarchy.disable({ kind: 'cmk', keyring: 'north' }, { confirm: 'north' });
-    const results = await hierarchy.decryptValuesSettled(rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id), keyring: String(r.tenantId) } })));
+    const results = await hierarchy.decryptValuesSettled(
+      rows.map((r) => ({ ciphertext: r.email, context: { model: 'Patient', field: 'email', recordId: String(r.id), keyring: String(r.tenantId) } })),
+    );
     expect(results.map((r) => (r.ok ? r.value : r.error.code))).toEqual(['KEY_DISABLED', 'a@x']);
   });
 
-  it('issue 11 §2: a row read without its tenant column is not decrypted: SEGMENT_FIELD_MISSING naming the column (a value moved into another tenant\'s row never decrypts)', async () => {
+  it("issue 11 §2: a row read without its tenant column is not decrypted: SEGMENT_FIELD_MISSING naming the column (a value moved into another tenant's row never decrypts)", async () => {
     const { records } = await setup();
     const victim: Record<string, unknown> = { id: 'p1', tenantId: 'a', ssn: 'CANARY-A' };
     await records.encrypt('Patient', [victim]);
     // The attacker copies tenant a's value into tenant b's row; the application selects rows without tenantId.
     const moved: Record<string, unknown> = { id: 'p1', ssn: victim.ssn };
-    const error = await records.decrypt('Patient', [moved]).then(() => undefined, (e: unknown) => e);
+    const error = await records.decrypt('Patient', [moved]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'SEGMENT_FIELD_MISSING' });
     expect(String((error as Error).message)).toContain('"tenantId"');
     expect(moved.ssn).toBe(victim.ssn);
@@ -173,7 +209,9 @@ describe('RecordEncryptor', () => {
     const { hierarchy } = await setup();
     await hierarchy.provision('north');
     const records = new RecordEncryptor({
-      hierarchy, segment: { by: 'tenant', field: 'tenantId' }, keyring: ({ record }) => String(record.tenantId),
+      hierarchy,
+      segment: { by: 'tenant', field: 'tenantId' },
+      keyring: ({ record }) => String(record.tenantId),
       models: { Patient: { fields: [{ field: 'email' }] } },
     });
     const row: Record<string, unknown> = { id: '1', tenantId: 'north', email: 'a@x' };

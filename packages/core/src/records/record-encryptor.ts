@@ -53,9 +53,12 @@ export interface RecordEncryptorOptions {
 type Row = Record<string, unknown>;
 
 /** A record written without its id while values are bound to record ids: sealing it unbound would let a DBA move it. */
-const missingId = (model: string, spec: ModelSpec): KeystrataError => new KeystrataError('PLAINTEXT_REJECTED',
-  `${model} records must be written with their id field "${spec.idField ?? 'id'}": with bindRecordId on (the default) every encrypted value is bound to its record's id, and a value sealed without one could be copied into another record unnoticed. Generate the id before writing (e.g. a UUID), or set withoutRecordId: "seal-unbound" or bindRecordId: false.`,
-  { details: { model, field: spec.idField ?? 'id' } });
+const missingId = (model: string, spec: ModelSpec): KeystrataError =>
+  new KeystrataError(
+    'PLAINTEXT_REJECTED',
+    `${model} records must be written with their id field "${spec.idField ?? 'id'}": with bindRecordId on (the default) every encrypted value is bound to its record's id, and a value sealed without one could be copied into another record unnoticed. Generate the id before writing (e.g. a UUID), or set withoutRecordId: "seal-unbound" or bindRecordId: false.`,
+    { details: { model, field: spec.idField ?? 'id' } },
+  );
 
 /** One record's plaintexts for {@link RecordEncryptor.sealRecords}. */
 export interface RecordValues {
@@ -203,7 +206,10 @@ export class RecordEncryptor {
         where ??= { segment: resolveSegment(this.#segment, model, id, record), keyring: this.#keyringOf(model, record) };
         items.push({ value: value as FieldValue, context: this.#context(model, f.field, id, where.segment, where.keyring) });
         targets.push({ out: into[r]!, field: f.field, index: f.index });
-        if (f.index) indexItems.push(this.#indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: this.#indexKeyring });
+        if (f.index)
+          indexItems.push(
+            this.#indexKeyring === undefined ? { value: value as FieldValue, model, field: f.field } : { value: value as FieldValue, model, field: f.field, keyring: this.#indexKeyring },
+          );
       }
     }
     if (items.length === 0) return;
@@ -283,7 +289,11 @@ export class RecordEncryptor {
     } catch {
       const policy = this.#segment;
       const missing = typeof policy === 'function' ? 'the fields your segment function reads' : policy.by === 'record' ? `"${spec.idField ?? 'id'}"` : `"${(policy as { field: string }).field}"`;
-      return new KeystrataError('SEGMENT_FIELD_MISSING', `${model} rows must be read with ${missing}: without it their encrypted values cannot be checked against their segment, so they were not decrypted.`, { details: { model } });
+      return new KeystrataError(
+        'SEGMENT_FIELD_MISSING',
+        `${model} rows must be read with ${missing}: without it their encrypted values cannot be checked against their segment, so they were not decrypted.`,
+        { details: { model } },
+      );
     }
     return { id, segment, keyring: this.#keyringOf(model, row) };
   }

@@ -54,7 +54,8 @@ export function resolveSegment(policy: SegmentPolicy, model: string, id: string 
     segment = value === undefined || value === null || value === '' ? undefined : `${policy.field}:${String(value)}`;
   }
   if (typeof segment !== 'string' || segment === '') {
-    const need = typeof policy === 'function' ? 'the segment function returned no segment' : policy.by === 'record' ? 'the record id is not known' : `field "${(policy as { field: string }).field}" is missing`;
+    const need =
+      typeof policy === 'function' ? 'the segment function returned no segment' : policy.by === 'record' ? 'the record id is not known' : `field "${(policy as { field: string }).field}" is missing`;
     throw new KeystrataError('CONFIG_INVALID', `Cannot choose a segment for ${model}: ${need}. Include it in the write (nothing was written).`);
   }
   return segment;

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
-
 /** What this process knows about logins to one token; fingerprints only, never a PIN. */
 export interface TokenLogins {
   /** Fingerprint of the PIN this process logged in with (the token session login is process-wide). */

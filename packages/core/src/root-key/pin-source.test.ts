@@ -2,10 +2,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeystrataError } from '../errors/keystrata-error.js';
+import type { KeystrataError } from '../errors/keystrata-error.js';
 import { readPin } from './pin-source.js';
 
-const failure = (p: Promise<unknown>): Promise<KeystrataError> => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as KeystrataError);
+const failure = (p: Promise<unknown>): Promise<KeystrataError> =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as KeystrataError,
+  );
 
 describe('PIN sources never quote a PIN (issue 11 §4)', () => {
   it('issue 11 §4: a PIN pasted into pin.env by mistake is not quoted in the error', async () => {

@@ -67,9 +67,9 @@ const FILE_NAME = /[/\\]|\.\w+$/;
 export function describePinSource(source: PinSource): string {
   if (typeof source === 'function') return 'the PIN callback';
   if ('env' in source) {
-    return VARIABLE_NAME.test(source.env) ? `environment variable ${source.env}`
+    return VARIABLE_NAME.test(source.env)
+      ? `environment variable ${source.env}`
       : 'the environment variable named in pin.env (name withheld: it does not look like a variable name; is a PIN there by mistake?)';
   }
-  return FILE_NAME.test(source.file) ? `file ${source.file}`
-    : 'the file named in pin.file (name withheld: it does not look like a path; is a PIN there by mistake?)';
+  return FILE_NAME.test(source.file) ? `file ${source.file}` : 'the file named in pin.file (name withheld: it does not look like a path; is a PIN there by mistake?)';
 }

@@ -3,10 +3,20 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 
 /** PKCS#11 return values after which the session or device must be re-established. */
 const LOST = new Set([
-  'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_REMOVED', 'CKR_DEVICE_ERROR',
-  'CKR_TOKEN_NOT_PRESENT', 'CKR_TOKEN_NOT_RECOGNIZED', 'CKR_CRYPTOKI_NOT_INITIALIZED', 'CKR_USER_NOT_LOGGED_IN',
-  'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID', 'CKR_WRAPPING_KEY_HANDLE_INVALID',
-  'CKR_UNWRAPPING_KEY_HANDLE_INVALID', 'CKR_SLOT_ID_INVALID', 'CKR_DEVICE_MEMORY',
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_DEVICE_REMOVED',
+  'CKR_DEVICE_ERROR',
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_TOKEN_NOT_RECOGNIZED',
+  'CKR_CRYPTOKI_NOT_INITIALIZED',
+  'CKR_USER_NOT_LOGGED_IN',
+  'CKR_OBJECT_HANDLE_INVALID',
+  'CKR_KEY_HANDLE_INVALID',
+  'CKR_WRAPPING_KEY_HANDLE_INVALID',
+  'CKR_UNWRAPPING_KEY_HANDLE_INVALID',
+  'CKR_SLOT_ID_INVALID',
+  'CKR_DEVICE_MEMORY',
 ]);
 
 /** The CKR name of a pkcs11js error, or undefined for anything else. */
@@ -53,7 +63,11 @@ export function toKeystrataError(error: unknown, during: string): KeystrataError
     case 'CKR_ENCRYPTED_DATA_INVALID':
     case 'CKR_ENCRYPTED_DATA_LEN_RANGE':
       if (during.includes('unwrap')) {
-        return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, { cause: error, details, hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+        return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, {
+          cause: error,
+          details,
+          hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+        });
       }
   }
   if (name === undefined || isLostSession(error)) {

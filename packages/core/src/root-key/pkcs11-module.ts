@@ -71,7 +71,9 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
   let realPath = path;
   try {
     realPath = realpathSync(path);
-  } catch { /* missing file: load() below reports it */ }
+  } catch {
+    /* missing file: load() below reports it */
+  }
   const existing = modules.get(realPath);
   if (existing !== undefined) {
     existing.users++;
@@ -122,8 +124,16 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
       release() {
         if (--entry.users > 0) return;
         modules.delete(realPath);
-        try { pkcs11.C_Finalize(); } catch { /* already finalised */ }
-        try { pkcs11.close(); } catch { /* already closed */ }
+        try {
+          pkcs11.C_Finalize();
+        } catch {
+          /* already finalised */
+        }
+        try {
+          pkcs11.close();
+        } catch {
+          /* already closed */
+        }
       },
     },
   };

@@ -28,18 +28,23 @@ const BOOLEAN_ATTRIBUTES = [
  * const handle = checkedKeyObject(pkcs11, handles, 'CMK "keystrata-cmk-default-v1"', { locked: true, generatedInside: true });
  * ```
  */
-export function checkedKeyObject(
-  pkcs11: P11.PKCS11, session: Buffer, handles: readonly Buffer[], what: string, requirement: StrengthRequirement,
-): Buffer | undefined {
+export function checkedKeyObject(pkcs11: P11.PKCS11, session: Buffer, handles: readonly Buffer[], what: string, requirement: StrengthRequirement): Buffer | undefined {
   if (handles.length === 0) return undefined;
   if (handles.length > 1) {
-    throw new KeystrataError('HSM_OBJECT_UNSAFE', `${handles.length} objects on the token carry the identity of ${what}; Keystrata creates exactly one, so one was planted or copied.`, { details: { objects: handles.length } });
+    throw new KeystrataError('HSM_OBJECT_UNSAFE', `${handles.length} objects on the token carry the identity of ${what}; Keystrata creates exactly one, so one was planted or copied.`, {
+      details: { objects: handles.length },
+    });
   }
   const handle = handles[0]!;
-  const wanted = BOOLEAN_ATTRIBUTES.filter(([name]) =>
-    (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) &&
-    (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')));
-  const values = pkcs11.C_GetAttributeValue(session, handle, wanted.map(([, type]) => ({ type })));
+  const wanted = BOOLEAN_ATTRIBUTES.filter(
+    ([name]) =>
+      (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) && (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
+  );
+  const values = pkcs11.C_GetAttributeValue(
+    session,
+    handle,
+    wanted.map(([, type]) => ({ type })),
+  );
   const weak = wanted.filter(([, , expected], index) => (values[index]?.value?.[0] === 1) !== expected).map(([name, , expected]) => `${name} is ${String(!expected)}`);
   if (weak.length > 0) {
     throw new KeystrataError('HSM_OBJECT_UNSAFE', `The token object of ${what} is weaker than Keystrata creates it (${weak.join(', ')}).`, { details: { weak: weak.join(',') } });

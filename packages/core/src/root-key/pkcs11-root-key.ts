@@ -163,7 +163,10 @@ export class Pkcs11RootKey implements RootKey {
       return handle!;
     }
     if (handle === undefined) {
-      throw new KeystrataError('KEY_NOT_FOUND', `${what} is not on the token.`, { details: { label: cmk.label }, hint: 'The HSM token lacks this CMK: check hsm.tokenLabel / slot (another token?), or the CMK was destroyed in the HSM, which no key-store backup can undo.' });
+      throw new KeystrataError('KEY_NOT_FOUND', `${what} is not on the token.`, {
+        details: { label: cmk.label },
+        hint: 'The HSM token lacks this CMK: check hsm.tokenLabel / slot (another token?), or the CMK was destroyed in the HSM, which no key-store backup can undo.',
+      });
     }
     this.#handles.set(cacheKey, handle);
     return handle;
@@ -214,7 +217,9 @@ export class Pkcs11RootKey implements RootKey {
       for (const handle of this.#cmkObjects(session, pkcs11, cmk)) pkcs11.C_DestroyObject(session, handle);
       const left = this.#cmkObjects(session, pkcs11, cmk).length;
       if (left > 0) {
-        throw new KeystrataError('HSM_OPERATION_FAILED', `${left} object(s) with the identity of CMK "${cmk.label}" are still on the token after destroying; remove them with the token's tools.`, { details: { left } });
+        throw new KeystrataError('HSM_OPERATION_FAILED', `${left} object(s) with the identity of CMK "${cmk.label}" are still on the token after destroying; remove them with the token's tools.`, {
+          details: { left },
+        });
       }
     });
   }
@@ -242,7 +247,9 @@ export class Pkcs11RootKey implements RootKey {
         const [value] = pkcs11.C_GetAttributeValue(session, kek, [{ type: pkcs11js.CKA_VALUE }]);
         if (value?.value.length !== 32) {
           value?.value.fill(0);
-          throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The unwrapped KEK is not 32 bytes.', { hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.' });
+          throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The unwrapped KEK is not 32 bytes.', {
+            hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
+          });
         }
         return SecretKey.takeOwnership(value.value);
       } finally {

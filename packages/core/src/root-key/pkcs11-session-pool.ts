@@ -7,7 +7,8 @@ import { readPin, type PinSource } from './pin-source.js';
 import { pinFingerprint, tokenLogins, type TokenLogins } from './pin-registry.js';
 
 /** What to check when the module shows no token with the configured label or slot. */
-const NO_TOKEN_HINT = 'Check the token label or slot (hsm.tokenLabel, KEYSTRATA_TOKEN_LABEL); for SoftHSM2, that SOFTHSM2_CONF (or moduleEnvironment.SOFTHSM2_CONF, hsm.softhsm2Conf) points at the configuration whose tokendir holds the token (keystrata hsm init-dev writes .keystrata/softhsm2.conf); for a new development token, run `keystrata hsm init-dev`.';
+const NO_TOKEN_HINT =
+  'Check the token label or slot (hsm.tokenLabel, KEYSTRATA_TOKEN_LABEL); for SoftHSM2, that SOFTHSM2_CONF (or moduleEnvironment.SOFTHSM2_CONF, hsm.softhsm2Conf) points at the configuration whose tokendir holds the token (keystrata hsm init-dev writes .keystrata/softhsm2.conf); for a new development token, run `keystrata hsm init-dev`.';
 
 /** How the pool finds its token: by label, slot id or slot index (exactly one). */
 export interface TokenSelector {
@@ -66,7 +67,10 @@ export class Pkcs11SessionPool {
 
   /** Opens the sessions and logs in (also validates the PIN up front). */
   async open(): Promise<void> {
-    if (this.#closed) throw new KeystrataError('HSM_UNAVAILABLE', 'The root key was closed.', { hint: 'The application closed this root key (or its hierarchy) before the operation ran: open a new one; the HSM itself is fine.' });
+    if (this.#closed)
+      throw new KeystrataError('HSM_UNAVAILABLE', 'The root key was closed.', {
+        hint: 'The application closed this root key (or its hierarchy) before the operation ran: open a new one; the HSM itself is fine.',
+      });
     if (this.#refused !== undefined) throw this.#refused;
     if (this.#current) return;
     this.#opening ??= this.#openNow().finally(() => (this.#opening = undefined));
@@ -91,7 +95,12 @@ export class Pkcs11SessionPool {
       for (let i = 0; i < this.#size; i++) sessions.push(pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));
       await this.#login(sessions[0]!);
     } catch (error) {
-      for (const session of sessions) try { pkcs11.C_CloseSession(session); } catch { /* ignore */ }
+      for (const session of sessions)
+        try {
+          pkcs11.C_CloseSession(session);
+        } catch {
+          /* ignore */
+        }
       this.#wakeAll();
       throw toKeystrataError(error, 'open a logged-in session');
     }
@@ -125,7 +134,9 @@ export class Pkcs11SessionPool {
       const name = ckrName(error);
       if (name === 'CKR_USER_ALREADY_LOGGED_IN') {
         if (logins.loggedIn === undefined) {
-          refuse('The token is already logged in, but not by a Keystrata root key of this process (another PKCS#11 user of the module), so this PIN cannot be checked and is refused. Open the root key before other users of the module log in.');
+          refuse(
+            'The token is already logged in, but not by a Keystrata root key of this process (another PKCS#11 user of the module), so this PIN cannot be checked and is refused. Open the root key before other users of the module log in.',
+          );
         }
         if (logins.loggedIn !== fingerprint) {
           refuse('This process is already logged in to the token with a different PIN; a second PIN is refused.');
@@ -152,13 +163,12 @@ export class Pkcs11SessionPool {
     }
     const { tokenLabel, slotId, slotIndex } = this.#selector;
     const label = (slot: Handle): string => pkcs11.C_GetTokenInfo(slot).label.trim();
-    const found =
-      tokenLabel !== undefined ? slots.find((s) => label(s) === tokenLabel)
-      : slotId !== undefined ? slots.find((s) => s.readBigUInt64LE() === BigInt(slotId))
-      : slots[slotIndex ?? -1];
+    const found = tokenLabel !== undefined ? slots.find((s) => label(s) === tokenLabel) : slotId !== undefined ? slots.find((s) => s.readBigUInt64LE() === BigInt(slotId)) : slots[slotIndex ?? -1];
     if (found === undefined) {
       const which = tokenLabel !== undefined ? `token "${tokenLabel}"` : slotId !== undefined ? `slot id ${slotId}` : `slot index ${slotIndex}`;
-      throw new KeystrataError('HSM_UNAVAILABLE', `No initialised ${which} in module ${this.#module.path} (it shows ${slots.length} initialised token${slots.length === 1 ? '' : 's'}).`, { hint: NO_TOKEN_HINT });
+      throw new KeystrataError('HSM_UNAVAILABLE', `No initialised ${which} in module ${this.#module.path} (it shows ${slots.length} initialised token${slots.length === 1 ? '' : 's'}).`, {
+        hint: NO_TOKEN_HINT,
+      });
     }
     const info = pkcs11.C_GetTokenInfo(found);
     this.#logins = tokenLogins(`${this.#module.realPath}|${info.serialNumber.trim()}|${info.label.trim()}`);
@@ -267,7 +277,13 @@ export class Pkcs11SessionPool {
     this.#wakeAll();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
     const { pkcs11 } = this.#module;
-    if (this.#current) for (const { session } of this.#free) try { pkcs11.C_CloseSession(session); } catch { /* ignore */ }
+    if (this.#current)
+      for (const { session } of this.#free)
+        try {
+          pkcs11.C_CloseSession(session);
+        } catch {
+          /* ignore */
+        }
     this.#free = [];
     this.#slot = undefined;
   }

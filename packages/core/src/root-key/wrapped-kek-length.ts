@@ -15,6 +15,10 @@ export const WRAPPED_KEK_LENGTH = 40;
 export function assertWrappedKekLength(wrapped: Buffer): void {
   const length = Buffer.isBuffer(wrapped) ? wrapped.length : -1;
   if (length !== WRAPPED_KEK_LENGTH) {
-    throw new KeystrataError('CIPHERTEXT_TAMPERED', `The wrapped KEK has the wrong length (${length} bytes, expected ${WRAPPED_KEK_LENGTH}): its key-store entry was truncated or replaced; it was not sent to the HSM.`, { details: { length } });
+    throw new KeystrataError(
+      'CIPHERTEXT_TAMPERED',
+      `The wrapped KEK has the wrong length (${length} bytes, expected ${WRAPPED_KEK_LENGTH}): its key-store entry was truncated or replaced; it was not sent to the HSM.`,
+      { details: { length } },
+    );
   }
 }

@@ -30,7 +30,9 @@ export class SecretKey {
   /** The raw key bytes. Never log, persist or return them; they are zero-filled on destroy. */
   exposeSecretBytes(): Buffer {
     if (this.#bytes === undefined) {
-      throw new KeystrataError('KEY_DESTROYED', 'This in-memory key was already zero-filled (evicted from the cache).', { hint: 'An in-memory copy was dropped while still in use: this is an internal error, not crypto-shredding, and the stored key is intact. Retry the operation and report it.' });
+      throw new KeystrataError('KEY_DESTROYED', 'This in-memory key was already zero-filled (evicted from the cache).', {
+        hint: 'An in-memory copy was dropped while still in use: this is an internal error, not crypto-shredding, and the stored key is intact. Retry the operation and report it.',
+      });
     }
     return this.#bytes;
   }

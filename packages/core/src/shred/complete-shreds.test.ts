@@ -8,7 +8,11 @@ import type { CmkReference } from '../root-key/root-key.js';
 import { SoftwareRootKey } from '../root-key/software-root-key.js';
 
 const ctx = (segment: string, recordId = 'r1'): FieldContext => ({ model: 'Patient', field: 'ssn', recordId, segment });
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'none', (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'none',
+    (e) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /** A software root whose `destroyCmk` fails while `failDestroy` is set: a process killed mid-epoch. */
 class InterruptibleRoot extends SoftwareRootKey {
@@ -116,10 +120,16 @@ describe('shred epochs (unit)', () => {
     const kept = await h.encryptValue('canary-kept', ctx('s2'));
     await h.encryptValue('canary-gone', ctx('s1'));
     await h.destroy({ kind: 'segment', segment: 's1' }, { durable: 'deferred' });
-    const foreign = (updatedAt: string) => keyStore.putJob({
-      id: 'shred-epoch:default', kind: 'shred-epoch', state: 'running', cursor: null, processed: 0,
-      data: JSON.stringify({ cutoff: new Date().toISOString(), cmkVersion: 2, owner: 'another-process' }), updatedAt,
-    });
+    const foreign = (updatedAt: string) =>
+      keyStore.putJob({
+        id: 'shred-epoch:default',
+        kind: 'shred-epoch',
+        state: 'running',
+        cursor: null,
+        processed: 0,
+        data: JSON.stringify({ cutoff: new Date().toISOString(), cmkVersion: 2, owner: 'another-process' }),
+        updatedAt,
+      });
     await foreign(new Date().toISOString());
     expect(await codeOf(h.completeShreds())).toBe('ROTATION_IN_PROGRESS');
     expect((await keyStore.listCmks('default')).length).toBe(1);
@@ -191,4 +201,3 @@ describe('shred epochs (unit)', () => {
     expect((await h.status()).keyrings[0]!.shreds).toMatchObject({ pending: 0 });
   });
 });
-

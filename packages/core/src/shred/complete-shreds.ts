@@ -28,7 +28,16 @@ export interface ShredEpochResult {
 }
 
 const idle = (keyring: string, durable = 0): ShredEpochResult => ({
-  keyring, ran: false, resumed: false, durable, cmkVersion: 0, kekVersion: 0, rewrapped: 0, destroyedKeks: [], retiredCmks: [], purge: '',
+  keyring,
+  ran: false,
+  resumed: false,
+  durable,
+  cmkVersion: 0,
+  kekVersion: 0,
+  rewrapped: 0,
+  destroyedKeks: [],
+  retiredCmks: [],
+  purge: '',
 });
 
 /** One epoch at a time per key store and keyring in this process (concurrent destroys queue up). */
@@ -59,13 +68,19 @@ export function completeShreds(h: HierarchyInternals, keyring: string): Promise<
   return epochLock(h.keyStore, keyring).run(async () => {
     if ((await runningShredPlan(h, keyring)) === undefined && !(await h.keyStore.listTombstones(keyring)).some((t) => t.durableAt === null)) return idle(keyring);
     // The whole epoch holds the keyring's lease: no CMK or KEK rotation can interleave with it.
-    return withLease(h.keyStore, `keyring:${keyring}`, `run the shred epoch of keyring "${keyring}"`, async () => {
-      const first = await runEpoch(h, keyring);
-      if (!first.resumed) return first;
-      // A resumed epoch covers what was destroyed before it started; a fresh one covers the rest.
-      const second = await runEpoch(h, keyring);
-      return second.ran ? { ...second, resumed: true, durable: first.durable + second.durable } : first;
-    }, { waitMs: LEASE_TTL_MS });
+    return withLease(
+      h.keyStore,
+      `keyring:${keyring}`,
+      `run the shred epoch of keyring "${keyring}"`,
+      async () => {
+        const first = await runEpoch(h, keyring);
+        if (!first.resumed) return first;
+        // A resumed epoch covers what was destroyed before it started; a fresh one covers the rest.
+        const second = await runEpoch(h, keyring);
+        return second.ran ? { ...second, resumed: true, durable: first.durable + second.durable } : first;
+      },
+      { waitMs: LEASE_TTL_MS },
+    );
   });
 }
 
@@ -77,7 +92,8 @@ export function completeShreds(h: HierarchyInternals, keyring: string): Promise<
 async function durableUpTo(h: HierarchyInternals, keyring: string, cutoff: string, covered: ReadonlySet<string>): Promise<string> {
   const late = (await h.keyStore.listTombstones(keyring))
     .filter((t) => t.durableAt === null && t.destroyedAt <= cutoff && !covered.has(`${t.kind}:${t.id}`))
-    .map((t) => t.destroyedAt).sort();
+    .map((t) => t.destroyedAt)
+    .sort();
   return late.length === 0 ? cutoff : new Date(Date.parse(late[0]!) - 1).toISOString();
 }
 
@@ -97,7 +113,11 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
     return idle(keyring, durable);
   }
   if (running?.owner !== undefined && running.owner !== PROCESS_OWNER && Date.now() - Date.parse(running.updatedAt) < STALE_EPOCH_MS) {
-    throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process is running the shred epoch of keyring "${keyring}" (last progress ${running.updatedAt}); run \`keystrata shred complete\` again when it is done, or once it has shown no progress for ${STALE_EPOCH_MS / 1000} s if it died.`, { details: { keyring } });
+    throw new KeystrataError(
+      'ROTATION_IN_PROGRESS',
+      `Another process is running the shred epoch of keyring "${keyring}" (last progress ${running.updatedAt}); run \`keystrata shred complete\` again when it is done, or once it has shown no progress for ${STALE_EPOCH_MS / 1000} s if it died.`,
+      { details: { keyring } },
+    );
   }
   await assertEpochPossible(h, keyring);
   let plan: ShredEpochPlan = running ?? { cutoff: now(), cmkVersion: Math.max(...cmks.map((c) => c.version)) + 1 };
@@ -114,7 +134,11 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
   };
   await progress();
   // Step 0: keys tombstoned up to the cutoff are erased (never re-wrapped) before anything moves.
-  const covered = await eraseTombstonedKeys(h, keyring, (await h.keyStore.listTombstones(keyring)).filter((t) => t.durableAt === null && t.destroyedAt <= plan.cutoff));
+  const covered = await eraseTombstonedKeys(
+    h,
+    keyring,
+    (await h.keyStore.listTombstones(keyring)).filter((t) => t.durableAt === null && t.destroyedAt <= plan.cutoff),
+  );
   const cmk = await ensureEpochCmk(h, keyring, plan.cmkVersion);
   await progress();
   const kekVersion = await ensureEpochKek(h, keyring, cmk.version, plan.kekVersion);
@@ -130,8 +154,15 @@ async function runEpoch(h: HierarchyInternals, keyring: string): Promise<ShredEp
   const purge = await h.keyStore.purgeErased('full');
   await saveShredPlan(h, keyring, plan, 'done', durable);
   await h.audit.record('shred', `keyring:${keyring}`, {
-    keyring, cmkVersion: cmk.version, kekVersion, rewrapped, durable, resumed: running !== undefined,
-    destroyedKeks: destroyedKeks.join(','), retiredCmks: retiredCmks.join(','), purge,
+    keyring,
+    cmkVersion: cmk.version,
+    kekVersion,
+    rewrapped,
+    durable,
+    resumed: running !== undefined,
+    destroyedKeks: destroyedKeks.join(','),
+    retiredCmks: retiredCmks.join(','),
+    purge,
   });
   return { keyring, ran: true, resumed: running !== undefined, durable, cmkVersion: cmk.version, kekVersion, rewrapped, destroyedKeks, retiredCmks, purge };
 }

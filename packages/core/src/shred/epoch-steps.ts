@@ -40,7 +40,11 @@ export async function assertEpochPossible(h: HierarchyInternals, keyring: string
     const blocker = kek.state === 'disabled' ? `KEK ${keyring} v${kek.version}` : cmk?.state === 'disabled' ? `CMK ${keyring} v${kek.cmkVersion}` : undefined;
     if (blocker === undefined) continue;
     if (kek.state === 'disabled' && (await liveDeksUnder(h, keyring, kek)) === 0) continue;
-    throw new KeystrataError('KEY_DISABLED', `The shred epoch of keyring "${keyring}" cannot move the keys under ${blocker}, which is disabled: enable it (or destroy it, shredding what it protects) and run \`keystrata shred complete\` again. Destroyed keys stay destroyed meanwhile.`, { details: { keyring } });
+    throw new KeystrataError(
+      'KEY_DISABLED',
+      `The shred epoch of keyring "${keyring}" cannot move the keys under ${blocker}, which is disabled: enable it (or destroy it, shredding what it protects) and run \`keystrata shred complete\` again. Destroyed keys stay destroyed meanwhile.`,
+      { details: { keyring } },
+    );
   }
 }
 
@@ -57,7 +61,11 @@ export async function assertStillPrimary(h: HierarchyInternals, keyring: string,
   const versions = what === 'KEK' ? await h.keyStore.listKeks(keyring) : await h.keyStore.listCmks(keyring);
   const primary = versions.filter((v) => v.state === 'primary').map((v) => v.version);
   if (primary.length === 1 && primary[0] === version) return;
-  throw new KeystrataError('ROTATION_IN_PROGRESS', `The primary ${what} of keyring "${keyring}" changed during the shred epoch (another rotation or epoch is running); nothing more was destroyed. Run \`keystrata shred complete\` again when it is done.`, { details: { keyring } });
+  throw new KeystrataError(
+    'ROTATION_IN_PROGRESS',
+    `The primary ${what} of keyring "${keyring}" changed during the shred epoch (another rotation or epoch is running); nothing more was destroyed. Run \`keystrata shred complete\` again when it is done.`,
+    { details: { keyring } },
+  );
 }
 
 /**
@@ -84,7 +92,11 @@ export async function ensureEpochCmk(h: HierarchyInternals, keyring: string, ver
     // Another process registered this version first: leave no unregistered CMK behind in the HSM.
     await h.rootKey.destroyCmk(ref).catch(() => undefined);
     if ((await h.keyStore.listCmks(keyring)).some((c) => c.version === version)) {
-      throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process started a shred epoch or rotation of keyring "${keyring}" at the same moment; run \`keystrata shred complete\` again when it is done.`, { details: { keyring } });
+      throw new KeystrataError(
+        'ROTATION_IN_PROGRESS',
+        `Another process started a shred epoch or rotation of keyring "${keyring}" at the same moment; run \`keystrata shred complete\` again when it is done.`,
+        { details: { keyring } },
+      );
     }
     throw error;
   }
@@ -117,7 +129,11 @@ export async function ensureEpochKek(h: HierarchyInternals, keyring: string, cmk
     const made = (await h.keyStore.listKeks(keyring)).find((k) => k.version === version);
     if (made !== undefined && version > newest && made.cmkVersion === cmkVersion && made.state === 'primary') return version;
   }
-  throw new KeystrataError('ROTATION_IN_PROGRESS', `The shred epoch of keyring "${keyring}" could not create its own KEK version under CMK v${cmkVersion}; nothing was destroyed. Run \`keystrata shred complete\` again.`, { details: { keyring } });
+  throw new KeystrataError(
+    'ROTATION_IN_PROGRESS',
+    `The shred epoch of keyring "${keyring}" could not create its own KEK version under CMK v${cmkVersion}; nothing was destroyed. Run \`keystrata shred complete\` again.`,
+    { details: { keyring } },
+  );
 }
 
 /** A DEK row is erased when it is `destroyed` with its wrapped blob emptied. */
@@ -167,7 +183,7 @@ export async function eraseTombstonedKeys(h: HierarchyInternals, keyring: string
 async function moveStragglers(h: HierarchyInternals, keyring: string, old: KekRecord, oldKey: SecretKey | undefined, target: KekRecord, targetKey: SecretKey): Promise<number> {
   let moved = 0;
   const tombstoned = new Set((await h.keyStore.listTombstones(keyring)).filter((t) => t.kind === 'dek').map((t) => t.id));
-  for (let afterId: string | undefined; ;) {
+  for (let afterId: string | undefined; ; ) {
     const page = await h.keyStore.listDeks({ keyring, states: LIVE_DEK_STATES, kekVersionBelow: old.version + 1, limit: 1000, ...(afterId === undefined ? {} : { afterId }) });
     for (const dek of page.filter((d) => d.kekVersion === old.version)) {
       if (tombstoned.has(dek.id)) {
@@ -176,7 +192,11 @@ async function moveStragglers(h: HierarchyInternals, keyring: string, old: KekRe
         continue;
       }
       if (oldKey === undefined) {
-        throw new KeystrataError('KEY_IN_USE', `DEK ${dek.id} was written under KEK ${keyring} v${old.version} while the shred epoch destroyed it, and that KEK could not be kept to move it; run \`keystrata shred complete\` again and check that DEK's segment.`, { details: { keyring } });
+        throw new KeystrataError(
+          'KEY_IN_USE',
+          `DEK ${dek.id} was written under KEK ${keyring} v${old.version} while the shred epoch destroyed it, and that KEK could not be kept to move it; run \`keystrata shred complete\` again and check that DEK's segment.`,
+          { details: { keyring } },
+        );
       }
       const key = unwrapDek(oldKey.exposeSecretBytes(), dek.wrapped, dek, { legacy: h.resolver.legacyKeys });
       let wrapped: string;
@@ -206,7 +226,13 @@ async function moveStragglers(h: HierarchyInternals, keyring: string, old: KekRe
  * const { rewrapped, destroyedKeks } = await moveDeksAndDestroyOldKeks(h, 'default', 4, plan.cutoff);
  * ```
  */
-export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: string, kekVersion: number, cutoff: string, onProgress?: () => void): Promise<{ rewrapped: number; destroyedKeks: number[] }> {
+export async function moveDeksAndDestroyOldKeks(
+  h: HierarchyInternals,
+  keyring: string,
+  kekVersion: number,
+  cutoff: string,
+  onProgress?: () => void,
+): Promise<{ rewrapped: number; destroyedKeks: number[] }> {
   let rewrapped = (await rewrapDeks(h, keyring, undefined, onProgress)).rewrapped;
   const destroyedKeks: number[] = [];
   const leases = new KeyLeases();
@@ -220,7 +246,11 @@ export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: 
       await assertStillPrimary(h, keyring, 'KEK', kekVersion);
       for (let attempt = 0; (await liveDeksUnder(h, keyring, kek)) > 0; attempt++) {
         if (attempt === 3) {
-          throw new KeystrataError('KEY_IN_USE', `Live DEKs of keyring "${keyring}" are still wrapped by KEK v${kek.version} after re-wrapping; nothing was destroyed. Run \`keystrata shred complete\` again.`, { details: { keyring } });
+          throw new KeystrataError(
+            'KEY_IN_USE',
+            `Live DEKs of keyring "${keyring}" are still wrapped by KEK v${kek.version} after re-wrapping; nothing was destroyed. Run \`keystrata shred complete\` again.`,
+            { details: { keyring } },
+          );
         }
         rewrapped += (await rewrapDeks(h, keyring, undefined, onProgress)).rewrapped;
       }
@@ -252,7 +282,11 @@ export async function moveDeksAndDestroyOldKeks(h: HierarchyInternals, keyring: 
 export async function destroyCmkObjects(h: HierarchyInternals, keyring: string, cmk: CmkRecord): Promise<void> {
   const findCmks = h.rootKey.findCmks?.bind(h.rootKey);
   if (findCmks === undefined) {
-    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm CMK ${keyring} v${cmk.version} is gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`, { details: { keyring } });
+    throw new KeystrataError(
+      'CONFIG_INVALID',
+      `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm CMK ${keyring} v${cmk.version} is gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`,
+      { details: { keyring } },
+    );
   }
   const labels = [...new Set([cmk.hsmLabel, `${h.cmkLabelPrefix}/${keyring}/v${cmk.version}`])];
   const refs: CmkReference[] = [{ label: cmk.hsmLabel, id: cmk.hsmId }];
@@ -260,7 +294,11 @@ export async function destroyCmkObjects(h: HierarchyInternals, keyring: string, 
   for (const ref of refs) if (await h.rootKey.hasCmk(ref)) await h.rootKey.destroyCmk(ref);
   for (const label of labels) {
     if ((await findCmks(label)).length > 0) {
-      throw new KeystrataError('HSM_OPERATION_FAILED', `An object labelled as CMK ${keyring} v${cmk.version} is still on the token after destroying; remove it with the token's tools and run \`keystrata shred complete\` again.`, { details: { keyring } });
+      throw new KeystrataError(
+        'HSM_OPERATION_FAILED',
+        `An object labelled as CMK ${keyring} v${cmk.version} is still on the token after destroying; remove it with the token's tools and run \`keystrata shred complete\` again.`,
+        { details: { keyring } },
+      );
     }
   }
 }
@@ -278,7 +316,11 @@ export async function destroyCmkObjects(h: HierarchyInternals, keyring: string, 
 export async function assertCmksGoneInHsm(h: HierarchyInternals, keyring: string, belowVersion: number): Promise<void> {
   const findCmks = h.rootKey.findCmks?.bind(h.rootKey);
   if (findCmks === undefined) {
-    throw new KeystrataError('CONFIG_INVALID', `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm keyring "${keyring}"'s CMK versions are gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`, { details: { keyring } });
+    throw new KeystrataError(
+      'CONFIG_INVALID',
+      `The root key (${h.rootKey.description}) cannot find CMK objects by label, so the shred epoch cannot confirm keyring "${keyring}"'s CMK versions are gone and marks nothing durable; use the PKCS#11 root key, or make your RootKey wrapper forward \`findCmks\`.`,
+      { details: { keyring } },
+    );
   }
   for (const cmk of await h.keyStore.listCmks(keyring)) {
     if (cmk.version >= belowVersion) continue;
@@ -286,7 +328,11 @@ export async function assertCmksGoneInHsm(h: HierarchyInternals, keyring: string
     let present = await h.rootKey.hasCmk({ label: cmk.hsmLabel, id: cmk.hsmId });
     for (const label of labels) present ||= (await findCmks(label)).length > 0;
     if (present) {
-      throw new KeystrataError('KEYSTORE_TAMPERED', `The key store says CMK ${keyring} v${cmk.version} is ${cmk.state}, but the HSM still holds it: its row was edited. Nothing was marked durable; restore the key store from a trusted backup, then run \`keystrata shred complete\` again.`, { details: { keyring } });
+      throw new KeystrataError(
+        'KEYSTORE_TAMPERED',
+        `The key store says CMK ${keyring} v${cmk.version} is ${cmk.state}, but the HSM still holds it: its row was edited. Nothing was marked durable; restore the key store from a trusted backup, then run \`keystrata shred complete\` again.`,
+        { details: { keyring } },
+      );
     }
   }
 }

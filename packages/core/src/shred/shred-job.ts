@@ -46,5 +46,13 @@ export async function runningShredPlan(h: HierarchyInternals, keyring: string): 
  */
 export async function saveShredPlan(h: HierarchyInternals, keyring: string, plan: ShredEpochPlan, state: JobRecord['state'], processed = 0): Promise<void> {
   const { cutoff, cmkVersion, kekVersion } = plan;
-  await h.keyStore.putJob({ id: shredJobId(keyring), kind: 'shred-epoch', state, cursor: null, processed, data: JSON.stringify({ cutoff, cmkVersion, ...(kekVersion === undefined ? {} : { kekVersion }), owner: PROCESS_OWNER }), updatedAt: now() });
+  await h.keyStore.putJob({
+    id: shredJobId(keyring),
+    kind: 'shred-epoch',
+    state,
+    cursor: null,
+    processed,
+    data: JSON.stringify({ cutoff, cmkVersion, ...(kekVersion === undefined ? {} : { kekVersion }), owner: PROCESS_OWNER }),
+    updatedAt: now(),
+  });
 }

@@ -11,7 +11,15 @@ export async function openHierarchy(cache = {}) {
   const rootKey = await openRootKey(token);
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: config.db }));
   const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, cmkLabelPrefix: config.prefix, cache });
-  return { hierarchy, rootKey, keyStore, async close() { await keyStore.close(); await rootKey.close(); } };
+  return {
+    hierarchy,
+    rootKey,
+    keyStore,
+    async close() {
+      await keyStore.close();
+      await rootKey.close();
+    },
+  };
 }
 
 /**

@@ -37,8 +37,12 @@ export function runRotator(config: ChildConfig, timeoutMs = 60_000): Promise<Rot
   started.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) => {
     child.on('exit', (exitCode, signal) => {
@@ -61,21 +65,24 @@ export async function startWriter(config: ChildConfig & { name: string; ids: rea
   const child = fork(here('./dek-writer.mjs'), [], { env: childEnv(config), stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   started.add(child);
   let stdout = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`writer ${config.name} exited early (${code})`)));
   });
   return {
-    stop: () => new Promise((resolve, reject) => {
-      child.once('exit', (code) => {
-        started.delete(child);
-        const line = stdout.trim().split('\n').at(-1);
-        if (code !== 0 || line === undefined) reject(new Error(`writer ${config.name} exited with ${code}`));
-        else resolve(JSON.parse(line));
-      });
-      child.send('stop');
-    }),
+    stop: () =>
+      new Promise((resolve, reject) => {
+        child.once('exit', (code) => {
+          started.delete(child);
+          const line = stdout.trim().split('\n').at(-1);
+          if (code !== 0 || line === undefined) reject(new Error(`writer ${config.name} exited with ${code}`));
+          else resolve(JSON.parse(line));
+        });
+        child.send('stop');
+      }),
   };
 }
 
@@ -87,11 +94,19 @@ export function tokenObjects(prefix: string): Array<{ label: string; id: string 
   const token = inject('softhsm');
   const pkcs11 = new pkcs11js.PKCS11();
   pkcs11.load(token.module);
-  try { pkcs11.C_Initialize(); } catch (e) { if (!String(e).includes('ALREADY_INITIALIZED')) throw e; }
+  try {
+    pkcs11.C_Initialize();
+  } catch (e) {
+    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+  }
   const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
   const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
   try {
-    try { pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin); } catch (e) { if (!String(e).includes('ALREADY_LOGGED_IN')) throw e; }
+    try {
+      pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+    } catch (e) {
+      if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+    }
     pkcs11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
     const handles = pkcs11.C_FindObjects(session, 10_000);
     pkcs11.C_FindObjectsFinal(session);

@@ -9,7 +9,9 @@ const latest = {};
 const errors = [];
 let stop = false;
 let writes = 0;
-process.on('message', (message) => { if (message === 'stop') stop = true; });
+process.on('message', (message) => {
+  if (message === 'stop') stop = true;
+});
 // Warm cache: the segment's current DEK is resolved before the rotation starts.
 await hierarchy.encryptValue('warm-up', { model: 'Patient', field: 'ssn', recordId: 'warm-up', segment: 's1' });
 process.send('ready');

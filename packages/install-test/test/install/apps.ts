@@ -45,7 +45,8 @@ export async function packAll(dir: string): Promise<Record<Published, string>> {
 export function npmEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, npm_config_cache: NPM_CACHE, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
   // pnpm's own npm_config_* (workspace, registry pins, ...) must not leak into the user's npm.
-  for (const name of Object.keys(env)) if (name.startsWith('npm_') && !['npm_config_cache', 'npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_nodedir'].includes(name)) delete env[name];
+  for (const name of Object.keys(env))
+    if (name.startsWith('npm_') && !['npm_config_cache', 'npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier', 'npm_config_nodedir'].includes(name)) delete env[name];
   return env;
 }
 
@@ -66,7 +67,7 @@ export async function createApp(dir: string, manifest: Record<string, unknown>, 
 export function readmeExample(name: Published, language: string): string {
   const readme = readFileSync(join(REPO_ROOT, 'packages', name, 'README.md'), 'utf8');
   const from = readme.indexOf('<!-- example -->');
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(from >= 0 ? readme.slice(from) : readme);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(from >= 0 ? readme.slice(from) : readme);
   if (match === null) throw new Error(`packages/${name}/README.md has no \`\`\`${language} example`);
   return match[1]!;
 }
@@ -74,7 +75,7 @@ export function readmeExample(name: Published, language: string): string {
 /** The first fenced block of `language` anywhere in a package's README. */
 export function readmeBlock(name: Published, language: string): string {
   const readme = readFileSync(join(REPO_ROOT, 'packages', name, 'README.md'), 'utf8');
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(readme);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(readme);
   if (match === null) throw new Error(`packages/${name}/README.md has no \`\`\`${language} block`);
   return match[1]!;
 }

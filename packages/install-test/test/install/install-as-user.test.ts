@@ -27,10 +27,23 @@ const VERSIONS = {
 /** NestJS's generated tsconfig.json (nest new), which compiles to CommonJS with legacy decorators. */
 const NEST_TSCONFIG = {
   compilerOptions: {
-    module: 'commonjs', declaration: true, removeComments: true, emitDecoratorMetadata: true, experimentalDecorators: true,
-    allowSyntheticDefaultImports: true, target: 'ES2023', sourceMap: true, outDir: './dist', baseUrl: './', incremental: true,
-    skipLibCheck: true, strictNullChecks: true, forceConsistentCasingInFileNames: true, noImplicitAny: false,
-    strictBindCallApply: false, noFallthroughCasesInSwitch: false,
+    module: 'commonjs',
+    declaration: true,
+    removeComments: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    allowSyntheticDefaultImports: true,
+    target: 'ES2023',
+    sourceMap: true,
+    outDir: './dist',
+    baseUrl: './',
+    incremental: true,
+    skipLibCheck: true,
+    strictNullChecks: true,
+    forceConsistentCasingInFileNames: true,
+    noImplicitAny: false,
+    strictBindCallApply: false,
+    noFallthroughCasesInSwitch: false,
   },
   include: ['src'],
 };
@@ -55,7 +68,9 @@ async function initDevToken(dir: string): Promise<Token> {
   const result = JSON.parse(stdout) as { tokenLabel: string; module: string; softhsm2Conf: string; pinFile: string };
   return {
     env: {
-      SOFTHSM2_CONF: result.softhsm2Conf, KEYSTRATA_PKCS11_MODULE: result.module, KEYSTRATA_TOKEN_LABEL: result.tokenLabel,
+      SOFTHSM2_CONF: result.softhsm2Conf,
+      KEYSTRATA_PKCS11_MODULE: result.module,
+      KEYSTRATA_TOKEN_LABEL: result.tokenLabel,
       KEYSTRATA_HSM_PIN: readFileSync(result.pinFile, 'utf8').trim(),
     },
   };
@@ -80,15 +95,14 @@ beforeAll(async () => {
   apps.typeorm = join(root, 'typeorm-app');
   apps.mongoose = join(root, 'mongoose-app');
   await Promise.all([
-    createApp(apps.prisma, { name: 'prisma-app', type: 'module' },
+    createApp(
+      apps.prisma,
+      { name: 'prisma-app', type: 'module' },
       [tarballs.core, tarballs.prisma, tarballs.cli, VERSIONS.prisma, VERSIONS.prismaClient, VERSIONS.prismaSqlite, VERSIONS.betterSqlite3, VERSIONS.typescript, VERSIONS.typesNode],
-      ['pkcs11js', 'better-sqlite3']),
-    createApp(apps.typeorm, { name: 'typeorm-app' },
-      [tarballs.core, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode],
-      ['pkcs11js']),
-    createApp(apps.mongoose, { name: 'mongoose-app' },
-      [tarballs.core, tarballs.mongoose, VERSIONS.mongoose, VERSIONS.typescript, VERSIONS.typesNode],
-      ['pkcs11js']),
+      ['pkcs11js', 'better-sqlite3'],
+    ),
+    createApp(apps.typeorm, { name: 'typeorm-app' }, [tarballs.core, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
+    createApp(apps.mongoose, { name: 'mongoose-app' }, [tarballs.core, tarballs.mongoose, VERSIONS.mongoose, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
   ]);
 });
 
@@ -134,21 +148,43 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     });
     mkdirSync(join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'src', 'main.ts'), readmeExample('prisma', 'ts'));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      // Prisma 7's generated client imports its own files as `.ts`: tsc rewrites them to `.js` (Prisma README).
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2023', strict: true, skipLibCheck: true, rewriteRelativeImportExtensions: true, outDir: 'dist', rootDir: 'src' },
-      include: ['src'],
-    }, null, 2));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify(
+        {
+          // Prisma 7's generated client imports its own files as `.ts`: tsc rewrites them to `.js` (Prisma README).
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'ES2023',
+            strict: true,
+            skipLibCheck: true,
+            rewriteRelativeImportExtensions: true,
+            outDir: 'dist',
+            rootDir: 'src',
+          },
+          include: ['src'],
+        },
+        null,
+        2,
+      ),
+    );
     await run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], { cwd: dir, env: npmEnvironment() });
     // The table from the user's migration of the README model (Prisma's schema engine is not available here).
     const database = join(dir, 'app.db');
-    await inApp(dir, `const Database = require('better-sqlite3'); const db = new Database(${JSON.stringify(database)});
+    await inApp(
+      dir,
+      `const Database = require('better-sqlite3'); const db = new Database(${JSON.stringify(database)});
       db.exec('CREATE TABLE "Patient" ("id" TEXT NOT NULL PRIMARY KEY, "tenantId" TEXT NOT NULL, "ssn" TEXT NOT NULL, "email" TEXT NOT NULL, "emailIndex" TEXT); CREATE UNIQUE INDEX "Patient_emailIndex_key" ON "Patient"("emailIndex");');
-      db.close(); console.log('{}');`);
+      db.close(); console.log('{}');`,
+    );
     const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...token.env, KEYSTRATA_EXAMPLE_DB: database } });
     expect(logged(stdout)).toEqual(['123-45-6789', 'QUERY_UNSUPPORTED', 'true 123-45-6789', '1 ann@example.com']);
-    const rows = (await inApp(dir, `const Database = require('better-sqlite3'); const db = new Database(${JSON.stringify(database)}, { readonly: true });
-      console.log(JSON.stringify(db.prepare('SELECT * FROM "Patient"').all())); db.close();`)) as Array<{ ssn: string; email: string; emailIndex: string }>;
+    const rows = (await inApp(
+      dir,
+      `const Database = require('better-sqlite3'); const db = new Database(${JSON.stringify(database)}, { readonly: true });
+      console.log(JSON.stringify(db.prepare('SELECT * FROM "Patient"').all())); db.close();`,
+    )) as Array<{ ssn: string; email: string; emailIndex: string }>;
     expect(rows).toHaveLength(1);
     expect(rows[0]!.ssn).toMatch(/^ks1\./);
     expect(rows[0]!.email).toMatch(/^ks1\./);
@@ -166,9 +202,12 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     expect(readFileSync(join(dir, 'dist', 'main.js'), 'utf8')).toContain('require("@keystrata/typeorm")');
     const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...token.env, DATABASE_URL: databaseUrl } });
     expect(logged(stdout)).toEqual(['123-45-6789', 'true', '123-45-6789', '1']);
-    const rows = (await inApp(dir, `const { Client } = require('pg'); (async () => { const client = new Client({ connectionString: process.env.DATABASE_URL }); await client.connect();
+    const rows = (await inApp(
+      dir,
+      `const { Client } = require('pg'); (async () => { const client = new Client({ connectionString: process.env.DATABASE_URL }); await client.connect();
       const { rows } = await client.query('SELECT * FROM patient'); await client.end(); console.log(JSON.stringify(rows)); })().catch((e) => { console.error(e); process.exit(1); });`,
-    { DATABASE_URL: databaseUrl })) as Array<{ ssn: string; email: string }>;
+      { DATABASE_URL: databaseUrl },
+    )) as Array<{ ssn: string; email: string }>;
     expect(rows).toHaveLength(1);
     expect(rows[0]!.ssn).toMatch(/^ks1\./);
     expect(JSON.stringify(rows)).not.toMatch(/123-45-6789|ada@example\.com/);
@@ -180,10 +219,17 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     const database = `ks_install_${process.pid}`;
     mkdirSync(join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'src', 'main.ts'), asCommonJsProgram(readmeExample('mongoose', 'ts')));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'commonjs', target: 'ES2022', strict: true, esModuleInterop: true, skipLibCheck: true, outDir: 'dist', rootDir: 'src' },
-      include: ['src'],
-    }, null, 2));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify(
+        {
+          compilerOptions: { module: 'commonjs', target: 'ES2022', strict: true, esModuleInterop: true, skipLibCheck: true, outDir: 'dist', rootDir: 'src' },
+          include: ['src'],
+        },
+        null,
+        2,
+      ),
+    );
     await run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], { cwd: dir, env: npmEnvironment() });
     expect(readFileSync(join(dir, 'dist', 'main.js'), 'utf8')).toContain('require("@keystrata/mongoose")');
     const env = { MONGODB_URI: inject('mongodbUri'), MONGODB_DB: database };
@@ -195,12 +241,16 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     writeFileSync(configFile, JSON.stringify({ ...config, keyStore: { url: `${inject('mongodbUri').replace(/\/?$/, '/')}${database}` } }, null, 2));
     const audit = await run(join(apps.prisma, 'node_modules', '.bin', 'keystrata'), ['audit', 'verify'], { cwd: dir, env: { ...npmEnvironment(), SOFTHSM2_CONF: undefined } });
     expect(audit.stdout).toMatch(/Audit trail intact: [1-9]\d* record/);
-    const stored = (await inApp(dir, `const mongoose = require('mongoose'); (async () => {
+    const stored = (await inApp(
+      dir,
+      `const mongoose = require('mongoose'); (async () => {
       const connection = await mongoose.createConnection(process.env.MONGODB_URI, { dbName: process.env.MONGODB_DB }).asPromise();
       const documents = await connection.db.collection('patients').find().toArray();
       const deks = await connection.db.collection('keystrata_dek').countDocuments();
       await connection.dropDatabase(); await connection.close(); console.log(JSON.stringify({ documents, deks }));
-    })().catch((e) => { console.error(e); process.exit(1); });`, env)) as { documents: Array<{ ssn: string }>; deks: number };
+    })().catch((e) => { console.error(e); process.exit(1); });`,
+      env,
+    )) as { documents: Array<{ ssn: string }>; deks: number };
     expect(stored.documents).toHaveLength(1);
     expect(stored.documents[0]!.ssn).toMatch(/^ks1\./);
     expect(JSON.stringify(stored.documents).toLowerCase()).not.toMatch(/123-45-6789|ada@example\.com/);

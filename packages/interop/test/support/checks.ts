@@ -6,7 +6,10 @@ export const ENVELOPE = /^ks1\.[A-Za-z0-9_-]+$/;
 
 /** The `code` of the error a promise rejects with; 'none' when it resolves. */
 export async function codeOf(work: PromiseLike<unknown>): Promise<string> {
-  return Promise.resolve(work).then(() => 'none', (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`));
+  return Promise.resolve(work).then(
+    () => 'none',
+    (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`),
+  );
 }
 
 /** The stored Patient rows, read with the driver: every marked value an envelope, no "canary" anywhere. */

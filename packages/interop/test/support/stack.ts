@@ -106,7 +106,9 @@ export async function openStack(kind: Kind, options: StackOptions = {}): Promise
     await dataSource.initialize();
     const keystrata = await installKeystrata(dataSource, { hierarchy, segment: SEGMENT, ...keyring, ...o });
     const side: TypeormSide = {
-      dataSource, keystrata, repo: dataSource.getRepository(PatientRecord),
+      dataSource,
+      keystrata,
+      repo: dataSource.getRepository(PatientRecord),
       async close() {
         await keystrata.close(); // leaves the hierarchy open: it was passed in
         await dataSource.destroy();
@@ -118,7 +120,12 @@ export async function openStack(kind: Kind, options: StackOptions = {}): Promise
   const typeorm = await openTypeorm();
   const raw = kind === 'sqlite' ? sqliteRaw(location) : await postgresRaw(location);
   return {
-    kind, location, hierarchy, prisma: prismaWith(), typeorm, raw,
+    kind,
+    location,
+    hierarchy,
+    prisma: prismaWith(),
+    typeorm,
+    raw,
     extendPrisma: prismaWith,
     openTypeorm,
     async close() {

@@ -23,7 +23,11 @@ export async function appendAudit(
 ): Promise<AuditRecord> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     count();
-    const [last] = await audit.find({}, { projection: { _id: 1, mac: 1 } }).sort({ _id: -1 }).limit(1).toArray();
+    const [last] = await audit
+      .find({}, { projection: { _id: 1, mac: 1 } })
+      .sort({ _id: -1 })
+      .limit(1)
+      .toArray();
     const seq = (last?._id ?? 0) + 1;
     const prevMac = last?.mac ?? '';
     const mac = await seal(seq, prevMac);

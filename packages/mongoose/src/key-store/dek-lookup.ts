@@ -59,7 +59,11 @@ export async function lookupChains(deps: LookupDeps, mode: JoinMode, match: mong
   const out: DekChain[] = [];
   for (const keyring of new Set(deks.map((d) => d.dek.keyring))) {
     const mine = deks.filter((d) => d.dek.keyring === keyring);
-    const meta = deps.cache.get(keyring, mine.map((d) => d.dek.kek_version)) ?? (await deps.refresh(keyring));
+    const meta =
+      deps.cache.get(
+        keyring,
+        mine.map((d) => d.dek.kek_version),
+      ) ?? (await deps.refresh(keyring));
     for (const { dek } of mine) out.push(chainOf({ dek, keks: meta.keks, cmks: meta.cmks }));
   }
   return out;

@@ -1,17 +1,65 @@
 import type { AuditRecord, CmkRecord, DekRecord, JobRecord, KekRecord, KeyState } from '@keystrata/core';
 
 /** A `keystrata_cmk` document: the columns of the SQL table, snake_case. */
-export interface CmkDoc { keyring: string; version: number; hsm_label: string; hsm_id: string; state: KeyState; created_at: string; updated_at: string }
+export interface CmkDoc {
+  keyring: string;
+  version: number;
+  hsm_label: string;
+  hsm_id: string;
+  state: KeyState;
+  created_at: string;
+  updated_at: string;
+}
 /** A `keystrata_kek` document. */
-export interface KekDoc { keyring: string; version: number; cmk_version: number; wrapped: string; state: KeyState; created_at: string; updated_at: string; binding?: string }
+export interface KekDoc {
+  keyring: string;
+  version: number;
+  cmk_version: number;
+  wrapped: string;
+  state: KeyState;
+  created_at: string;
+  updated_at: string;
+  binding?: string;
+}
 /** A `keystrata_dek` document; `_id` is the DEK id. */
-export interface DekDoc { _id: string; keyring: string; segment: string; version: number; kek_version: number; wrapped: string; state: KeyState; created_at: string; updated_at: string }
+export interface DekDoc {
+  _id: string;
+  keyring: string;
+  segment: string;
+  version: number;
+  kek_version: number;
+  wrapped: string;
+  state: KeyState;
+  created_at: string;
+  updated_at: string;
+}
 /** A `keystrata_audit` document; `_id` is the sequence number. */
-export interface AuditDoc { _id: number; at: string; event: string; subject: string; actor: string; details: string; prev_mac: string; mac: string }
+export interface AuditDoc {
+  _id: number;
+  at: string;
+  event: string;
+  subject: string;
+  actor: string;
+  details: string;
+  prev_mac: string;
+  mac: string;
+}
 /** A `keystrata_job` document; `_id` is the job id. */
-export interface JobDoc { _id: string; kind: string; state: string; cursor: string | null; processed: number; data: string; updated_at: string }
+export interface JobDoc {
+  _id: string;
+  kind: string;
+  state: string;
+  cursor: string | null;
+  processed: number;
+  data: string;
+  updated_at: string;
+}
 /** A `keystrata_lease` document; `_id` is the lease name. */
-export interface LeaseDoc { _id: string; holder: string; expires_at: string }
+export interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expires_at: string;
+}
 
 /**
  * Maps a CMK document to its record.
@@ -22,7 +70,13 @@ export interface LeaseDoc { _id: string; holder: string; expires_at: string }
  * ```
  */
 export const cmkFromDoc = (d: CmkDoc): CmkRecord => ({
-  keyring: d.keyring, version: d.version, hsmLabel: d.hsm_label, hsmId: d.hsm_id, state: d.state, createdAt: d.created_at, updatedAt: d.updated_at,
+  keyring: d.keyring,
+  version: d.version,
+  hsmLabel: d.hsm_label,
+  hsmId: d.hsm_id,
+  state: d.state,
+  createdAt: d.created_at,
+  updatedAt: d.updated_at,
 });
 
 /**
@@ -34,7 +88,13 @@ export const cmkFromDoc = (d: CmkDoc): CmkRecord => ({
  * ```
  */
 export const cmkToDoc = (r: CmkRecord): CmkDoc => ({
-  keyring: r.keyring, version: r.version, hsm_label: r.hsmLabel, hsm_id: r.hsmId, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt,
+  keyring: r.keyring,
+  version: r.version,
+  hsm_label: r.hsmLabel,
+  hsm_id: r.hsmId,
+  state: r.state,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
 });
 
 /**
@@ -46,7 +106,14 @@ export const cmkToDoc = (r: CmkRecord): CmkDoc => ({
  * ```
  */
 export const kekFromDoc = (d: KekDoc): KekRecord => ({
-  keyring: d.keyring, version: d.version, cmkVersion: d.cmk_version, wrapped: d.wrapped, state: d.state, createdAt: d.created_at, updatedAt: d.updated_at, binding: d.binding ?? '',
+  keyring: d.keyring,
+  version: d.version,
+  cmkVersion: d.cmk_version,
+  wrapped: d.wrapped,
+  state: d.state,
+  createdAt: d.created_at,
+  updatedAt: d.updated_at,
+  binding: d.binding ?? '',
 });
 
 /**
@@ -58,7 +125,14 @@ export const kekFromDoc = (d: KekDoc): KekRecord => ({
  * ```
  */
 export const kekToDoc = (r: KekRecord): KekDoc => ({
-  keyring: r.keyring, version: r.version, cmk_version: r.cmkVersion, wrapped: r.wrapped, state: r.state, created_at: r.createdAt, updated_at: r.updatedAt, binding: r.binding ?? '',
+  keyring: r.keyring,
+  version: r.version,
+  cmk_version: r.cmkVersion,
+  wrapped: r.wrapped,
+  state: r.state,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+  binding: r.binding ?? '',
 });
 
 /**
@@ -70,8 +144,15 @@ export const kekToDoc = (r: KekRecord): KekDoc => ({
  * ```
  */
 export const dekFromDoc = (d: DekDoc): DekRecord => ({
-  id: d._id, keyring: d.keyring, segment: d.segment, version: d.version, kekVersion: d.kek_version, wrapped: d.wrapped, state: d.state,
-  createdAt: d.created_at, updatedAt: d.updated_at,
+  id: d._id,
+  keyring: d.keyring,
+  segment: d.segment,
+  version: d.version,
+  kekVersion: d.kek_version,
+  wrapped: d.wrapped,
+  state: d.state,
+  createdAt: d.created_at,
+  updatedAt: d.updated_at,
 });
 
 /**
@@ -83,8 +164,15 @@ export const dekFromDoc = (d: DekDoc): DekRecord => ({
  * ```
  */
 export const dekToDoc = (r: DekRecord): DekDoc => ({
-  _id: r.id, keyring: r.keyring, segment: r.segment, version: r.version, kek_version: r.kekVersion, wrapped: r.wrapped, state: r.state,
-  created_at: r.createdAt, updated_at: r.updatedAt,
+  _id: r.id,
+  keyring: r.keyring,
+  segment: r.segment,
+  version: r.version,
+  kek_version: r.kekVersion,
+  wrapped: r.wrapped,
+  state: r.state,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
 });
 
 /**
@@ -96,7 +184,14 @@ export const dekToDoc = (r: DekRecord): DekDoc => ({
  * ```
  */
 export const auditFromDoc = (d: AuditDoc): AuditRecord => ({
-  seq: d._id, at: d.at, event: d.event as AuditRecord['event'], subject: d.subject, actor: d.actor, details: d.details, prevMac: d.prev_mac, mac: d.mac,
+  seq: d._id,
+  at: d.at,
+  event: d.event as AuditRecord['event'],
+  subject: d.subject,
+  actor: d.actor,
+  details: d.details,
+  prevMac: d.prev_mac,
+  mac: d.mac,
 });
 
 /**
@@ -108,5 +203,11 @@ export const auditFromDoc = (d: AuditDoc): AuditRecord => ({
  * ```
  */
 export const jobFromDoc = (d: JobDoc): JobRecord => ({
-  id: d._id, kind: d.kind, state: d.state as JobRecord['state'], cursor: d.cursor, processed: d.processed, data: d.data, updatedAt: d.updated_at,
+  id: d._id,
+  kind: d.kind,
+  state: d.state as JobRecord['state'],
+  cursor: d.cursor,
+  processed: d.processed,
+  data: d.data,
+  updatedAt: d.updated_at,
 });

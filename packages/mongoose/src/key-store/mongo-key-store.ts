@@ -1,6 +1,17 @@
 import {
-  KeystrataError, type AuditRecord, type CmkRecord, type DekChain, type DekCount, type DekQuery, type DekRecord,
-  type JobRecord, type KekRecord, type KeyState, type KeyStore, type LeaseRecord, type TombstoneRecord,
+  KeystrataError,
+  type AuditRecord,
+  type CmkRecord,
+  type DekChain,
+  type DekCount,
+  type DekQuery,
+  type DekRecord,
+  type JobRecord,
+  type KekRecord,
+  type KeyState,
+  type KeyStore,
+  type LeaseRecord,
+  type TombstoneRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
 import { appendAudit } from './audit-append.js';
@@ -100,7 +111,12 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async listCmks(keyring?: string): Promise<CmkRecord[]> {
-    const docs = await this.#q('read', () => this.#c.cmk.find(keyring === undefined ? {} : { keyring }).sort({ keyring: 1, version: 1 }).toArray());
+    const docs = await this.#q('read', () =>
+      this.#c.cmk
+        .find(keyring === undefined ? {} : { keyring })
+        .sort({ keyring: 1, version: 1 })
+        .toArray(),
+    );
     const records = docs.map(cmkFromDoc);
     if (keyring !== undefined) this.#cache.fill('cmk', keyring, records);
     return records;
@@ -125,7 +141,9 @@ export class MongoKeyStore implements KeyStore {
     } catch (error) {
       // FerretDB answers a unique-index clash on update with code 1 and its backend's message.
       if (isDuplicateKey(error) || /duplicate key|UNIQUE constraint failed/i.test(String((error as Error | null)?.message))) {
-        throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, { cause: error });
+        throw new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, {
+          cause: error,
+        });
       }
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store write failed.', { cause: error });
     }
@@ -138,7 +156,12 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async listKeks(keyring?: string): Promise<KekRecord[]> {
-    const docs = await this.#q('read', () => this.#c.kek.find(keyring === undefined ? {} : { keyring }).sort({ keyring: 1, version: 1 }).toArray());
+    const docs = await this.#q('read', () =>
+      this.#c.kek
+        .find(keyring === undefined ? {} : { keyring })
+        .sort({ keyring: 1, version: 1 })
+        .toArray(),
+    );
     const records = docs.map(kekFromDoc);
     if (keyring !== undefined) this.#cache.fill('kek', keyring, records);
     return records;
@@ -202,19 +225,21 @@ export class MongoKeyStore implements KeyStore {
 
   async listDeks(q: DekQuery): Promise<DekRecord[]> {
     const filter: mongo.Filter<DekDoc> = defined({
-      keyring: q.keyring, segment: q.segment, state: q.states && { $in: [...q.states] },
-      kek_version: q.kekVersionBelow === undefined ? undefined : { $lt: q.kekVersionBelow }, _id: q.afterId === undefined ? undefined : { $gt: q.afterId },
+      keyring: q.keyring,
+      segment: q.segment,
+      state: q.states && { $in: [...q.states] },
+      kek_version: q.kekVersionBelow === undefined ? undefined : { $lt: q.kekVersionBelow },
+      _id: q.afterId === undefined ? undefined : { $gt: q.afterId },
     });
     const docs = await this.#q('read', () => this.#c.dek.find(filter).sort({ _id: 1 }).limit(q.limit).toArray());
     return docs.map(dekFromDoc);
   }
 
   async countDeks(): Promise<DekCount[]> {
-    const rows = await this.#q('read', () => this.#c.dek.aggregate<{ _id: { keyring: string; state: KeyState }; n: number }>([
-      { $group: { _id: { keyring: '$keyring', state: '$state' }, n: { $sum: 1 } } },
-    ]).toArray());
-    return rows.map((r) => ({ keyring: r._id.keyring, state: r._id.state, count: Number(r.n) }))
-      .sort((a, b) => a.keyring.localeCompare(b.keyring) || a.state.localeCompare(b.state));
+    const rows = await this.#q('read', () =>
+      this.#c.dek.aggregate<{ _id: { keyring: string; state: KeyState }; n: number }>([{ $group: { _id: { keyring: '$keyring', state: '$state' }, n: { $sum: 1 } } }]).toArray(),
+    );
+    return rows.map((r) => ({ keyring: r._id.keyring, state: r._id.state, count: Number(r.n) })).sort((a, b) => a.keyring.localeCompare(b.keyring) || a.state.localeCompare(b.state));
   }
 
   async appendAudit(entry: Omit<AuditRecord, 'seq' | 'prevMac' | 'mac'>, seal: (seq: number, prevMac: string) => Promise<string>): Promise<AuditRecord> {
@@ -227,7 +252,13 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async listAudit(afterSeq = 0, limit = 10_000): Promise<AuditRecord[]> {
-    const docs = await this.#q('read', () => this.#c.audit.find({ _id: { $gt: afterSeq } }).sort({ _id: 1 }).limit(limit).toArray());
+    const docs = await this.#q('read', () =>
+      this.#c.audit
+        .find({ _id: { $gt: afterSeq } })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
     return docs.map(auditFromDoc);
   }
 

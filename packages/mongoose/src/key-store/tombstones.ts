@@ -3,7 +3,14 @@ import type { mongo } from 'mongoose';
 import { isDuplicateKey } from './collections.js';
 
 /** A `keystrata_tombstone` document: the columns of the SQL table, snake_case. */
-export interface TombstoneDoc { kind: TombstoneRecord['kind']; id: string; keyring: string; segment: string; destroyed_at: string; durable_at: string | null }
+export interface TombstoneDoc {
+  kind: TombstoneRecord['kind'];
+  id: string;
+  keyring: string;
+  segment: string;
+  destroyed_at: string;
+  durable_at: string | null;
+}
 
 /**
  * The tombstones of destroyed keys in MongoDB (`<prefix>tombstone`), unique per (kind, keyring, id).
@@ -32,7 +39,10 @@ export class MongoTombstones {
   }
 
   async list(keyring?: string): Promise<TombstoneRecord[]> {
-    const docs = await this.collection.find(keyring === undefined ? {} : { keyring }).sort({ destroyed_at: 1, kind: 1, keyring: 1, id: 1 }).toArray();
+    const docs = await this.collection
+      .find(keyring === undefined ? {} : { keyring })
+      .sort({ destroyed_at: 1, kind: 1, keyring: 1, id: 1 })
+      .toArray();
     return docs.map((d) => ({ kind: d.kind, id: d.id, keyring: d.keyring, segment: d.segment, destroyedAt: d.destroyed_at, durableAt: d.durable_at ?? null }));
   }
 

@@ -18,15 +18,18 @@ const PASSIVE = new Set(['$match', '$sort', '$limit', '$skip', '$sample']);
  * ```
  */
 export function installAggregateHook(schema: Schema, state: PluginState): void {
-  hooks(schema).pre('aggregate', builtIn(async function (this: Aggregate<unknown>) {
-    const ctx = await state.context(this.model());
-    const pipeline = this.pipeline() as unknown as Array<Record<string, unknown>>;
-    for (let i = 0; i < pipeline.length; i++) {
-      const stage = pipeline[i]!;
-      const name = Object.keys(stage)[0] ?? '';
-      if (!PASSIVE.has(name)) break;
-      if (name === '$match') pipeline[i] = { $match: await rewriteFilter(ctx, stage.$match as Record<string, unknown>, null) };
-      if (name === '$sort') checkSort(ctx, stage.$sort);
-    }
-  }));
+  hooks(schema).pre(
+    'aggregate',
+    builtIn(async function (this: Aggregate<unknown>) {
+      const ctx = await state.context(this.model());
+      const pipeline = this.pipeline() as unknown as Array<Record<string, unknown>>;
+      for (let i = 0; i < pipeline.length; i++) {
+        const stage = pipeline[i]!;
+        const name = Object.keys(stage)[0] ?? '';
+        if (!PASSIVE.has(name)) break;
+        if (name === '$match') pipeline[i] = { $match: await rewriteFilter(ctx, stage.$match as Record<string, unknown>, null) };
+        if (name === '$sort') checkSort(ctx, stage.$sort);
+      }
+    }),
+  );
 }

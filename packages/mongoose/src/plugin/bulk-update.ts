@@ -17,8 +17,14 @@ export async function rewriteUpdate(ctx: ModelContext, kind: string, body: Obj, 
   const replacement = kind === 'replaceOne';
   const skipValidation = options.skipValidation === true || body.skipValidation === true;
   const prepared = await prepareUpdate(ctx, {
-    filter: (body.filter ?? {}) as Obj, update: replacement ? body.replacement : body.update, replacement,
-    multi: kind === 'updateMany', upsert: body.upsert === true, session: options.session, validate: replacement && !skipValidation, scope: null,
+    filter: (body.filter ?? {}) as Obj,
+    update: replacement ? body.replacement : body.update,
+    replacement,
+    multi: kind === 'updateMany',
+    upsert: body.upsert === true,
+    session: options.session,
+    validate: replacement && !skipValidation,
+    scope: null,
   });
   const key = replacement ? 'replacement' : 'update';
   return prepared.ops.map((op) => ({ [prepared.perDocument ? 'updateOne' : kind]: { ...body, filter: op.filter, [key]: op.update } }));

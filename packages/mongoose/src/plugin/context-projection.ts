@@ -37,8 +37,8 @@ export function addContextProjection(ctx: ModelContext, query: object, projectio
   if (!selected || (keys.length === 0 && !off(p._id))) return;
   const extra: string[] = [];
   for (const field of contextFields(ctx)) {
-    if (inclusive && !on(p[field]) && !(field === '_id' && !off(p._id))) (p[field] = 1, extra.push(field));
-    else if (off(p[field])) (delete p[field], extra.push(field));
+    if (inclusive && !on(p[field]) && !(field === '_id' && !off(p._id))) (p[field] = 1), extra.push(field);
+    else if (off(p[field])) delete p[field], extra.push(field);
   }
   if (extra.length > 0) added.set(query, extra);
 }

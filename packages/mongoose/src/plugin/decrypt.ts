@@ -31,8 +31,7 @@ function remember(ctx: ModelContext, target: Target, row: Row): void {
 }
 
 /** True when the core can read and write a record's stored values as they are: flat paths, top-level segment fields. */
-const directRows = (ctx: ModelContext): boolean =>
-  ctx.spec.flat && ctx.spec.segmentFields !== 'all' && ctx.spec.segmentFields.every((f) => !f.includes('.'));
+const directRows = (ctx: ModelContext): boolean => ctx.spec.flat && ctx.spec.segmentFields !== 'all' && ctx.spec.segmentFields.every((f) => !f.includes('.'));
 
 /**
  * Decrypts the encrypted paths of documents and plain objects in place, in one batch. For a flat

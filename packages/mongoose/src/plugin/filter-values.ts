@@ -42,7 +42,11 @@ export async function blindIndexes(ctx: ModelContext, field: EncryptedPath, valu
   if (field.index === undefined) {
     throw unsupported(`${ctx.name}.${field.path}`, 'an equality lookup', `Declare it with encrypted: { index: '<path>' } to look it up through a blind index.`);
   }
-  return ctx.records.indexesFor(ctx.name, field.path, values.map((v) => castValue(ctx, field.path, v, scope)));
+  return ctx.records.indexesFor(
+    ctx.name,
+    field.path,
+    values.map((v) => castValue(ctx, field.path, v, scope)),
+  );
 }
 
 /**

@@ -16,7 +16,7 @@ function checkRelated(ctx: ModelContext, key: string, value: unknown): void {
 
 /** Refuses `$where`, `$expr` and `$function` that mention an encrypted path. */
 function checkOpaque(ctx: ModelContext, key: string, value: unknown): void {
-  const text = typeof value === 'function' ? value.toString() : JSON.stringify(value) ?? '';
+  const text = typeof value === 'function' ? value.toString() : (JSON.stringify(value) ?? '');
   const hit = ctx.spec.fields.find((f) => text.includes(f.path));
   if (hit !== undefined) throw unsupported(`${ctx.name}.${hit.path}`, key, HINT);
 }

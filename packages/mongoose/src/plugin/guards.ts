@@ -5,8 +5,15 @@ import type { SchemaSpec } from './schema-spec.js';
 
 const GUARDED = Symbol.for('keystrata.mongoose.guarded');
 type Fn = ((this: unknown, ...args: unknown[]) => unknown) & { [GUARDED]?: true };
-interface Validator { validator: Fn | RegExp; [key: string]: unknown }
-interface Guardable { validators: Validator[]; setters: Fn[]; requiredValidator?: unknown }
+interface Validator {
+  validator: Fn | RegExp;
+  [key: string]: unknown;
+}
+interface Guardable {
+  validators: Validator[];
+  setters: Fn[];
+  requiredValidator?: unknown;
+}
 
 const isIndex = (v: unknown): boolean => typeof v === 'string' && v.startsWith(BLIND_INDEX_PREFIX);
 const isStored = (v: unknown): boolean => isEnvelope(v) || UnreadableValue.isInstance(v);

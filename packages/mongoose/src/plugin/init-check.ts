@@ -17,14 +17,20 @@ import type { PluginState } from './state.js';
  * ```
  */
 export function installInitCheck(schema: Schema, state: PluginState): void {
-  hooks(schema).pre('init', builtIn(function (this: Document, raw: unknown) {
-    if (typeof raw !== 'object' || raw === null) return;
-    const model = this.constructor as Model<unknown>;
-    const spec = state.spec(model.schema ?? schema);
-    for (const f of spec.fields) {
-      const value = getPath(raw as Record<string, unknown>, f.path);
-      if (value === undefined || value === null || typeof value === 'string') continue;
-      throw new KeystrataError('CIPHERTEXT_MALFORMED', `${model.modelName ?? 'document'}.${f.path} holds a stored ${Array.isArray(value) ? 'array' : typeof value}, not a Keystrata envelope; it was not decrypted or passed through. Restore the value from a backup or clear it.`);
-    }
-  }));
+  hooks(schema).pre(
+    'init',
+    builtIn(function (this: Document, raw: unknown) {
+      if (typeof raw !== 'object' || raw === null) return;
+      const model = this.constructor as Model<unknown>;
+      const spec = state.spec(model.schema ?? schema);
+      for (const f of spec.fields) {
+        const value = getPath(raw as Record<string, unknown>, f.path);
+        if (value === undefined || value === null || typeof value === 'string') continue;
+        throw new KeystrataError(
+          'CIPHERTEXT_MALFORMED',
+          `${model.modelName ?? 'document'}.${f.path} holds a stored ${Array.isArray(value) ? 'array' : typeof value}, not a Keystrata envelope; it was not decrypted or passed through. Restore the value from a backup or clear it.`,
+        );
+      }
+    }),
+  );
 }

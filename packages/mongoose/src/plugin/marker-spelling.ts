@@ -2,8 +2,7 @@ import { configError } from '../errors.js';
 import { isNearMiss } from '@keystrata/core/adapter';
 
 const SPELLING = "`encrypted: true` or `encrypted: { index: 'indexPath' }`";
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
  * Refuses the misspellings of the `encrypted` option in one path's options (`Encrypted: true`,

@@ -49,5 +49,6 @@ export function assertPluginOptions(options: unknown): asserts options is Keystr
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw configError('model must be a non-empty string.');
   if (o.bindRecordId !== undefined && typeof o.bindRecordId !== 'boolean') throw configError('bindRecordId must be a boolean.');
   if (o.onUnreadable !== undefined && o.onUnreadable !== 'throw' && o.onUnreadable !== 'placeholder') throw configError("onUnreadable must be 'throw' or 'placeholder'.");
-  if (o.keyring !== undefined && typeof o.keyring !== 'function' && (typeof o.keyring !== 'string' || o.keyring === '')) throw configError('keyring must be a non-empty string or a function of the document.');
+  if (o.keyring !== undefined && typeof o.keyring !== 'function' && (typeof o.keyring !== 'string' || o.keyring === ''))
+    throw configError('keyring must be a non-empty string or a function of the document.');
 }

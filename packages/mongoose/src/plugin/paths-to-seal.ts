@@ -32,6 +32,7 @@ export function pathsToSeal(ctx: ModelContext, doc: Document): string[] {
   if (doc.isNew) return paths.filter((p) => readPath(doc, p) !== undefined);
   if (!segmentChanged(ctx, doc)) return paths.filter((p) => doc.isModified(p));
   const missing = paths.find((p) => !doc.isSelected(p));
-  if (missing !== undefined) throw unsupported(`${ctx.name}.${missing}`, 'changing the segment of a partly loaded document', 'Load every encrypted path (no projection) so all of them are re-encrypted under the new segment.');
+  if (missing !== undefined)
+    throw unsupported(`${ctx.name}.${missing}`, 'changing the segment of a partly loaded document', 'Load every encrypted path (no projection) so all of them are re-encrypted under the new segment.');
   return paths.filter((p) => readPath(doc, p) !== undefined || doc.isModified(p));
 }

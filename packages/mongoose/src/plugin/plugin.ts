@@ -35,9 +35,12 @@ export function keystrata(schema: Schema, options: KeystrataPluginOptions): void
   states.set(options, state);
   state.spec(schema); // validates the schema now; hooks are installed even without encrypted paths yet (a later schema.add())
   keepKeystrataHooksLast(schema);
-  hooks(schema).pre('validate', builtIn(function (this: { constructor: Model<any> }) {
-    state.spec(this.constructor.schema ?? schema);
-  }));
+  hooks(schema).pre(
+    'validate',
+    builtIn(function (this: { constructor: Model<any> }) {
+      state.spec(this.constructor.schema ?? schema);
+    }),
+  );
   installReadHooks(schema, state);
   installWriteHooks(schema, state);
   installUpdateHooks(schema, state);

@@ -38,11 +38,19 @@ export async function prepareRead(state: PluginState, query: AnyQuery): Promise<
  * ```
  */
 export function installReadHooks(schema: Schema, state: PluginState): void {
-  hooks(schema).pre([...FILTERED], { document: false, query: true }, builtIn(async function (this: AnyQuery) {
-    await prepareRead(state, this);
-  }));
-  hooks(schema).post([...RETURNING], { document: false, query: true }, builtIn(async function (this: AnyQuery, res: unknown) {
-    await decryptResult(state, this.model, res);
-    stripAdded(this, resultTargets(res));
-  }));
+  hooks(schema).pre(
+    [...FILTERED],
+    { document: false, query: true },
+    builtIn(async function (this: AnyQuery) {
+      await prepareRead(state, this);
+    }),
+  );
+  hooks(schema).post(
+    [...RETURNING],
+    { document: false, query: true },
+    builtIn(async function (this: AnyQuery, res: unknown) {
+      await decryptResult(state, this.model, res);
+      stripAdded(this, resultTargets(res));
+    }),
+  );
 }

@@ -32,7 +32,8 @@ export function rejectNested(schema: Schema, where: string): void {
   for (const child of schema.childSchemas) {
     child.schema.eachPath((path, type) => {
       checkMarkerSpelling(`${where}${child.model.path}.${path}`, type.options as Record<string, unknown> | undefined);
-      if (markerOf(type)) throw configError(`${where}${child.model.path}.${path} is marked encrypted inside an array or subdocument; only paths of the top-level schema (nested objects included) can be encrypted.`);
+      if (markerOf(type))
+        throw configError(`${where}${child.model.path}.${path} is marked encrypted inside an array or subdocument; only paths of the top-level schema (nested objects included) can be encrypted.`);
     });
     rejectNested(child.schema, `${where}${child.model.path}.`);
   }

@@ -42,7 +42,8 @@ export function scanSchema(schema: Schema, policy: SegmentPolicy): SchemaSpec {
     const marker = markerOf(type);
     if (!marker) return;
     if (path === '_id') throw configError('_id cannot be encrypted.');
-    if (!ALLOWED.has(type.instance)) throw configError(`${path} is a ${type.instance} path; encrypted paths must be String or Mixed (the stored value is an envelope string; Mixed keeps the original type).`);
+    if (!ALLOWED.has(type.instance))
+      throw configError(`${path} is a ${type.instance} path; encrypted paths must be String or Mixed (the stored value is an envelope string; Mixed keeps the original type).`);
     const index = marker === true ? undefined : marker.index;
     if (index !== undefined && (typeof index !== 'string' || index === '' || index === path)) throw configError(`${path}: encrypted.index must name another path.`);
     fields.push(index === undefined ? { path } : { path, index });

@@ -20,9 +20,13 @@ function refuseIndexWrites(ctx: ModelContext, doc: Document): void {
   for (const [index, field] of ctx.spec.byIndex) {
     const value = readPath(doc, index);
     const own = ownIndexes.get(doc);
-    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    if (own?.has(index) && own.get(index) === value) continue;
     if (doc.isNew ? value !== undefined : doc.isModified(index)) {
-      throw unsupported(`${ctx.name}.${index}`, 'writing a blind index', `It is the blind index of ${field.path} and only the plugin writes it: remove ${index} and set ${field.path} instead. Nothing was written.`);
+      throw unsupported(
+        `${ctx.name}.${index}`,
+        'writing a blind index',
+        `It is the blind index of ${field.path} and only the plugin writes it: remove ${index} and set ${field.path} instead. Nothing was written.`,
+      );
     }
   }
 }
@@ -41,7 +45,9 @@ export async function sealDocuments(ctx: ModelContext, docs: readonly Document[]
   const work = docs.map((doc) => ({ doc, paths: pathsToSeal(ctx, doc) })).filter((w) => w.paths.length > 0);
   if (work.length === 0) return;
   const items = work.map(({ doc, paths }) => ({
-    id: readPath(doc, '_id'), record: segmentInputs(ctx, doc), values: new Map(paths.map((p) => [p, readPath(doc, p)])),
+    id: readPath(doc, '_id'),
+    record: segmentInputs(ctx, doc),
+    values: new Map(paths.map((p) => [p, readPath(doc, p)])),
   }));
   const sealed = await sealWrites(ctx, items);
   work.forEach(({ doc }, i) => {

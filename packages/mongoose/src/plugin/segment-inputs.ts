@@ -15,9 +15,8 @@ type Row = Record<string, unknown>;
 export function segmentInputs(ctx: ModelContext, target: Target): Row {
   const fields = ctx.spec.segmentFields;
   if (fields !== 'all') return Object.fromEntries(fields.map((f) => [f, readPath(target, f)]));
-  const plain = 'toObject' in target && typeof target.toObject === 'function'
-    ? (target.toObject({ depopulate: true, getters: false, virtuals: false, transform: false }) as Row)
-    : { ...(target as Row) };
+  const plain =
+    'toObject' in target && typeof target.toObject === 'function' ? (target.toObject({ depopulate: true, getters: false, virtuals: false, transform: false }) as Row) : { ...(target as Row) };
   for (const f of ctx.spec.fields) delete plain[f.path];
   return plain;
 }

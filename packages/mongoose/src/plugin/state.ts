@@ -16,8 +16,7 @@ export interface ModelContext {
   readonly hierarchy: KeyHierarchy;
 }
 
-const changed = (before: readonly unknown[], now: readonly unknown[]): boolean =>
-  before.length !== now.length || before.some((type, i) => type !== now[i]);
+const changed = (before: readonly unknown[], now: readonly unknown[]): boolean => before.length !== now.length || before.some((type, i) => type !== now[i]);
 
 /**
  * The state of one `schema.plugin(keystrata, options)` call: schema specs per schema object (a
@@ -64,7 +63,9 @@ export class PluginState {
     let records = bySpec.get(spec);
     if (records === undefined || records.hierarchy !== hierarchy) {
       records = new RecordEncryptor({
-        hierarchy, segment: this.options.segment, bindRecordId: this.options.bindRecordId ?? true,
+        hierarchy,
+        segment: this.options.segment,
+        bindRecordId: this.options.bindRecordId ?? true,
         models: { [name]: { fields: spec.fields.map((f) => ({ field: f.path, index: f.index })), idField: '_id' } },
         ...(this.options.onUnreadable ? { onUnreadable: this.options.onUnreadable } : {}),
         ...(this.options.keyring ? { keyring: this.options.keyring } : {}),

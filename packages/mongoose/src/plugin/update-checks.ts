@@ -60,6 +60,10 @@ export function checkSegmentWrite(ctx: ModelContext, touched: readonly string[],
   if (fields === 'all' || written === ctx.spec.fields.length) return;
   const hit = fields.find((s) => touched.some((k) => related(k, s)));
   if (hit !== undefined) {
-    throw unsupported(`${ctx.name}.${hit}`, 'changing the segment field in an update', `The encrypted paths it does not rewrite would stay under the old segment's key. Set every encrypted path in the same update, or load the document and save() it.`);
+    throw unsupported(
+      `${ctx.name}.${hit}`,
+      'changing the segment field in an update',
+      `The encrypted paths it does not rewrite would stay under the old segment's key. Set every encrypted path in the same update, or load the document and save() it.`,
+    );
   }
 }

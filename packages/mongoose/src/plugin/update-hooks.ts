@@ -28,16 +28,25 @@ type Kind = keyof typeof KINDS;
  * ```
  */
 export function installUpdateHooks(schema: Schema, state: PluginState): void {
-  hooks(schema).pre(Object.keys(KINDS), { document: false, query: true }, builtIn(async function (this: AnyQuery) {
-    const ctx = await state.context(this.model);
-    const options = this.getOptions();
-    const base = this.model.base as unknown as Base;
-    checkSort(ctx, options.sort);
-    const prepared = await prepareUpdate(ctx, {
-      filter: this.getFilter(), update: this.getUpdate(), ...KINDS[this.op as Kind], upsert: options.upsert === true,
-      sort: options.sort, session: options.session, scope: this,
-      validate: Boolean(options.runValidators ?? base.options.runValidators ?? false),
-    });
-    await applyPrepared(this, prepared, base, this.model);
-  }));
+  hooks(schema).pre(
+    Object.keys(KINDS),
+    { document: false, query: true },
+    builtIn(async function (this: AnyQuery) {
+      const ctx = await state.context(this.model);
+      const options = this.getOptions();
+      const base = this.model.base as unknown as Base;
+      checkSort(ctx, options.sort);
+      const prepared = await prepareUpdate(ctx, {
+        filter: this.getFilter(),
+        update: this.getUpdate(),
+        ...KINDS[this.op as Kind],
+        upsert: options.upsert === true,
+        sort: options.sort,
+        session: options.session,
+        scope: this,
+        validate: Boolean(options.runValidators ?? base.options.runValidators ?? false),
+      });
+      await applyPrepared(this, prepared, base, this.model);
+    }),
+  );
 }

@@ -60,7 +60,11 @@ export function parseUpdate(ctx: ModelContext, input: Obj, replacement: boolean)
   }
   if (!replacement) checkSegmentWrite(ctx, touched, new Set([...set.keys(), ...unset]).size);
   return {
-    update, replacement, set, setOnInsert, unset,
+    update,
+    replacement,
+    set,
+    setOnInsert,
+    unset,
     plainSet: { ...plain(ctx, update.$set as Obj | undefined), ...plain(ctx, top) },
     plainSetOnInsert: plain(ctx, update.$setOnInsert as Obj | undefined),
   };

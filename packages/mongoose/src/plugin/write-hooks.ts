@@ -20,27 +20,47 @@ const restoreAll = (docs: unknown): void => (Array.isArray(docs) ? docs : [docs]
  * ```
  */
 export function installWriteHooks(schema: Schema, state: PluginState): void {
-  hooks(schema).pre('save', builtIn(async function (this: Document) {
-    const ctx = await state.context(this.constructor as Model<any>);
-    await validatePlaintext(ctx, this);
-    await sealDocuments(ctx, [this]);
-  }));
-  hooks(schema).post('save', builtIn(function (doc: Document) {
-    restorePlaintext(doc);
-  }));
-  hooks(schema).post('save', { errorHandler: true }, builtIn(function (this: Document) {
-    restorePlaintext(this);
-  }));
-  hooks(schema).pre('insertMany', builtIn(async function (this: Model<any>, input: unknown) {
-    const docs = (Array.isArray(input) ? input : [input]).map((d): Document => (d instanceof this ? d : new this(d)));
-    await Promise.all(docs.map((d) => d.validate()));
-    await sealDocuments(await state.context(this), docs);
-    return (this.base as unknown as Base).overwriteMiddlewareArguments(docs);
-  }));
-  hooks(schema).post('insertMany', builtIn(function (docs: unknown) {
-    restoreAll(docs);
-  }));
-  hooks(schema).post('insertMany', { errorHandler: true }, builtIn(function (_error: unknown, docs: unknown) {
-    restoreAll(docs);
-  }));
+  hooks(schema).pre(
+    'save',
+    builtIn(async function (this: Document) {
+      const ctx = await state.context(this.constructor as Model<any>);
+      await validatePlaintext(ctx, this);
+      await sealDocuments(ctx, [this]);
+    }),
+  );
+  hooks(schema).post(
+    'save',
+    builtIn((doc: Document) => {
+      restorePlaintext(doc);
+    }),
+  );
+  hooks(schema).post(
+    'save',
+    { errorHandler: true },
+    builtIn(function (this: Document) {
+      restorePlaintext(this);
+    }),
+  );
+  hooks(schema).pre(
+    'insertMany',
+    builtIn(async function (this: Model<any>, input: unknown) {
+      const docs = (Array.isArray(input) ? input : [input]).map((d): Document => (d instanceof this ? d : new this(d)));
+      await Promise.all(docs.map((d) => d.validate()));
+      await sealDocuments(await state.context(this), docs);
+      return (this.base as unknown as Base).overwriteMiddlewareArguments(docs);
+    }),
+  );
+  hooks(schema).post(
+    'insertMany',
+    builtIn((docs: unknown) => {
+      restoreAll(docs);
+    }),
+  );
+  hooks(schema).post(
+    'insertMany',
+    { errorHandler: true },
+    builtIn((_error: unknown, docs: unknown) => {
+      restoreAll(docs);
+    }),
+  );
 }

@@ -6,7 +6,10 @@ export const ENVELOPE = /^ks1\.[A-Za-z0-9_-]+$/;
 
 /** The error code of a promise's rejection ('none' when it resolves). */
 export const codeOf = async (work: Promise<unknown> | PromiseLike<unknown>): Promise<string> =>
-  Promise.resolve(work).then(() => 'none', (e: unknown) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`));
+  Promise.resolve(work).then(
+    () => 'none',
+    (e: unknown) => (KeystrataError.isInstance(e) ? e.code : `untyped: ${String(e)}`),
+  );
 
 /**
  * Asserts that no stored patient holds plaintext of a marked path (no "canary" anywhere, any case),

@@ -51,7 +51,12 @@ export async function openFixture(plugin: Partial<KeystrataPluginOptions> = {}, 
   const Patient = connection.model<PatientFields>('Patient', schema);
   const client: MongoClient = await openRawClient();
   return {
-    connection, hierarchy, rootKey, Patient, raw: client.db(dbName), dbName,
+    connection,
+    hierarchy,
+    rootKey,
+    Patient,
+    raw: client.db(dbName),
+    dbName,
     async teardown() {
       hierarchy.clearCache();
       await rootKey.close();

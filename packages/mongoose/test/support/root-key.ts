@@ -22,8 +22,12 @@ export function breakable(inner: RootKey): BreakableRootKey {
     await inner.close();
   };
   return {
-    get description() { return inner.description; },
-    get stats() { return inner.stats; },
+    get description() {
+      return inner.description;
+    },
+    get stats() {
+      return inner.stats;
+    },
     createCmk: (label) => inner.createCmk(label),
     hasCmk: (cmk) => inner.hasCmk(cmk),
     destroyCmk: (cmk) => inner.destroyCmk(cmk),

@@ -23,7 +23,9 @@ export function guardLaterExtensions<T>(client: T, onExtend: () => void): T {
   const target = client as unknown as Extendable;
   const original = target.$extends;
   Reflect.defineProperty(target, '$extends', {
-    configurable: true, enumerable: false, writable: true,
+    configurable: true,
+    enumerable: false,
+    writable: true,
     value(this: unknown, ...args: unknown[]) {
       onExtend();
       const next = original.apply(this ?? target, args) as Extendable;

@@ -6,7 +6,7 @@ import { decryptRawRows } from '../result/decrypt-raw.js';
 
 function reachingModels(map: FieldMap): Set<string> {
   const reach = new Set(Object.keys(map.models).filter((name) => map.models[name]!.encrypted.length > 0));
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
     for (const [name, model] of Object.entries(map.models)) {
       if (!reach.has(name) && Object.values(model.relations).some((r) => reach.has(r.model))) grew = reach.add(name).size > 0;
@@ -46,10 +46,14 @@ export class KeystrataRuntime {
       if (model.encrypted.length > 0) models[name] = { fields: model.encrypted, idField: model.id?.field ?? NO_SINGLE_ID };
     }
     this.records = new RecordEncryptor({
-      hierarchy: hierarchyOf(options), models, segment: options.segment, bindRecordId: options.bindRecordId ?? true,
+      hierarchy: hierarchyOf(options),
+      models,
+      segment: options.segment,
+      bindRecordId: options.bindRecordId ?? true,
       // Database-assigned ids are unknown at create: those values stay unbound until an update (README).
       withoutRecordId: 'seal-unbound',
-      onUnreadable: options.onUnreadable ?? 'throw', ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
+      onUnreadable: options.onUnreadable ?? 'throw',
+      ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
     });
     this.fieldMap = options.fieldMap;
     this.policy = options.segment;

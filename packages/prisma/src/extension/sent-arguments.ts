@@ -64,5 +64,8 @@ export function sendIf<T>(checked: boolean, label: string | undefined, args: Row
 export function assertUnchanged(args: unknown): void {
   const entry = sent.getStore();
   if (entry === undefined || fingerprintOf(args) === entry.fingerprint) return;
-  throw new KeystrataError('CONFIG_INVALID', `A query extension applied after withKeystrata changed the arguments of ${entry.label} after Keystrata encrypted them; nothing was sent. Apply query extensions before Keystrata: withKeystrata(prisma.$extends(yourExtension), options).`);
+  throw new KeystrataError(
+    'CONFIG_INVALID',
+    `A query extension applied after withKeystrata changed the arguments of ${entry.label} after Keystrata encrypted them; nothing was sent. Apply query extensions before Keystrata: withKeystrata(prisma.$extends(yourExtension), options).`,
+  );
 }

@@ -9,7 +9,10 @@ const TAIL = /^(?:\(([^()]*)\))?(?=\s|$)/;
 
 function parseOptions(argumentText: string): { index?: string } {
   const out: { index?: string } = {};
-  for (const part of argumentText.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of argumentText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const [key, value, extra] = part.split(':').map((s) => s.trim());
     if (key !== 'index' || !value || extra !== undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
       const guess = key !== undefined && key !== 'index' && isNearMiss(key, 'index') ? ` (did you mean "index"?)` : '';

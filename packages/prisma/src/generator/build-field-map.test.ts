@@ -45,14 +45,38 @@ describe('the keystrata-prisma generator', () => {
   });
 
   it('maps id defaults to the strategies Keystrata can run before encrypting', () => {
-    expect([undefined, { name: 'cuid', args: [] }, { name: 'cuid', args: [2] }, { name: 'uuid', args: [4] }, { name: 'uuid', args: [7] }, { name: 'nanoid', args: [] }, { name: 'ulid', args: [] }, { name: 'autoincrement', args: [] }, { name: 'dbgenerated', args: ['x'] }, 'literal'].map(idStrategy))
-      .toEqual(['client', 'cuid', 'cuid2', 'uuid4', 'uuid7', 'nanoid', 'ulid', 'database', 'database', 'database']);
+    expect(
+      [
+        undefined,
+        { name: 'cuid', args: [] },
+        { name: 'cuid', args: [2] },
+        { name: 'uuid', args: [4] },
+        { name: 'uuid', args: [7] },
+        { name: 'nanoid', args: [] },
+        { name: 'ulid', args: [] },
+        { name: 'autoincrement', args: [] },
+        { name: 'dbgenerated', args: ['x'] },
+        'literal',
+      ].map(idStrategy),
+    ).toEqual(['client', 'cuid', 'cuid2', 'uuid4', 'uuid7', 'nanoid', 'ulid', 'database', 'database', 'database']);
   });
 
   it('emits encrypted fields, index columns, id, scalars and relations per model', () => {
     const map = buildFieldMap([
-      patient([field('ssn', { documentation: '@encrypted' }), field('email', { documentation: '@encrypted(index: emailIndex)' }), field('emailIndex', { isUnique: true }), field('visits', { kind: 'object', type: 'Visit', isList: true })]),
-      { name: 'Visit', fields: [field('id', { isId: true, type: 'Int', default: { name: 'autoincrement', args: [] } }), field('patientId'), field('patient', { kind: 'object', type: 'Patient', relationFromFields: ['patientId'] })] },
+      patient([
+        field('ssn', { documentation: '@encrypted' }),
+        field('email', { documentation: '@encrypted(index: emailIndex)' }),
+        field('emailIndex', { isUnique: true }),
+        field('visits', { kind: 'object', type: 'Visit', isList: true }),
+      ]),
+      {
+        name: 'Visit',
+        fields: [
+          field('id', { isId: true, type: 'Int', default: { name: 'autoincrement', args: [] } }),
+          field('patientId'),
+          field('patient', { kind: 'object', type: 'Patient', relationFromFields: ['patientId'] }),
+        ],
+      },
     ]);
     expect(map.models.Patient).toEqual({
       encrypted: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }],
@@ -65,13 +89,18 @@ describe('the keystrata-prisma generator', () => {
   });
 
   it('refuses annotations that could not hold ciphertext, listing every problem at once', () => {
-    const build = () => buildFieldMap([patient([
-      field('age', { type: 'Int', documentation: '@encrypted' }),
-      field('code', { isUnique: true, documentation: '@encrypted' }),
-      field('email', { documentation: '@encrypted(index: missing)' }),
-      field('tags', { isList: true, documentation: '@encrypted' }),
-      field('a', { documentation: '@encrypted(index: a2)' }), field('b', { documentation: '@encrypted(index: a2)' }), field('a2'),
-    ])]);
+    const build = () =>
+      buildFieldMap([
+        patient([
+          field('age', { type: 'Int', documentation: '@encrypted' }),
+          field('code', { isUnique: true, documentation: '@encrypted' }),
+          field('email', { documentation: '@encrypted(index: missing)' }),
+          field('tags', { isList: true, documentation: '@encrypted' }),
+          field('a', { documentation: '@encrypted(index: a2)' }),
+          field('b', { documentation: '@encrypted(index: a2)' }),
+          field('a2'),
+        ]),
+      ]);
     expect(build).toThrow(/Patient\.age: @encrypted needs a single String field/);
     expect(build).toThrow(/Patient\.code: @unique on ciphertext never matches/);
     expect(build).toThrow(/Patient\.email: index column "missing" does not exist/);

@@ -53,7 +53,9 @@ export function buildFieldMap(models: readonly DmmfModelLike[], datamodel?: stri
   const problems: string[] = datamodel === undefined ? [] : markersInPlainComments(datamodel);
   const entries = models.map((model) => [model.name, modelEntry(model, problems)] as const);
   if (problems.length > 0) {
-    throw new KeystrataError('CONFIG_INVALID', `keystrata-prisma: invalid @encrypted annotations:\n- ${problems.join('\n- ')}\nNothing was generated.`, { hint: 'Fix the markers in schema.prisma as each line says, then run `prisma generate` again.' });
+    throw new KeystrataError('CONFIG_INVALID', `keystrata-prisma: invalid @encrypted annotations:\n- ${problems.join('\n- ')}\nNothing was generated.`, {
+      hint: 'Fix the markers in schema.prisma as each line says, then run `prisma generate` again.',
+    });
   }
   return { version: 1, models: Object.fromEntries(entries) };
 }

@@ -13,7 +13,8 @@ import type { DmmfFieldLike, DmmfModelLike } from './dmmf.js';
 export function checkEncryptedField(model: DmmfModelLike, field: DmmfFieldLike, index: string | undefined, encrypted: ReadonlySet<string>): string[] {
   const at = `${model.name}.${field.name}`;
   const problems: string[] = [];
-  if (field.kind !== 'scalar' || field.type !== 'String' || field.isList) problems.push(`${at}: @encrypted needs a single String field (the column holds "ks1.…" text), not ${field.type}${field.isList ? '[]' : ''}`);
+  if (field.kind !== 'scalar' || field.type !== 'String' || field.isList)
+    problems.push(`${at}: @encrypted needs a single String field (the column holds "ks1.…" text), not ${field.type}${field.isList ? '[]' : ''}`);
   if (field.isId) problems.push(`${at}: an id cannot be @encrypted`);
   if (field.isUnique) problems.push(`${at}: @unique on ciphertext never matches; put @unique on its index column`);
   if (index === undefined) return problems;

@@ -16,10 +16,21 @@ import { updateMany } from './update-many.js';
  * ```
  */
 export const HANDLERS: Readonly<Record<string, OperationHandler>> = {
-  findUnique: read, findUniqueOrThrow: read, findFirst: read, findFirstOrThrow: read, findMany: read,
-  count: aggregate, aggregate, groupBy: aggregate,
-  create, createMany: create, createManyAndReturn: create,
-  update, upsert: update,
-  updateMany, updateManyAndReturn: updateMany,
-  delete: remove, deleteMany: remove,
+  findUnique: read,
+  findUniqueOrThrow: read,
+  findFirst: read,
+  findFirstOrThrow: read,
+  findMany: read,
+  count: aggregate,
+  aggregate,
+  groupBy: aggregate,
+  create,
+  createMany: create,
+  createManyAndReturn: create,
+  update,
+  upsert: update,
+  updateMany,
+  updateManyAndReturn: updateMany,
+  delete: remove,
+  deleteMany: remove,
 };

@@ -10,7 +10,10 @@ import { rootTarget, walkCreate, walkUpdate } from '../write/walk.js';
 import { labelOf, type Operation } from './context.js';
 
 async function upsertAsCreate(op: Operation, plan: SelectionPlan): Promise<unknown> {
-  if (op.internal.transaction?.kind === 'batch') throw unsupported(`${labelOf(op)} of a record that does not exist yet, writing encrypted fields without their context, cannot run inside $transaction([...]); use an interactive transaction or include the id and segment field in where.`);
+  if (op.internal.transaction?.kind === 'batch')
+    throw unsupported(
+      `${labelOf(op)} of a record that does not exist yet, writing encrypted fields without their context, cannot run inside $transaction([...]); use an interactive transaction or include the id and segment field in where.`,
+    );
   const writes = newWrites();
   await walkCreate(op.rt, op.model, op.args.create, writes);
   await encryptWrites(op.rt, writes.creates, []);

@@ -25,7 +25,7 @@ export async function rewriteFieldFilter(rt: KeystrataRuntime, model: string, sp
   const out: Row = {};
   const equals = isPlainObject(filter) ? filter.equals : filter;
   if (equals !== undefined) {
-    if (equals === null || typeof equals === 'object' && !(equals instanceof Date)) throw unsupported(`${at}: only literal values can be compared through the blind index.`);
+    if (equals === null || (typeof equals === 'object' && !(equals instanceof Date))) throw unsupported(`${at}: only literal values can be compared through the blind index.`);
     out.equals = await rt.records.indexFor(model, spec.field, equals as FieldValue);
   }
   if (isPlainObject(filter) && filter.in !== undefined) {

@@ -43,7 +43,12 @@ export function checkOrderBy(rt: KeystrataRuntime, model: string, orderBy: unkno
  * ```
  */
 export function checkDistinct(rt: KeystrataRuntime, model: string, fields: unknown, what: string): void {
-  refuseEncrypted(rt, model, arrayify(fields as string | string[]).filter((f) => typeof f === 'string'), what);
+  refuseEncrypted(
+    rt,
+    model,
+    arrayify(fields as string | string[]).filter((f) => typeof f === 'string'),
+    what,
+  );
 }
 
 /**
@@ -57,6 +62,12 @@ export function checkDistinct(rt: KeystrataRuntime, model: string, fields: unkno
 export function checkAggregates(rt: KeystrataRuntime, model: string, args: Record<string, unknown>): void {
   for (const key of AGGREGATES) {
     const selection = args[key];
-    if (isPlainObject(selection)) refuseEncrypted(rt, model, Object.keys(selection).filter((f) => selection[f]), `${key}`);
+    if (isPlainObject(selection))
+      refuseEncrypted(
+        rt,
+        model,
+        Object.keys(selection).filter((f) => selection[f]),
+        `${key}`,
+      );
   }
 }

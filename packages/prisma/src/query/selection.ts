@@ -30,11 +30,11 @@ export function ensureContextFields(rt: KeystrataRuntime, model: string, args: R
   if (isPlainObject(args.select)) {
     const select = args.select;
     if (!encrypted.some((f) => select[f.field] === true)) return plan;
-    for (const field of context) if (select[field] !== true) (select[field] = true, plan.added.push(field));
+    for (const field of context) if (select[field] !== true) (select[field] = true), plan.added.push(field);
   } else if (isPlainObject(args.omit)) {
     const omit = args.omit;
     if (encrypted.every((f) => omit[f.field] === true)) return plan;
-    for (const field of context) if (omit[field] === true) (delete omit[field], plan.added.push(field));
+    for (const field of context) if (omit[field] === true) delete omit[field], plan.added.push(field);
   }
   return plan;
 }

@@ -48,7 +48,8 @@ export function prismaReencryptionHook(db: unknown, options: PrismaReencryptionO
   const rt = runtimeOf(db);
   const models = options.models ?? Object.keys(rt.fieldMap.models).filter((m) => rt.model(m)!.encrypted.length > 0);
   for (const model of models) {
-    if (rt.model(model)?.encrypted.length === 0 || rt.model(model)?.id == null) throw new KeystrataError('CONFIG_INVALID', `prismaReencryptionHook: ${model} needs encrypted fields and a single-field id.`);
+    if (rt.model(model)?.encrypted.length === 0 || rt.model(model)?.id == null)
+      throw new KeystrataError('CONFIG_INVALID', `prismaReencryptionHook: ${model} needs encrypted fields and a single-field id.`);
   }
   const where: SegmentWhere = options.segmentWhere ?? ((segment, model) => segmentFilter(rt, model, segment));
   return {

@@ -18,10 +18,13 @@ export type SegmentWhere = (segment: string, model: string) => Row | null;
 function toRecord(rt: KeystrataRuntime, model: string, row: Row, segment: string): ReencryptionRecord {
   const entry = rt.model(model)!;
   const id = String(row[entry.id!.field]);
-  const fields = entry.encrypted.filter((f) => typeof row[f.field] === 'string').map((f) => ({
-    field: f.field, ciphertext: row[f.field] as string,
-    context: { model, field: f.field, recordId: rt.bindRecordId ? id : undefined, segment, keyring: rt.keyring },
-  }));
+  const fields = entry.encrypted
+    .filter((f) => typeof row[f.field] === 'string')
+    .map((f) => ({
+      field: f.field,
+      ciphertext: row[f.field] as string,
+      context: { model, field: f.field, recordId: rt.bindRecordId ? id : undefined, segment, keyring: rt.keyring },
+    }));
   return { id: recordKey(model, id), fields };
 }
 
@@ -34,7 +37,12 @@ function toRecord(rt: KeystrataRuntime, model: string, row: Row, segment: string
  * const page = await scanSegment(rt, ['Patient'], filter, { segment: 'tenantId:acme', cursor: null, limit: 200 });
  * ```
  */
-export async function scanSegment(rt: KeystrataRuntime, models: readonly string[], where: SegmentWhere, args: { segment: string; cursor: string | null; limit: number }): Promise<{ records: ReencryptionRecord[]; cursor: string | null }> {
+export async function scanSegment(
+  rt: KeystrataRuntime,
+  models: readonly string[],
+  where: SegmentWhere,
+  args: { segment: string; cursor: string | null; limit: number },
+): Promise<{ records: ReencryptionRecord[]; cursor: string | null }> {
   for (let { model: index, after } = decodeCursor(args.cursor); index < models.length; index++, after = null) {
     const model = models[index]!;
     const filter = where(args.segment, model);

@@ -14,7 +14,10 @@ import { isPlainObject } from '../util/plain.js';
  */
 export function assertNoEnvelope(value: unknown, where: string): void {
   if (isEnvelope(value)) {
-    throw new KeystrataError('QUERY_UNSUPPORTED', `${where} returned a value Keystrata could not map to an encrypted field; it was withheld. Select encrypted fields through their model (or use decryptRow for raw queries).`);
+    throw new KeystrataError(
+      'QUERY_UNSUPPORTED',
+      `${where} returned a value Keystrata could not map to an encrypted field; it was withheld. Select encrypted fields through their model (or use decryptRow for raw queries).`,
+    );
   }
   if (Array.isArray(value)) for (const item of value) assertNoEnvelope(item, where);
   else if (isPlainObject(value)) {

@@ -4,8 +4,12 @@ import { generateId } from './ids.js';
 describe('client-side ids', () => {
   it('look like the ids Prisma would generate, are unique, and are undefined for database ids', () => {
     const formats: Record<string, RegExp> = {
-      cuid: /^c[0-9a-z]{24}$/, cuid2: /^[a-z][0-9a-z]{23}$/, nanoid: /^[A-Za-z0-9_-]{21}$/, ulid: /^[0-9A-HJKMNP-TV-Z]{26}$/,
-      uuid4: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, uuid7: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      cuid: /^c[0-9a-z]{24}$/,
+      cuid2: /^[a-z][0-9a-z]{23}$/,
+      nanoid: /^[A-Za-z0-9_-]{21}$/,
+      ulid: /^[0-9A-HJKMNP-TV-Z]{26}$/,
+      uuid4: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      uuid7: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     };
     for (const [strategy, format] of Object.entries(formats)) {
       const ids = Array.from({ length: 200 }, () => generateId(strategy as 'cuid'));

@@ -13,6 +13,8 @@ import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client';
  */
 export function notFound(model: string, operation: string): PrismaClientKnownRequestError {
   return new PrismaClientKnownRequestError(`No ${model} record was found for a ${operation}.`, {
-    code: 'P2025', clientVersion: Prisma.prismaVersion.client, meta: { modelName: model, cause: `No record was found for a ${operation}.` },
+    code: 'P2025',
+    clientVersion: Prisma.prismaVersion.client,
+    meta: { modelName: model, cause: `No record was found for a ${operation}.` },
   });
 }

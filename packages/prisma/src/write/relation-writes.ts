@@ -47,7 +47,7 @@ export async function walkRelationWrites(rt: KeystrataRuntime, model: string, re
     else if (op === 'create') for (const item of arrayify(value)) await walkCreate(rt, child, item, writes, inherited);
     else if (op === 'createMany' && isPlainObject(value)) for (const item of arrayify(value.data)) await walkCreate(rt, child, item, writes, inherited);
     else if (op === 'connectOrCreate') {
-      for (const item of rowsOf(value)) (await rewriteWhere(rt, child, item.where), await walkCreate(rt, child, item.create, writes, inherited));
+      for (const item of rowsOf(value)) await rewriteWhere(rt, child, item.where), await walkCreate(rt, child, item.create, writes, inherited);
     } else if (op === 'update') await nestedUpdate(rt, ops, child, relation, target.isList, writes, parent);
     else if (op === 'upsert') await nestedUpsert(rt, ops, child, relation, target.isList, writes, parent);
     else if (op === 'updateMany') await nestedUpdateMany(rt, ops, child, relation, writes, parent);

@@ -12,9 +12,12 @@ function refuseContextChange(rt: KeystrataRuntime, model: string, data: Row, whe
   const tenantValue = tenant === undefined ? undefined : writtenValue(data[tenant]);
   const tenantChange = tenantValue !== undefined && tenantValue !== whereEquals(where, tenant!);
   const viaRelation = Object.entries(entry.relations).find(([rel, r]) => data[rel] !== undefined && r.fields.some((f) => f === tenant || f === entry.id?.field));
-  if (viaRelation !== undefined) throw unsupported(`Writing ${model}.${viaRelation[0]} changes the key field of records with encrypted fields; set the scalar field directly together with every encrypted field.`);
+  if (viaRelation !== undefined)
+    throw unsupported(`Writing ${model}.${viaRelation[0]} changes the key field of records with encrypted fields; set the scalar field directly together with every encrypted field.`);
   if ((idChange || tenantChange) && !all) {
-    throw unsupported(`Changing ${model}.${idChange ? entry.id!.field : tenant} re-binds the record's encrypted fields; write all of them (${entry.encrypted.map((f) => f.field).join(', ')}) in the same update.`);
+    throw unsupported(
+      `Changing ${model}.${idChange ? entry.id!.field : tenant} re-binds the record's encrypted fields; write all of them (${entry.encrypted.map((f) => f.field).join(', ')}) in the same update.`,
+    );
   }
 }
 

@@ -11,7 +11,10 @@ export async function expectNoPlaintext(raw: RawDb, table: string, canary = 'can
 
 /** The error code of a failed promise ('none' when it succeeds). */
 export async function codeOf(work: Promise<unknown>): Promise<string> {
-  return work.then(() => 'none', (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`));
+  return work.then(
+    () => 'none',
+    (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`),
+  );
 }
 
 /** A stored value is a Keystrata envelope. */

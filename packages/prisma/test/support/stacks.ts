@@ -50,7 +50,15 @@ async function assemble(name: Stack['name'], base: Base, keyStore: KeyStore, raw
   await hierarchy.provision();
   const extend = (options: Partial<KeystrataPrismaOptions> = {}) => withKeystrata(base, { hierarchy, fieldMap, segment: { by: 'tenant', field: 'tenantId' }, ...options });
   return {
-    name, base, db: extend(), hierarchy, rootKey, raw, fieldMap, extend, databaseFiles,
+    name,
+    base,
+    db: extend(),
+    hierarchy,
+    rootKey,
+    raw,
+    fieldMap,
+    extend,
+    databaseFiles,
     async close() {
       await base.$disconnect();
       await hierarchy.close();

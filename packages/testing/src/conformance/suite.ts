@@ -3,7 +3,10 @@ import type { ConformanceContext, ConformanceHarness } from './harness.js';
 
 const ENVELOPE = /^ks1\.[A-Za-z0-9_-]+$/;
 const errorCode = async (work: Promise<unknown>): Promise<string> =>
-  work.then(() => 'none', (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`));
+  work.then(
+    () => 'none',
+    (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`),
+  );
 
 function canaries(tag: string) {
   return { tenantId: 'tenant-a', ssn: `CANARY-SSN-${tag}-000`, email: `canary-${tag}@example.test` };

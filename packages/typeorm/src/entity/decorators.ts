@@ -28,7 +28,8 @@ const FIELDS = new WeakMap<object, Map<string, EncryptedOptions>>();
 export function Encrypted(options: EncryptedOptions = {}): PropertyDecorator {
   return (target, property) => {
     if (typeof property !== 'string') throw new KeystrataError('CONFIG_INVALID', '@Encrypted() needs a named property.');
-    if (typeof options !== 'object' || options === null) throw new KeystrataError('CONFIG_INVALID', `@Encrypted() on ${property} takes an options object: @Encrypted() or @Encrypted({ index: 'emailIndex' }).`);
+    if (typeof options !== 'object' || options === null)
+      throw new KeystrataError('CONFIG_INVALID', `@Encrypted() on ${property} takes an options object: @Encrypted() or @Encrypted({ index: 'emailIndex' }).`);
     const unknown = Object.keys(options).find((key) => key !== 'index');
     if (unknown !== undefined) throw new KeystrataError('CONFIG_INVALID', `@Encrypted() on ${property} has no option "${unknown}"; its only option is "index": @Encrypted({ index: 'emailIndex' }).`);
     const index = options.index;

@@ -75,7 +75,11 @@ export function patchInsert(): void {
     const bind = upsertBindsIds(info, onUpdate);
     const fresh = rows.filter((row) => !isSealed(row));
     try {
-      await sealTargets(state, info, fresh.map((row) => insertTarget(state, info, row, bind)));
+      await sealTargets(
+        state,
+        info,
+        fresh.map((row) => insertTarget(state, info, row, bind)),
+      );
       overwriteIndexes(info, onUpdate);
       completeColumnList(info, this.expressionMap.insertColumns, fresh);
       return await original.call(this);

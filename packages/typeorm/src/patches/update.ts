@@ -11,8 +11,7 @@ function touchesEncryption(state: AdapterState, info: EntityInfo, set: Record<st
   const policy = state.segment;
   if (typeof policy === 'function') return true;
   const segmentKey = policy.by === 'tenant' ? policy.field : policy.by === 'record' ? info.idField : undefined;
-  return Object.keys(set).some((key) => set[key] !== undefined &&
-    (info.fields.some((f) => f.field === key) || key === segmentKey || (state.bindRecordId && key === info.idField)));
+  return Object.keys(set).some((key) => set[key] !== undefined && (info.fields.some((f) => f.field === key) || key === segmentKey || (state.bindRecordId && key === info.idField)));
 }
 
 /**

@@ -16,8 +16,14 @@ export async function resolveTokens(state: AdapterState, parameters: unknown[] |
   const tokens = parameters.filter((p): p is BlindIndexToken => p instanceof BlindIndexToken);
   const indexes = new Map<BlindIndexToken, string>();
   for (const group of groupBy(tokens, (t) => `${t.model}\u0000${t.field}`).values()) {
-    const values = await state.records.indexesFor(group[0]!.model, group[0]!.field, group.map((t) => t.value));
-    group.forEach((t, i) => indexes.set(t, values[i]!));
+    const values = await state.records.indexesFor(
+      group[0]!.model,
+      group[0]!.field,
+      group.map((t) => t.value),
+    );
+    group.forEach((t, i) => {
+      indexes.set(t, values[i]!);
+    });
   }
   return parameters.map((p) => (p instanceof BlindIndexToken ? indexes.get(p) : p));
 }

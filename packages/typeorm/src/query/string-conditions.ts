@@ -44,7 +44,11 @@ export function trustBuiltCondition(qb: object, condition: unknown): void {
 function encryptedNames(state: AdapterState, qb: QueryBuilder<ObjectLiteral>, alias: string | undefined): Set<string> {
   let found = alias === undefined ? qb.expressionMap.mainAlias : undefined;
   // A Brackets condition is built on a child builder that shares the main alias only: look in its parents too.
-  for (let at: QueryBuilder<ObjectLiteral> | undefined = qb; alias !== undefined && found === undefined && at !== undefined; at = (at as unknown as { parentQueryBuilder?: QueryBuilder<ObjectLiteral> }).parentQueryBuilder) {
+  for (
+    let at: QueryBuilder<ObjectLiteral> | undefined = qb;
+    alias !== undefined && found === undefined && at !== undefined;
+    at = (at as unknown as { parentQueryBuilder?: QueryBuilder<ObjectLiteral> }).parentQueryBuilder
+  ) {
     const map = at.expressionMap;
     found = [...(map.mainAlias ? [map.mainAlias] : []), ...map.aliases].find((a) => a.name.toLowerCase() === alias);
   }
@@ -75,7 +79,10 @@ export function refuseEncryptedInString(state: AdapterState, qb: QueryBuilder<Ob
   for (const match of text.matchAll(REFERENCE)) {
     const [qualifier, name] = match[2] === undefined ? [undefined, match[1]!] : [unquote(match[1]!), match[2]];
     if (encryptedNames(state, qb, qualifier).has(unquote(name))) {
-      throw new KeystrataError('QUERY_UNSUPPORTED', `The condition names the encrypted column ${unquote(name)}: SQL on ciphertext matches nothing or everything. Filter with a where object instead (andWhere({ field: value }) uses the blind index).`);
+      throw new KeystrataError(
+        'QUERY_UNSUPPORTED',
+        `The condition names the encrypted column ${unquote(name)}: SQL on ciphertext matches nothing or everything. Filter with a where object instead (andWhere({ field: value }) uses the blind index).`,
+      );
     }
   }
 }

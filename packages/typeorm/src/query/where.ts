@@ -8,11 +8,13 @@ import { BlindIndexToken } from './index-token.js';
 type Row = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Row =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array) &&
-  !InstanceChecker.isFindOperator(v) && !InstanceChecker.isBrackets(v);
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array) && !InstanceChecker.isFindOperator(v) && !InstanceChecker.isBrackets(v);
 
 function unsupported(info: EntityInfo, field: string, what: string): KeystrataError {
-  return new KeystrataError('QUERY_UNSUPPORTED', `${info.model}.${field} is encrypted: ${what} cannot run on ciphertext. Use equality (a value, Equal() or In()) on a field with @Encrypted({ index }), or IsNull().`);
+  return new KeystrataError(
+    'QUERY_UNSUPPORTED',
+    `${info.model}.${field} is encrypted: ${what} cannot run on ciphertext. Use equality (a value, Equal() or In()) on a field with @Encrypted({ index }), or IsNull().`,
+  );
 }
 
 /** The condition replacing `field: value`: [property, condition] on the blind index, or the field itself for IS NULL. */

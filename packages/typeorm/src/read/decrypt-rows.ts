@@ -15,8 +15,10 @@ type Row = Record<string, unknown>;
  * ```
  */
 export function decryptRows(state: AdapterState, infos: readonly EntityInfo[], lists: ReadonlyArray<readonly unknown[]>): Promise<void> {
-  return state.records.decryptGroups(infos.map((info, l) => ({
-    model: info.model,
-    rows: lists[l]!.filter((entity): entity is Row => typeof entity === 'object' && entity !== null && !(entity instanceof Promise)),
-  })));
+  return state.records.decryptGroups(
+    infos.map((info, l) => ({
+      model: info.model,
+      rows: lists[l]!.filter((entity): entity is Row => typeof entity === 'object' && entity !== null && !(entity instanceof Promise)),
+    })),
+  );
 }

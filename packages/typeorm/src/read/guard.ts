@@ -20,7 +20,10 @@ export function assertNothingEncrypted(state: AdapterState, metadata: EntityMeta
     const row = entity as Record<string, unknown>;
     const field = info?.fields.find((f) => row[f.field] !== undefined && row[f.field] !== null);
     if (field !== undefined) {
-      throw new KeystrataError('QUERY_UNSUPPORTED', `${info!.model}.${field.field} was loaded with callListeners(false), which skips decryption; remove it, or use getRawMany() and keystrata.decryptRaw().`);
+      throw new KeystrataError(
+        'QUERY_UNSUPPORTED',
+        `${info!.model}.${field.field} was loaded with callListeners(false), which skips decryption; remove it, or use getRawMany() and keystrata.decryptRaw().`,
+      );
     }
     for (const relation of metadata.relations) {
       const value = relation.isLazy ? undefined : row[relation.propertyName];

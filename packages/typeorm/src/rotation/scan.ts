@@ -26,10 +26,13 @@ export async function scanEntity(state: AdapterState, info: EntityInfo, segment:
     const record = Object.fromEntries(columns.map((c) => [c.propertyName, row[`e_${c.databaseName}`]]));
     const id = idString(record[info.idField])!;
     if (!inSegment(state, info, record, segment)) continue;
-    const fields = info.fields.filter((f) => typeof record[f.field] === 'string').map((f) => ({
-      field: f.field, ciphertext: record[f.field] as string,
-      context: { model: info.model, field: f.field, recordId: state.bindRecordId ? id : undefined, segment, keyring: state.keyring },
-    }));
+    const fields = info.fields
+      .filter((f) => typeof record[f.field] === 'string')
+      .map((f) => ({
+        field: f.field,
+        ciphertext: record[f.field] as string,
+        context: { model: info.model, field: f.field, recordId: state.bindRecordId ? id : undefined, segment, keyring: state.keyring },
+      }));
     if (fields.length > 0) records.push({ id: JSON.stringify([info.model, id]), fields });
   }
   const last = rows.at(-1);

@@ -21,9 +21,14 @@ export async function writeUpdates(state: AdapterState, infos: readonly EntityIn
     for (const update of updates) {
       const [model, id] = JSON.parse(update.id) as [string, string];
       const info = infos.find((i) => i.model === model)!;
-      const qb = trustConditions(runner.manager.createQueryBuilder().update(info.metadata.target)
-        .set(Object.fromEntries(update.fields.map((f) => [f.field, f.next])))
-        .callListeners(false).whereInIds(id));
+      const qb = trustConditions(
+        runner.manager
+          .createQueryBuilder()
+          .update(info.metadata.target)
+          .set(Object.fromEntries(update.fields.map((f) => [f.field, f.next])))
+          .callListeners(false)
+          .whereInIds(id),
+      );
       update.fields.forEach((f, i) => {
         const column = info.metadata.columns.find((c) => c.propertyName === f.field)!;
         qb.andWhere(`${qb.escape(column.databaseName)} = :previous${i}`, { [`previous${i}`]: f.previous });

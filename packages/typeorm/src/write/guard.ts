@@ -21,9 +21,15 @@ export function assertCiphertextOnly(info: EntityInfo, rows: readonly unknown[])
       const value = (row as Record<string, unknown>)[field];
       if (value === undefined || value === null || isEnvelope(value)) continue;
       if (listenersRan()) {
-        throw new KeystrataError('PLAINTEXT_REJECTED', `${info.model}.${field} would be written unencrypted: a listener or subscriber set it after Keystrata encrypted the entity (e.g. an async beforeInsert/beforeUpdate that assigns it after an await). Set encrypted fields before save(), or synchronously in the listener. Nothing was written.`);
+        throw new KeystrataError(
+          'PLAINTEXT_REJECTED',
+          `${info.model}.${field} would be written unencrypted: a listener or subscriber set it after Keystrata encrypted the entity (e.g. an async beforeInsert/beforeUpdate that assigns it after an await). Set encrypted fields before save(), or synchronously in the listener. Nothing was written.`,
+        );
       }
-      throw new KeystrataError('PLAINTEXT_REJECTED', `${info.model}.${field} would be written unencrypted: listeners are off (callListeners(false) or { listeners: false }), so Keystrata cannot encrypt it. Nothing was written.`);
+      throw new KeystrataError(
+        'PLAINTEXT_REJECTED',
+        `${info.model}.${field} would be written unencrypted: listeners are off (callListeners(false) or { listeners: false }), so Keystrata cannot encrypt it. Nothing was written.`,
+      );
     }
     refuseLoneIndexes(info, row as Record<string, unknown>);
   }

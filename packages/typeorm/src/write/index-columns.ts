@@ -22,7 +22,10 @@ export function noteIndexWritten(row: object, index: string, value: unknown): vo
 }
 
 function refused(info: EntityInfo, field: string, index: string): KeystrataError {
-  return new KeystrataError('QUERY_UNSUPPORTED', `${info.model}.${index} is the blind index of ${field}; only Keystrata writes it: remove ${index} from the write and set ${field} instead. Nothing was written.`);
+  return new KeystrataError(
+    'QUERY_UNSUPPORTED',
+    `${info.model}.${index} is the blind index of ${field}; only Keystrata writes it: remove ${index} from the write and set ${field} instead. Nothing was written.`,
+  );
 }
 
 /**
@@ -41,7 +44,7 @@ export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): voi
     const value = row[index];
     if (stored !== undefined && stored[index] === value) continue;
     const own = written.get(row);
-    if (own !== undefined && own.has(index) && own.get(index) === value) continue;
+    if (own?.has(index) && own.get(index) === value) continue;
     throw refused(info, field, index);
   }
 }

@@ -58,6 +58,9 @@ function writeBack(info: EntityInfo, targets: readonly SealTarget[], sealed: rea
  */
 export async function sealTargets(state: AdapterState, info: EntityInfo, targets: readonly SealTarget[]): Promise<void> {
   if (targets.length === 0) return;
-  const sealed = await state.records.sealRecords(info.model, targets.map((t) => ({ values: t.values, id: t.id, record: recordOf(info, t) })));
+  const sealed = await state.records.sealRecords(
+    info.model,
+    targets.map((t) => ({ values: t.values, id: t.id, record: recordOf(info, t) })),
+  );
   writeBack(info, targets, sealed);
 }

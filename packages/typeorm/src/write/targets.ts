@@ -45,8 +45,8 @@ export function insertTarget(state: AdapterState, info: EntityInfo, row: Row, bi
 export function updateTarget(state: AdapterState, info: EntityInfo, row: Row, current: Row | undefined, changed: readonly string[] | 'all'): SealTarget {
   refuseIndexWrites(info, row, current);
   const merged: Row = { ...current, ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) };
-  const moved = current !== undefined && (segmentOf(state, info, current) !== segmentOf(state, info, merged) ||
-    (state.bindRecordId && idString(current[info.idField]) !== idString(merged[info.idField])));
+  const moved =
+    current !== undefined && (segmentOf(state, info, current) !== segmentOf(state, info, merged) || (state.bindRecordId && idString(current[info.idField]) !== idString(merged[info.idField])));
   const values: Row = {};
   for (const { field } of info.fields) {
     const own = row[field];

@@ -17,12 +17,16 @@ export function typeormHarness(kind: Kind): ConformanceHarness {
           const p = await repo.findOneByOrFail({ id });
           return { tenantId: p.tenantId, ssn: p.ssn, email: p.email! };
         },
-        updateSsn: async (id, ssn) => { await repo.update(id, { ssn }); },
+        updateSsn: async (id, ssn) => {
+          await repo.update(id, { ssn });
+        },
         findIdsByEmail: async (email) => (await repo.findBy({ email })).map((p) => p.id),
         rawRead: async (id) => (await s.raw.all('SELECT * FROM patient WHERE id = ?', [id]))[0]!,
         rawWrite: (id, field, value) => s.raw.run(`UPDATE patient SET ${field} = ? WHERE id = ?`, [value, id]),
         rawCount: async () => Number((await s.raw.all('SELECT COUNT(*) AS n FROM patient'))[0]!.n),
-        revokeTenant: async (tenantId) => { await s.keystrata.hierarchy.disable({ kind: 'segment', segment: `tenantId:${tenantId}` }); },
+        revokeTenant: async (tenantId) => {
+          await s.keystrata.hierarchy.disable({ kind: 'segment', segment: `tenantId:${tenantId}` });
+        },
         breakHsm: () => breakHsm(s),
         unsupportedQueries: {
           containsOnSsn: () => repo.findBy({ ssn: Like('%1%') }),

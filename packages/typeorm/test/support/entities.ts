@@ -8,7 +8,12 @@ export class Clinic {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text') tenantId!: string;
   @Encrypted() @Column('text') name!: string;
-  @OneToMany(() => Patient, (p) => p.clinic, { cascade: true }) patients?: Relation<Patient>[];
+  @OneToMany(
+    () => Patient,
+    (p) => p.clinic,
+    { cascade: true },
+  )
+  patients?: Relation<Patient>[];
 }
 
 /** The entity, plus a relation to its clinic and visits. */
@@ -20,8 +25,18 @@ export class Patient {
   @Encrypted({ index: 'emailIndex' }) @Column('text', { nullable: true }) email!: string | null;
   @Column('text', { nullable: true, unique: true }) emailIndex?: string | null;
   @Column('text', { nullable: true }) note?: string | null;
-  @ManyToOne(() => Clinic, (c) => c.patients, { nullable: true }) clinic?: Relation<Clinic> | null;
-  @OneToMany(() => Visit, (v) => v.patient, { cascade: true }) visits?: Relation<Visit>[];
+  @ManyToOne(
+    () => Clinic,
+    (c) => c.patients,
+    { nullable: true },
+  )
+  clinic?: Relation<Clinic> | null;
+  @OneToMany(
+    () => Visit,
+    (v) => v.patient,
+    { cascade: true },
+  )
+  visits?: Relation<Visit>[];
 }
 
 /** Integer primary key: the id is unknown at write time, so values are bound to model + field + segment. */
@@ -30,7 +45,12 @@ export class Visit {
   @PrimaryGeneratedColumn('increment') id!: number;
   @Column('text') tenantId!: string;
   @Encrypted() @Column('text') diagnosis!: string;
-  @ManyToOne(() => Patient, (p) => p.visits, { nullable: true, onDelete: 'CASCADE' }) patient?: Relation<Patient> | null;
+  @ManyToOne(
+    () => Patient,
+    (p) => p.visits,
+    { nullable: true, onDelete: 'CASCADE' },
+  )
+  patient?: Relation<Patient> | null;
 }
 
 /** No encrypted columns: TypeORM behaves exactly as without Keystrata. */

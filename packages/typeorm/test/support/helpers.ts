@@ -4,7 +4,10 @@ export { envelopeDekId } from '@keystrata/core/adapter';
 
 /** The `code` of the error a promise rejects with, `none` when it resolves. */
 export async function codeOf(work: Promise<unknown>): Promise<string> {
-  return work.then(() => 'none', (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`));
+  return work.then(
+    () => 'none',
+    (error: { code?: unknown }) => (typeof error?.code === 'string' ? error.code : `untyped: ${String(error)}`),
+  );
 }
 
 /** Whether a stored envelope binds a record id into its AAD (header flag 0x01, docs/format.md). */

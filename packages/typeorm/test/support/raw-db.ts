@@ -17,25 +17,36 @@ export async function openRawDb(db: { type: 'better-sqlite3'; database: string }
     const all = async (sql: string, params: unknown[] = []) => sqlite.prepare(sql).all(...params) as Record<string, unknown>[];
     return {
       all,
-      async run(sql, params = []) { sqlite.prepare(sql).run(...params); },
+      async run(sql, params = []) {
+        sqlite.prepare(sql).run(...params);
+      },
       async dump() {
         const tables = await all(`SELECT name FROM sqlite_master WHERE type = 'table'`);
         return JSON.stringify(await Promise.all(tables.map((t) => all(`SELECT * FROM "${String(t.name)}"`))));
       },
-      async close() { sqlite.close(); },
+      async close() {
+        sqlite.close();
+      },
     };
   }
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  const numbered = (sql: string) => { let n = 0; return sql.replace(/\?/g, () => `$${++n}`); };
+  const numbered = (sql: string) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  };
   const all = async (sql: string, params: unknown[] = []) => (await client.query(numbered(sql), params)).rows as Record<string, unknown>[];
   return {
     all,
-    async run(sql, params = []) { await client.query(numbered(sql), params); },
+    async run(sql, params = []) {
+      await client.query(numbered(sql), params);
+    },
     async dump() {
       const tables = await all(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
       return JSON.stringify(await Promise.all(tables.map((t) => all(`SELECT * FROM "${String(t.table_name)}"`))));
     },
-    async close() { await client.end(); },
+    async close() {
+      await client.end();
+    },
   };
 }

@@ -43,7 +43,11 @@ export async function openStack(kind: Kind, options: Partial<InstallOptions> = {
   const keystrata = await installKeystrata(dataSource, { rootKey, segment: { by: 'tenant', field: 'tenantId' }, ...options });
   const raw = await openRawDb(db);
   return {
-    kind, dataSource, keystrata, rootKey, raw,
+    kind,
+    dataSource,
+    keystrata,
+    rootKey,
+    raw,
     async close() {
       await raw.close();
       await keystrata.close();
