@@ -11,6 +11,7 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
+/** Where the PostgreSQL binaries are (`KEYSTRATA_PG_BIN`, else the newest /usr/lib/postgresql/<n>/bin). */
 function pgBinDir(): string {
   const override = process.env.KEYSTRATA_PG_BIN;
   if (override) return override;
@@ -18,6 +19,37 @@ function pgBinDir(): string {
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   for (const version of versions) if (existsSync(join(root, version, 'bin', 'initdb'))) return join(root, version, 'bin');
   throw new Error('PostgreSQL is not installed: run `bash scripts/setup` (Debian: apt-get install postgresql).');
+}
+
+/** A fresh cluster's files, and how to run its binaries (as the `postgres` system user when root). */
+export interface PostgresCluster {
+  readonly dir: string;
+  readonly data: string;
+  /** The command line for a PostgreSQL binary, for execFileSync/spawn. */
+  run(command: string, args: string[]): [string, string[]];
+  /** The `postgres` server arguments for `port`: loopback only, socket in `dir`, no fsync. */
+  serverArgs(port: number): string[];
+}
+
+/**
+ * Runs initdb for a throw-away cluster in a temp directory (superuser `keystrata`, trust auth).
+ *
+ * @example
+ * ```ts
+ * const cluster = initPostgresCluster('keystrata-pg-');
+ * spawn(...cluster.run('postgres', cluster.serverArgs(port)));
+ * ```
+ */
+export function initPostgresCluster(prefix: string): PostgresCluster {
+  const bin = pgBinDir();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o777);
+  const data = join(dir, 'data');
+  const asPostgres = process.getuid?.() === 0;
+  const run = (command: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args]);
+  execFileSync(...run('initdb', ['-D', data, '-U', 'keystrata', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
+  const serverArgs = (port: number): string[] => ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'];
+  return { dir, data, run, serverArgs };
 }
 
 /** A free loopback TCP port. */
@@ -44,17 +76,9 @@ export async function freePort(): Promise<number> {
 export async function startPostgres(): Promise<PostgresServer> {
   const external = process.env.KEYSTRATA_TEST_PG_URL;
   if (external) return { url: external, stop: async () => {} };
-  const bin = pgBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'keystrata-pg-'));
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const asPostgres = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args]);
-  execFileSync(...run('initdb', ['-D', data, '-U', 'keystrata', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
+  const { dir, data, run, serverArgs } = initPostgresCluster('keystrata-pg-');
   const port = await freePort();
-  const child: ChildProcess = spawn(...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off']), {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(...run('postgres', serverArgs(port)), { stdio: 'ignore' });
   const url = `postgres://keystrata@127.0.0.1:${port}/postgres`;
   const { default: pg } = await import('pg');
   for (let attempt = 0; ; attempt++) {

@@ -1,8 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './postgres.js';
+import { rmSync } from 'node:fs';
+import { freePort, initPostgresCluster } from './postgres.js';
 
 /** A private PostgreSQL server a test can stop (as an operator or a crash would) and start again. */
 export interface RestartablePostgres {
@@ -16,15 +14,6 @@ export interface RestartablePostgres {
   destroy(): Promise<void>;
 }
 
-function pgBinDir(): string {
-  const override = process.env.KEYSTRATA_PG_BIN;
-  if (override) return override;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const version of versions) if (existsSync(join(root, version, 'bin', 'initdb'))) return join(root, version, 'bin');
-  throw new Error('PostgreSQL is not installed: run `bash scripts/setup` (Debian: apt-get install postgresql).');
-}
-
 /**
  * Starts a throw-away PostgreSQL cluster that the test controls (never the run's shared server):
  * initdb in a temp directory, loopback only, a free port kept across restarts.
@@ -36,20 +25,14 @@ function pgBinDir(): string {
  * ```
  */
 export async function startRestartablePostgres(): Promise<RestartablePostgres> {
-  const bin = pgBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'keystrata-pg-restart-'));
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const asPostgres = process.getuid?.() === 0;
-  const run = (command: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args]);
-  execFileSync(...run('initdb', ['-D', data, '-U', 'keystrata', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
+  const { dir, data, run, serverArgs } = initPostgresCluster('keystrata-pg-restart-');
   const port = await freePort();
   const url = `postgres://keystrata@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
   const { default: pg } = await import('pg');
 
   async function startServer(): Promise<void> {
-    const server = spawn(...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off']), { stdio: 'ignore' });
+    const server = spawn(...run('postgres', serverArgs(port)), { stdio: 'ignore' });
     child = server;
     for (let attempt = 0; ; attempt++) {
       const client = new pg.Client({ connectionString: url });
