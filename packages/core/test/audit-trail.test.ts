@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import * as pkcs11js from 'pkcs11js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
+import { rawPkcs11Session } from './stacks.js';
 
 const codeOf = async (p: Promise<unknown>): Promise<string> =>
   p.then(
@@ -34,21 +35,7 @@ async function setup() {
 
 /** The attacker's raw handle on the token (a PIN holder). */
 function attacker(): { pkcs11: pkcs11js.PKCS11; session: Buffer; find: (label: string) => Buffer[] } {
-  const token = inject('softhsm');
-  const pkcs11 = new pkcs11js.PKCS11();
-  pkcs11.load(token.module);
-  try {
-    pkcs11.C_Initialize();
-  } catch (e) {
-    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
-  }
-  const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-  const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try {
-    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
-  } catch (e) {
-    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
-  }
+  const { pkcs11, session } = rawPkcs11Session();
   const find = (label: string) => {
     pkcs11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: label }]);
     const found = pkcs11.C_FindObjects(session, 8);

@@ -1,7 +1,7 @@
 import * as pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
-import { openTestRootKey } from './stacks.js';
+import { openTestRootKey, rawPkcs11Session } from './stacks.js';
 
 const codeOf = async (p: Promise<unknown>): Promise<string> =>
   p.then(
@@ -11,21 +11,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string> =>
 
 /** The attacker: a PIN holder with a second, raw PKCS#11 handle on the same module. */
 function attackerSession(): { pkcs11: pkcs11js.PKCS11; session: Buffer } {
-  const token = inject('softhsm');
-  const pkcs11 = new pkcs11js.PKCS11();
-  pkcs11.load(token.module);
-  try {
-    pkcs11.C_Initialize();
-  } catch (e) {
-    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
-  }
-  const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-  const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try {
-    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
-  } catch (e) {
-    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
-  }
+  const { pkcs11, session } = rawPkcs11Session();
   return { pkcs11, session };
 }
 

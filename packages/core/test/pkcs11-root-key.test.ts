@@ -2,7 +2,7 @@ import * as pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hex, loadWycheproof } from '@keystrata/testing';
 import { KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, createSqliteDriver } from '../src/index.js';
-import { openTestRootKey } from './stacks.js';
+import { openTestRootKey, rawPkcs11Session } from './stacks.js';
 
 const codeOf = async (p: Promise<unknown>): Promise<string> =>
   p.then(
@@ -11,24 +11,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string> =>
   );
 
 /** A second, raw PKCS#11 handle on the same module: how an operator (or an attacker) would look. */
-function rawSession(): { pkcs11: pkcs11js.PKCS11; session: Buffer; slot: Buffer } {
-  const token = inject('softhsm');
-  const pkcs11 = new pkcs11js.PKCS11();
-  pkcs11.load(token.module);
-  try {
-    pkcs11.C_Initialize();
-  } catch (e) {
-    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
-  }
-  const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-  const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try {
-    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
-  } catch (e) {
-    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
-  }
-  return { pkcs11, session, slot };
-}
+const rawSession = rawPkcs11Session;
 
 describe('Pkcs11RootKey on SoftHSM2', () => {
   let rootKey: Pkcs11RootKey;

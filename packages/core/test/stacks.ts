@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pkcs11js from 'pkcs11js';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase } from '@keystrata/testing';
@@ -75,4 +76,24 @@ export async function postgresStack(): Promise<Stack & { url: string }> {
       await rootKey.close();
     },
   };
+}
+
+/** A second, raw PKCS#11 handle on the run's token, logged in: how an operator or a PIN-holding attacker looks. */
+export function rawPkcs11Session(): { pkcs11: pkcs11js.PKCS11; session: Buffer; slot: Buffer } {
+  const token = inject('softhsm');
+  const pkcs11 = new pkcs11js.PKCS11();
+  pkcs11.load(token.module);
+  try {
+    pkcs11.C_Initialize();
+  } catch (e) {
+    if (!String(e).includes('ALREADY_INITIALIZED')) throw e;
+  }
+  const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
+  const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  try {
+    pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  } catch (e) {
+    if (!String(e).includes('ALREADY_LOGGED_IN')) throw e;
+  }
+  return { pkcs11, session, slot };
 }
