@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -60,15 +61,42 @@ function isRelative(target: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#') && !target.startsWith('//');
 }
 
-/** README.md, SECURITY.md, docs/*.md and packages/*\/README.md, relative to the root. */
+/** README.md, SECURITY.md, docs/*.md, packages/*\/README.md and packages/*\/docs/*.md, relative to the root. */
 function documents(): string[] {
   const docs = readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`);
-  const packages = readdirSync(join(root, 'packages'))
-    .map((p) => `packages/${p}/README.md`)
-    .filter((p) => existsSync(join(root, p)));
+  const packages = readdirSync(join(root, 'packages')).flatMap((p) => {
+    const packageDocs = join(root, 'packages', p, 'docs');
+    const shipped = existsSync(packageDocs)
+      ? readdirSync(packageDocs)
+          .filter((f) => f.endsWith('.md'))
+          .map((f) => `packages/${p}/docs/${f}`)
+      : [];
+    return [`packages/${p}/README.md`, ...shipped].filter((d) => existsSync(join(root, d)));
+  });
   return ['README.md', 'SECURITY.md', ...docs, ...packages];
+}
+
+interface Manifest {
+  readonly private?: boolean;
+  readonly license?: string;
+  readonly publishConfig?: { readonly access?: string; readonly provenance?: boolean };
+}
+
+/** The package.json of every published (not private) package, with its path from the root. */
+function publishedManifests(): Array<{ path: string; manifest: Manifest }> {
+  return readdirSync(join(root, 'packages'))
+    .map((p) => `packages/${p}/package.json`)
+    .filter((p) => existsSync(join(root, p)))
+    .map((p) => ({ path: p, manifest: JSON.parse(read(p)) as Manifest }))
+    .filter(({ manifest }) => manifest.private !== true);
+}
+
+/** The files `npm pack` would put in the package's tarball, relative to the package. */
+function packedFiles(packageDir: string): string[] {
+  const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return (JSON.parse(output) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
 }
 
 describe('the documents stay honest', () => {
@@ -119,12 +147,35 @@ describe('the documents stay honest', () => {
   });
 
   it('issue 13 §5: every published package declares Apache-2.0', () => {
-    const manifests = readdirSync(join(root, 'packages'))
-      .map((p) => `packages/${p}/package.json`)
-      .filter((p) => existsSync(join(root, p)))
-      .map((p) => ({ path: p, manifest: JSON.parse(read(p)) as { private?: boolean; license?: string } }))
-      .filter(({ manifest }) => manifest.private !== true);
+    const manifests = publishedManifests();
     expect(manifests.length).toBeGreaterThanOrEqual(5);
     expect(manifests.filter(({ manifest }) => manifest.license !== 'Apache-2.0').map(({ path }) => path)).toEqual([]);
+  });
+
+  it('issue 13 §4: every published package publishes publicly with npm provenance (publishConfig)', () => {
+    const manifests = publishedManifests();
+    expect(manifests.length).toBeGreaterThanOrEqual(5);
+    const without = manifests.filter(({ manifest }) => manifest.publishConfig?.access !== 'public' || manifest.publishConfig?.provenance !== true).map(({ path }) => path);
+    expect(without).toEqual([]);
+  });
+
+  it("issue 13 §1: every relative link in a published package's markdown resolves to a file inside its npm tarball", () => {
+    const broken: string[] = [];
+    let checked = 0;
+    for (const { path } of publishedManifests()) {
+      const packageDir = dirname(path);
+      const shipped = packedFiles(join(root, packageDir));
+      for (const document of shipped.filter((f) => f.endsWith('.md'))) {
+        for (const target of linkTargets(read(`${packageDir}/${document}`)).filter(isRelative)) {
+          const link = decodeURIComponent(target.split('#')[0]!.split('?')[0]!);
+          if (link === '') continue;
+          checked++;
+          const inPackage = relative(join(root, packageDir), resolve(root, packageDir, dirname(document), link)).replaceAll('\\', '/');
+          if (!shipped.some((f) => f === inPackage || f.startsWith(`${inPackage}/`))) broken.push(`${packageDir}/${document}: ${target}`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect(broken).toEqual([]);
   });
 });

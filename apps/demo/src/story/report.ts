@@ -1,5 +1,5 @@
 /** One check the story makes; the demo exits 0 only if every check held. */
-export interface Check {
+interface Check {
   readonly name: string;
   readonly ok: boolean;
 }

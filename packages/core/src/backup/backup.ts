@@ -5,10 +5,10 @@ import type { HierarchyInternals } from '../hierarchy/internals.js';
 import { onePrimary, restoreCmk, restoreDek, restoreKek, Tombstones } from './restore-rules.js';
 
 /** Format tag of a backup file. */
-export const BACKUP_FORMAT = 'keystrata-backup/1';
+const BACKUP_FORMAT = 'keystrata-backup/1';
 
 /** What a backup holds: wrapped keys and metadata only, never an unwrapped key. */
-export interface BackupContents {
+interface BackupContents {
   readonly createdAt: string;
   readonly root: string;
   readonly cmks: readonly CmkRecord[];

@@ -2,7 +2,7 @@ import { hkdfSync } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
 
 /** Largest output HKDF-SHA256 can produce (RFC 5869: 255 × hash length). */
-export const HKDF_SHA256_MAX = 255 * 32;
+const HKDF_SHA256_MAX = 255 * 32;
 
 /**
  * HKDF-SHA256 (RFC 5869) into a fresh Buffer the caller owns and must zero-fill.

@@ -64,7 +64,7 @@ const FILE_NAME = /[/\\]|\.\w+$/;
  * describePinSource({ env: '1234' });              // 'the environment variable named in pin.env (name withheld: …)'
  * ```
  */
-export function describePinSource(source: PinSource): string {
+function describePinSource(source: PinSource): string {
   if (typeof source === 'function') return 'the PIN callback';
   if ('env' in source) {
     return VARIABLE_NAME.test(source.env)

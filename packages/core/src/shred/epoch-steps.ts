@@ -57,7 +57,7 @@ export async function assertEpochPossible(h: HierarchyInternals, keyring: string
  * await assertStillPrimary(h, 'default', 'KEK', 4);
  * ```
  */
-export async function assertStillPrimary(h: HierarchyInternals, keyring: string, what: 'KEK' | 'CMK', version: number): Promise<void> {
+async function assertStillPrimary(h: HierarchyInternals, keyring: string, what: 'KEK' | 'CMK', version: number): Promise<void> {
   const versions = what === 'KEK' ? await h.keyStore.listKeks(keyring) : await h.keyStore.listCmks(keyring);
   const primary = versions.filter((v) => v.state === 'primary').map((v) => v.version);
   if (primary.length === 1 && primary[0] === version) return;

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 
 /** The packages a user installs, as `pnpm pack` publishes them. */
-export const PUBLISHED = ['core', 'cli', 'prisma', 'typeorm', 'mongoose'] as const;
+const PUBLISHED = ['core', 'cli', 'prisma', 'typeorm', 'mongoose'] as const;
 export type Published = (typeof PUBLISHED)[number];
 
 /** One npm cache for every app and every run: tarballs are downloaded once per machine. */
-export const NPM_CACHE = join(tmpdir(), 'keystrata-install-test-npm-cache');
+const NPM_CACHE = join(tmpdir(), 'keystrata-install-test-npm-cache');
 
 export interface RunResult {
   readonly stdout: string;

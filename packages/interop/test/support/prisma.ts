@@ -5,7 +5,7 @@ import type { FieldValue, RecordEncryptorOptions, SegmentPolicy } from '@keystra
 import { withKeystrata, type ExtendablePrismaClient, type FieldMap, type KeystrataRuntime } from '@keystrata/prisma';
 
 /** A Patient as Prisma returns it (decrypted); encrypted fields may be UnreadableValues with `onUnreadable: 'placeholder'`. */
-export interface PrismaPatient {
+interface PrismaPatient {
   id: string;
   tenantId: string;
   ssn: string;
@@ -38,7 +38,7 @@ export interface PrismaBase extends ExtendablePrismaClient {
   $disconnect(): Promise<void>;
 }
 
-export type Provider = 'sqlite' | 'postgresql';
+type Provider = 'sqlite' | 'postgresql';
 
 interface Generated {
   PrismaClient: new (options: { adapter: unknown }) => PrismaBase;

@@ -17,7 +17,7 @@ export type Kind = 'sqlite' | 'postgresql';
 export const KINDS: readonly Kind[] = ['sqlite', 'postgresql'];
 
 /** The segment policy both adapters use: one DEK per tenant, segment `tenantId:<value>`. */
-export const SEGMENT: SegmentPolicy = { by: 'tenant', field: 'tenantId' };
+const SEGMENT: SegmentPolicy = { by: 'tenant', field: 'tenantId' };
 
 /** A root key on the run's SoftHSM2 token (global-setup-services). */
 export function openRootKey(): Promise<Pkcs11RootKey> {
@@ -26,7 +26,7 @@ export function openRootKey(): Promise<Pkcs11RootKey> {
 }
 
 /** A TypeORM DataSource on the stack's database with Keystrata installed over the shared hierarchy. */
-export interface TypeormSide {
+interface TypeormSide {
   readonly dataSource: DataSource;
   readonly keystrata: KeystrataTypeorm;
   readonly repo: Repository<PatientRecord>;
@@ -54,7 +54,7 @@ export interface Stack {
 }
 
 /** Options of the TypeORM side (the `installKeystrata` options the tests vary). */
-export interface TypeormSideOptions {
+interface TypeormSideOptions {
   readonly keyring?: RecordEncryptorOptions['keyring'];
   readonly onUnreadable?: 'throw' | 'placeholder';
 }

@@ -2,7 +2,7 @@ import { KeystrataError } from '@keystrata/core';
 import { expect } from 'vitest';
 import { rawPatients, type Fixture } from './fixture.js';
 
-export const ENVELOPE = /^ks1\.[A-Za-z0-9_-]+$/;
+const ENVELOPE = /^ks1\.[A-Za-z0-9_-]+$/;
 
 /** The error code of a promise's rejection ('none' when it resolves). */
 export const codeOf = async (work: Promise<unknown> | PromiseLike<unknown>): Promise<string> =>

@@ -17,7 +17,7 @@ import { postgresRaw, sqliteRaw, type RawDb } from './raw.js';
 import { postgresFiles, sqliteFiles } from '../../../testing/src/canary-files.js';
 
 /** The generated client (both providers generate the same models; typed as the SQLite one). */
-export type Base = SqliteClient;
+type Base = SqliteClient;
 /** The extended client. */
 export type Db = WithKeystrata<Base>;
 
@@ -68,7 +68,7 @@ async function assemble(name: Stack['name'], base: Base, keyStore: KeyStore, raw
 }
 
 /** SoftHSM2 + a fresh SQLite file holding the tables and the key store. */
-export async function sqliteStack(): Promise<Stack> {
+async function sqliteStack(): Promise<Stack> {
   const file = join(mkdtempSync(join(tmpdir(), 'keystrata-prisma-')), 'data.db');
   const setup = new Database(file);
   setup.exec(readFileSync(new URL('../migrations/sqlite.sql', import.meta.url), 'utf8'));
@@ -79,7 +79,7 @@ export async function sqliteStack(): Promise<Stack> {
 }
 
 /** SoftHSM2 + a fresh PostgreSQL database holding the tables and the key store. */
-export async function postgresStack(): Promise<Stack> {
+async function postgresStack(): Promise<Stack> {
   const url = await createDatabase(inject('postgresUrl'), 'keystrata_prisma');
   const setup = new pg.Client({ connectionString: url });
   await setup.connect();
