@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Every symbol exported from a published package's public entry points (the `src/` files behind its package.json
-// `exports` map) has a JSDoc `@example` at its declaration (docs/conventions.md): functions, classes and constants;
-// type-only exports are shown by the examples of what takes or returns them. Internal modules are not checked.
+// `exports` map) has a JSDoc `@example` at its declaration (docs/conventions.md): every export, types included
+// (functions, classes, constants, interfaces, type aliases). Internal modules are not checked.
 // Exits 1 listing the exports without one. Run by `pnpm lint`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -48,8 +48,6 @@ for (const entry of entries) {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const declarations = (symbol.declarations ?? []).filter((d) => !d.getSourceFile().isDeclarationFile);
     if (declarations.length === 0) continue; // re-exported from a dependency: checked in its own package
-    // Type-only exports (interfaces, type aliases) are shown by the @example of the function that takes or returns them.
-    if (!(symbol.flags & ts.SymbolFlags.Value)) continue;
     const declaration = declarations[0];
     const where = `${relative(root, declaration.getSourceFile().fileName)}:${declaration.getSourceFile().getLineAndCharacterOfPosition(declaration.getStart()).line + 1}`;
     if (missing.has(where)) continue;

@@ -3,7 +3,19 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KeystrataError, type PinSource } from '@keystrata/core';
 import { checkConfig } from './config-check.js';
 
-/** `keystrata.config.json`: where the HSM and the key store are. Paths are relative to the file. */
+/**
+ * `keystrata.config.json`: where the HSM and the key store are. Paths are relative to the file.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_FILE, writeConfig, type KeystrataConfig } from '@keystrata/cli';
+ * const config: KeystrataConfig = {
+ *   hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'keystrata', pin: { env: 'KEYSTRATA_HSM_PIN' } },
+ *   keyStore: { url: 'postgres://app@db.internal/app', schema: 'keystrata' },
+ * };
+ * writeConfig(CONFIG_FILE, config);
+ * ```
+ */
 export interface KeystrataConfig {
   readonly hsm?: {
     readonly module?: string;
@@ -26,7 +38,17 @@ export interface KeystrataConfig {
   readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number };
 }
 
-/** A loaded configuration with absolute paths and environment overrides applied. */
+/**
+ * A loaded configuration with absolute paths and environment overrides applied.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, type ResolvedConfig } from '@keystrata/cli';
+ * const { file, exists, config }: ResolvedConfig = loadConfig('/srv/app/keystrata.config.json');
+ * if (!exists) console.error(`${file} not found: run keystrata init`);
+ * config.keyStore?.url; // KEYSTRATA_DATABASE_URL when set, else the file's (a sqlite: path made absolute)
+ * ```
+ */
 export interface ResolvedConfig {
   readonly file: string;
   readonly dir: string;

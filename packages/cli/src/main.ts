@@ -14,7 +14,18 @@ import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
 
-/** The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY). */
+/**
+ * The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY).
+ *
+ * @example
+ * ```ts
+ * import { PassThrough } from 'node:stream';
+ * import { main, type CliIo } from '@keystrata/cli';
+ * const stdout = new PassThrough();
+ * const io: CliIo = { stdin: process.stdin, stdout, stderr: process.stderr };
+ * const code = await main(['status', '--json'], io); // the JSON report is written to `stdout`
+ * ```
+ */
 export interface CliIo {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;

@@ -19,14 +19,31 @@ interface BackupContents {
   readonly tombstones?: readonly TombstoneRecord[];
 }
 
-/** A backup file: the contents as an exact JSON string, and an HSM MAC over it. */
+/**
+ * A backup file: the contents as an exact JSON string, and an HSM MAC over it.
+ *
+ * @example
+ * ```ts
+ * const file: BackupFile = await hierarchy.exportBackup(); // { format: 'keystrata-backup/1', payload, mac }
+ * await writeFile('keys.backup.json', JSON.stringify(file), { mode: 0o600 });
+ * ```
+ */
 export interface BackupFile {
   readonly format: typeof BACKUP_FORMAT;
   readonly payload: string;
   readonly mac: string;
 }
 
-/** Counts from {@link importBackup}. */
+/**
+ * Counts from {@link importBackup}.
+ *
+ * @example
+ * ```ts
+ * const result = await hierarchy.importBackup(JSON.parse(await readFile('keys.backup.json', 'utf8')));
+ * console.log(`${result.cmks} CMK, ${result.keks} KEK, ${result.deks} DEK record(s) restored; ${result.skipped} already there`);
+ * if (result.missingInHsm.length > 0) console.warn('CMK versions not on this token (restored as destroyed):', result.missingInHsm);
+ * ```
+ */
 export interface RestoreResult {
   readonly cmks: number;
   readonly keks: number;

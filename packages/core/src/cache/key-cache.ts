@@ -4,7 +4,15 @@ import { CachedKey, type KeyLeases } from './key-leases.js';
 
 export { CachedKey, KeyLeases } from './key-leases.js';
 
-/** Limits of the {@link KeyCache}. */
+/**
+ * Limits of the {@link KeyCache}.
+ *
+ * @example
+ * ```ts
+ * const cache: KeyCacheOptions = { maxEntries: 10_000, maxAgeMs: 30_000, maxUses: 100_000 };
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, cache });
+ * ```
+ */
 export interface KeyCacheOptions {
   /** Most keys held at once (default 1000). */
   readonly maxEntries?: number;
@@ -22,7 +30,15 @@ export interface KeyCacheOptions {
   readonly now?: () => number;
 }
 
-/** Cache counters; `hsmCalls` and `keyStoreQueries` are filled in by the hierarchy. */
+/**
+ * Cache counters; `hsmCalls` and `keyStoreQueries` are filled in by the hierarchy.
+ *
+ * @example
+ * ```ts
+ * const { size, hits, misses }: KeyCacheStats = hierarchy.stats().deks;
+ * console.log(`DEK cache: ${size} keys, ${hits} hits, ${misses} misses`);
+ * ```
+ */
 export interface KeyCacheStats {
   readonly size: number;
   readonly hits: number;

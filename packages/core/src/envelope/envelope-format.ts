@@ -49,7 +49,16 @@ function canonical(encoded: string, decoded: number): boolean {
   return last >= 0 && (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
-/** A parsed envelope: views into one decoded Buffer. */
+/**
+ * A parsed envelope: views into one decoded Buffer.
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, type Envelope } from '@keystrata/core/adapter';
+ * const envelope: Envelope = decodeEnvelope(row.ssn); // CIPHERTEXT_MALFORMED for anything but a ks1 value
+ * console.log(envelope.dekId, envelope.iv.length, envelope.tag.length); // 32 hex characters, 12, 16
+ * ```
+ */
 export interface Envelope {
   readonly header: Buffer;
   readonly flags: number;

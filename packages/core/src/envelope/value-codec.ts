@@ -1,7 +1,16 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { plaintextScratch } from './scratch.js';
 
-/** Values an encrypted field can hold. Their type survives the round trip. */
+/**
+ * Values an encrypted field can hold. Their type survives the round trip.
+ *
+ * @example
+ * ```ts
+ * const value: FieldValue = new Date('2024-01-31T00:00:00.000Z');
+ * const stored = await hierarchy.encryptValue(value, context);
+ * (await hierarchy.decryptValue(stored, context)) instanceof Date; // true: bigint, Uint8Array and JSON come back as such too
+ * ```
+ */
 export type FieldValue = string | number | boolean | bigint | Date | Uint8Array | { readonly [key: string]: unknown } | readonly unknown[];
 
 const TAG = { string: 0x73, number: 0x6e, boolean: 0x62, bigint: 0x69, date: 0x64, bytes: 0x78, json: 0x6a } as const;

@@ -39,5 +39,13 @@ export const ERROR_CODES = {
     'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
 } as const;
 
-/** A stable error code. */
+/**
+ * A stable error code.
+ *
+ * @example
+ * ```ts
+ * const retryable: readonly ErrorCode[] = ['HSM_UNAVAILABLE', 'KEYSTORE_UNAVAILABLE'];
+ * if (KeystrataError.isInstance(err) && retryable.includes(err.code)) await retryLater();
+ * ```
+ */
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,14 +3,31 @@ import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 
 const marker = Symbol.for('keystrata.error');
 
-/** A cause reduced to what is safe to log: no key bytes, PINs or plaintext. */
+/**
+ * A cause reduced to what is safe to log: no key bytes, PINs or plaintext.
+ *
+ * @example
+ * ```ts
+ * const cause = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+ * const safe: SafeCause | undefined = new KeystrataError('KEYSTORE_UNAVAILABLE', 'A query failed.', { cause }).cause;
+ * // { name: 'Error', code: 'ECONNREFUSED', message: '(message withheld)' }: the address never reaches a log
+ * ```
+ */
 export interface SafeCause {
   readonly name: string;
   readonly code?: string | number;
   readonly message: string;
 }
 
-/** Options for {@link KeystrataError}. */
+/**
+ * Options for {@link KeystrataError}.
+ *
+ * @example
+ * ```ts
+ * const options: KeystrataErrorOptions = { details: { dekId, keyring: 'default' }, cause: error, hint: 'Restore the key store from a backup.' };
+ * throw new KeystrataError('KEY_NOT_FOUND', `DEK ${dekId} is not in the key store.`, options);
+ * ```
+ */
 export interface KeystrataErrorOptions {
   /** The underlying error; only its name, code and message (which must be safe) are kept. */
   readonly cause?: unknown;

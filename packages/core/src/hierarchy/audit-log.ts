@@ -7,7 +7,15 @@ import type { KeyStore } from '../key-store/key-store.js';
 import type { AuditEvent, AuditRecord } from '../key-store/records.js';
 import type { AuditKeyIdentity, RootKey } from '../root-key/root-key.js';
 
-/** Result of a successful {@link AuditLog.verify}. */
+/**
+ * Result of a successful {@link AuditLog.verify}.
+ *
+ * @example
+ * ```ts
+ * const { records, headSeq, headMac }: AuditVerification = await hierarchy.verifyAudit(); // throws at the first fault
+ * await saveOutsideTheDatabase({ headSeq, headMac }); // later: verifyAudit({ head: { seq: headSeq, mac: headMac } })
+ * ```
+ */
 export interface AuditVerification {
   readonly records: number;
   /** Record these two outside the database to detect a truncated tail later. */
@@ -15,7 +23,16 @@ export interface AuditVerification {
   readonly headMac: string;
 }
 
-/** Options of {@link AuditLog.verify}. */
+/**
+ * Options of {@link AuditLog.verify}.
+ *
+ * @example
+ * ```ts
+ * const saved = JSON.parse(await readFile('/backup/audit-head.json', 'utf8')); // { headSeq, headMac } of an earlier run
+ * const options: AuditVerifyOptions = { head: { seq: saved.headSeq, mac: saved.headMac } };
+ * await hierarchy.verifyAudit(options); // AUDIT_CHAIN_BROKEN if the trail was rewritten from that record on
+ * ```
+ */
 export interface AuditVerifyOptions {
   /** A head saved elsewhere earlier (`headSeq`, `headMac` of an earlier verification): the trail must still contain it. */
   readonly head?: { readonly seq: number; readonly mac: string };

@@ -8,7 +8,15 @@ import { now, type HierarchyInternals, type ProgressListener } from './internals
 import type { ReencryptionHook, ReencryptionRecord, ReencryptionUpdate } from './reencryption-hook.js';
 import { withLease, type HeldLease } from './rotation-lease.js';
 
-/** Options of {@link rotateDek}. */
+/**
+ * Options of {@link rotateDek}.
+ *
+ * @example
+ * ```ts
+ * const options: DekRotationOptions = { segment: 'tenantId:acme', hook: prismaReencryptionHook(db), batchSize: 500, oldKeys: 'destroy' };
+ * await hierarchy.rotateDek({ ...options, onProgress: ({ done, total }) => console.log(`${done}/${total ?? '?'}`) });
+ * ```
+ */
 export interface DekRotationOptions {
   readonly segment: string;
   readonly keyring?: string;
@@ -20,7 +28,15 @@ export interface DekRotationOptions {
   readonly onProgress?: ProgressListener;
 }
 
-/** Result of {@link rotateDek}. */
+/**
+ * Result of {@link rotateDek}.
+ *
+ * @example
+ * ```ts
+ * const { dekId, version, reencrypted, resumed } = await hierarchy.rotateDek({ segment: 'tenantId:acme', hook });
+ * console.log(`now on DEK ${dekId} (v${version}); ${reencrypted} records re-encrypted${resumed ? ' (resumed)' : ''}`);
+ * ```
+ */
 export interface DekRotationResult {
   readonly keyring: string;
   readonly segment: string;

@@ -13,7 +13,15 @@ export interface HierarchyInternals {
   readonly cmkLabelPrefix: string;
 }
 
-/** Progress of a long operation, for progress bars and logs. */
+/**
+ * Progress of a long operation, for progress bars and logs.
+ *
+ * @example
+ * ```ts
+ * const report = ({ phase, done, total }: Progress) => process.stderr.write(`${phase}: ${done}${total === undefined ? '' : `/${total}`}\n`);
+ * await hierarchy.rotateCmk({ onProgress: report }); // 'rewrap KEKs: 3/12', …
+ * ```
+ */
 export interface Progress {
   readonly phase: string;
   readonly done: number;
@@ -21,7 +29,15 @@ export interface Progress {
   readonly total?: number;
 }
 
-/** Receives {@link Progress} events. */
+/**
+ * Receives {@link Progress} events.
+ *
+ * @example
+ * ```ts
+ * const onProgress: ProgressListener = (progress) => logger.debug(progress); // { phase: 'rewrap DEKs', done: 1200 }
+ * await hierarchy.rewrapDeks({ onProgress });
+ * ```
+ */
 export type ProgressListener = (progress: Progress) => void;
 
 /** The current time as an ISO string. */

@@ -24,7 +24,9 @@ import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } 
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
 
-/** An event for the monitoring hook: one per batch operation, no values or key bytes. */
+/** An event for the monitoring hook: one per batch operation, no values or key bytes.
+ * @example `await KeyHierarchy.create({ rootKey, keyStore, monitor: (event) => metrics.record(event.operation, event.count, event.ok ? 'ok' : event.code, event.durationMs) })`
+ */
 export interface OperationEvent {
   readonly operation: 'encrypt' | 'decrypt' | 'blind-index';
   readonly count: number;
@@ -33,7 +35,9 @@ export interface OperationEvent {
   readonly durationMs: number;
 }
 
-/** Options for {@link KeyHierarchy.create}, validated once. */
+/** Options for {@link KeyHierarchy.create}, validated once.
+ * @example `await KeyHierarchy.create({ rootKey, keyStore, keyring: 'billing', cache: { maxAgeMs: 30_000 }, legacyKeys: 'refuse' })`
+ */
 export interface KeyHierarchyOptions {
   readonly rootKey: RootKey;
   readonly keyStore: KeyStore;
@@ -54,13 +58,17 @@ export interface KeyHierarchyOptions {
   readonly legacyKeys?: LegacyKeys;
 }
 
-/** A value to encrypt. */
+/** A value to encrypt.
+ * @example `const [ssn] = await hierarchy.encryptValues([{ value: '123-45-6789', context: { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 'tenantId:acme' } }])`
+ */
 export interface EncryptItem {
   readonly value: FieldValue;
   readonly context: FieldContext;
 }
 
-/** A ciphertext to decrypt. */
+/** A ciphertext to decrypt.
+ * @example `const [ssn] = await hierarchy.decryptValues([{ ciphertext: row.ssn, context: { model: 'Patient', field: 'ssn', recordId: row.id } }])`
+ */
 export interface DecryptItem {
   readonly ciphertext: unknown;
   readonly context: FieldContext;
@@ -73,7 +81,9 @@ function countUses(slots: ReadonlyArray<number | KeystrataError>, ids: readonly 
   return new Map(ids.map((id, slot) => [id, counts[slot]!]));
 }
 
-/** Per-item result of {@link KeyHierarchy.decryptValuesSettled}. */
+/** Per-item result of {@link KeyHierarchy.decryptValuesSettled}.
+ * @example `for (const result of await hierarchy.decryptValuesSettled(items)) show(result.ok ? result.value : result.error.code)`
+ */
 export type DecryptResult = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false; readonly error: KeystrataError };
 
 const INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;

@@ -25,7 +25,15 @@ export interface UsableDek {
   readonly meta: DekMeta;
 }
 
-/** Whether wrapped keys in the legacy, unbound formats are accepted (see docs/keystore.md). */
+/**
+ * Whether wrapped keys in the legacy, unbound formats are accepted (see docs/keystore.md).
+ *
+ * @example
+ * ```ts
+ * const legacyKeys: LegacyKeys = 'refuse'; // once `keystrata rewrap` migrated every key (hierarchy.legacyKeys())
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore, legacyKeys });
+ * ```
+ */
 export type LegacyKeys = 'accept' | 'refuse';
 
 /** A wrapped RFC 5649 KEK of 32 bytes is 40 bytes. */

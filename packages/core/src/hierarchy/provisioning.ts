@@ -77,7 +77,15 @@ async function createKekVersion(h: HierarchyInternals, keyring: string, version:
   return record;
 }
 
-/** Result of {@link provisionKeyring}. */
+/**
+ * Result of {@link provisionKeyring}.
+ *
+ * @example
+ * ```ts
+ * const { keyring, createdCmk, createdKek } = await hierarchy.provision('billing');
+ * if (!createdCmk && !createdKek) console.log(`keyring ${keyring} was already provisioned`);
+ * ```
+ */
 export interface ProvisionResult {
   readonly keyring: string;
   readonly createdCmk: boolean;
@@ -120,7 +128,15 @@ export async function provisionKeyring(h: HierarchyInternals, keyring: string): 
   );
 }
 
-/** Result of {@link rotateCmk}. */
+/**
+ * Result of {@link rotateCmk}.
+ *
+ * @example
+ * ```ts
+ * const { version, rewrapped, resumed } = await hierarchy.rotateCmk({ keyring: 'default' });
+ * console.log(`CMK v${version}: ${rewrapped} KEK(s) re-wrapped in the HSM${resumed ? ' (resumed run)' : ''}`);
+ * ```
+ */
 export interface CmkRotationResult {
   readonly keyring: string;
   readonly version: number;
@@ -215,7 +231,15 @@ export async function retireCmk(h: HierarchyInternals, keyring: string, version:
   });
 }
 
-/** Result of {@link rotateKek}. */
+/**
+ * Result of {@link rotateKek}.
+ *
+ * @example
+ * ```ts
+ * const { keyring, version } = await hierarchy.rotateKek();
+ * await hierarchy.rewrapDeks({ keyring }); // moves the older DEKs under the new KEK `version`
+ * ```
+ */
 export interface KekRotationResult {
   readonly keyring: string;
   readonly version: number;

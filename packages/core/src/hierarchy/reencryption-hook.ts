@@ -1,13 +1,37 @@
 import type { FieldContext } from '../envelope/field-context.js';
 
-/** One stored record of a segment, with its encrypted fields. */
+/**
+ * One stored record of a segment, with its encrypted fields.
+ *
+ * @example
+ * ```ts
+ * // In a hook's `scan`: the segment's rows in a stable order (here by id), each with its encrypted fields.
+ * const records: ReencryptionRecord[] = rows.map((row) => ({
+ *   id: row.id,
+ *   fields: [{ field: 'ssn', ciphertext: row.ssn, context: { model: 'Patient', field: 'ssn', recordId: row.id, segment } }],
+ * }));
+ * return { records, cursor: rows.at(-1)?.id ?? null };
+ * ```
+ */
 export interface ReencryptionRecord {
   /** The record's primary key, as the adapter will find it again. */
   readonly id: string;
   readonly fields: ReadonlyArray<{ readonly field: string; readonly ciphertext: string; readonly context: FieldContext }>;
 }
 
-/** One record's new ciphertexts, with the ones they replace (for compare-and-swap). */
+/**
+ * One record's new ciphertexts, with the ones they replace (for compare-and-swap).
+ *
+ * @example
+ * ```ts
+ * // A hook's `write` for a model with one encrypted column (ssn): compare-and-swap, count real changes.
+ * async function write(updates: readonly ReencryptionUpdate[]): Promise<number> {
+ *   let changed = 0;
+ *   for (const { id, fields: [ssn] } of updates) changed += await db.run('UPDATE patient SET ssn = ? WHERE id = ? AND ssn = ?', [ssn!.next, id, ssn!.previous]);
+ *   return changed;
+ * }
+ * ```
+ */
 export interface ReencryptionUpdate {
   readonly id: string;
   readonly fields: ReadonlyArray<{ readonly field: string; readonly previous: string; readonly next: string }>;

@@ -7,6 +7,13 @@ import { now, type HierarchyInternals } from './internals.js';
 /**
  * A key to revoke: one DEK, every DEK version of a segment, a KEK version, or a whole CMK
  * (every version of a keyring's root).
+ *
+ * @example
+ * ```ts
+ * const ref: KeyReference = { kind: 'segment', segment: 'tenantId:acme' }; // every DEK version of the segment
+ * await hierarchy.disable(ref);
+ * await hierarchy.destroy({ kind: 'kek', version: 1, keyring: 'billing' });
+ * ```
  */
 export type KeyReference =
   | { readonly kind: 'dek'; readonly id: string }
@@ -14,7 +21,17 @@ export type KeyReference =
   | { readonly kind: 'kek'; readonly version: number; readonly keyring?: string }
   | { readonly kind: 'cmk'; readonly keyring?: string };
 
-/** What a revocation affects (and, for a dry run, would affect). */
+/**
+ * What a revocation affects (and, for a dry run, would affect).
+ *
+ * @example
+ * ```ts
+ * const impact = await hierarchy.destroy({ kind: 'segment', segment: 'tenantId:acme' }, { dryRun: true });
+ * console.log(`${impact.deks} DEK(s) would become unreadable in ${impact.segments.join(', ')}`);
+ * const done = await hierarchy.destroy({ kind: 'segment', segment: 'tenantId:acme' });
+ * done.durableAt; // when the shred became durable; null while it awaits an epoch
+ * ```
+ */
 export interface RevocationImpact {
   readonly action: 'disable' | 'enable' | 'destroy';
   readonly subject: string;
@@ -30,7 +47,16 @@ export interface RevocationImpact {
   readonly durableAt?: string | null;
 }
 
-/** Options of a revocation. */
+/**
+ * Options of a revocation.
+ *
+ * @example
+ * ```ts
+ * await hierarchy.destroy({ kind: 'dek', id: dekId }, { durable: 'deferred' }); // completeShreds() later
+ * const options: RevocationOptions = { confirm: 'tenant-acme' }; // a CMK needs its keyring's name typed out
+ * await hierarchy.disable({ kind: 'cmk', keyring: 'tenant-acme' }, options);
+ * ```
+ */
 export interface RevocationOptions {
   /** Report what would become unreadable, change nothing. */
   readonly dryRun?: boolean;

@@ -9,14 +9,31 @@ import type { SecretKey } from '../secret/secret-key.js';
 import { now, type HierarchyInternals, type ProgressListener } from './internals.js';
 import { assertUsable } from './key-state.js';
 
-/** One DEK {@link rewrapDeks} could not move, with the real reason. */
+/**
+ * One DEK {@link rewrapDeks} could not move, with the real reason.
+ *
+ * @example
+ * ```ts
+ * const { failures } = await hierarchy.rewrapDeks();
+ * for (const { dek, code, message } of failures) console.error(`DEK ${dek} not moved (${code}): ${message}`);
+ * ```
+ */
 export interface RewrapFailure {
   readonly dek: string;
   readonly code: ErrorCode;
   readonly message: string;
 }
 
-/** Result of {@link rewrapDeks}. */
+/**
+ * Result of {@link rewrapDeks}.
+ *
+ * @example
+ * ```ts
+ * const result = await hierarchy.rewrapDeks({ batchSize: 500 });
+ * console.log(`${result.rewrapped} DEK(s) now under KEK v${result.kekVersion}; ${result.skipped} skipped, ${result.failed} failed`);
+ * if (result.failed > 0) process.exitCode = 1; // reasons in result.failures
+ * ```
+ */
 export interface RewrapResult {
   readonly keyring: string;
   readonly kekVersion: number;
@@ -155,7 +172,15 @@ export async function rewrapDeks(h: HierarchyInternals, keyring: string, batchSi
   }
 }
 
-/** Counts of wrapped keys still in the legacy, unbound formats, from {@link legacyKeyCounts}. */
+/**
+ * Counts of wrapped keys still in the legacy, unbound formats, from {@link legacyKeyCounts}.
+ *
+ * @example
+ * ```ts
+ * const { keks, deks } = await hierarchy.legacyKeys({ keyring: 'default' });
+ * if (keks + deks === 0) console.log("every key is bound: legacyKeys: 'refuse' can be set");
+ * ```
+ */
 export interface LegacyKeyCounts {
   readonly keyring: string;
   /** KEK versions without a binding. */

@@ -8,7 +8,17 @@ import type { HierarchyInternals } from './internals.js';
 /** The segment of a keyring's blind-index root key (not a data segment). */
 const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
 
-/** One keyring of the {@link HierarchyStatus}. */
+/**
+ * One keyring of the {@link HierarchyStatus}.
+ *
+ * @example
+ * ```ts
+ * for (const ring of (await hierarchy.status()).keyrings) {
+ *   const kek = ring.keks.find((k) => k.state === 'primary');
+ *   console.log(ring.keyring, `KEK v${kek?.version}`, ring.deks, `${ring.shreds.pending} shred(s) pending`); // deks: { primary: 3 }
+ * }
+ * ```
+ */
 export interface KeyringStatus {
   readonly keyring: string;
   readonly cmks: ReadonlyArray<Pick<CmkRecord, 'version' | 'state' | 'hsmLabel' | 'createdAt'>>;
@@ -20,12 +30,26 @@ export interface KeyringStatus {
   readonly shreds: ShredStatus;
 }
 
-/** One destroyed key in {@link ShredStatus}. */
+/**
+ * One destroyed key in {@link ShredStatus}.
+ *
+ * @example
+ * ```ts
+ * const [ring] = (await hierarchy.status()).keyrings;
+ * for (const key of ring?.shreds.keys ?? []) console.log(key.kind, key.id, key.durableAt ?? `pending since ${key.destroyedAt}`);
+ * ```
+ */
 export type TombstoneSummary = Pick<TombstoneRecord, 'kind' | 'id' | 'segment' | 'destroyedAt' | 'durableAt'>;
 
 /**
  * Which destroyed keys of a keyring are durably gone (their old wrapped blobs end at a CMK version
  * destroyed in the HSM) and since when, and which await a shred epoch (`keystrata shred complete`).
+ *
+ * @example
+ * ```ts
+ * const shreds: ShredStatus = (await hierarchy.status()).keyrings[0]!.shreds;
+ * if (shreds.pending > 0) console.log(`${shreds.pending} shred(s) pending since ${shreds.pendingSince}: run completeShreds()`);
+ * ```
  */
 export interface ShredStatus {
   readonly durable: number;
@@ -55,7 +79,15 @@ function shredStatus(tombstones: readonly TombstoneRecord[], epochRunningSince: 
   };
 }
 
-/** Operation counters. */
+/**
+ * Operation counters.
+ *
+ * @example
+ * ```ts
+ * const { deks, keks, hsmCalls, keyStoreQueries }: HierarchyStats = hierarchy.stats();
+ * console.log(`DEK cache ${deks.hits} hits / ${deks.misses} misses, ${keks.size} KEKs, ${hsmCalls} HSM calls, ${keyStoreQueries} queries`);
+ * ```
+ */
 export interface HierarchyStats {
   readonly deks: KeyCacheStats;
   readonly keks: KeyCacheStats;
@@ -64,7 +96,15 @@ export interface HierarchyStats {
   readonly keyStoreQueries: number;
 }
 
-/** The whole hierarchy, for `keystrata status`. */
+/**
+ * The whole hierarchy, for `keystrata status`.
+ *
+ * @example
+ * ```ts
+ * const { root, keyrings, stats }: HierarchyStatus = await hierarchy.status();
+ * console.log(root, keyrings.map((ring) => ring.keyring), stats.hsmCalls); // 'pkcs11 token "keystrata-dev"' [ 'default' ] …
+ * ```
+ */
 export interface HierarchyStatus {
   readonly root: string;
   readonly keyrings: readonly KeyringStatus[];

@@ -1,6 +1,15 @@
 import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
 
-/** Filter for {@link KeyStore.listDeks}; results are ordered by id and paged by `afterId`. */
+/**
+ * Filter for {@link KeyStore.listDeks}; results are ordered by id and paged by `afterId`.
+ *
+ * @example
+ * ```ts
+ * const query: DekQuery = { keyring: 'default', states: ['primary', 'enabled'], kekVersionBelow: 3, limit: 500 };
+ * const first = await keyStore.listDeks(query); // ordered by id
+ * const next = await keyStore.listDeks({ ...query, afterId: first.at(-1)!.id });
+ * ```
+ */
 export interface DekQuery {
   readonly keyring?: string;
   readonly segment?: string;
@@ -11,7 +20,15 @@ export interface DekQuery {
   readonly limit: number;
 }
 
-/** Counts of DEKs per keyring and state, for status displays. */
+/**
+ * Counts of DEKs per keyring and state, for status displays.
+ *
+ * @example
+ * ```ts
+ * for (const { keyring, state, count } of await keyStore.countDeks()) console.log(`${keyring} ${state}: ${count}`);
+ * // blind-index root keys are counted too (`hierarchy.status()` lists them apart)
+ * ```
+ */
 export interface DekCount {
   readonly keyring: string;
   readonly state: KeyState;
@@ -22,6 +39,13 @@ export interface DekCount {
  * Where wrapped keys, their states, jobs and the audit trail live. Implementations: the SQL store
  * (SQLite, PostgreSQL), the in-memory store for unit tests, and the MongoDB store of
  * `@keystrata/mongoose`. All share the logical layout of docs/keystore.md.
+ *
+ * @example
+ * ```ts
+ * const keyStore: KeyStore = new SqlKeyStore(await createSqliteDriver({ database: 'keys.db' }));
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore }); // migrates it
+ * const keks = await keyStore.listKeks('default'); // wrapped keys and states, never key material
+ * ```
  */
 export interface KeyStore {
   /** Creates tables/collections idempotently. */

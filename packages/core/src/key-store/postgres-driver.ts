@@ -43,7 +43,15 @@ export interface PostgresPool extends PostgresQueryable {
   end(): Promise<void>;
 }
 
-/** Options for {@link createPostgresDriver}. */
+/**
+ * Options for {@link createPostgresDriver}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresDriverOptions = { database: process.env.DATABASE_URL!, schema: 'keystrata' }; // schema needs a URL, not a Pool
+ * const keyStore = new SqlKeyStore(await createPostgresDriver(options));
+ * ```
+ */
 export interface PostgresDriverOptions {
   /** A pg Pool (the caller keeps ownership) or a connection string. */
   readonly database: PostgresPool | string;

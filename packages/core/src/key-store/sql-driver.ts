@@ -1,4 +1,15 @@
-/** Runs statements with `?` placeholders. */
+/**
+ * Runs statements with `?` placeholders.
+ *
+ * @example
+ * ```ts
+ * async function keystrataTables(sql: SqlExecutor): Promise<string[]> {
+ *   const rows = await sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", ['keystrata%']);
+ *   return rows.map((row) => row.name);
+ * }
+ * await keystrataTables(await createSqliteDriver({ database: 'keys.db' })); // ['keystrata_cmk', 'keystrata_kek', …]
+ * ```
+ */
 export interface SqlExecutor {
   all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Returns the number of rows changed. */
@@ -8,6 +19,18 @@ export interface SqlExecutor {
 /**
  * The few things the SQL key store needs from a database. Implementations: {@link createSqliteDriver}
  * (better-sqlite3) and {@link createPostgresDriver} (pg).
+ *
+ * @example
+ * ```ts
+ * class NodeSqliteDriver implements SqlDriver {
+ *   readonly dialect = 'sqlite';
+ *   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> { … }
+ *   async run(sql: string, params: readonly unknown[] = []): Promise<number> { … } // rows changed
+ *   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> { … } // BEGIN IMMEDIATE; other calls wait
+ *   async close(): Promise<void> { … }
+ * }
+ * const keyStore = new SqlKeyStore(new NodeSqliteDriver(database));
+ * ```
  */
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';

@@ -32,7 +32,15 @@ export interface SqliteDatabase {
   close(): unknown;
 }
 
-/** Options for {@link createSqliteDriver}. */
+/**
+ * Options for {@link createSqliteDriver}.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteDriverOptions = { database: new Database('app.db') }; // the application's connection: it closes it
+ * const keyStore = new SqlKeyStore(await createSqliteDriver(options)); // { database: 'keys.db' }: the driver opens and closes it
+ * ```
+ */
 export interface SqliteDriverOptions {
   /** A better-sqlite3 database (the caller keeps ownership) or a file path to open. */
   readonly database: SqliteDatabase | string;

@@ -19,7 +19,16 @@ const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 const KEY_LENGTH = 32;
 
-/** Everything a wrapped DEK is bound to: it unwraps only under this identity. */
+/**
+ * Everything a wrapped DEK is bound to: it unwraps only under this identity.
+ *
+ * @example
+ * ```ts
+ * const [chain] = await keyStore.loadDekChains([dekId]);
+ * const identity: DekIdentity = chain!.dek; // a DekRecord carries its identity
+ * isLegacyWrappedDek(chain!.dek.wrapped); // false for a bound `k2.` wrapping, which unwraps only under that identity
+ * ```
+ */
 export interface DekIdentity {
   readonly id: string;
   readonly keyring: string;

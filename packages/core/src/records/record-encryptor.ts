@@ -7,20 +7,50 @@ import type { BlindIndexItem } from '../blind-index/field-groups.js';
 import { assertSegmentPolicy, resolveSegment, type SegmentPolicy } from './segment-policy.js';
 import { UnreadableValue } from './unreadable-value.js';
 
-/** One encrypted field of a model; `index` names the column holding its blind index. */
+/**
+ * One encrypted field of a model; `index` names the column holding its blind index.
+ *
+ * @example
+ * ```ts
+ * const ssn: EncryptedFieldSpec = { field: 'ssn' };
+ * const email: EncryptedFieldSpec = { field: 'email', index: 'emailIndex' }; // blind index kept in column emailIndex
+ * ```
+ */
 export interface EncryptedFieldSpec {
   readonly field: string;
   readonly index?: string | undefined;
 }
 
-/** The encrypted fields of one model (table, entity or collection). */
+/**
+ * The encrypted fields of one model (table, entity or collection).
+ *
+ * @example
+ * ```ts
+ * const patient: ModelSpec = { fields: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }], idField: 'patientId' };
+ * const records = new RecordEncryptor({ hierarchy, models: { Patient: patient }, segment: { by: 'record' } });
+ * ```
+ */
 export interface ModelSpec {
   readonly fields: readonly EncryptedFieldSpec[];
   /** Primary-key field, bound into the AAD when known (default `id`). */
   readonly idField?: string;
 }
 
-/** Options for {@link RecordEncryptor}, validated once. */
+/**
+ * Options for {@link RecordEncryptor}, validated once.
+ *
+ * @example
+ * ```ts
+ * const options: RecordEncryptorOptions = {
+ *   hierarchy,
+ *   models: { Patient: { fields: [{ field: 'ssn' }, { field: 'email', index: 'emailIndex' }] } },
+ *   segment: { by: 'tenant', field: 'tenantId' },
+ *   keyring: ({ record }) => `tenant-${record.tenantId}`, // a CMK per tenant, each provisioned first
+ *   onUnreadable: 'placeholder',
+ * };
+ * const records = new RecordEncryptor(options);
+ * ```
+ */
 export interface RecordEncryptorOptions {
   readonly hierarchy: KeyHierarchy;
   /** Encrypted fields per model name. */
@@ -60,7 +90,15 @@ const missingId = (model: string, spec: ModelSpec): KeystrataError =>
     { details: { model, field: spec.idField ?? 'id' } },
   );
 
-/** One record's plaintexts for {@link RecordEncryptor.sealRecords}. */
+/**
+ * One record's plaintexts for {@link RecordEncryptor.sealRecords}.
+ *
+ * @example
+ * ```ts
+ * const input: RecordValues = { values: { ssn: '123-45-6789' }, id: 'p1', record: { tenantId: 'acme' } };
+ * const [sealed] = await records.sealRecords('Patient', [input]); // sealed.ssn: 'ks1.…'
+ * ```
+ */
 export interface RecordValues {
   /** Plaintexts by field (fields the model does not encrypt are ignored; null and undefined are skipped). */
   readonly values: Readonly<Row>;

@@ -14,7 +14,18 @@ import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
 import { assertWrappedKekLength } from './wrapped-kek-length.js';
 
-/** Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone. */
+/**
+ * Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone.
+ *
+ * @example
+ * ```ts
+ * const options: Pkcs11RootKeyOptions = {
+ *   module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'keystrata', pin: { file: '/run/secrets/hsm-pin' },
+ *   sessions: 8, moduleEnvironment: { SOFTHSM2_CONF: '/etc/softhsm/softhsm2.conf' },
+ * };
+ * const rootKey = await Pkcs11RootKey.open(options);
+ * ```
+ */
 export interface Pkcs11RootKeyOptions extends TokenSelector {
   /** Path of the PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
   readonly module: string;

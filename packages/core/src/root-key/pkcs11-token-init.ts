@@ -4,7 +4,15 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { acquirePkcs11Module } from './pkcs11-module.js';
 import { toKeystrataError } from './pkcs11-errors.js';
 
-/** Options for {@link initialisePkcs11Token}. PINs travel only through the PKCS#11 API. */
+/**
+ * Options for {@link initialisePkcs11Token}. PINs travel only through the PKCS#11 API.
+ *
+ * @example
+ * ```ts
+ * const options: Pkcs11TokenInitOptions = { module: '/usr/lib/softhsm/libsofthsm2.so', label: 'keystrata-dev', soPin, userPin };
+ * await initialisePkcs11Token(options); // then Pkcs11RootKey.open({ module, tokenLabel: 'keystrata-dev', pin })
+ * ```
+ */
 export interface Pkcs11TokenInitOptions {
   /** Path of the PKCS#11 module. */
   readonly module: string;

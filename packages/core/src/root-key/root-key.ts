@@ -1,13 +1,30 @@
 import type { SecretKey } from '../secret/secret-key.js';
 
-/** Where a CMK version lives in the HSM: found again by label and CKA_ID after a re-initialisation. */
+/**
+ * Where a CMK version lives in the HSM: found again by label and CKA_ID after a re-initialisation.
+ *
+ * @example
+ * ```ts
+ * const record = (await keyStore.listCmks('default')).find((cmk) => cmk.state === 'primary')!;
+ * const cmk: CmkReference = { label: record.hsmLabel, id: record.hsmId };
+ * await rootKey.hasCmk(cmk); // true while the HSM object exists
+ * ```
+ */
 export interface CmkReference {
   readonly label: string;
   /** CKA_ID as hex. */
   readonly id: string;
 }
 
-/** Which audit key MACs the trail: recorded in the trail's first record and checked before every use. */
+/**
+ * Which audit key MACs the trail: recorded in the trail's first record and checked before every use.
+ *
+ * @example
+ * ```ts
+ * const identity: AuditKeyIdentity | undefined = await rootKey.auditKeyIdentity?.();
+ * if (identity === undefined) console.warn('no audit key on the token'); // never created by this call
+ * ```
+ */
 export interface AuditKeyIdentity {
   /** CKA_ID as hex (empty for a key made before ids were set). */
   readonly id: string;
@@ -18,7 +35,15 @@ export interface AuditKeyIdentity {
 /** The fixed string whose HMAC is an audit key's check value. */
 export const AUDIT_KEY_CHECK_STRING = 'keystrata-audit-key-check-v1';
 
-/** Operation counters of a root key. */
+/**
+ * Operation counters of a root key.
+ *
+ * @example
+ * ```ts
+ * const { hsmCalls, reconnects }: RootKeyStats = rootKey.stats;
+ * if (reconnects > 0) console.warn(`HSM reconnected ${reconnects} time(s); ${hsmCalls} HSM operations so far`);
+ * ```
+ */
 export interface RootKeyStats {
   /** Logical HSM operations (generate, wrap, unwrap, rewrap, MAC, destroy). */
   readonly hsmCalls: number;
@@ -31,6 +56,17 @@ export interface RootKeyStats {
  * versions, wraps freshly generated KEKs, unwraps KEKs for the in-process cache, re-wraps KEKs from
  * one CMK version to another without exposing them, and MACs the audit trail.
  * Implementation: {@link Pkcs11RootKey}. {@link SoftwareRootKey} exists for unit tests only.
+ *
+ * @example
+ * ```ts
+ * class MyHsmRootKey implements RootKey {
+ *   readonly description = 'my-hsm partition 1';
+ *   readonly stats = { hsmCalls: 0, reconnects: 0 };
+ *   async createCmk(label: string, id?: string): Promise<CmkReference> { … } // a non-extractable key in the device
+ *   async generateWrappedKek(cmk: CmkReference): Promise<Buffer> { … } // RFC 5649, wrapped inside the device
+ *   // … hasCmk, destroyCmk, unwrapKek, rewrapKek, auditMac, close
+ * }
+ * ```
  */
 export interface RootKey {
   /** A non-secret description for status output, e.g. `pkcs11 token "keystrata-dev"`. */

@@ -6,7 +6,16 @@ import { LEASE_TTL_MS, withLease } from '../hierarchy/rotation-lease.js';
 import { assertCmksGoneInHsm, assertEpochPossible, destroyOldCmks, eraseTombstonedKeys, ensureEpochCmk, ensureEpochKek, moveDeksAndDestroyOldKeks } from './epoch-steps.js';
 import { PROCESS_OWNER, runningShredPlan, saveShredPlan, STALE_EPOCH_MS, type ShredEpochPlan } from './shred-job.js';
 
-/** Result of {@link completeShreds} for one keyring. */
+/**
+ * Result of {@link completeShreds} for one keyring.
+ *
+ * @example
+ * ```ts
+ * for (const epoch of await hierarchy.completeShreds()) {
+ *   if (epoch.ran) console.log(`${epoch.keyring}: ${epoch.durable} shred(s) durable, CMK v${epoch.cmkVersion}, ${epoch.purge}`);
+ * }
+ * ```
+ */
 export interface ShredEpochResult {
   readonly keyring: string;
   /** False when nothing was pending (no epoch was needed). */
