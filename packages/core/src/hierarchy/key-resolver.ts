@@ -7,6 +7,7 @@ import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/rec
 import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
+import { isWellFormedWrappedKek } from '../root-key/wrapped-kek-format.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';
@@ -27,9 +28,6 @@ export interface UsableDek {
 
 /** Whether wrapped keys in the legacy, unbound formats are accepted (see docs/keystore.md). */
 export type LegacyKeys = 'accept' | 'refuse';
-
-/** A wrapped RFC 5649 KEK of 32 bytes is 40 bytes. */
-const WRAPPED_KEK_LENGTH = 40;
 
 const segmentKey = (keyring: string, segment: string): string => `${keyring}\u0000${segment}`;
 const dekMeta = (dek: DekRecord): DekMeta => ({ id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion });
@@ -190,8 +188,8 @@ export class KeyResolver {
       });
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
-    // Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.
-    if (wrapped.length !== WRAPPED_KEK_LENGTH) return refuse(`has the wrong length (${wrapped.length} bytes)`);
+    // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
+    if (!isWellFormedWrappedKek(wrapped)) return refuse(`has the wrong length (${wrapped.length} bytes) or format header`);
     let key: SecretKey;
     try {
       key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);

@@ -1,6 +1,7 @@
 import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { ckrName } from './pkcs11-errors.js';
 
 /** What a key object must look like before it is used. */
 export interface StrengthRequirement {
@@ -8,6 +9,23 @@ export interface StrengthRequirement {
   readonly locked: boolean;
   /** Also require CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE (generated inside the HSM). */
   readonly generatedInside: boolean;
+  /**
+   * The usage attributes the object was created with (e.g. CKA_WRAP true, CKA_DECRYPT false), checked
+   * when `locked` is asked of a module that has no CKA_COPYABLE (NSS softoken): there a PIN holder
+   * can C_CopyObject a token key onto itself with other usage flags, so the flags are read back.
+   */
+  readonly usage?: ReadonlyArray<readonly [string, number, boolean]>;
+}
+
+/** Whether the module knows CKA_COPYABLE (PKCS#11 2.40); NSS softoken 3.87 does not (CKR_ATTRIBUTE_TYPE_INVALID). */
+export function hasCopyableAttribute(pkcs11: P11.PKCS11, session: Buffer, handle: Buffer): boolean {
+  try {
+    pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_COPYABLE }]);
+    return true;
+  } catch (error) {
+    if (ckrName(error) === 'CKR_ATTRIBUTE_TYPE_INVALID') return false;
+    throw error;
+  }
 }
 
 const BOOLEAN_ATTRIBUTES = [
@@ -36,10 +54,16 @@ export function checkedKeyObject(pkcs11: P11.PKCS11, session: Buffer, handles: r
     });
   }
   const handle = handles[0]!;
-  const wanted = BOOLEAN_ATTRIBUTES.filter(
-    ([name]) =>
-      (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) && (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
-  );
+  const copyable = requirement.locked && hasCopyableAttribute(pkcs11, session, handle);
+  const wanted = [
+    ...BOOLEAN_ATTRIBUTES.filter(
+      ([name]) =>
+        (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) &&
+        (copyable || name !== 'CKA_COPYABLE') &&
+        (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
+    ),
+    ...(requirement.locked && !copyable ? (requirement.usage ?? []) : []),
+  ];
   const values = pkcs11.C_GetAttributeValue(
     session,
     handle,
