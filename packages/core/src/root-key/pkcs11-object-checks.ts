@@ -9,12 +9,6 @@ export interface StrengthRequirement {
   readonly locked: boolean;
   /** Also require CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE (generated inside the HSM). */
   readonly generatedInside: boolean;
-  /**
-   * The usage attributes the object was created with (e.g. CKA_WRAP true, CKA_DECRYPT false), checked
-   * when `locked` is asked of a module that has no CKA_COPYABLE (NSS softoken): there a PIN holder
-   * can C_CopyObject a token key onto itself with other usage flags, so the flags are read back.
-   */
-  readonly usage?: ReadonlyArray<readonly [string, number, boolean]>;
 }
 
 /** Whether the module knows CKA_COPYABLE (PKCS#11 2.40); NSS softoken 3.87 does not (CKR_ATTRIBUTE_TYPE_INVALID). */
@@ -54,16 +48,15 @@ export function checkedKeyObject(pkcs11: P11.PKCS11, session: Buffer, handles: r
     });
   }
   const handle = handles[0]!;
+  // A module without CKA_COPYABLE (NSS softoken) cannot mark a key uncopyable; there a copy onto the
+  // same object loses CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE, which are still checked.
   const copyable = requirement.locked && hasCopyableAttribute(pkcs11, session, handle);
-  const wanted = [
-    ...BOOLEAN_ATTRIBUTES.filter(
-      ([name]) =>
-        (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) &&
-        (copyable || name !== 'CKA_COPYABLE') &&
-        (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
-    ),
-    ...(requirement.locked && !copyable ? (requirement.usage ?? []) : []),
-  ];
+  const wanted = BOOLEAN_ATTRIBUTES.filter(
+    ([name]) =>
+      (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) &&
+      (copyable || name !== 'CKA_COPYABLE') &&
+      (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
+  );
   const values = pkcs11.C_GetAttributeValue(
     session,
     handle,

@@ -6,7 +6,7 @@ import { SecretKey } from '../secret/secret-key.js';
 import { assertPinSource, type PinSource } from './pin-source.js';
 import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
 import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
-import { auditKeyTemplate, CMK_USAGE, cmkTemplate, kekGenerateTemplate, kekImportTemplate, kekUnwrapTemplate } from './pkcs11-templates.js';
+import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekImportTemplate, kekUnwrapTemplate } from './pkcs11-templates.js';
 import { pkcs11Calls, type Pkcs11Calls } from './pkcs11-calls.js';
 import { selectAuditKey } from './pkcs11-audit-key.js';
 import { assertLoggedIn } from './pkcs11-errors.js';
@@ -203,7 +203,7 @@ export class Pkcs11RootKey implements RootKey {
     const what = `CMK "${cmk.label}" (id ${cmk.id})`;
     let handle: Handle | undefined;
     try {
-      handle = checkedKeyObject(pkcs11, session, objects, what, { locked: true, generatedInside: true, usage: CMK_USAGE });
+      handle = checkedKeyObject(pkcs11, session, objects, what, { locked: true, generatedInside: true });
     } catch (error) {
       if (!legacy || objects.length !== 1) throw error;
       handle = checkedKeyObject(pkcs11, session, objects, what, { locked: false, generatedInside: true });
@@ -227,7 +227,7 @@ export class Pkcs11RootKey implements RootKey {
       const copyable = await this.#copyableSupported(session, pkcs11);
       const handle = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id, copyable));
       try {
-        checkedKeyObject(pkcs11, session, [handle], `CMK "${label}"`, { locked: true, generatedInside: true, usage: CMK_USAGE });
+        checkedKeyObject(pkcs11, session, [handle], `CMK "${label}"`, { locked: true, generatedInside: true });
       } catch (error) {
         pkcs11.C_DestroyObject(session, handle);
         throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', 'The module did not keep the CMK sensitive, non-extractable, non-copyable and non-modifiable; it was destroyed.', { cause: error });

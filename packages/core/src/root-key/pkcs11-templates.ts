@@ -4,17 +4,6 @@ import type * as P11 from 'pkcs11js';
 /** RFC 5649 AES key wrap with padding, as the HSM implements it. */
 export const KWP: P11.Mechanism = { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
 
-/** The usage flags a CMK is created with, read back on a module without CKA_COPYABLE (see `StrengthRequirement.usage`). */
-export const CMK_USAGE: ReadonlyArray<readonly [string, number, boolean]> = [
-  ['CKA_WRAP', pkcs11js.CKA_WRAP, true],
-  ['CKA_UNWRAP', pkcs11js.CKA_UNWRAP, true],
-  ['CKA_ENCRYPT', pkcs11js.CKA_ENCRYPT, false],
-  ['CKA_DECRYPT', pkcs11js.CKA_DECRYPT, false],
-  ['CKA_SIGN', pkcs11js.CKA_SIGN, false],
-  ['CKA_VERIFY', pkcs11js.CKA_VERIFY, false],
-  ['CKA_DERIVE', pkcs11js.CKA_DERIVE, false],
-];
-
 /** Drops CKA_COPYABLE from a template for a module that does not know it (NSS softoken fails the whole call). */
 function withCopyable(template: P11.Template, copyable: boolean): P11.Template {
   return copyable ? template : template.filter((attribute) => attribute.type !== pkcs11js.CKA_COPYABLE);
