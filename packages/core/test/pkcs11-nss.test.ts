@@ -136,6 +136,20 @@ describe('issue 14 §portability: Pkcs11RootKey on NSS softoken', () => {
     expect(kek.destroyed).toBe(false); // the caller's key stays the caller's
   });
 
+  it("issue 14 §portability: on NSS, a CKM_AES_KEY_WRAP blob relabelled CKM_AES_KEY_WRAP_PAD (same RFC 3394 check value there) fails closed as CIPHERTEXT_TAMPERED whatever the KEK's last bytes look like as padding", async () => {
+    const cmk = await rootKey.createCmk(`nss-relabel-${Date.now()}`);
+    const endings = [Buffer.from([0x01]), Buffer.alloc(8, 0x08), Buffer.from([0x02, 0x02]), Buffer.from([0x10]), Buffer.from([0x00])];
+    for (const ending of endings) {
+      const bytes = Buffer.concat([Buffer.alloc(32 - ending.length, 0x5a), ending]);
+      const wrapped = await rootKey.wrapKekBytes(cmk, SecretKey.takeOwnership(bytes));
+      const relabelled = Buffer.from(wrapped);
+      relabelled.writeUInt32BE(pkcs11js.CKM_AES_KEY_WRAP_PAD, 3);
+      expect(await codeOf(rootKey.unwrapKek(cmk, relabelled)), ending.toString('hex')).toBe('CIPHERTEXT_TAMPERED');
+      expect(await codeOf(rootKey.unwrapKek(cmk, wrapped.subarray(7))), `stripped ${ending.toString('hex')}`).toBe('CIPHERTEXT_TAMPERED');
+      expect((await rootKey.unwrapKek(cmk, wrapped)).exposeSecretBytes().equals(Buffer.concat([Buffer.alloc(32 - ending.length, 0x5a), ending]))).toBe(true);
+    }
+  });
+
   it('Precondition: only a 32-byte KEK is wrapped by wrapKekBytes.', async () => {
     const cmk = await rootKey.createCmk(`nss-import-short-${Date.now()}`);
     const calls = rootKey.stats.hsmCalls;
