@@ -150,6 +150,21 @@ describe('issue 14 §portability: Pkcs11RootKey on NSS softoken', () => {
     }
   });
 
+  it('issue 14 §portability: on NSS the root key recovers when its sessions are closed under it (reopens, logs in once, retries once) and serves concurrent unwraps through a small pool', async () => {
+    const small = await open({ sessions: 2 });
+    const cmk = await small.createCmk(`nss-pool-${Date.now()}`);
+    const wrapped = await small.generateWrappedKek(cmk);
+    const keys = await Promise.all(Array.from({ length: 40 }, () => small.unwrapKek(cmk, wrapped)));
+    expect(new Set(keys.map((k) => k.exposeSecretBytes().toString('hex'))).size).toBe(1);
+    const { pkcs11, session } = rawNssSession();
+    const slot = pkcs11.C_GetSessionInfo(session).slotID;
+    pkcs11.C_CloseAllSessions(slot);
+    const before = small.stats.reconnects;
+    expect((await small.unwrapKek(cmk, wrapped)).exposeSecretBytes()).toEqual(keys[0]!.exposeSecretBytes());
+    expect(small.stats.reconnects).toBeGreaterThan(before);
+    expect((await rootKey.unwrapKek(cmk, wrapped)).length).toBe(32); // the other root key on the module recovers too
+  });
+
   it('Precondition: only a 32-byte KEK is wrapped by wrapKekBytes.', async () => {
     const cmk = await rootKey.createCmk(`nss-import-short-${Date.now()}`);
     const calls = rootKey.stats.hsmCalls;
