@@ -89,7 +89,6 @@ describe('issue 14 §portability: Pkcs11RootKey on NSS softoken', () => {
     const values = pkcs11.C_GetAttributeValue(
       session,
       handle,
-      // biome-ignore lint/performance/noDynamicNamespaceImportAccess: reads CKA_* constants by name in a test
       names.map((n) => ({ type: pkcs11js[n] })),
     );
     expect(Object.fromEntries(names.map((n, i) => [n, values[i]!.value[0] === 1]))).toEqual({
