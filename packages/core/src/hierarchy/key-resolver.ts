@@ -7,7 +7,6 @@ import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/rec
 import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
-import { isWellFormedWrappedKek } from '../root-key/wrapped-kek-format.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';
@@ -188,8 +187,7 @@ export class KeyResolver {
       });
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
-    // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
-    if (!isWellFormedWrappedKek(wrapped)) return refuse(`has the wrong length (${wrapped.length} bytes) or format header`);
+    // The blob is the root key's format (opaque here): it refuses one it cannot explain with CIPHERTEXT_TAMPERED before any HSM call.
     let key: SecretKey;
     try {
       key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);

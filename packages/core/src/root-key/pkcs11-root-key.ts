@@ -96,6 +96,7 @@ export class Pkcs11RootKey implements RootKey {
 
   /** The mechanism a stored wrapped KEK names, refused when this token does not list it. */
   #unwrapMechanism(wrapped: Buffer): { mechanism: P11.Mechanism; body: Buffer } {
+    // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
     const { mechanism, body } = parseWrappedKek(wrapped);
     if (!this.#wrap.supported.has(mechanism)) {
       throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The wrapped KEK was written with ${wrapMechanismName(mechanism)}, which this token does not offer for unwrapping.`, {

@@ -51,6 +51,7 @@ export interface RootKey {
   findCmks?(label: string): Promise<CmkReference[]>;
   /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk`: opaque bytes only this kind of root unwraps (docs/format.md). */
   generateWrappedKek(cmk: CmkReference): Promise<Buffer>;
+  /** Refuses, before any HSM call, a blob its format does not explain (`CIPHERTEXT_TAMPERED`): the hierarchy treats blobs as opaque. */
   unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey>;
   /** Unwraps under `from` and wraps under `to` inside the root; the KEK never leaves it. */
   rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer>;

@@ -103,21 +103,3 @@ export function encodeWrappedKek(mechanism: number, body: Buffer): Buffer {
   }
   return encoded;
 }
-
-/**
- * Whether {@link parseWrappedKek} accepts `wrapped` (no exception; for callers that refuse with their own code).
- *
- * @example
- * ```ts
- * if (!isWellFormedWrappedKek(wrapped)) return refuse('has the wrong length or header');
- * ```
- */
-export function isWellFormedWrappedKek(wrapped: Buffer): boolean {
-  try {
-    parseWrappedKek(wrapped);
-    return true;
-  } catch (error) {
-    if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) return false;
-    throw error;
-  }
-}
