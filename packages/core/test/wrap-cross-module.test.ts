@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNssSoftoken, hex, loadRfcKeyWrapVectors, loadWycheproof } from '@keystrata/testing';
+import { chooseWrapMechanism } from '../src/root-key/pkcs11-wrap-mechanism.js';
 import { rawPkcs11Session } from './stacks.js';
 
 // Issue 14 §portability: the same key wrapped under the same wrapping key, on SoftHSM2, on NSS
@@ -14,6 +15,7 @@ interface Module {
   readonly name: string;
   readonly pkcs11: pkcs11js.PKCS11;
   readonly session: Buffer;
+  readonly slot: Buffer;
 }
 
 const aesKey = (module: Module, value: Buffer, use: 'wrapping' | 'wrapped'): Buffer =>
@@ -78,14 +80,14 @@ describe('issue 14 §portability: one wrap, three implementations (SoftHSM2, NSS
     // No root key opens SoftHSM2 in this process: the raw handle needs the run token's configuration.
     process.env.SOFTHSM2_CONF = inject('softhsm').conf;
     const raw = rawPkcs11Session();
-    softhsm = { name: 'SoftHSM2', pkcs11: raw.pkcs11, session: raw.session };
+    softhsm = { name: 'SoftHSM2', pkcs11: raw.pkcs11, session: raw.session, slot: raw.slot };
     const token = createNssSoftoken({ label: 'keystrata-nss-cross' });
     nssPkcs11 = new pkcs11js.PKCS11();
     nssPkcs11.load(token.module);
     nssPkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK, libraryParameters: `${token.libraryParameters}\u0000` });
     const slot = nssPkcs11.C_GetSlotList(true).find((s) => nssPkcs11!.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
     const session = nssPkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    nss = { name: 'NSS softoken', pkcs11: nssPkcs11, session };
+    nss = { name: 'NSS softoken', pkcs11: nssPkcs11, session, slot };
   });
   afterAll(() => {
     softhsm?.pkcs11.C_CloseSession(softhsm.session);
@@ -133,5 +135,16 @@ describe('issue 14 §portability: one wrap, three implementations (SoftHSM2, NSS
     expect(unwrapIn(nss, pkcs11js.CKM_AES_KEY_WRAP_PAD, wrappingKey, onNss).toString('hex')).toBe(key.toString('hex'));
     expect(() => unwrapIn(softhsm, pkcs11js.CKM_AES_KEY_WRAP_PAD, wrappingKey, onNss)).toThrow(/CKR_/);
     expect(() => unwrapIn(nss, pkcs11js.CKM_AES_KEY_WRAP_PAD, wrappingKey, onSoftHsm)).toThrow(/CKR_/);
+  });
+
+  it('issue 14 §portability: both modules list both wrap mechanisms with CKF_WRAP and CKF_UNWRAP; CKM_AES_KEY_WRAP is chosen, CKM_AES_KEY_WRAP_PAD only where 0x2109 is not listed, and neither means no wrap mechanism', () => {
+    for (const module of [softhsm, nss]) {
+      const listed = new Set(module.pkcs11.C_GetMechanismList(module.slot));
+      expect(chooseWrapMechanism(module.pkcs11, module.slot, listed), module.name).toEqual({ supported: new Set([0x2109, 0x210a]), write: 0x2109 });
+      listed.delete(pkcs11js.CKM_AES_KEY_WRAP);
+      expect(chooseWrapMechanism(module.pkcs11, module.slot, listed), module.name).toEqual({ supported: new Set([0x210a]), write: 0x210a });
+      listed.delete(pkcs11js.CKM_AES_KEY_WRAP_PAD);
+      expect(chooseWrapMechanism(module.pkcs11, module.slot, listed), module.name).toBeUndefined();
+    }
   });
 });
