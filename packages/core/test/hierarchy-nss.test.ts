@@ -1,7 +1,7 @@
 import { createNssSoftoken, type NssSoftoken } from '@keystrata/testing';
 import { Pkcs11RootKey } from '../src/index.js';
 import { describeHierarchy } from './hierarchy-behaviour.js';
-import { sqliteStack } from './stacks.js';
+import { postgresStack, sqliteStack } from './stacks.js';
 
 // Issue 14 §portability: the whole hierarchy conformance suite on a second PKCS#11 implementation,
 // NSS softoken (libsoftokn3), opened by configuration alone (library parameters). NSS allows one
@@ -15,3 +15,4 @@ const openNssRootKey = async (): Promise<Pkcs11RootKey> => {
 };
 
 describeHierarchy('NSS softoken and SQLite (integration, issue 14 §portability)', () => sqliteStack(openNssRootKey));
+describeHierarchy('NSS softoken and PostgreSQL (integration, issue 14 §portability)', () => postgresStack(openNssRootKey));

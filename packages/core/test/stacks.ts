@@ -49,10 +49,10 @@ export async function sqliteStack(openRootKey: () => Promise<RootKey> = openTest
   };
 }
 
-/** SoftHSM2 + a fresh PostgreSQL database on the run's private server. */
-export async function postgresStack(): Promise<Stack & { url: string }> {
+/** SoftHSM2 (or the root key `openRootKey` opens) + a fresh PostgreSQL database on the run's private server. */
+export async function postgresStack(openRootKey: () => Promise<RootKey> = openTestRootKey): Promise<Stack & { url: string }> {
   const url = await createDatabase(inject('postgresUrl'), 'keystrata_core');
-  const rootKey = await openTestRootKey();
+  const rootKey = await openRootKey();
   const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
   const extra: SqlKeyStore[] = [];
   return {
