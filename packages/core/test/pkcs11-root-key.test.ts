@@ -81,6 +81,17 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     expect(await codeOf(rootKey.unwrapKek(other, wrapped))).toBe('CIPHERTEXT_TAMPERED');
   });
 
+  it('issue 14 §portability: wrapKekBytes wraps a KEK held in process under another CMK (how a KEK is copied to another root), in the kw format, and it unwraps to the same bytes', async () => {
+    const source = await rootKey.createCmk(`import-src-${Date.now()}`);
+    const target = await rootKey.createCmk(`import-dst-${Date.now()}`);
+    const kek = await rootKey.unwrapKek(source, await rootKey.generateWrappedKek(source));
+    const copied = await rootKey.wrapKekBytes(target, kek);
+    expect(copied.subarray(0, 7).toString('hex')).toBe('6b770100002109');
+    expect((await rootKey.unwrapKek(target, copied)).exposeSecretBytes()).toEqual(kek.exposeSecretBytes());
+    expect(kek.destroyed).toBe(false);
+    expect(await codeOf(rootKey.unwrapKek(source, copied))).toBe('CIPHERTEXT_TAMPERED');
+  });
+
   it('recovers when its sessions are closed under it: reopens sessions (never finalising the module), logs in once, retries once', async () => {
     const cmk = await rootKey.createCmk(`reconnect-${Date.now()}`);
     const wrapped = await rootKey.generateWrappedKek(cmk);
