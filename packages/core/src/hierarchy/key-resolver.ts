@@ -187,12 +187,16 @@ export class KeyResolver {
       });
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
-    // The blob is the root key's format (opaque here): it refuses one it cannot explain with CIPHERTEXT_TAMPERED before any HSM call.
+    // The blob is the root key's format (opaque here): it refuses one it cannot explain with CIPHERTEXT_TAMPERED
+    // (details.length, no HSM operation) before any HSM call.
     let key: SecretKey;
     try {
       key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);
     } catch (error) {
-      if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) return refuse(`does not unwrap under CMK v${cmk.version}`);
+      if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) {
+        const beforeHsm = error.details.length !== undefined && error.details.operation === undefined;
+        return refuse(beforeHsm ? `has the wrong length (${wrapped.length} bytes) or format header` : `does not unwrap under CMK v${cmk.version}`);
+      }
       throw error;
     }
     const binding = kek.binding ?? '';

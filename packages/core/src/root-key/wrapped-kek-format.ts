@@ -41,7 +41,8 @@ export function wrapMechanismName(mechanism: number): string {
   return hex(mechanism);
 }
 
-function tampered(message: string, details: Record<string, string | number>): KeystrataError {
+/** A refusal before any HSM call; `details.length` (the whole blob's) marks it as one for callers. */
+function tampered(message: string, details: { readonly length: number } & Record<string, string | number>): KeystrataError {
   return new KeystrataError('CIPHERTEXT_TAMPERED', `The wrapped KEK ${message}: its key-store entry was truncated, edited or replaced; it was not sent to the HSM.`, {
     details,
     hint: 'The key store holds a damaged, edited or foreign wrapped key (this is not about a stored value): restore the key store from a trusted backup and check the audit trail. Nothing was decrypted with it.',
@@ -60,19 +61,20 @@ function tampered(message: string, details: Record<string, string | number>): Ke
  */
 export function parseWrappedKek(wrapped: Buffer): ParsedWrappedKek {
   if (!Buffer.isBuffer(wrapped)) throw tampered('is not bytes', { length: -1 });
+  const length = wrapped.length;
   // Precondition: a wrapped KEK without the `kw` header is a legacy 40-byte RFC 5649 blob.
   if (wrapped.length === LEGACY_WRAPPED_KEK_LENGTH) return { mechanism: CKM_AES_KEY_WRAP_PAD, body: wrapped, legacy: true };
   if (wrapped.length < WRAPPED_KEK_HEADER_LENGTH || !wrapped.subarray(0, 2).equals(MAGIC.subarray(0, 2))) {
     throw tampered(`has the wrong length (${wrapped.length} bytes) and no format header`, { length: wrapped.length });
   }
-  if (wrapped[2] !== MAGIC[2]) throw tampered(`names format version ${wrapped[2]}, which this version does not write`, { version: wrapped[2]! });
+  if (wrapped[2] !== MAGIC[2]) throw tampered(`names format version ${wrapped[2]}, which this version does not write`, { length, version: wrapped[2]! });
   const mechanism = wrapped.readUInt32BE(3);
   const body = wrapped.subarray(WRAPPED_KEK_HEADER_LENGTH);
   const lengths = LENGTHS.get(mechanism);
-  if (lengths === undefined) throw tampered(`names an unknown wrap mechanism ${hex(mechanism)}`, { mechanism: hex(mechanism) });
+  if (lengths === undefined) throw tampered(`names an unknown wrap mechanism ${hex(mechanism)}`, { length, mechanism: hex(mechanism) });
   // Precondition: a wrapped KEK's body has a length its mechanism promises for a 32-byte key.
   if (!lengths.includes(body.length)) {
-    throw tampered(`has ${body.length} bytes under ${wrapMechanismName(mechanism)}, which wraps a 32-byte key to ${lengths.join(' or ')}`, { length: body.length, mechanism: hex(mechanism) });
+    throw tampered(`has ${body.length} bytes under ${wrapMechanismName(mechanism)}, which wraps a 32-byte key to ${lengths.join(' or ')}`, { length, mechanism: hex(mechanism) });
   }
   return { mechanism, body, legacy: false };
 }
