@@ -25,6 +25,7 @@ export const CONFIG_SCHEMA = z
         slotIndex: z.number().int().nonnegative().optional(),
         pin: pinSchema.optional(),
         softhsm2Conf: nonEmpty.optional(),
+        libraryParameters: nonEmpty.optional(),
       })
       .strict()
       .optional(),
@@ -51,6 +52,7 @@ export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   'hsm.slotIndex': 'must be an integer ≥ 0',
   'hsm.pin': 'must be { "env": "VARIABLE_NAME" } or { "file": "path/to/pin" }, never the PIN itself',
   'hsm.softhsm2Conf': 'must be a non-empty string',
+  'hsm.libraryParameters': "must be a non-empty string (the module's C_Initialize parameters, e.g. NSS softoken's configdir='sql:…')",
   keyStore: 'must be an object',
   'keyStore.url': 'must be a non-empty string',
   'keyStore.prefix': 'must be a non-empty string',

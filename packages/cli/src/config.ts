@@ -24,6 +24,8 @@ export interface KeystrataConfig {
     readonly pin?: { readonly env: string } | { readonly file: string };
     /** SoftHSM2 only: its configuration file (set as SOFTHSM2_CONF before the module loads). */
     readonly softhsm2Conf?: string;
+    /** The module's C_Initialize library parameters (NSS softoken: `configdir='sql:…' …`); docs/hsm-portability.md. */
+    readonly libraryParameters?: string;
   };
   /**
    * `url`: `sqlite:<path>` (relative to the file), `postgres://…`, or `mongodb://host/db` for the

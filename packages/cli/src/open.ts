@@ -93,6 +93,7 @@ export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootK
     ...(hsm.tokenLabel !== undefined ? { tokenLabel: hsm.tokenLabel } : { slotIndex: hsm.slotIndex }),
     pin,
     ...(hsm.softhsm2Conf ? { moduleEnvironment: { SOFTHSM2_CONF: hsm.softhsm2Conf } } : {}),
+    ...(hsm.libraryParameters ? { libraryParameters: hsm.libraryParameters } : {}),
   });
 }
 

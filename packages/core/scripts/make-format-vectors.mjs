@@ -8,7 +8,7 @@
 // every key, IV, id and value below is fixed, so a run reproduces the committed files exactly.
 // A format change ADDS entries (or a new file) here; an entry already committed is never edited:
 // this script refuses to rewrite one, and the tests compare the committed bytes.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ const { kekBinding } = await load('key-wrap/kek-binding.js');
 const { lengthPrefixed } = await load('key-wrap/identity-bytes.js');
 const { auditDigest } = await load('audit/audit-chain.js');
 const { backupDigest } = await load('backup/backup.js');
+const { encodeWrappedKek, CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD } = await load('root-key/wrapped-kek-format.js');
 
 const GENERATED_BY = 'packages/core/scripts/make-format-vectors.mjs';
 
@@ -365,12 +366,48 @@ function macInputVectors() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. Wrapped KEKs (issue 14): the stored form of a KEK wrapped by a CMK inside the HSM. The CMK never
+// leaves an HSM, so these use fixed CMK bytes (imported as a session key in the tests) to pin the layout.
+
+/** RFC 3394 (CKM_AES_KEY_WRAP), as node:crypto id-aes256-wrap computes it. */
+const rfc3394 = (kek, key) => {
+  const cipher = createCipheriv('id-aes256-wrap', kek, Buffer.alloc(8, 0xa6));
+  return Buffer.concat([cipher.update(key), cipher.final()]);
+};
+
+function wrappedKekVectors() {
+  const entry = (name, i, mechanismName, make) => {
+    const cmk = fixed(`kw1/cmk/${i}`, 32);
+    const kek = fixed(`kw1/kek/${i}`, 32);
+    const { body, stored } = make(cmk, kek);
+    return { name, cmkHex: cmk.toString('hex'), kekHex: kek.toString('hex'), mechanism: mechanismName, bodyHex: body.toString('hex'), wrappedBase64: stored.toString('base64') };
+  };
+  const vectors = [
+    ...[0, 1].map((i) => entry(`kw1/aes-key-wrap/${i}`, i, 'CKM_AES_KEY_WRAP', (cmk, kek) => ({ body: rfc3394(cmk, kek), stored: encodeWrappedKek(CKM_AES_KEY_WRAP, rfc3394(cmk, kek)) }))),
+    entry('kw1/aes-key-wrap-pad/rfc5649', 2, 'CKM_AES_KEY_WRAP_PAD', (cmk, kek) => ({ body: kwpWrap(cmk, kek), stored: encodeWrappedKek(CKM_AES_KEY_WRAP_PAD, kwpWrap(cmk, kek)) })),
+    entry('kw1/aes-key-wrap-pad/nss-pkcs7', 3, 'CKM_AES_KEY_WRAP_PAD', (cmk, kek) => {
+      const body = rfc3394(cmk, Buffer.concat([kek, Buffer.alloc(8, 8)]));
+      return { body, stored: encodeWrappedKek(CKM_AES_KEY_WRAP_PAD, body) };
+    }),
+    ...[4, 5].map((i) => entry(`legacy-rfc5649/${i - 4}`, i, 'CKM_AES_KEY_WRAP_PAD', (cmk, kek) => ({ body: kwpWrap(cmk, kek), stored: kwpWrap(cmk, kek) }))),
+  ];
+  return {
+    format: 'wrapped-keks',
+    description:
+      "Stored wrapped KEKs (issue 14): 'kw' ‖ 0x01 ‖ u32 big-endian CKM_ mechanism ‖ the module's C_WrapKey bytes; CKM_AES_KEY_WRAP (0x2109) = RFC 3394, 40 bytes for a 32-byte KEK; CKM_AES_KEY_WRAP_PAD (0x210A) = RFC 5649 (40 bytes, SoftHSM2) or RFC 3394 over the key ‖ PKCS#7 padding (48 bytes, NSS softoken). Legacy: the bare 40 bytes of RFC 5649, no header.",
+    generatedBy: GENERATED_BY,
+    vectors,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const FILES = {
   'ks1-envelopes.json': envelopeVectors,
   'bi1-blind-indexes.json': blindIndexVectors,
   'wrapped-keys.json': wrappedKeyVectors,
   'mac-inputs.json': macInputVectors,
+  'wrapped-keks.json': wrappedKekVectors,
 };
 
 const serialise = (content) => `${JSON.stringify(content, null, 2)}\n`;

@@ -146,7 +146,7 @@ describe('issue 11 §2 wrapped keys bound to their identity (SoftHSM2 + SQLite, 
     expect(await unwrapFailures()).toBe(1);
   });
 
-  it('Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.', async () => {
+  it('Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.', async () => {
     const { h, sql, root, unwrapFailures } = await setup();
     const a = await h.encryptValue('canary-a', ctx('tenant-a', 'r1'));
     const calls = root.stats.hsmCalls;

@@ -68,15 +68,28 @@ describe('Pkcs11RootKey on SoftHSM2', () => {
     const cmk = await rootKey.createCmk(`wrap-test-${Date.now()}`);
     const other = await rootKey.createCmk(`wrap-test-other-${Date.now()}`);
     const wrapped = await rootKey.generateWrappedKek(cmk);
-    expect(wrapped.length).toBe(40);
+    // issue 14 §portability: kw header (7 bytes: 'kw', version 1, CKM_AES_KEY_WRAP) + RFC 3394 (40); was a bare 40-byte RFC 5649 blob.
+    expect(wrapped.subarray(0, 7).toString('hex')).toBe('6b770100002109');
+    expect(wrapped.length).toBe(47);
     const kek = await rootKey.unwrapKek(cmk, wrapped);
     expect(kek.length).toBe(32);
     const rewrapped = await rootKey.rewrapKek(cmk, other, wrapped);
     expect((await rootKey.unwrapKek(other, rewrapped)).exposeSecretBytes()).toEqual(kek.exposeSecretBytes());
     const tampered = Buffer.from(wrapped);
-    tampered[5]! ^= 0x10;
+    tampered[12]! ^= 0x10; // in the module's bytes, past the header
     expect(await codeOf(rootKey.unwrapKek(cmk, tampered))).toBe('CIPHERTEXT_TAMPERED');
     expect(await codeOf(rootKey.unwrapKek(other, wrapped))).toBe('CIPHERTEXT_TAMPERED');
+  });
+
+  it('issue 14 §portability: wrapKekBytes wraps a KEK held in process under another CMK (how a KEK is copied to another root), in the kw format, and it unwraps to the same bytes', async () => {
+    const source = await rootKey.createCmk(`import-src-${Date.now()}`);
+    const target = await rootKey.createCmk(`import-dst-${Date.now()}`);
+    const kek = await rootKey.unwrapKek(source, await rootKey.generateWrappedKek(source));
+    const copied = await rootKey.wrapKekBytes(target, kek);
+    expect(copied.subarray(0, 7).toString('hex')).toBe('6b770100002109');
+    expect((await rootKey.unwrapKek(target, copied)).exposeSecretBytes()).toEqual(kek.exposeSecretBytes());
+    expect(kek.destroyed).toBe(false);
+    expect(await codeOf(rootKey.unwrapKek(source, copied))).toBe('CIPHERTEXT_TAMPERED');
   });
 
   it('recovers when its sessions are closed under it: reopens sessions (never finalising the module), logs in once, retries once', async () => {

@@ -84,8 +84,9 @@ export function blobsIn(files: readonly Buffer[], needles: readonly string[]): s
 }
 
 /**
- * Every string in raw bytes that looks like a wrapped key: base64 of 40 bytes (RFC 5649: KEKs, legacy
- * DEKs) or a bound `k2.` DEK (60 bytes). The attacker tries them all.
+ * Every string in raw bytes that looks like a wrapped key: base64 of 40 bytes (RFC 5649: legacy KEKs,
+ * legacy DEKs), a `kw` KEK (issue 14: 47 or 55 bytes, base64 starting `a3cBAAAh`) or a bound `k2.`
+ * DEK (60 bytes). The attacker tries them all.
  */
 export function rawBlobs(files: readonly Buffer[]): string[] {
   const found = new Set<string>();
@@ -93,6 +94,7 @@ export function rawBlobs(files: readonly Buffer[]): string[] {
     const text = file.toString('latin1');
     for (const match of text.matchAll(/[A-Za-z0-9+/]{54}==/g)) found.add(match[0]);
     for (const match of text.matchAll(/k2\.[A-Za-z0-9+/]{80}/g)) found.add(match[0]);
+    for (const match of text.matchAll(/a3cBAAAh(?:[A-Za-z0-9+/]{55}=|[A-Za-z0-9+/]{66}==)/g)) found.add(match[0]);
   }
   return [...found];
 }

@@ -6,7 +6,7 @@ import pkcs11js from 'pkcs11js';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase } from '@keystrata/testing';
-import { createPostgresDriver, createSqliteDriver, Pkcs11RootKey, SqlKeyStore } from '../src/index.js';
+import { createPostgresDriver, createSqliteDriver, Pkcs11RootKey, SqlKeyStore, type RootKey } from '../src/index.js';
 import type { Stack } from './hierarchy-behaviour.js';
 
 /** A root key on the run's SoftHSM2 token. */
@@ -20,11 +20,11 @@ export async function openTestRootKey(overrides: { pin?: string } = {}): Promise
   });
 }
 
-/** SoftHSM2 + a fresh SQLite file. */
-export async function sqliteStack(): Promise<Stack & { file: string }> {
+/** SoftHSM2 (or the root key `openRootKey` opens: NSS softoken in hierarchy-nss.test.ts) + a fresh SQLite file. */
+export async function sqliteStack(openRootKey: () => Promise<RootKey> = openTestRootKey): Promise<Stack & { file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'keystrata-core-'));
   const file = join(dir, 'keys.db');
-  const rootKey = await openTestRootKey();
+  const rootKey = await openRootKey();
   const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
   const extra: SqlKeyStore[] = [];
   return {
@@ -49,10 +49,10 @@ export async function sqliteStack(): Promise<Stack & { file: string }> {
   };
 }
 
-/** SoftHSM2 + a fresh PostgreSQL database on the run's private server. */
-export async function postgresStack(): Promise<Stack & { url: string }> {
+/** SoftHSM2 (or the root key `openRootKey` opens) + a fresh PostgreSQL database on the run's private server. */
+export async function postgresStack(openRootKey: () => Promise<RootKey> = openTestRootKey): Promise<Stack & { url: string }> {
   const url = await createDatabase(inject('postgresUrl'), 'keystrata_core');
-  const rootKey = await openTestRootKey();
+  const rootKey = await openRootKey();
   const keyStore = new SqlKeyStore(await createPostgresDriver({ database: url }));
   const extra: SqlKeyStore[] = [];
   return {

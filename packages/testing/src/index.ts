@@ -6,3 +6,4 @@ export { startPostgres, createDatabase, freePort, type PostgresServer } from './
 export { runReadmeExample } from './readme-example.js';
 export { sqliteRaw, postgresRaw, type RawDb } from './raw-db.js';
 export { startRestartablePostgres, type RestartablePostgres } from './restartable-postgres.js';
+export { createNssSoftoken, findNssSoftokenModule, nssLibraryParameters, NSS_SOFTOKEN_CANDIDATES, type NssSoftoken } from './nss-softoken.js';

@@ -36,9 +36,6 @@ export interface UsableDek {
  */
 export type LegacyKeys = 'accept' | 'refuse';
 
-/** A wrapped RFC 5649 KEK of 32 bytes is 40 bytes. */
-const WRAPPED_KEK_LENGTH = 40;
-
 const segmentKey = (keyring: string, segment: string): string => `${keyring}\u0000${segment}`;
 const dekMeta = (dek: DekRecord): DekMeta => ({ id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion });
 
@@ -198,13 +195,16 @@ export class KeyResolver {
       });
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
-    // Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.
-    if (wrapped.length !== WRAPPED_KEK_LENGTH) return refuse(`has the wrong length (${wrapped.length} bytes)`);
+    // The blob is the root key's format (opaque here): it refuses one it cannot explain with CIPHERTEXT_TAMPERED
+    // (details.length, no HSM operation) before any HSM call.
     let key: SecretKey;
     try {
       key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);
     } catch (error) {
-      if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) return refuse(`does not unwrap under CMK v${cmk.version}`);
+      if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) {
+        const beforeHsm = error.details.length !== undefined && error.details.operation === undefined;
+        return refuse(beforeHsm ? `has the wrong length (${wrapped.length} bytes) or format header` : `does not unwrap under CMK v${cmk.version}`);
+      }
       throw error;
     }
     const binding = kek.binding ?? '';

@@ -62,6 +62,8 @@ export function toKeystrataError(error: unknown, during: string): KeystrataError
     case 'CKR_WRAPPED_KEY_LEN_RANGE':
     case 'CKR_ENCRYPTED_DATA_INVALID':
     case 'CKR_ENCRYPTED_DATA_LEN_RANGE':
+    // NSS softoken: a padded unwrap (CKM_AES_KEY_WRAP_PAD) of a relabelled blob strips "padding" to an invalid AES key length.
+    case 'CKR_KEY_SIZE_RANGE':
       if (during.includes('unwrap')) {
         return new KeystrataError('CIPHERTEXT_TAMPERED', `The HSM could not ${during}: the wrapped key failed its integrity check.`, {
           cause: error,

@@ -36,6 +36,7 @@ export interface Pkcs11Module {
 
 interface Entry {
   module: Pkcs11Module;
+  readonly libraryParameters: string | undefined;
   users: number;
   generation: number;
   readonly inFlight: Map<number, number>;
@@ -51,23 +52,32 @@ function olderInFlight(entry: Entry): boolean {
 // two copies each calling C_Finalize would close the other's sessions.
 const modules: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[Symbol.for('keystrata.pkcs11-modules.v1')] ??= new Map<string, Entry>()) as Map<string, Entry>;
 
-function initialise(pkcs11: P11.PKCS11): void {
+/**
+ * C_Initialize, with the module's library parameters when configured (NSS softoken's
+ * `configdir='sql:DIR' …`, passed as CK_NSS_C_INITIALIZE_ARGS.LibraryParameters, which other
+ * modules must not receive). pkcs11js 2.1 copies the string one byte short (it drops the last
+ * character), so a NUL is appended: the module reads exactly the configured text, also once fixed.
+ */
+function initialise(pkcs11: P11.PKCS11, libraryParameters: string | undefined): void {
   try {
-    pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    if (libraryParameters === undefined) pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    else pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK, libraryParameters: `${libraryParameters}\u0000` });
   } catch (error) {
     if (ckrName(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
   }
 }
 
 /**
- * Loads (or shares) the module at `path`, setting `environment` first (e.g. SOFTHSM2_CONF).
+ * Loads (or shares) the module at `path`, setting `environment` first (e.g. SOFTHSM2_CONF) and
+ * initialising it with `libraryParameters` when given. A module is initialised once per process
+ * (NSS softoken allows no other), so sharing it with different library parameters is refused.
  *
  * @example
  * ```ts
  * const module = acquirePkcs11Module('/usr/lib/softhsm/libsofthsm2.so', {});
  * ```
  */
-export function acquirePkcs11Module(path: string, environment: Readonly<Record<string, string>>): Pkcs11Module {
+export function acquirePkcs11Module(path: string, environment: Readonly<Record<string, string>>, libraryParameters?: string): Pkcs11Module {
   let realPath = path;
   try {
     realPath = realpathSync(path);
@@ -76,6 +86,13 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
   }
   const existing = modules.get(realPath);
   if (existing !== undefined) {
+    if (existing.libraryParameters !== libraryParameters) {
+      throw new KeystrataError(
+        'CONFIG_INVALID',
+        `The PKCS#11 module ${path} is already initialised in this process with other library parameters; a module is initialised once per process, so every root key on it must give the same libraryParameters.`,
+        { details: { module: path } },
+      );
+    }
     existing.users++;
     return existing.module;
   }
@@ -83,11 +100,12 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
   const pkcs11 = new pkcs11js.PKCS11();
   try {
     pkcs11.load(path);
-    initialise(pkcs11);
+    initialise(pkcs11, libraryParameters);
   } catch (error) {
     throw new KeystrataError('HSM_UNAVAILABLE', `Could not load the PKCS#11 module at ${path}.`, { cause: error, details: { module: path } });
   }
   const entry: Entry = {
+    libraryParameters,
     users: 1,
     generation: 0,
     inFlight: new Map(),
@@ -118,7 +136,7 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
         try {
           pkcs11.C_GetInfo();
         } catch (error) {
-          if (ckrName(error) === 'CKR_CRYPTOKI_NOT_INITIALIZED') initialise(pkcs11);
+          if (ckrName(error) === 'CKR_CRYPTOKI_NOT_INITIALIZED') initialise(pkcs11, libraryParameters);
         }
       },
       release() {

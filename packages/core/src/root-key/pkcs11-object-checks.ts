@@ -1,6 +1,7 @@
 import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { ckrName } from './pkcs11-errors.js';
 
 /** What a key object must look like before it is used. */
 export interface StrengthRequirement {
@@ -8,6 +9,17 @@ export interface StrengthRequirement {
   readonly locked: boolean;
   /** Also require CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE (generated inside the HSM). */
   readonly generatedInside: boolean;
+}
+
+/** Whether the module knows CKA_COPYABLE (PKCS#11 2.40); NSS softoken 3.87 does not (CKR_ATTRIBUTE_TYPE_INVALID). */
+export function hasCopyableAttribute(pkcs11: P11.PKCS11, session: Buffer, handle: Buffer): boolean {
+  try {
+    pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_COPYABLE }]);
+    return true;
+  } catch (error) {
+    if (ckrName(error) === 'CKR_ATTRIBUTE_TYPE_INVALID') return false;
+    throw error;
+  }
 }
 
 const BOOLEAN_ATTRIBUTES = [
@@ -36,9 +48,14 @@ export function checkedKeyObject(pkcs11: P11.PKCS11, session: Buffer, handles: r
     });
   }
   const handle = handles[0]!;
+  // A module without CKA_COPYABLE (NSS softoken) cannot mark a key uncopyable; there a copy onto the
+  // same object loses CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE, which are still checked.
+  const copyable = requirement.locked && hasCopyableAttribute(pkcs11, session, handle);
   const wanted = BOOLEAN_ATTRIBUTES.filter(
     ([name]) =>
-      (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) && (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
+      (requirement.locked || (name !== 'CKA_COPYABLE' && name !== 'CKA_MODIFIABLE')) &&
+      (copyable || name !== 'CKA_COPYABLE') &&
+      (requirement.generatedInside || (name !== 'CKA_ALWAYS_SENSITIVE' && name !== 'CKA_NEVER_EXTRACTABLE')),
   );
   const values = pkcs11.C_GetAttributeValue(
     session,

@@ -3,73 +3,21 @@ import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
-import { assertPinSource, type PinSource } from './pin-source.js';
 import { acquirePkcs11Module, type Pkcs11Module } from './pkcs11-module.js';
-import { Pkcs11SessionPool, type TokenSelector } from './pkcs11-session-pool.js';
-import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekUnwrapTemplate, KWP } from './pkcs11-templates.js';
+import { Pkcs11SessionPool } from './pkcs11-session-pool.js';
+import { auditKeyTemplate, cmkTemplate, kekGenerateTemplate, kekImportTemplate, kekUnwrapTemplate } from './pkcs11-templates.js';
 import { pkcs11Calls, type Pkcs11Calls } from './pkcs11-calls.js';
 import { selectAuditKey } from './pkcs11-audit-key.js';
 import { assertLoggedIn } from './pkcs11-errors.js';
-import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
+import { checkedKeyObject, findAllObjects, hasCopyableAttribute } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
-import { assertWrappedKekLength } from './wrapped-kek-length.js';
+import { chooseWrapMechanism, type WrapMechanisms } from './pkcs11-wrap-mechanism.js';
+import { encodeWrappedKek, parseWrappedKek, wrapMechanismName } from './wrapped-kek-format.js';
+import { REQUIRED_MECHANISMS, validatePkcs11RootKeyOptions, type Pkcs11RootKeyOptions } from './pkcs11-root-key-options.js';
 
-/**
- * Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone.
- *
- * @example
- * ```ts
- * const options: Pkcs11RootKeyOptions = {
- *   module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'keystrata', pin: { file: '/run/secrets/hsm-pin' },
- *   sessions: 8, moduleEnvironment: { SOFTHSM2_CONF: '/etc/softhsm/softhsm2.conf' },
- * };
- * const rootKey = await Pkcs11RootKey.open(options);
- * ```
- */
-export interface Pkcs11RootKeyOptions extends TokenSelector {
-  /** Path of the PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
-  readonly module: string;
-  /** Where the user PIN comes from; it is never logged or kept. */
-  readonly pin: PinSource;
-  /** Logged-in sessions kept open (default 4). */
-  readonly sessions?: number;
-  /** Label of the audit MAC key (default `keystrata-audit`). */
-  readonly auditKeyLabel?: string;
-  /** Environment set before the module initialises, e.g. `{ SOFTHSM2_CONF: '…' }`. */
-  readonly moduleEnvironment?: Readonly<Record<string, string>>;
-  /**
-   * Run the slow calls (generate, wrap, unwrap, sign) on libuv's thread pool instead of the
-   * JavaScript thread (default false). Only for slow network HSMs, and only when nothing else in
-   * the process closes sessions or finalises the module: SoftHSM2 crashes when that happens while a
-   * call runs on another thread.
-   */
-  readonly threadPool?: boolean;
-}
+export type { Pkcs11RootKeyOptions } from './pkcs11-root-key-options.js';
 
 type Handle = P11.Handle;
-
-/** Mechanisms the hierarchy uses: CMK/KEK generation, RFC 5649 wrapping, the audit MAC. */
-const REQUIRED_MECHANISMS: ReadonlyArray<readonly [string, number]> = [
-  ['CKM_AES_KEY_GEN', pkcs11js.CKM_AES_KEY_GEN],
-  ['CKM_AES_KEY_WRAP_PAD', pkcs11js.CKM_AES_KEY_WRAP_PAD],
-  ['CKM_GENERIC_SECRET_KEY_GEN', pkcs11js.CKM_GENERIC_SECRET_KEY_GEN],
-  ['CKM_SHA256_HMAC', pkcs11js.CKM_SHA256_HMAC],
-];
-
-function validate(options: Pkcs11RootKeyOptions): void {
-  if (typeof options?.module !== 'string' || options.module === '') {
-    throw new KeystrataError('CONFIG_INVALID', 'module must be the path of a PKCS#11 library.');
-  }
-  const selectors = [options.tokenLabel, options.slotId, options.slotIndex].filter((s) => s !== undefined);
-  if (selectors.length !== 1) throw new KeystrataError('CONFIG_INVALID', 'Give exactly one of tokenLabel, slotId or slotIndex.');
-  assertPinSource(options.pin);
-  if (options.sessions !== undefined && (!Number.isInteger(options.sessions) || options.sessions < 1 || options.sessions > 64)) {
-    throw new KeystrataError('CONFIG_INVALID', 'sessions must be an integer from 1 to 64.');
-  }
-  if (options.threadPool !== undefined && typeof options.threadPool !== 'boolean') {
-    throw new KeystrataError('CONFIG_INVALID', 'threadPool must be true or false.');
-  }
-}
 
 /**
  * The CMK root in a PKCS#11 HSM (SoftHSM2, CloudHSM, Luna, YubiHSM…). CMK versions are
@@ -92,6 +40,10 @@ export class Pkcs11RootKey implements RootKey {
   /** Audit key handles whose check value matched a recorded identity (`id/checkValue`). */
   readonly #checkedAudit = new Map<string, Handle>();
   readonly #hsm: Pkcs11Calls;
+  /** The wrap mechanisms the token lists, and the one new wrapped KEKs use; set when the root key opens. */
+  #wrap: WrapMechanisms = { supported: new Set(), write: pkcs11js.CKM_AES_KEY_WRAP };
+  /** Whether the module knows CKA_COPYABLE; probed once, before the first CMK or audit key is made. */
+  #copyable: boolean | undefined;
   #calls = 0;
   #closed = false;
 
@@ -110,8 +62,8 @@ export class Pkcs11RootKey implements RootKey {
 
   /** Validates the options, loads the module, opens the session pool and logs in. */
   static async open(options: Pkcs11RootKeyOptions): Promise<Pkcs11RootKey> {
-    validate(options);
-    const module = acquirePkcs11Module(options.module, options.moduleEnvironment ?? {});
+    validatePkcs11RootKeyOptions(options);
+    const module = acquirePkcs11Module(options.module, options.moduleEnvironment ?? {}, options.libraryParameters);
     const rootKey = new Pkcs11RootKey(options, module);
     try {
       await rootKey.#pool.open();
@@ -128,10 +80,43 @@ export class Pkcs11RootKey implements RootKey {
     const slot = this.#pool.slot!;
     const supported = new Set(this.#module.pkcs11.C_GetMechanismList(slot));
     const missing = REQUIRED_MECHANISMS.filter(([, mechanism]) => !supported.has(mechanism)).map(([name]) => name);
-    if (missing.length > 0) {
+    const wrap = chooseWrapMechanism(this.#module.pkcs11, slot, supported);
+    if (wrap === undefined) missing.push('CKM_AES_KEY_WRAP or CKM_AES_KEY_WRAP_PAD (for wrapping and unwrapping)');
+    if (missing.length > 0 || wrap === undefined) {
       void this.#pool.close();
       throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The token does not support ${missing.join(', ')}.`, { details: { missing: missing.join(',') } });
     }
+    this.#wrap = wrap;
+  }
+
+  /** The mechanism new wrapped KEKs are written with (`CKM_AES_KEY_WRAP`, 0x2109, where the token lists it). */
+  get wrapMechanism(): number {
+    return this.#wrap.write;
+  }
+
+  /** The mechanism a stored wrapped KEK names, refused when this token does not list it. */
+  #unwrapMechanism(wrapped: Buffer): { mechanism: P11.Mechanism; body: Buffer } {
+    // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
+    const { mechanism, body } = parseWrappedKek(wrapped);
+    if (!this.#wrap.supported.has(mechanism)) {
+      throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The wrapped KEK was written with ${wrapMechanismName(mechanism)}, which this token does not offer for unwrapping.`, {
+        details: { mechanism: wrapMechanismName(mechanism) },
+        hint: 'Open the key store with a module that offers the mechanism (docs/hsm-portability.md), or rewrap its KEKs (CMK rotation) on one that does.',
+      });
+    }
+    return { mechanism: { mechanism }, body };
+  }
+
+  /** Whether templates may carry CKA_COPYABLE: probed once on a throwaway session key. */
+  async #copyableSupported(session: Handle, pkcs11: P11.PKCS11): Promise<boolean> {
+    if (this.#copyable !== undefined) return this.#copyable;
+    const probe = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, kekGenerateTemplate);
+    try {
+      this.#copyable = hasCopyableAttribute(pkcs11, session, probe);
+    } finally {
+      pkcs11.C_DestroyObject(session, probe);
+    }
+    return this.#copyable;
   }
 
   get stats(): RootKeyStats {
@@ -188,7 +173,8 @@ export class Pkcs11RootKey implements RootKey {
     if (hexId !== undefined && !/^(?:[0-9a-f]{2}){1,64}$/i.test(hexId)) throw new KeystrataError('CONFIG_INVALID', 'A CMK id must be 1 to 64 bytes of hex.');
     const id = hexId === undefined ? randomBytes(16) : Buffer.from(hexId, 'hex');
     return this.#pool.run('generate a CMK', async (session, pkcs11) => {
-      const handle = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id));
+      const copyable = await this.#copyableSupported(session, pkcs11);
+      const handle = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, cmkTemplate(label, id, copyable));
       try {
         checkedKeyObject(pkcs11, session, [handle], `CMK "${label}"`, { locked: true, generatedInside: true });
       } catch (error) {
@@ -241,7 +227,7 @@ export class Pkcs11RootKey implements RootKey {
       const wrapping = this.#cmkHandle(session, pkcs11, cmk);
       const kek = await this.#hsm.generateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, kekGenerateTemplate);
       try {
-        return await this.#hsm.wrapKey(session, KWP, wrapping, kek);
+        return encodeWrappedKek(this.#wrap.write, await this.#hsm.wrapKey(session, { mechanism: this.#wrap.write }, wrapping, kek));
       } finally {
         pkcs11.C_DestroyObject(session, kek);
       }
@@ -249,11 +235,11 @@ export class Pkcs11RootKey implements RootKey {
   }
 
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
-    assertWrappedKekLength(wrapped);
+    const { mechanism, body } = this.#unwrapMechanism(wrapped);
     this.#calls++;
     return this.#pool.run('unwrap a KEK', async (session, pkcs11) => {
       const unwrapping = this.#cmkHandle(session, pkcs11, cmk);
-      const kek = await this.#hsm.unwrapKey(session, KWP, unwrapping, wrapped, kekUnwrapTemplate(true));
+      const kek = await this.#hsm.unwrapKey(session, mechanism, unwrapping, body, kekUnwrapTemplate(true));
       try {
         const [value] = pkcs11.C_GetAttributeValue(session, kek, [{ type: pkcs11js.CKA_VALUE }]);
         if (value?.value.length !== 32) {
@@ -269,17 +255,38 @@ export class Pkcs11RootKey implements RootKey {
     });
   }
 
+  /** Unwraps under `from` with the blob's own mechanism and wraps under `to` in the current format (`CKM_AES_KEY_WRAP` where listed). */
   async rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer> {
-    assertWrappedKekLength(wrapped);
+    const { mechanism, body } = this.#unwrapMechanism(wrapped);
     this.#calls++;
     return this.#pool.run('unwrap and rewrap a KEK', async (session, pkcs11) => {
       const source = this.#cmkHandle(session, pkcs11, from, true);
       const target = this.#cmkHandle(session, pkcs11, to);
-      const kek = await this.#hsm.unwrapKey(session, KWP, source, wrapped, kekUnwrapTemplate(false));
+      const kek = await this.#hsm.unwrapKey(session, mechanism, source, body, kekUnwrapTemplate(false));
       try {
-        return await this.#hsm.wrapKey(session, KWP, target, kek);
+        return encodeWrappedKek(this.#wrap.write, await this.#hsm.wrapKey(session, { mechanism: this.#wrap.write }, target, kek));
       } finally {
         pkcs11.C_DestroyObject(session, kek);
+      }
+    });
+  }
+
+  /**
+   * Wraps KEK bytes held in process (as the cache holds them) under `cmk`, in the current format:
+   * for copying KEKs to another root. The bytes enter the HSM as a sensitive session object that is
+   * destroyed after wrapping; `kek` stays the caller's.
+   */
+  async wrapKekBytes(cmk: CmkReference, kek: SecretKey): Promise<Buffer> {
+    // Precondition: only a 32-byte KEK is wrapped by wrapKekBytes.
+    if (kek.length !== 32) throw new KeystrataError('CONFIG_INVALID', `A KEK is 32 bytes (got ${kek.length}); nothing was wrapped.`);
+    this.#calls++;
+    return this.#pool.run('import and wrap a KEK', async (session, pkcs11) => {
+      const wrapping = this.#cmkHandle(session, pkcs11, cmk);
+      const imported = pkcs11.C_CreateObject(session, kekImportTemplate(kek.exposeSecretBytes()));
+      try {
+        return encodeWrappedKek(this.#wrap.write, await this.#hsm.wrapKey(session, { mechanism: this.#wrap.write }, wrapping, imported));
+      } finally {
+        pkcs11.C_DestroyObject(session, imported);
       }
     });
   }
@@ -347,7 +354,8 @@ export class Pkcs11RootKey implements RootKey {
         throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token already has an audit key "${this.#auditLabel}"; it is not replaced.`);
       }
       const id = randomBytes(16);
-      const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, id));
+      const copyable = await this.#copyableSupported(session, pkcs11);
+      const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, id, copyable));
       this.#handles.set(`audit/${this.#auditLabel}/${id.toString('hex')}`, key);
       return this.#identity(session, pkcs11, key);
     });

@@ -85,8 +85,9 @@ export interface RootKey {
    * implementations; a shred epoch refuses to call a shred durable without it.
    */
   findCmks?(label: string): Promise<CmkReference[]>;
-  /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk` (RFC 5649). */
+  /** Generates an AES-256 KEK inside the root and returns it wrapped by `cmk`: opaque bytes only this kind of root unwraps (docs/format.md). */
   generateWrappedKek(cmk: CmkReference): Promise<Buffer>;
+  /** Refuses, before any HSM call, a blob its format does not explain (`CIPHERTEXT_TAMPERED`): the hierarchy treats blobs as opaque. */
   unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey>;
   /** Unwraps under `from` and wraps under `to` inside the root; the KEK never leaves it. */
   rewrapKek(from: CmkReference, to: CmkReference, wrapped: Buffer): Promise<Buffer>;
@@ -105,4 +106,9 @@ export interface RootKey {
   /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */
   createAuditKey?(): Promise<AuditKeyIdentity>;
   close(): Promise<void>;
+  /**
+   * Wraps KEK bytes held in process under `cmk`, in the root's wrapped-KEK format (an opaque
+   * Buffer, as {@link generateWrappedKek} returns): to copy KEKs to another root. Optional.
+   */
+  wrapKekBytes?(cmk: CmkReference, kek: SecretKey): Promise<Buffer>;
 }

@@ -1,11 +1,16 @@
-import { KeystrataError } from '../errors/keystrata-error.js';
-
-/** An RFC 5649 wrap of a 32-byte KEK is exactly 40 bytes. */
-export const WRAPPED_KEK_LENGTH = 40;
+import { LEGACY_WRAPPED_KEK_LENGTH, parseWrappedKek } from './wrapped-kek-format.js';
 
 /**
- * Refuses a wrapped KEK of the wrong length before the HSM sees it, with `CIPHERTEXT_TAMPERED`
- * (so the resolver audits it as `unwrap-failed`), as docs/format.md promises.
+ * The length of a legacy wrapped KEK (RFC 5649 of a 32-byte KEK, no header). A wrapped KEK in the
+ * self-describing format (docs/format.md) is longer; see {@link parseWrappedKek}.
+ */
+export const WRAPPED_KEK_LENGTH = LEGACY_WRAPPED_KEK_LENGTH;
+
+/**
+ * Refuses a wrapped KEK whose length or header its format does not explain, before the HSM sees
+ * it, with `CIPHERTEXT_TAMPERED` (so the resolver audits it as `unwrap-failed`), as docs/format.md
+ * promises: a bare blob must be the legacy 40 bytes, a `kw` blob must name a known mechanism and
+ * have a length that mechanism promises.
  *
  * @example
  * ```ts
@@ -13,12 +18,5 @@ export const WRAPPED_KEK_LENGTH = 40;
  * ```
  */
 export function assertWrappedKekLength(wrapped: Buffer): void {
-  const length = Buffer.isBuffer(wrapped) ? wrapped.length : -1;
-  if (length !== WRAPPED_KEK_LENGTH) {
-    throw new KeystrataError(
-      'CIPHERTEXT_TAMPERED',
-      `The wrapped KEK has the wrong length (${length} bytes, expected ${WRAPPED_KEK_LENGTH}): its key-store entry was truncated or replaced; it was not sent to the HSM.`,
-      { details: { length } },
-    );
-  }
+  parseWrappedKek(wrapped);
 }
