@@ -3,7 +3,20 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { assertPinSource, type PinSource } from './pin-source.js';
 import type { TokenSelector } from './pkcs11-session-pool.js';
 
-/** Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone. */
+/**
+ * Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone.
+ *
+ * @example
+ * ```ts
+ * const options: Pkcs11RootKeyOptions = {
+ *   module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'keystrata', pin: { file: '/run/secrets/hsm-pin' },
+ *   sessions: 8, moduleEnvironment: { SOFTHSM2_CONF: '/etc/softhsm/softhsm2.conf' },
+ * };
+ * // NSS softoken instead: module '/usr/lib/x86_64-linux-gnu/libsoftokn3.so',
+ * // libraryParameters: "configdir='sql:/var/lib/nssdb' certPrefix='' keyPrefix='' secmod='secmod.db' flags="
+ * const rootKey = await Pkcs11RootKey.open(options);
+ * ```
+ */
 export interface Pkcs11RootKeyOptions extends TokenSelector {
   /** Path of the PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
   readonly module: string;
