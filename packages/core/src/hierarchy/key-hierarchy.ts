@@ -112,6 +112,8 @@ export class KeyHierarchy {
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
+    // The revocation baseline (and, on PostgreSQL, the LISTEN connection) before anything is cached.
+    await resolver.revocations.start();
     const h: HierarchyInternals = {
       rootKey: options.rootKey,
       keyStore: options.keyStore,
@@ -432,6 +434,7 @@ export class KeyHierarchy {
 
   /** Clears the cache and closes the key store and root key. */
   async close(): Promise<void> {
+    await this.#h.resolver.revocations.close();
     this.clearCache();
     await this.#h.keyStore.close();
     await this.#h.rootKey.close();
