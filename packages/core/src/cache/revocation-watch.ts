@@ -2,6 +2,16 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyChange, KeyChangeSubscription } from '../key-store/key-changes.js';
 import type { KeyStore } from '../key-store/key-store.js';
 
+/** Counters of a {@link RevocationWatch}, in `KeyHierarchy.stats()`. */
+export interface RevocationWatchStats {
+  /** `push`: PostgreSQL notifications live and caught up; `poll`: a change-log query per interval; `off`: the store keeps no change log. */
+  readonly mode: 'push' | 'poll' | 'off';
+  /** The newest change this process applied. */
+  readonly seq: number;
+  /** Change-log queries made. */
+  readonly checks: number;
+}
+
 /** What the {@link RevocationWatch} needs: the key store, the interval, and how to evict. */
 export interface RevocationWatchOptions {
   readonly keyStore: KeyStore;
@@ -43,6 +53,7 @@ export class RevocationWatch {
   #channelEpoch = 0;
   #subscription: KeyChangeSubscription | undefined;
   #closed = false;
+  #checks = 0;
 
   constructor(options: RevocationWatchOptions) {
     this.#options = options;
@@ -57,6 +68,10 @@ export class RevocationWatch {
   /** Whether pushed changes are live and caught up (no query before serving). */
   get pushed(): boolean {
     return this.#pushed;
+  }
+
+  get stats(): RevocationWatchStats {
+    return { mode: !this.supported ? 'off' : this.#pushed ? 'push' : 'poll', seq: this.#lastSeq ?? 0, checks: this.#checks };
   }
 
   /** Subscribes where the store pushes, then reads the newest seq: the baseline, before anything is cached. */
@@ -106,6 +121,7 @@ export class RevocationWatch {
   async #query(): Promise<void> {
     const startedAt = this.#now();
     const epoch = this.#channelEpoch;
+    this.#checks++;
     let page: Awaited<ReturnType<NonNullable<KeyStore['listKeyChanges']>>>;
     try {
       page = await this.#options.keyStore.listKeyChanges!(this.#lastSeq);

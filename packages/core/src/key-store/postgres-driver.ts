@@ -58,6 +58,9 @@ export interface PostgresDriverOptions {
   readonly schema?: string;
 }
 
+/** `application_name` of the notification connection, so operators see it in `pg_stat_activity`. */
+const LISTENER_APPLICATION_NAME = 'keystrata-listen';
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function checkSchema(options: PostgresDriverOptions): string | undefined {
@@ -164,7 +167,7 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
           listen(channel: string, handlers: Parameters<NonNullable<SqlDriver['listen']>>[1]) {
             const createClient = async () => {
               const pg = await importDriver(() => import('pg'), 'pg', 'PostgreSQL');
-              const client = new pg.default.Client({ ...listenConfig, keepAlive: true });
+              const client = new pg.default.Client({ ...listenConfig, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
               return client as unknown as ListenClient;
             };
             const listener = startPostgresListener(createClient, channel, handlers);
