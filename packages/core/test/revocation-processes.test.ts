@@ -79,7 +79,7 @@ describe('issue 15 §1 PostgreSQL LISTEN/NOTIFY (SoftHSM2, real child processes)
   }, 60_000);
 
   it('issue 15 §1: a revocation whose notification was lost, then the notification connection killed (pg_terminate_backend): the process re-checks the change log before serving from cache again', async () => {
-    const { h, reader, envelopes, database } = await setup('postgres', { maxAgeMs: HOUR, revocationCheckMs: HOUR });
+    const { reader, envelopes, database } = await setup('postgres', { maxAgeMs: HOUR, revocationCheckMs: HOUR });
     expect(await untilMode(reader, 'push')).toBe('push');
     const admin = new pg.Client({ connectionString: database });
     await admin.connect();

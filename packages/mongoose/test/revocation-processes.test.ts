@@ -3,11 +3,12 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type {} from '@keystrata/testing';
+import mongoose from 'mongoose';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { envelopeDekId } from '../../core/src/adapter.js';
 import { KeyHierarchy, Pkcs11RootKey } from '../../core/src/index.js';
 import { MongoKeyStore } from '../src/index.js';
-import { freshDbName, openRawClient } from './support/mongo.js';
+import { freshDbName } from './support/mongo.js';
 
 // Issue 15 §1 on the MongoDB key store (FerretDB has no change streams): another real process with a
 // warm cache (maxAgeMs 1 h) learns of a revocation through the change-log check every
@@ -41,7 +42,7 @@ async function startReader(config: object): Promise<(command: string) => Promise
 
 describe('issue 15 §1 revocation reaches another process (MongoKeyStore on FerretDB or MONGODB_URI, SoftHSM2)', () => {
   it('issue 15 §1 (mongodb): a process with a warm cache (maxAgeMs 1 h) refuses a DEK disabled and a KEK disabled by another process', async () => {
-    const client = await openRawClient();
+    const client = await new mongoose.mongo.MongoClient(inject('mongodbUri'), { serverSelectionTimeoutMS: 10_000 }).connect();
     const dbName = freshDbName('ks_revoke');
     opened.push(async () => {
       await client.db(dbName).dropDatabase();
