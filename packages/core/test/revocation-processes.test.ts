@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -115,5 +116,43 @@ describe('issue 15 §1 PostgreSQL LISTEN/NOTIFY (SoftHSM2, real child processes)
     // It reconnects by itself and goes back to notifications.
     expect(await untilMode(reader, 'push')).toBe('push');
     expect(await reader.send(`decrypt b ${envelopes.b}`)).toEqual({ value: 'canary-b' });
+  }, 60_000);
+
+  it('issue 15 §1: the notification connection closes with the hierarchy, and never keeps a process alive that forgot to close it', async () => {
+    const stack = await postgresStack();
+    const name = new URL(stack.url).pathname.slice(1);
+    const server = new pg.Client({ connectionString: inject('postgresUrl') });
+    await server.connect();
+    opened.push({ close: () => server.end() });
+    const listeners = async () => Number((await server.query(`SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'keystrata-listen' AND datname = $1`, [name])).rows[0].n);
+    const h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `revoke-${Math.random().toString(36).slice(2)}` });
+    for (let n = 0; n < 100 && h.stats().revocations?.mode !== 'push'; n++) await sleep(50);
+    expect(h.stats().revocations?.mode).toBe('push');
+    expect(await listeners()).toBe(1);
+    await h.close();
+    let left = await listeners();
+    for (let n = 0; n < 100 && left > 0; n++, left = await listeners()) await sleep(50);
+    expect(left).toBe(0);
+    // A process that opens a hierarchy, lets it reach `push`, and ends its script without closing anything exits by itself.
+    const script = `
+      import { KeyHierarchy, Pkcs11RootKey, SqlKeyStore, createPostgresDriver } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const token = JSON.parse(process.env.KS_TOKEN);
+      const rootKey = await Pkcs11RootKey.open({ module: token.module, tokenLabel: token.tokenLabel, pin: () => token.pin, moduleEnvironment: token.moduleEnvironment });
+      const driver = await createPostgresDriver({ database: process.env.KS_URL });
+      const h = await KeyHierarchy.create({ rootKey, keyStore: new SqlKeyStore(driver), cache: { revocationCheckMs: 3600000 } });
+      while (h.stats().revocations.mode !== 'push') await new Promise((resolve) => setTimeout(resolve, 20));
+      process.stdout.write('push\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, KS_TOKEN: JSON.stringify(inject('softhsm')), KS_URL: stack.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // Bounded: the pg pool's idle clients go after 10 s; a ref'd listener would keep it running for ever.
+    const exit = await Promise.race([new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))), sleep(30_000).then(() => 'still running')]);
+    if (exit === 'still running') child.kill('SIGKILL');
+    expect(out.trim()).toBe('push');
+    expect(exit).toBe(0);
   }, 60_000);
 });
