@@ -87,4 +87,16 @@ describe('revocation re-check before serving cached keys (issue 15 §1, unit)', 
     expect(keyStore.changeQueries - before).toBe(3);
     await expect(KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore(), cache: { revocationCheckMs: -1 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
+
+  it('issue 15 §1: blind indexes from a cached field key stop once another instance disabled the CMK and the interval passed', async () => {
+    const { admin, reader, clock } = await twoInstances();
+    const field = { model: 'Patient', field: 'email' };
+    const index = await reader.blindIndex('ada@example.com', field);
+    await admin.disable({ kind: 'cmk' }, { confirm: 'default' });
+    clock.t += 1000;
+    expect(await codeOf(reader.blindIndex('ada@example.com', field))).toBe('KEY_DISABLED');
+    await admin.enable({ kind: 'cmk' });
+    clock.t += 1000;
+    expect(await reader.blindIndex('ada@example.com', field)).toBe(index);
+  });
 });

@@ -301,6 +301,9 @@ export class KeyHierarchy {
   blindIndexes(items: readonly BlindIndexItem[]): Promise<string[]> {
     return this.#observe('blind-index', items.length, async () => {
       const out = new Array<string>(items.length);
+      // Cached field keys too are served only after a due look at other processes' revocations (issue 15 §1).
+      const checked = this.#h.resolver.revocations.beforeServe();
+      if (checked !== undefined) await checked;
       const leases = new KeyLeases();
       try {
         for (const group of groupByField(items, this.#h.defaultKeyring)) {
