@@ -55,7 +55,10 @@ describe('issue 15 §1 the key-change log', () => {
     await listener.connect();
     opened.push({ close: () => listener.end() });
     const payloads: string[] = [];
-    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    // Key changes only: listeners' own probe notifications (`probe:<uuid>`) carry nothing.
+    listener.on('notification', (message) => {
+      if (!(message.payload ?? '').startsWith('probe:')) payloads.push(message.payload ?? '');
+    });
     await listener.query('LISTEN keystrata_key_change');
     const [before] = (await listener.query('SELECT wrapped FROM keystrata_dek WHERE id = $1', [id])).rows as Array<{ wrapped: string }>;
     const kekWrapped = ((await listener.query('SELECT wrapped FROM keystrata_kek')).rows as Array<{ wrapped: string }>).map((r) => r.wrapped);

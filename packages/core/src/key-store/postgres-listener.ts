@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** The part of a pg `Client` the listener uses (structural, so users need no `@types/pg`). */
 export interface ListenClient {
   connect(): Promise<unknown>;
@@ -18,6 +20,8 @@ export interface ListenHandlers {
 }
 
 const FIRST_RETRY_MS = 100;
+/** How long the listener waits for its own probe notification before it calls the channel broken. */
+const PROBE_TIMEOUT_MS = 5_000;
 const LAST_RETRY_MS = 5_000;
 
 /** The socket under a pg Client, unref'd so an idle listener never keeps the process alive. */
@@ -74,10 +78,22 @@ export function startPostgresListener(createClient: ListenClientFactory, channel
       unrefSocket(created);
       await created.connect();
       const schema = String((await created.query('SELECT current_schema() AS schema')).rows[0]?.schema ?? '');
+      const probe = `probe:${randomUUID()}`;
+      let heard: () => void = () => undefined;
+      const probed = new Promise<void>((resolve) => (heard = resolve));
       created.on('notification', (message) => {
-        if (!lost && message.channel === channel && typeof message.payload === 'string') handlers.onNotification(message.payload, schema);
+        if (lost || message.channel !== channel || typeof message.payload !== 'string') return;
+        if (message.payload === probe) heard();
+        else if (!message.payload.startsWith('probe:')) handlers.onNotification(message.payload, schema);
       });
       await created.query(`LISTEN ${channel}`);
+      // Trusted only once a notification of its own arrives: a pooler in transaction mode (which drops
+      // notifications) or a LISTEN that did not take leaves the owner polling instead.
+      await created.query(`SELECT pg_notify('${channel}', '${probe}')`);
+      let timer: NodeJS.Timeout | undefined;
+      const arrived = await Promise.race([probed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)).unref())]);
+      clearTimeout(timer);
+      if (!arrived) throw new Error('the probe notification did not arrive');
       if (closed || lost) return;
       delay = FIRST_RETRY_MS;
       handlers.onReady();
