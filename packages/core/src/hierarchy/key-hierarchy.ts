@@ -112,8 +112,7 @@ export class KeyHierarchy {
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
-    // The revocation baseline (and, on PostgreSQL, the LISTEN connection) before anything is cached.
-    await resolver.revocations.start();
+    await resolver.revocations.start(); // the revocation baseline (PostgreSQL: LISTEN) before anything is cached
     const h: HierarchyInternals = {
       rootKey: options.rootKey,
       keyStore: options.keyStore,
@@ -301,9 +300,7 @@ export class KeyHierarchy {
   blindIndexes(items: readonly BlindIndexItem[]): Promise<string[]> {
     return this.#observe('blind-index', items.length, async () => {
       const out = new Array<string>(items.length);
-      // Cached field keys too are served only after a due look at other processes' revocations (issue 15 §1).
-      const checked = this.#h.resolver.revocations.beforeServe();
-      if (checked !== undefined) await checked;
+      await this.#h.resolver.revocations.beforeServe(); // cached field keys wait for a due revocation check too (issue 15 §1)
       const leases = new KeyLeases();
       try {
         for (const group of groupByField(items, this.#h.defaultKeyring)) {
