@@ -32,7 +32,10 @@ export const CONFIG_SCHEMA = z
     keyStore: z.object({ url: nonEmpty.optional(), prefix: nonEmpty.optional(), schema: nonEmpty.optional() }).strict().optional(),
     keyring: nonEmpty.optional(),
     cmkLabelPrefix: nonEmpty.optional(),
-    cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
+    cache: z
+      .object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional(), revocationCheckMs: z.number().int().nonnegative().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -64,4 +67,5 @@ export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   'cache.maxEntries': 'must be a positive integer',
   'cache.maxAgeMs': 'must be a positive integer',
   'cache.maxUses': 'must be a positive integer',
+  'cache.revocationCheckMs': 'must be an integer ≥ 0 (ms)',
 };

@@ -37,7 +37,7 @@ export interface KeystrataConfig {
   readonly keyring?: string;
   /** HSM label prefix of new CMKs; set it to the application's `cmkLabelPrefix` if it has one. */
   readonly cmkLabelPrefix?: string;
-  readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number };
+  readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number; readonly revocationCheckMs?: number };
 }
 
 /**

@@ -23,3 +23,4 @@ export { BOUND_DEK_PREFIX, isLegacyWrappedDek, type DekIdentity } from './key-wr
 export { refuseUnknownKeys } from './options/known-keys.js';
 export { closestKey } from './options/closest-key.js';
 export { editDistance, isNearMiss } from './options/near-miss.js';
+export { KEY_CHANGE_PAGE } from './key-store/key-changes.js';

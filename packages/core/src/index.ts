@@ -31,3 +31,4 @@ export type { LegacyKeys } from './hierarchy/key-resolver.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export type { SqliteDatabase, SqliteStatement } from './key-store/sqlite-driver.js';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryable } from './key-store/postgres-driver.js';
+export type { KeyChange, KeyChangeEntry, KeyChangeHandlers, KeyChangePage, KeyChangeSubscription } from './key-store/key-changes.js';

@@ -16,7 +16,7 @@ export { CachedKey, KeyLeases } from './key-leases.js';
 export interface KeyCacheOptions {
   /** Most keys held at once (default 1000). */
   readonly maxEntries?: number;
-  /** Longest a key is held, in ms (default 60 000); also how long other processes' revocations take to apply here. */
+  /** Longest a key is held, in ms (default 60 000); also how long other processes' revocations take to apply here with a key store that keeps no change log. */
   readonly maxAgeMs?: number;
   /**
    * How often, at most, writes re-check in the key store that a segment's cached DEK is still its
@@ -24,6 +24,16 @@ export interface KeyCacheOptions {
    * rotated or revoked DEK. Not used by the cache itself: the hierarchy reads it.
    */
   readonly writeRecheckMs?: number;
+  /**
+   * How often, at most, this process asks the key store what changed since its last look (the
+   * revocation sequence), in ms (default 1000): before a cached key is served, when the last answer
+   * is older than this, one query (shared by concurrent callers) evicts what other processes
+   * revoked, disabled or destroyed. Bounds how long they keep decrypting with it. On PostgreSQL,
+   * `LISTEN`/`NOTIFY` evicts at once and no query is made while its connection is live; this
+   * interval applies while it is down. `0`: a query before every operation. Not used by the cache
+   * itself: the hierarchy reads it (docs/many-instances.md).
+   */
+  readonly revocationCheckMs?: number;
   /** Most uses of a cached key before it is unwrapped again (default unlimited). */
   readonly maxUses?: number;
   /** Clock for tests. */

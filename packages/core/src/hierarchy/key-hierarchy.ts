@@ -122,6 +122,7 @@ export class KeyHierarchy {
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
+    await resolver.revocations.start(); // the revocation baseline (PostgreSQL: LISTEN) before anything is cached
     const h: HierarchyInternals = {
       rootKey: options.rootKey,
       keyStore: options.keyStore,
@@ -309,6 +310,7 @@ export class KeyHierarchy {
   blindIndexes(items: readonly BlindIndexItem[]): Promise<string[]> {
     return this.#observe('blind-index', items.length, async () => {
       const out = new Array<string>(items.length);
+      await this.#h.resolver.revocations.beforeServe(); // cached field keys wait for a due revocation check too (issue 15 §1)
       const leases = new KeyLeases();
       try {
         for (const group of groupByField(items, this.#h.defaultKeyring)) {
@@ -412,7 +414,14 @@ export class KeyHierarchy {
   /** Cache, HSM and key-store counters. */
   stats(): HierarchyStats {
     const { hsmCalls, reconnects } = this.#h.rootKey.stats;
-    return { deks: this.#h.resolver.deks.stats, keks: this.#h.resolver.keks.stats, hsmCalls, hsmReconnects: reconnects, keyStoreQueries: this.#h.keyStore.queryCount };
+    return {
+      deks: this.#h.resolver.deks.stats,
+      keks: this.#h.resolver.keks.stats,
+      hsmCalls,
+      hsmReconnects: reconnects,
+      keyStoreQueries: this.#h.keyStore.queryCount,
+      revocations: this.#h.resolver.revocations.stats,
+    };
   }
 
   /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */
@@ -442,6 +451,7 @@ export class KeyHierarchy {
 
   /** Clears the cache and closes the key store and root key. */
   async close(): Promise<void> {
+    await this.#h.resolver.revocations.close();
     this.clearCache();
     await this.#h.keyStore.close();
     await this.#h.rootKey.close();

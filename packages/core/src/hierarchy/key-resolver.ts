@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CachedKey, KeyCache, KeyClaim, type KeyCacheOptions } from '../cache/key-cache.js';
 import { withLeases, type KeyLeases } from '../cache/key-leases.js';
+import { RevocationWatch } from '../cache/revocation-watch.js';
+import type { KeyChange } from '../key-store/key-changes.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/records.js';
@@ -66,6 +68,9 @@ export class KeyResolver {
   /** See {@link KeyCacheOptions.writeRecheckMs}; DEK rotation waits this long before verifying. */
   readonly writeRecheckMs: number;
 
+  /** Evicts what other processes revoked (`cache.revocationCheckMs`, PostgreSQL LISTEN/NOTIFY). */
+  readonly revocations: RevocationWatch;
+
   #legacyPolicy: Promise<LegacyKeys> | undefined;
 
   constructor(
@@ -81,6 +86,22 @@ export class KeyResolver {
     this.writeRecheckMs = cache.writeRecheckMs ?? 1000;
     if (!(this.writeRecheckMs >= 0)) throw new KeystrataError('CONFIG_INVALID', 'cache.writeRecheckMs must be zero or more.');
     this.#pointerMs = Math.min(this.writeRecheckMs, cache.maxAgeMs ?? 60_000);
+    const checkMs = cache.revocationCheckMs ?? 1000;
+    if (typeof checkMs !== 'number' || !(checkMs >= 0)) throw new KeystrataError('CONFIG_INVALID', 'cache.revocationCheckMs must be zero or more (ms).');
+    this.revocations = new RevocationWatch({ keyStore, checkMs, evict: (change) => this.evictChange(change), evictAll: () => this.clear(), ...(cache.now ? { now: cache.now } : {}) });
+  }
+
+  /** Resolves at once, or after the re-check of other processes' revocations that is due (see {@link RevocationWatch}). */
+  #revocationsChecked(): Promise<void> | undefined {
+    return this.revocations.beforeServe();
+  }
+
+  /** Evicts the keys one logged key change names (another process revoked, destroyed or re-enabled them). */
+  evictChange(change: KeyChange): void {
+    if (change.level === 'dek') this.evict({ keyring: change.keyring, segment: change.segment, dekId: change.id });
+    else if (change.level === 'kek') this.evict({ keyring: change.keyring, kekVersion: Number(change.id) });
+    // A new primary CMK (end of a rotation) leaves every key usable; any other CMK change revokes the keyring.
+    else if (change.state !== 'primary') this.evict({ keyring: change.keyring });
   }
 
   /**
@@ -102,6 +123,8 @@ export class KeyResolver {
 
   /** Unwrapped DEKs for `ids`, leased to `leases`; a DEK that cannot be used maps to its typed error. */
   async decryptionKeys(ids: readonly string[], uses: ReadonlyMap<string, number>, leases: KeyLeases): Promise<Map<string, UsableDek | KeystrataError>> {
+    const checked = this.#revocationsChecked();
+    if (checked !== undefined) await checked;
     const found = new Map<string, UsableDek | KeystrataError>();
     const waiting: Array<Promise<void>> = [];
     const claims = new Map<string, KeyClaim<DekMeta>>();
@@ -229,6 +252,8 @@ export class KeyResolver {
    * every `writeRecheckMs`: a superseded DEK is replaced by the new primary, a revoked one refused.
    */
   async encryptionKeys(keyring: string, segments: readonly string[], leases: KeyLeases): Promise<Map<string, UsableDek>> {
+    const checked = this.#revocationsChecked();
+    if (checked !== undefined) await checked;
     const out = new Map<string, UsableDek>();
     const missing: string[] = [];
     const now = Date.now();

@@ -116,7 +116,8 @@ function assertChangeable(what: string, state: KeyState): void {
 
 /**
  * Disables, re-enables or destroys (crypto-shreds) a key and evicts it from this process's cache at
- * once. Other processes stop using it within their cache's `maxAgeMs`.
+ * once. The key store logs each change with its revocation sequence number; other processes evict
+ * the key when they learn of it (PostgreSQL NOTIFY, else within `cache.revocationCheckMs`).
  */
 export async function changeKeyState(h: HierarchyInternals, action: RevocationImpact['action'], ref: KeyReference, options: RevocationOptions = {}): Promise<RevocationImpact> {
   const dryRun = options.dryRun === true;

@@ -4,6 +4,7 @@ import type { CmkRecord, KekRecord, TombstoneRecord } from '../key-store/records
 import { shredJobId } from '../shred/shred-job.js';
 import { RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import type { HierarchyInternals } from './internals.js';
+import type { RevocationWatchStats } from '../cache/revocation-watch.js';
 
 /** The segment of a keyring's blind-index root key (not a data segment). */
 const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
@@ -94,6 +95,8 @@ export interface HierarchyStats {
   readonly hsmCalls: number;
   readonly hsmReconnects: number;
   readonly keyStoreQueries: number;
+  /** How this process learns of other processes' revocations (docs/many-instances.md). */
+  readonly revocations?: RevocationWatchStats;
 }
 
 /**

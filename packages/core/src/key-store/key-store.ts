@@ -1,3 +1,4 @@
+import type { KeyChangeHandlers, KeyChangePage, KeyChangeSubscription } from './key-changes.js';
 import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
 
 /**
@@ -127,4 +128,14 @@ export interface KeyStore {
    * still live and destroyed again, so an earlier epoch's "durable" did not cover it.
    */
   reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void>;
+  // revocation sequence (issue 15, docs/many-instances.md); optional, so older third-party stores keep compiling
+  /**
+   * The key-change log after `afterSeq` (one query; nothing found in the steady state), or only the
+   * newest seq when `afterSeq` is omitted. Every key state change (disable, enable, destroy,
+   * tombstone, a new primary CMK) is logged with a seq in the same transaction as the change.
+   * A store without it is never re-checked: other processes see its revocations after `cache.maxAgeMs`.
+   */
+  listKeyChanges?(afterSeq?: number): Promise<KeyChangePage>;
+  /** Pushes changes as they commit (PostgreSQL `LISTEN`/`NOTIFY`); undefined where the store cannot push. */
+  watchKeyChanges?(handlers: KeyChangeHandlers): KeyChangeSubscription | undefined;
 }

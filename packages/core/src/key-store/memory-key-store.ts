@@ -2,6 +2,7 @@ import type { DekCount, DekQuery, KeyStore } from './key-store.js';
 import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { AsyncMutex } from './async-mutex.js';
+import { KEY_CHANGE_PAGE, type KeyChange, type KeyChangeEntry, type KeyChangePage } from './key-changes.js';
 
 const key = (keyring: string, version: number): string => `${keyring}\u0000${version}`;
 
@@ -22,7 +23,20 @@ export class MemoryKeyStore implements KeyStore {
   readonly #tombstones = new Map<string, TombstoneRecord>();
   readonly #leases = new Map<string, LeaseRecord>();
   readonly #mutex = new AsyncMutex();
+  readonly #changes: KeyChange[] = [];
   queryCount = 0;
+
+  #logChange(entry: KeyChangeEntry): void {
+    this.#changes.push({ seq: this.#changes.length + 1, ...entry });
+  }
+  /** See {@link KeyStore.listKeyChanges}. */
+  async listKeyChanges(afterSeq?: number): Promise<KeyChangePage> {
+    this.queryCount++;
+    const latest = this.#changes.length;
+    if (afterSeq === undefined) return { changes: [], latest, truncated: false };
+    const changes = this.#changes.slice(afterSeq);
+    return changes.length > KEY_CHANGE_PAGE ? { changes: [], latest, truncated: true } : { changes, latest, truncated: false };
+  }
 
   async migrate(): Promise<void> {}
   async close(): Promise<void> {}
@@ -41,6 +55,7 @@ export class MemoryKeyStore implements KeyStore {
     this.queryCount++;
     const r = this.#cmks.get(key(keyring, version));
     if (r) this.#cmks.set(key(keyring, version), { ...r, state, updatedAt: at });
+    if (r) this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state, at });
   }
   async listKeks(keyring?: string): Promise<KekRecord[]> {
     this.queryCount++;
@@ -64,6 +79,7 @@ export class MemoryKeyStore implements KeyStore {
         binding: c.binding ?? r.binding ?? '',
         updatedAt: c.at,
       });
+    if (r && (c.state !== undefined || c.wrapped === '')) this.#logChange({ level: 'kek', keyring, id: String(version), segment: '', state: c.state ?? r.state, at: c.at });
   }
   #chain(dek: DekRecord): DekChain {
     const kek = this.#keks.get(key(dek.keyring, dek.kekVersion));
@@ -95,6 +111,7 @@ export class MemoryKeyStore implements KeyStore {
     this.queryCount++;
     const r = this.#deks.get(id);
     if (r) this.#deks.set(id, { ...r, state: c.state ?? r.state, wrapped: c.wrapped ?? r.wrapped, kekVersion: c.kekVersion ?? r.kekVersion, updatedAt: c.at });
+    if (r && (c.state !== undefined || c.wrapped === '')) this.#logChange({ level: 'dek', keyring: r.keyring, id, segment: r.segment, state: c.state ?? r.state, at: c.at });
   }
   async replaceDekWrapping(id: string, expectedWrapped: string, c: { wrapped: string; kekVersion: number; at: string }): Promise<boolean> {
     this.queryCount++;
@@ -149,7 +166,9 @@ export class MemoryKeyStore implements KeyStore {
   async putTombstone(t: TombstoneRecord): Promise<void> {
     this.queryCount++;
     const id = `${t.kind}\u0000${t.keyring}\u0000${t.id}`;
-    if (!this.#tombstones.has(id)) this.#tombstones.set(id, t);
+    if (this.#tombstones.has(id)) return;
+    this.#tombstones.set(id, t);
+    this.#logChange({ level: t.kind, keyring: t.keyring, id: t.id, segment: t.segment, state: 'destroyed', at: t.destroyedAt });
   }
   async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
     this.queryCount++;
@@ -171,7 +190,9 @@ export class MemoryKeyStore implements KeyStore {
     this.queryCount++;
     const key = `${kind}\u0000${keyring}\u0000${id}`;
     const t = this.#tombstones.get(key);
-    if (t !== undefined) this.#tombstones.set(key, { ...t, destroyedAt, durableAt: null });
+    if (t === undefined) return;
+    this.#tombstones.set(key, { ...t, destroyedAt, durableAt: null });
+    this.#logChange({ level: kind, keyring, id, segment: t.segment, state: 'destroyed', at: destroyedAt });
   }
   async purgeErased(_mode: 'quick' | 'full'): Promise<string> {
     return 'memory: nothing persisted';
@@ -201,5 +222,6 @@ export class MemoryKeyStore implements KeyStore {
     if (target === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
     this.#demote(this.#cmks, keyring, at);
     this.#cmks.set(key(keyring, version), { ...target, state: 'primary', updatedAt: at });
+    this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state: 'primary', at });
   }
 }

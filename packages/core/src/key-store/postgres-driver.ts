@@ -1,6 +1,7 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { importDriver } from './import-driver.js';
+import { startPostgresListener, type ListenClient } from './postgres-listener.js';
 
 /**
  * What the driver calls on a pg Pool or PoolClient (declared here, so users need no `@types/pg`).
@@ -64,6 +65,9 @@ export interface PostgresDriverOptions {
    */
   readonly schema?: string;
 }
+
+/** `application_name` of the notification connection, so operators see it in `pg_stat_activity`. */
+const LISTENER_APPLICATION_NAME = 'keystrata-listen';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -132,6 +136,11 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
     pool = options.database;
   }
   pool.on('error', ignoreConnectionError);
+  // The listener's own connection (issue 15): the pool's settings, or those of the caller's pg Pool.
+  const listenConfig = owned
+    ? { connectionString: options.database as string, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) }
+    : (pool as { options?: Record<string, unknown> }).options;
+  const listeners = new Set<{ close(): Promise<void> }>();
   return {
     dialect: 'postgres',
     ...executor(pool),
@@ -160,7 +169,28 @@ export async function createPostgresDriver(options: PostgresDriverOptions): Prom
         client.release(failed);
       }
     },
+    ...(listenConfig === undefined
+      ? {}
+      : {
+          listen(channel: string, handlers: Parameters<NonNullable<SqlDriver['listen']>>[1]) {
+            const createClient = async () => {
+              const pg = await importDriver(() => import('pg'), 'pg', 'PostgreSQL');
+              const client = new pg.default.Client({ ...listenConfig, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
+              return client as unknown as ListenClient;
+            };
+            const listener = startPostgresListener(createClient, channel, handlers);
+            const handle = {
+              async close() {
+                listeners.delete(handle);
+                await listener.close();
+              },
+            };
+            listeners.add(handle);
+            return handle;
+          },
+        }),
     async close() {
+      for (const listener of [...listeners]) await listener.close();
       if (owned) await pool.end();
       else pool.off('error', ignoreConnectionError);
     },

@@ -37,4 +37,10 @@ export interface SqlDriver extends SqlExecutor {
   /** Runs `fn` in a transaction that holds the database's write lock for the key store. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: `LISTEN channel` on a dedicated connection (not one of the pool's), reconnecting by
+   * itself after a loss, never keeping the process alive, closed with the driver. `onNotification`
+   * receives the payload and the listening connection's `current_schema()`. Absent on SQLite.
+   */
+  listen?(channel: string, handlers: { onReady(): void; onNotification(payload: string, schema: string): void; onLost(): void }): { close(): Promise<void> };
 }

@@ -1,9 +1,11 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
 import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
-import type { SqlDriver } from './sql-driver.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, tombstoneFromRow } from './sql-rows.js';
 import { addColumn, DEK_CHAIN_SELECT, SQL_ADDED_COLUMNS, SQL_SCHEMA } from './sql-schema.js';
+import { KEY_CHANGE_CHANNEL, parseKeyChangePayload, type KeyChangeEntry, type KeyChangeHandlers, type KeyChangePage, type KeyChangeSubscription } from './key-changes.js';
+import { readKeyChanges, recordKeyChanges } from './sql-key-changes.js';
 
 const IN_CHUNK = 900;
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -118,7 +120,56 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async setCmkState(keyring: string, version: number, state: KeyState, at: string): Promise<void> {
-    await this.#run('UPDATE keystrata_cmk SET state = ?, updated_at = ? WHERE keyring = ? AND version = ?', [state, at, keyring, version]);
+    await this.#changing(async (tx) => {
+      const changed = await tx.run('UPDATE keystrata_cmk SET state = ?, updated_at = ? WHERE keyring = ? AND version = ?', [state, at, keyring, version]);
+      return { statements: 1, changes: changed === 0 ? [] : [{ level: 'cmk', keyring, id: String(version), segment: '', state, at }] };
+    });
+  }
+
+  /**
+   * Runs a key state change and appends what changed to the change log in one write transaction
+   * (the revocation sequence, docs/many-instances.md); counts its statements as queries.
+   */
+  async #changing<T = void>(fn: (tx: SqlExecutor) => Promise<{ statements: number; changes: readonly KeyChangeEntry[]; result?: T }>): Promise<T> {
+    let statements = 0;
+    try {
+      return await this.#db.transaction(async (tx) => {
+        const done = await fn(tx);
+        statements = done.statements + (await recordKeyChanges(tx, this.#db.dialect, done.changes));
+        return done.result as T;
+      });
+    } catch (error) {
+      if (KeystrataError.isInstance(error)) throw error;
+      if (isUniqueViolation(error)) throw versionClash('the same key version', error);
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
+    } finally {
+      this.#queries += Math.max(statements, 1);
+    }
+  }
+
+  /** See {@link KeyStore.listKeyChanges}. */
+  async listKeyChanges(afterSeq?: number): Promise<KeyChangePage> {
+    try {
+      const { queries, ...page } = await readKeyChanges(this.#db, afterSeq);
+      this.#queries += queries;
+      return page;
+    } catch (error) {
+      this.#queries++;
+      throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Reading the key-change log failed.', { cause: error });
+    }
+  }
+
+  /** See {@link KeyStore.watchKeyChanges}: PostgreSQL `LISTEN` on a connection of its own; undefined on SQLite. */
+  watchKeyChanges(handlers: KeyChangeHandlers): KeyChangeSubscription | undefined {
+    if (this.#db.listen === undefined) return undefined;
+    return this.#db.listen(KEY_CHANGE_CHANNEL, {
+      onReady: handlers.onReady,
+      onLost: handlers.onLost,
+      onNotification: (payload, schema) => {
+        const change = parseKeyChangePayload(payload, schema);
+        if (change !== undefined) handlers.onChange(change);
+      },
+    });
   }
 
   async listKeks(keyring?: string): Promise<KekRecord[]> {
@@ -138,11 +189,20 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async updateKek(keyring: string, version: number, change: { state?: KeyState; wrapped?: string; cmkVersion?: number; at: string; binding?: string }): Promise<void> {
-    await this.#run(
-      `UPDATE keystrata_kek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
-       cmk_version = COALESCE(?, cmk_version), binding = COALESCE(?, binding), updated_at = ? WHERE keyring = ? AND version = ?`,
-      [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.binding ?? null, change.at, keyring, version],
-    );
+    const sql = `UPDATE keystrata_kek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
+       cmk_version = COALESCE(?, cmk_version), binding = COALESCE(?, binding), updated_at = ? WHERE keyring = ? AND version = ?`;
+    const params = [change.state ?? null, change.wrapped ?? null, change.cmkVersion ?? null, change.binding ?? null, change.at, keyring, version];
+    // A rewrap (new wrapping, same state) is no revocation: no change-log entry, no transaction.
+    if (change.state === undefined && change.wrapped !== '') {
+      await this.#run(sql, params);
+      return;
+    }
+    await this.#changing(async (tx) => {
+      const [row] = await tx.all<{ state: string }>('SELECT state FROM keystrata_kek WHERE keyring = ? AND version = ?', [keyring, version]);
+      const changed = await tx.run(sql, params);
+      const state = (change.state ?? row?.state ?? 'destroyed') as KeyState;
+      return { statements: 2, changes: changed === 0 ? [] : [{ level: 'kek', keyring, id: String(version), segment: '', state, at: change.at }] };
+    });
   }
 
   async loadDekChains(ids: readonly string[]): Promise<DekChain[]> {
@@ -183,11 +243,20 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async updateDek(id: string, change: { state?: KeyState; wrapped?: string; kekVersion?: number; at: string }): Promise<void> {
-    await this.#run(
-      `UPDATE keystrata_dek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
-       kek_version = COALESCE(?, kek_version), updated_at = ? WHERE id = ?`,
-      [change.state ?? null, change.wrapped ?? null, change.kekVersion ?? null, change.at, id],
-    );
+    const sql = `UPDATE keystrata_dek SET state = COALESCE(?, state), wrapped = COALESCE(?, wrapped),
+       kek_version = COALESCE(?, kek_version), updated_at = ? WHERE id = ?`;
+    const params = [change.state ?? null, change.wrapped ?? null, change.kekVersion ?? null, change.at, id];
+    if (change.state === undefined && change.wrapped !== '') {
+      await this.#run(sql, params);
+      return;
+    }
+    await this.#changing(async (tx) => {
+      const [row] = await tx.all<{ keyring: string; segment: string; state: string }>('SELECT keyring, segment, state FROM keystrata_dek WHERE id = ?', [id]);
+      const changed = await tx.run(sql, params);
+      if (row === undefined || changed === 0) return { statements: 2, changes: [] };
+      const state = (change.state ?? row.state) as KeyState;
+      return { statements: 2, changes: [{ level: 'dek', keyring: String(row.keyring), id, segment: String(row.segment), state, at: change.at }] };
+    });
   }
 
   async listDeks(q: DekQuery): Promise<DekRecord[]> {
@@ -251,7 +320,10 @@ export class SqlKeyStore implements KeyStore {
   // tombstones
 
   async putTombstone(t: TombstoneRecord): Promise<void> {
-    await this.#run('INSERT INTO keystrata_tombstone VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [t.kind, t.id, t.keyring, t.segment, t.destroyedAt, t.durableAt]);
+    await this.#changing(async (tx) => {
+      const changed = await tx.run('INSERT INTO keystrata_tombstone VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [t.kind, t.id, t.keyring, t.segment, t.destroyedAt, t.durableAt]);
+      return { statements: 1, changes: changed === 0 ? [] : [{ level: t.kind, keyring: t.keyring, id: t.id, segment: t.segment, state: 'destroyed', at: t.destroyedAt }] };
+    });
   }
 
   async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
@@ -265,7 +337,11 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
-    await this.#run('UPDATE keystrata_tombstone SET durable_at = NULL, destroyed_at = ? WHERE kind = ? AND keyring = ? AND id = ?', [destroyedAt, kind, keyring, id]);
+    await this.#changing(async (tx) => {
+      const changed = await tx.run('UPDATE keystrata_tombstone SET durable_at = NULL, destroyed_at = ? WHERE kind = ? AND keyring = ? AND id = ?', [destroyedAt, kind, keyring, id]);
+      const [row] = changed === 0 || kind !== 'dek' ? [] : await tx.all<{ segment: string }>('SELECT segment FROM keystrata_tombstone WHERE kind = ? AND keyring = ? AND id = ?', [kind, keyring, id]);
+      return { statements: 2, changes: changed === 0 ? [] : [{ level: kind, keyring, id, segment: String(row?.segment ?? ''), state: 'destroyed', at: destroyedAt }] };
+    });
   }
 
   async purgeErased(mode: 'quick' | 'full'): Promise<string> {
@@ -329,6 +405,7 @@ export class SqlKeyStore implements KeyStore {
         await tx.run(`UPDATE keystrata_cmk SET state = 'enabled', updated_at = ? WHERE keyring = ? AND state = 'primary' AND version <> ?`, [at, keyring, version]);
         const changed = await tx.run(`UPDATE keystrata_cmk SET state = 'primary', updated_at = ? WHERE keyring = ? AND version = ?`, [at, keyring, version]);
         if (changed !== 1) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${version} does not exist; nothing was changed.`);
+        this.#queries += await recordKeyChanges(tx, this.#db.dialect, [{ level: 'cmk', keyring, id: String(version), segment: '', state: 'primary', at }]);
       });
     } catch (error) {
       if (KeystrataError.isInstance(error)) throw error;

@@ -46,6 +46,11 @@ export const SQL_SCHEMA: readonly string[] = [
   `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_kek_one_primary ON keystrata_kek (keyring) WHERE state = 'primary'`,
   `CREATE TABLE IF NOT EXISTS keystrata_lease (
     name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+  // The revocation sequence (issue 15): one row per key state change, numbered in commit order, so
+  // every instance can ask "what changed since seq N" in one query (docs/many-instances.md).
+  `CREATE TABLE IF NOT EXISTS keystrata_key_change (
+    seq INTEGER PRIMARY KEY, level TEXT NOT NULL, keyring TEXT NOT NULL, key_id TEXT NOT NULL,
+    segment TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL)`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

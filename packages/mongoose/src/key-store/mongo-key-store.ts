@@ -8,6 +8,8 @@ import {
   type DekRecord,
   type JobRecord,
   type KekRecord,
+  type KeyChangeEntry,
+  type KeyChangePage,
   type KeyState,
   type KeyStore,
   type LeaseRecord,
@@ -22,6 +24,7 @@ import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } fr
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
 import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
+import { MongoKeyChanges, type KeyChangeDoc } from './key-changes.js';
 import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
 import { AsyncMutex as Mutex } from '@keystrata/core/adapter';
 
@@ -72,12 +75,14 @@ export class MongoKeyStore implements KeyStore {
   readonly #deps: LookupDeps;
   #join: JoinMode | undefined;
   readonly #tombstones: MongoTombstones;
+  readonly #changes: MongoKeyChanges;
 
   constructor(db: mongo.Db, options: MongoKeyStoreOptions = {}) {
     if (typeof db?.collection !== 'function') throw new KeystrataError('CONFIG_INVALID', 'MongoKeyStore needs a connected mongodb Db (e.g. mongoose.connection.db).');
     if (options.join !== undefined && !['auto', 'lookup', 'cache'].includes(options.join)) throw new KeystrataError('CONFIG_INVALID', "join must be 'auto', 'lookup' or 'cache'.");
     this.#c = keyCollections(db, options.prefix ?? 'keystrata_');
     this.#tombstones = new MongoTombstones(db.collection<TombstoneDoc>(`${options.prefix ?? 'keystrata_'}tombstone`));
+    this.#changes = new MongoKeyChanges(db.collection<KeyChangeDoc>(`${options.prefix ?? 'keystrata_'}key_change`));
     this.#cache = new MetadataCache(options.metadataMaxAgeMs ?? 5_000);
     this.#join = options.join === 'auto' ? undefined : options.join;
     this.#deps = { c: this.#c, counter: this.#counter, cache: this.#cache, refresh: (keyring) => this.#refresh(keyring) };
@@ -153,6 +158,22 @@ export class MongoKeyStore implements KeyStore {
     const mark = state === 'primary' ? { $set: { state, updated_at: at, [PRIMARY_MARK]: keyring } } : { $set: { state, updated_at: at }, $unset: { [PRIMARY_MARK]: '' } };
     const doc = await this.#versionWrite(`CMK ${keyring} v${version}`, () => this.#c.cmk.findOneAndUpdate({ keyring, version }, mark as never, { returnDocument: 'after' }));
     if (doc !== null) this.#cache.put('cmk', cmkFromDoc(doc));
+    if (doc !== null) await this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state, at });
+  }
+
+  /** Appends to the change log after the state change it describes (no multi-document transactions here). */
+  async #logChange(entry: KeyChangeEntry): Promise<void> {
+    await this.#q('write', () => this.#changes.append(entry));
+  }
+
+  /**
+   * See `KeyStore.listKeyChanges`. A KEK or CMK change also drops the short-lived KEK/CMK metadata
+   * cache of `join: 'cache'`, so the reload that follows an eviction sees the new state.
+   */
+  async listKeyChanges(afterSeq?: number): Promise<KeyChangePage> {
+    const page = await this.#q('read', () => this.#changes.list(afterSeq));
+    if (page.truncated || page.changes.some((c) => c.level !== 'dek')) this.#cache.clear();
+    return page;
   }
 
   async listKeks(keyring?: string): Promise<KekRecord[]> {
@@ -177,6 +198,7 @@ export class MongoKeyStore implements KeyStore {
     const $set = defined({ state: change.state, wrapped: change.wrapped, cmk_version: change.cmkVersion, binding: change.binding, updated_at: change.at });
     const doc = await this.#q('write', () => this.#c.kek.findOneAndUpdate({ keyring, version }, { $set }, { returnDocument: 'after' }));
     if (doc !== null) this.#cache.put('kek', kekFromDoc(doc));
+    if (doc !== null && (change.state !== undefined || change.wrapped === '')) await this.#logChange({ level: 'kek', keyring, id: String(version), segment: '', state: doc.state, at: change.at });
   }
 
   async loadDekChains(ids: readonly string[]): Promise<DekChain[]> {
@@ -214,7 +236,12 @@ export class MongoKeyStore implements KeyStore {
 
   async updateDek(id: string, change: DekChange): Promise<void> {
     const $set = defined({ state: change.state, wrapped: change.wrapped, kek_version: change.kekVersion, updated_at: change.at });
-    await this.#q('write', () => this.#c.dek.updateOne({ _id: id }, { $set }));
+    if (change.state === undefined && change.wrapped !== '') {
+      await this.#q('write', () => this.#c.dek.updateOne({ _id: id }, { $set }));
+      return;
+    }
+    const doc = await this.#q('write', () => this.#c.dek.findOneAndUpdate({ _id: id }, { $set }, { returnDocument: 'after' }));
+    if (doc !== null) await this.#logChange({ level: 'dek', keyring: doc.keyring, id, segment: doc.segment, state: doc.state, at: change.at });
   }
 
   async replaceDekWrapping(id: string, expectedWrapped: string, change: { wrapped: string; kekVersion: number; at: string }): Promise<boolean> {
@@ -275,7 +302,9 @@ export class MongoKeyStore implements KeyStore {
   // tombstones
 
   async putTombstone(record: TombstoneRecord): Promise<void> {
-    await this.#q('write', () => this.#tombstones.put(record));
+    if (await this.#q('write', () => this.#tombstones.put(record))) {
+      await this.#logChange({ level: record.kind, keyring: record.keyring, id: record.id, segment: record.segment, state: 'destroyed', at: record.destroyedAt });
+    }
   }
 
   async listTombstones(keyring?: string): Promise<TombstoneRecord[]> {
@@ -287,7 +316,8 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async reopenTombstone(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
-    await this.#q('write', () => this.#tombstones.reopen(kind, keyring, id, destroyedAt));
+    const segment = await this.#q('write', () => this.#tombstones.reopen(kind, keyring, id, destroyedAt));
+    if (segment !== undefined) await this.#logChange({ level: kind, keyring, id, segment, state: 'destroyed', at: destroyedAt });
   }
 
   /** MongoDB rewrites documents in place; old versions live on in the journal, oplog and backups (docs/shredding.md). */
@@ -329,5 +359,6 @@ export class MongoKeyStore implements KeyStore {
     await this.#q('write', () => demotePrimary(this.#c.cmk as never, keyring, at, version));
     await this.#versionWrite(`the primary CMK of ${keyring}`, () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at, [PRIMARY_MARK]: keyring } } as never));
     this.#cache.clear();
+    await this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state: 'primary', at });
   }
 }

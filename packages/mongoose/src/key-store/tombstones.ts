@@ -28,13 +28,15 @@ export class MongoTombstones {
     await this.collection.createIndex({ kind: 1, keyring: 1, id: 1 }, { unique: true, name: 'kind_keyring_id' });
   }
 
-  /** Inserts unless the tombstone exists (the first destruction time wins). */
-  async put(t: TombstoneRecord): Promise<void> {
+  /** Inserts unless the tombstone exists (the first destruction time wins); true when it inserted. */
+  async put(t: TombstoneRecord): Promise<boolean> {
     const doc: TombstoneDoc = { kind: t.kind, id: t.id, keyring: t.keyring, segment: t.segment, destroyed_at: t.destroyedAt, durable_at: t.durableAt };
     try {
-      await this.collection.updateOne({ kind: t.kind, keyring: t.keyring, id: t.id }, { $setOnInsert: doc }, { upsert: true });
+      const result = await this.collection.updateOne({ kind: t.kind, keyring: t.keyring, id: t.id }, { $setOnInsert: doc }, { upsert: true });
+      return result.upsertedCount === 1;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
+      return false;
     }
   }
 
@@ -51,8 +53,9 @@ export class MongoTombstones {
     return result.modifiedCount;
   }
 
-  /** Sets the tombstone back to pending, destroyed at `destroyedAt`. */
-  async reopen(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<void> {
-    await this.collection.updateOne({ kind, keyring, id }, { $set: { durable_at: null, destroyed_at: destroyedAt } });
+  /** Sets the tombstone back to pending, destroyed at `destroyedAt`; its segment, or undefined when there is none. */
+  async reopen(kind: TombstoneRecord['kind'], keyring: string, id: string, destroyedAt: string): Promise<string | undefined> {
+    const doc = await this.collection.findOneAndUpdate({ kind, keyring, id }, { $set: { durable_at: null, destroyed_at: destroyedAt } }, { returnDocument: 'after' });
+    return doc === null ? undefined : doc.segment;
   }
 }
