@@ -23,6 +23,7 @@ import { changeKeyState, type KeyReference, type RevocationImpact, type Revocati
 import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } from './rewrap.js';
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
+import { RotationPolicies } from '../policy/rotation-policies.js';
 
 /** An event for the monitoring hook: one per batch operation, no values or key bytes. */
 export interface OperationEvent {
@@ -120,6 +121,7 @@ export class KeyHierarchy {
       defaultKeyring: keyring,
       cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
     };
+    resolver.policies = new RotationPolicies(h, options.cache?.maxAgeMs ?? 60_000);
     return new KeyHierarchy(h, options.monitor);
   }
 
@@ -158,18 +160,19 @@ export class KeyHierarchy {
   /** Encrypts a batch; keys are resolved once per segment. Fails as a whole: nothing partial is returned. */
   encryptValues(items: readonly EncryptItem[]): Promise<string[]> {
     return this.#observe('encrypt', items.length, async () => {
-      const segments = new Map<string, Set<string>>();
+      // Values per segment per keyring: counted against the DEK usage limit (docs/rotation-policies.md).
+      const segments = new Map<string, Map<string, number>>();
       for (const { context } of items) {
         checkContext(context, true);
         const keyring = context.keyring ?? this.#h.defaultKeyring;
-        let set = segments.get(keyring);
-        if (set === undefined) segments.set(keyring, (set = new Set()));
-        set.add(context.segment!);
+        let uses = segments.get(keyring);
+        if (uses === undefined) segments.set(keyring, (uses = new Map()));
+        uses.set(context.segment!, (uses.get(context.segment!) ?? 0) + 1);
       }
       const leases = new KeyLeases();
       try {
         const keys = new Map<string, Map<string, UsableDek>>();
-        for (const [keyring, set] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...set], leases));
+        for (const [keyring, uses] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...uses.keys()], leases, uses));
         const ivs = randomBytes(12 * items.length);
         return items.map(({ value, context }, i) => {
           const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
@@ -392,6 +395,11 @@ export class KeyHierarchy {
     const results: ShredEpochResult[] = [];
     for (const keyring of keyrings) results.push(await completeShreds(this.#h, keyring));
     return results;
+  }
+
+  /** Rotation policies per keyring: validity periods and the DEK usage limit (docs/rotation-policies.md). */
+  get policies(): RotationPolicies {
+    return this.#h.resolver.policies!;
   }
 
   /** The hierarchy, key states and counters. */

@@ -46,6 +46,12 @@ export const SQL_SCHEMA: readonly string[] = [
   `CREATE UNIQUE INDEX IF NOT EXISTS keystrata_kek_one_primary ON keystrata_kek (keyring) WHERE state = 'primary'`,
   `CREATE TABLE IF NOT EXISTS keystrata_lease (
     name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+  // Rotation policies and DEK usage counts (docs/rotation-policies.md); NULL = no such rule.
+  `CREATE TABLE IF NOT EXISTS keystrata_policy (
+    keyring TEXT PRIMARY KEY, kek_validity_s INTEGER, dek_validity_s INTEGER, dek_usage_limit INTEGER,
+    updated_at TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS keystrata_dek_use (
+    dek_id TEXT PRIMARY KEY, reserved INTEGER NOT NULL)`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

@@ -11,6 +11,7 @@ import {
   type KeyState,
   type KeyStore,
   type LeaseRecord,
+  type PolicyRecord,
   type TombstoneRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
@@ -22,6 +23,7 @@ import { lookupChains, probeJoin, type JoinMode, type LookupDeps, type Pick } fr
 import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, kekFromDoc, kekToDoc, type DekDoc } from './documents.js';
 import { MetadataCache } from './metadata-cache.js';
 import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
+import { MongoPolicies } from './policies.js';
 import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
 import { AsyncMutex as Mutex } from '@keystrata/core/adapter';
 
@@ -72,12 +74,14 @@ export class MongoKeyStore implements KeyStore {
   readonly #deps: LookupDeps;
   #join: JoinMode | undefined;
   readonly #tombstones: MongoTombstones;
+  readonly #policies: MongoPolicies;
 
   constructor(db: mongo.Db, options: MongoKeyStoreOptions = {}) {
     if (typeof db?.collection !== 'function') throw new KeystrataError('CONFIG_INVALID', 'MongoKeyStore needs a connected mongodb Db (e.g. mongoose.connection.db).');
     if (options.join !== undefined && !['auto', 'lookup', 'cache'].includes(options.join)) throw new KeystrataError('CONFIG_INVALID', "join must be 'auto', 'lookup' or 'cache'.");
     this.#c = keyCollections(db, options.prefix ?? 'keystrata_');
     this.#tombstones = new MongoTombstones(db.collection<TombstoneDoc>(`${options.prefix ?? 'keystrata_'}tombstone`));
+    this.#policies = new MongoPolicies(db, options.prefix ?? 'keystrata_');
     this.#cache = new MetadataCache(options.metadataMaxAgeMs ?? 5_000);
     this.#join = options.join === 'auto' ? undefined : options.join;
     this.#deps = { c: this.#c, counter: this.#counter, cache: this.#cache, refresh: (keyring) => this.#refresh(keyring) };
@@ -329,5 +333,28 @@ export class MongoKeyStore implements KeyStore {
     await this.#q('write', () => demotePrimary(this.#c.cmk as never, keyring, at, version));
     await this.#versionWrite(`the primary CMK of ${keyring}`, () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at, [PRIMARY_MARK]: keyring } } as never));
     this.#cache.clear();
+  }
+
+  // rotation policies (docs/rotation-policies.md)
+
+  getPolicy(keyring: string): Promise<PolicyRecord | undefined> {
+    return this.#q('read', () => this.#policies.get(keyring));
+  }
+
+  async putPolicy(record: PolicyRecord): Promise<void> {
+    await this.#q('write', () => this.#policies.put(record));
+  }
+
+  reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
+    return this.#q('write', () => this.#policies.reserve(requests));
+  }
+
+  loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.#q('read', () => this.#policies.load(ids));
+  }
+
+  async listJobs(kind: string): Promise<JobRecord[]> {
+    const docs = await this.#q('read', () => this.#c.job.find({ kind }).sort({ _id: 1 }).toArray());
+    return docs.map(jobFromDoc);
   }
 }
