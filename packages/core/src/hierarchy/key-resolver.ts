@@ -228,6 +228,9 @@ export class KeyResolver {
    * policy, which may first replace a segment's DEK (docs/rotation-policies.md).
    */
   async encryptionKeys(keyring: string, segments: readonly string[], leases: KeyLeases, uses?: ReadonlyMap<string, number>): Promise<Map<string, UsableDek>> {
+    // A due KEK rotation happens before new DEKs are created (lazily, when the policy is read again).
+    const refreshing = uses === undefined ? undefined : this.policies?.refresh(keyring);
+    if (refreshing !== undefined) await refreshing;
     const keys = await this.#currentKeys(keyring, segments, leases);
     if (uses === undefined || this.policies === undefined) return keys;
     const reselect = async (segment: string): Promise<UsableDek> => {

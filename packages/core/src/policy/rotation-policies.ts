@@ -41,6 +41,7 @@ export class RotationPolicies {
   readonly #h: HierarchyInternals;
   readonly #usage: DekUsageCounter;
   readonly #cached = new Map<string, CachedPolicy>();
+  readonly #loading = new Map<string, Promise<CachedPolicy>>();
   readonly #refreshMs: number;
 
   constructor(h: HierarchyInternals, refreshMs: number) {
@@ -81,6 +82,12 @@ export class RotationPolicies {
    */
   enforce(keyring = this.#h.defaultKeyring): Promise<EnforcementResult> {
     return enforcePolicies(this.#h, checkKeyring(keyring));
+  }
+
+  /** Reads the keyring's policy again when this process's copy is stale (undefined when it is fresh). */
+  refresh(keyring: string): Promise<unknown> | undefined {
+    const cached = this.#cached.get(keyring);
+    return cached !== undefined && cached.checkUntil > Date.now() ? undefined : this.#policy(keyring);
   }
 
   /**
@@ -139,9 +146,19 @@ export class RotationPolicies {
   }
 
   /** The keyring's policy, read again at most every refresh interval; a due KEK rotation is done then (lazily). */
-  async #policy(keyring: string): Promise<CachedPolicy> {
+  #policy(keyring: string): Promise<CachedPolicy> {
     const cached = this.#cached.get(keyring);
-    if (cached !== undefined && cached.checkUntil > Date.now()) return cached;
+    if (cached !== undefined && cached.checkUntil > Date.now()) return Promise.resolve(cached);
+    // Concurrent batches of one keyring share one read.
+    let loading = this.#loading.get(keyring);
+    if (loading === undefined) {
+      loading = this.#load(keyring).finally(() => this.#loading.delete(keyring));
+      this.#loading.set(keyring, loading);
+    }
+    return loading;
+  }
+
+  async #load(keyring: string): Promise<CachedPolicy> {
     const policy = effectivePolicy(keyring, await this.#h.keyStore.getPolicy(keyring));
     const fresh: CachedPolicy = {
       policy,
