@@ -64,5 +64,4 @@ export class MongoPolicies {
     const docs = await this.#uses.find({ _id: { $in: [...new Set(ids)] } }).toArray();
     return new Map(docs.map((d) => [d._id, Number(d.reserved)]));
   }
-
 }
