@@ -104,6 +104,7 @@ export class MongoKeyStore implements KeyStore {
     await this.#q('index creation', () => createKeyIndexes(this.#c));
     await this.#q('index creation', async () => {
       await this.#tombstones.migrate();
+      await this.#policies.migrate();
       await markPrimaries(this.#c.cmk as never);
       await markPrimaries(this.#c.kek as never);
     });
