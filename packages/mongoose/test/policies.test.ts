@@ -46,7 +46,7 @@ describe('MongoKeyStore DEK use reservations', () => {
       expect((await stores[1]!.loadDekUses(['d1', 'd2'])).get('d1')).toBe(4000);
       expect(new Map(await stores[1]!.loadDekUses(['d2']))).toEqual(new Map());
       const sorted = [...ends].sort((a, b) => a - b);
-      sorted.forEach((end, i) => expect(end).toBeGreaterThanOrEqual((i + 1) * 100));
+      for (const [i, end] of sorted.entries()) expect(end).toBeGreaterThanOrEqual((i + 1) * 100);
       const limit = 2500;
       const usable = ends.reduce((sum, end) => sum + Math.max(0, Math.min(100, limit - (end - 100))), 0);
       expect(usable).toBeLessThanOrEqual(limit);
