@@ -150,7 +150,7 @@ export function describePolicies(name: string, makeStack: () => Promise<Stack>):
         ['s1', 'dek-validity'],
         ['s2', 'dek-validity'],
       ]);
-      expect(first.pendingReencryptions.sort()).toEqual(['s1', 's2']);
+      expect([...first.pendingReencryptions].sort()).toEqual(['s1', 's2']);
       const second = await h.policies.enforce();
       expect(second).toMatchObject({ kekRotated: null, deksRotated: [] });
       const [chain] = await stack.keyStore.loadLatestDekChains('default', ['s1']);
