@@ -90,6 +90,15 @@ export function describePolicies(name: string, makeStack: () => Promise<Stack>):
       expect(reserved.get(envelopeDekId(first[0]!))).toBeGreaterThanOrEqual(60);
     });
 
+    it('issue 15 §3: prepareSegments reserves the DEK uses ahead, so the write that follows makes no key-store write (SQLite transactions)', async () => {
+      const writer = await open({ writeRecheckMs: 60_000 });
+      await writer.prepareSegments(['tenant-p']);
+      const before = writer.stats().keyStoreQueries;
+      await writer.encryptValues(Array.from({ length: 20 }, (_, i) => ({ value: i, context: ctx('tenant-p', `r${i}`) })));
+      expect(writer.stats().keyStoreQueries - before).toBe(0);
+      expect(writer.policies.usageStats).toMatchObject({ used: 20, reservations: 1 });
+    });
+
     it('issue 15 §3: a batch larger than the usage limit is refused (CONFIG_INVALID), nothing sealed', async () => {
       await h.policies.set({ dekUsageLimit: 10 });
       expect(await codeOf(h.encryptValues(Array.from({ length: 11 }, (_, i) => ({ value: i, context: ctx('tenant-c', `r${i}`) }))))).toBe('CONFIG_INVALID');

@@ -187,13 +187,14 @@ export class KeyHierarchy {
   /**
    * Makes sure each segment has a current DEK (creating missing ones) without encrypting anything:
    * call it before a write transaction on a single-writer database (SQLite), so key creation does
-   * not need the lock the transaction holds.
+   * not need the lock the transaction holds (nor does reserving DEK uses: half a block is reserved).
    */
   async prepareSegments(segments: readonly string[], options: { keyring?: string } = {}): Promise<void> {
     for (const segment of segments) checkContext({ model: 'keystrata', field: 'prepare', segment }, true);
     const leases = new KeyLeases();
     try {
-      await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)], leases);
+      // 0 uses: the DEK usage counts are reserved now too (a key-store write), not inside the transaction.
+      await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)], leases, new Map(segments.map((s) => [s, 0])));
     } finally {
       leases.release();
     }

@@ -92,7 +92,7 @@ export class RotationPolicies {
 
   /**
    * The encryption hook: takes `uses` (values per segment) from each segment's DEK by an integer
-   * decrement; only where a block runs out, the policy is stale or a DEK is due does it go async
+   * decrement (0 uses: `prepareSegments`, which reserves half a block ahead of a write transaction); only where a block runs out, the policy is stale or a DEK is due does it go async
    * (reserve, or rotate and re-select the segment's DEK in `keys`). Fails closed: a DEK at its
    * limit is never used past it.
    */
@@ -103,9 +103,8 @@ export class RotationPolicies {
     let pending: string[] | undefined;
     for (const [segment, n] of uses) {
       const dek = keys.get(segment)!;
-      if ((cached.dekValidityMs !== Infinity && Date.parse(dek.meta.createdAt) + cached.dekValidityMs <= at) || !this.#usage.take(dek.meta.id, n, cached.limits)) {
-        (pending ??= []).push(segment);
-      }
+      const expired = cached.dekValidityMs !== Infinity && Date.parse(dek.meta.createdAt) + cached.dekValidityMs <= at;
+      if (expired || !(n === 0 ? this.#usage.prepared(dek.meta.id, cached.limits) : this.#usage.take(dek.meta.id, n, cached.limits))) (pending ??= []).push(segment);
     }
     return pending === undefined ? undefined : this.#admitSlowly(keyring, keys, pending, uses, reselect);
   }
@@ -124,7 +123,7 @@ export class RotationPolicies {
       let checkValidity = cached.dekValidityMs !== Infinity;
       for (let rotations = 0; ; rotations++) {
         const expired = checkValidity && Date.parse(dek.meta.createdAt) + cached.dekValidityMs <= Date.now();
-        if (!expired && (this.#usage.take(dek.meta.id, n, cached.limits) || ((await this.#usage.refill(dek.meta.id, n, cached.limits)) && this.#usage.take(dek.meta.id, n, cached.limits)))) break;
+        if (!expired && (await this.#ready(dek.meta.id, n, cached.limits))) break;
         if (rotations === MAX_ROTATIONS_PER_WRITE) {
           throw new KeystrataError('ROTATION_IN_PROGRESS', `Segment "${segment}" needed more than ${MAX_ROTATIONS_PER_WRITE} DEK rotations for one write; nothing was encrypted.`, {
             details: { keyring },
@@ -143,6 +142,12 @@ export class RotationPolicies {
         keys.set(segment, dek);
       }
     }
+  }
+
+  /** Takes `n` uses (reserving first where needed); `n` 0 (prepare) tops this process's uses up to half a block. */
+  async #ready(dekId: string, n: number, limits: UsageLimits): Promise<boolean> {
+    if (n === 0) return this.#usage.prepared(dekId, limits) || (await this.#usage.refill(dekId, Math.ceil(limits.block / 2), limits)) || this.#usage.prepared(dekId, limits);
+    return this.#usage.take(dekId, n, limits) || ((await this.#usage.refill(dekId, n, limits)) && this.#usage.take(dekId, n, limits));
   }
 
   /** The keyring's policy, read again at most every refresh interval; a due KEK rotation is done then (lazily). */

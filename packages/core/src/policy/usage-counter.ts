@@ -8,6 +8,8 @@ interface Entry {
   exhausted: boolean;
   /** The one reservation in flight for this DEK in this process. */
   inFlight: Promise<void> | undefined;
+  /** A background reservation failed: the next one is made when the uses run out (not on every take). */
+  prefetchFailed: boolean;
 }
 
 /** The limit in force and the block size for a reservation. */
@@ -60,10 +62,21 @@ export class DekUsageCounter {
     if (entry === undefined || entry.remaining < n) return false;
     entry.remaining -= n;
     this.#used += n;
-    if (entry.remaining * 4 < limits.block && entry.inFlight === undefined && !entry.exhausted) {
-      entry.inFlight = this.#reserve(dekId, entry, limits.block, limits).catch(() => undefined);
+    if (entry.remaining * 4 < limits.block && entry.inFlight === undefined && !entry.exhausted && !entry.prefetchFailed) {
+      entry.inFlight = this.#reserve(dekId, entry, limits.block, limits).catch(() => {
+        entry.prefetchFailed = true;
+      });
     }
     return true;
+  }
+
+  /**
+   * Whether this process holds at least half a block of `dekId` (or the last uses of a spent DEK):
+   * what `prepareSegments` makes sure of before a write transaction on a single-writer database.
+   */
+  prepared(dekId: string, limits: UsageLimits): boolean {
+    const entry = this.#entries.get(dekId);
+    return entry !== undefined && (entry.remaining * 2 >= limits.block || (entry.exhausted && entry.remaining > 0));
   }
 
   /** Whether the key store's count for `dekId` passed the limit (as far as this process knows). */
@@ -83,6 +96,7 @@ export class DekUsageCounter {
     const reservation = this.#reserve(dekId, entry, Math.max(limits.block, n - entry.remaining), limits);
     entry.inFlight = reservation.catch(() => undefined);
     await reservation;
+    entry.prefetchFailed = false;
     return entry.remaining >= n;
   }
 
@@ -95,7 +109,7 @@ export class DekUsageCounter {
     let entry = this.#entries.get(dekId);
     if (entry === undefined) {
       if (this.#entries.size >= MAX_ENTRIES) this.#dropOldestIdle();
-      entry = { remaining: 0, exhausted: false, inFlight: undefined };
+      entry = { remaining: 0, exhausted: false, inFlight: undefined, prefetchFailed: false };
       this.#entries.set(dekId, entry);
     }
     return entry;
