@@ -31,8 +31,9 @@ describe('DekUsageCounter', () => {
     const store = new SlowReservations();
     const counter = new DekUsageCounter(store);
     const taken = await Promise.all(
-      Array.from({ length: 30 }, async () => {
-        if (!counter.take('d1', 7, limits)) expect(await counter.refill('d1', 7, limits)).toBe(true);
+      Array.from({ length: 30 }, async (): Promise<number> => {
+        if (counter.take('d1', 7, limits)) return 7;
+        expect(await counter.refill('d1', 7, limits)).toBe(true);
         return counter.take('d1', 7, limits) ? 7 : 0;
       }),
     );
