@@ -9,6 +9,7 @@ import type { OrmName, OrmPart } from './part.js';
 import { PARTS_DIR, RESULTS_DIR } from './paths.js';
 import { rawPrimitives } from './raw.js';
 import { revocationSection } from './report-revocation.js';
+import { usageCountingSection } from './report-usage-counting.js';
 
 /** One target's verdict. */
 export interface TargetVerdict {
@@ -307,6 +308,7 @@ export function writeReport(): void {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(RESULTS_DIR, 'latest.md'), `${markdown(report, parts, targets)}\n`);
   appendFileSync(join(RESULTS_DIR, 'latest.md'), revocationSection());
+  appendFileSync(join(RESULTS_DIR, 'latest.md'), usageCountingSection());
   writeFileSync(join(RESULTS_DIR, 'chart.svg'), `${chart(parts)}\n`);
   console.log(
     `\n${resultsTable(parts)}\n\n${breakdownTable(parts)}\n\n${targets.map((t) => `${t.orm} ${t.target}: ${t.status} (${t.detail})`).join('\n')}\n\n[bench] wrote ${join(RESULTS_DIR, 'latest.md')}`,

@@ -13,6 +13,7 @@ import { destroy, enable, revoke } from './commands/revoke.js';
 import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
+import { policy } from './commands/policy.js';
 
 /**
  * The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY).
@@ -56,6 +57,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit,
   backup,
   shred,
+  policy,
 };
 
 const OPTIONS = {
@@ -77,6 +79,9 @@ const OPTIONS = {
   database: { type: 'string' },
   durable: { type: 'string' },
   head: { type: 'string' },
+  'kek-validity': { type: 'string' },
+  'dek-validity': { type: 'string' },
+  'dek-usage-limit': { type: 'string' },
 } as const;
 
 function usage(): string {

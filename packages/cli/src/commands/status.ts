@@ -1,5 +1,6 @@
 import type { HierarchyStatus } from '@keystrata/core';
 import type { Command } from '../context.js';
+import { renderPolicy } from './policy.js';
 
 /**
  * The text of `keystrata status`: per keyring its CMKs, KEKs, DEK counts by state, the blind-index
@@ -24,6 +25,7 @@ export function renderStatus(s: HierarchyStatus): string {
       .map(([state, n]) => `${n} ${state}`)
       .join(', ');
     if (index) lines.push(`      blind-index key: ${index} (derives blind-index HMAC keys; not a DEK)`);
+    if (k.policy !== undefined) lines.push(...renderPolicy(k.policy));
     const shreds = k.shreds;
     if (shreds.epochRunningSince) lines.push(`  shred epoch running or interrupted (last progress ${shreds.epochRunningSince}): \`keystrata shred complete\` finishes it`);
     if (shreds.durable + shreds.pending > 0) {
@@ -44,7 +46,8 @@ export function renderStatus(s: HierarchyStatus): string {
 /** `keystrata status`: the hierarchy with key states and counters. */
 export const status: Command = {
   usage: 'status',
-  summary: 'Show CMKs, KEK versions, DEK counts by state, the blind-index key, destroyed keys (durable or awaiting a shred epoch), and cache statistics.',
+  summary:
+    'Show CMKs, KEK versions, DEK counts by state, the blind-index key, destroyed keys (durable or awaiting a shred epoch), rotation policies (next rotations, DEK usage), and cache statistics.',
   async run(c) {
     c.out.result(await (await c.hierarchy()).status(), renderStatus);
   },

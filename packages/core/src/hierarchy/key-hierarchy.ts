@@ -23,6 +23,7 @@ import { changeKeyState, type KeyReference, type RevocationImpact, type Revocati
 import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } from './rewrap.js';
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
+import { RotationPolicies } from '../policy/rotation-policies.js';
 
 /** An event for the monitoring hook: one per batch operation, no values or key bytes.
  * @example `await KeyHierarchy.create({ rootKey, keyStore, monitor: (event) => metrics.record(event.operation, event.count, event.ok ? 'ok' : event.code, event.durationMs) })`
@@ -131,6 +132,7 @@ export class KeyHierarchy {
       defaultKeyring: keyring,
       cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
     };
+    resolver.policies = new RotationPolicies(h, options.cache?.maxAgeMs ?? 60_000);
     return new KeyHierarchy(h, options.monitor);
   }
 
@@ -169,18 +171,19 @@ export class KeyHierarchy {
   /** Encrypts a batch; keys are resolved once per segment. Fails as a whole: nothing partial is returned. */
   encryptValues(items: readonly EncryptItem[]): Promise<string[]> {
     return this.#observe('encrypt', items.length, async () => {
-      const segments = new Map<string, Set<string>>();
+      // Values per segment per keyring: counted against the DEK usage limit (docs/rotation-policies.md).
+      const segments = new Map<string, Map<string, number>>();
       for (const { context } of items) {
         checkContext(context, true);
         const keyring = context.keyring ?? this.#h.defaultKeyring;
-        let set = segments.get(keyring);
-        if (set === undefined) segments.set(keyring, (set = new Set()));
-        set.add(context.segment!);
+        let uses = segments.get(keyring);
+        if (uses === undefined) segments.set(keyring, (uses = new Map()));
+        uses.set(context.segment!, (uses.get(context.segment!) ?? 0) + 1);
       }
       const leases = new KeyLeases();
       try {
         const keys = new Map<string, Map<string, UsableDek>>();
-        for (const [keyring, set] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...set], leases));
+        for (const [keyring, uses] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...uses.keys()], leases, uses));
         const ivs = randomBytes(12 * items.length);
         return items.map(({ value, context }, i) => {
           const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
@@ -195,13 +198,14 @@ export class KeyHierarchy {
   /**
    * Makes sure each segment has a current DEK (creating missing ones) without encrypting anything:
    * call it before a write transaction on a single-writer database (SQLite), so key creation does
-   * not need the lock the transaction holds.
+   * not need the lock the transaction holds (nor does reserving DEK uses: half a block is reserved).
    */
   async prepareSegments(segments: readonly string[], options: { keyring?: string } = {}): Promise<void> {
     for (const segment of segments) checkContext({ model: 'keystrata', field: 'prepare', segment }, true);
     const leases = new KeyLeases();
     try {
-      await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)], leases);
+      // 0 uses: the DEK usage counts are reserved now too (a key-store write), not inside the transaction.
+      await this.#h.resolver.encryptionKeys(checkKeyring(options.keyring ?? this.#h.defaultKeyring), [...new Set(segments)], leases, new Map(segments.map((s) => [s, 0])));
     } finally {
       leases.release();
     }
@@ -404,6 +408,11 @@ export class KeyHierarchy {
     const results: ShredEpochResult[] = [];
     for (const keyring of keyrings) results.push(await completeShreds(this.#h, keyring));
     return results;
+  }
+
+  /** Rotation policies per keyring: validity periods and the DEK usage limit (docs/rotation-policies.md). */
+  get policies(): RotationPolicies {
+    return this.#h.resolver.policies!;
   }
 
   /** The hierarchy, key states and counters. */

@@ -12,6 +12,7 @@ import type { RootKey } from '../root-key/root-key.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';
+import type { RotationPolicies } from '../policy/rotation-policies.js';
 
 /** What the cache remembers about an unwrapped DEK (its authenticated identity). */
 export interface DekMeta {
@@ -19,6 +20,8 @@ export interface DekMeta {
   readonly keyring: string;
   readonly segment: string;
   readonly kekVersion: number;
+  /** When the DEK was created (ISO 8601), for the DEK validity period of rotation policies. */
+  readonly createdAt: string;
 }
 
 /** An unwrapped DEK ready for use, leased to the operation that asked for it. */
@@ -39,7 +42,7 @@ export interface UsableDek {
 export type LegacyKeys = 'accept' | 'refuse';
 
 const segmentKey = (keyring: string, segment: string): string => `${keyring}\u0000${segment}`;
-const dekMeta = (dek: DekRecord): DekMeta => ({ id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion });
+const dekMeta = (dek: DekRecord): DekMeta => ({ id: dek.id, keyring: dek.keyring, segment: dek.segment, kekVersion: dek.kekVersion, createdAt: dek.createdAt });
 
 /** A KeystrataError becomes the item's result; anything else is a bug and propagates. */
 async function settle<T>(promise: Promise<T>): Promise<T | KeystrataError> {
@@ -72,6 +75,8 @@ export class KeyResolver {
   readonly revocations: RevocationWatch;
 
   #legacyPolicy: Promise<LegacyKeys> | undefined;
+  /** Rotation policies (usage counting, validity periods), set by the hierarchy once created. */
+  policies: RotationPolicies | undefined;
 
   constructor(
     private readonly rootKey: RootKey,
@@ -250,10 +255,26 @@ export class KeyResolver {
    * The current DEK of each segment, leased, creating version 1 where a segment has none. A
    * segment's cached current DEK is re-checked in the key store (one query for the batch) at most
    * every `writeRecheckMs`: a superseded DEK is replaced by the new primary, a revoked one refused.
+   * With `uses` (values to seal per segment), they are counted against the keyring's rotation
+   * policy, which may first replace a segment's DEK (docs/rotation-policies.md).
    */
-  async encryptionKeys(keyring: string, segments: readonly string[], leases: KeyLeases): Promise<Map<string, UsableDek>> {
+  async encryptionKeys(keyring: string, segments: readonly string[], leases: KeyLeases, uses?: ReadonlyMap<string, number>): Promise<Map<string, UsableDek>> {
     const checked = this.#revocationsChecked();
     if (checked !== undefined) await checked;
+    // A due KEK rotation happens before new DEKs are created (lazily, when the policy is read again).
+    const refreshing = uses === undefined ? undefined : this.policies?.refresh(keyring);
+    if (refreshing !== undefined) await refreshing;
+    const keys = await this.#currentKeys(keyring, segments, leases);
+    if (uses === undefined || this.policies === undefined) return keys;
+    const reselect = async (segment: string): Promise<UsableDek> => {
+      this.evict({ keyring, segment });
+      return (await this.#currentKeys(keyring, [segment], leases)).get(segment)!;
+    };
+    await this.policies.admit(keyring, keys, uses, reselect);
+    return keys;
+  }
+
+  async #currentKeys(keyring: string, segments: readonly string[], leases: KeyLeases): Promise<Map<string, UsableDek>> {
     const out = new Map<string, UsableDek>();
     const missing: string[] = [];
     const now = Date.now();

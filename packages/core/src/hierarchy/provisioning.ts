@@ -259,7 +259,7 @@ interface KekJobData {
  * const { version } = await rotateKek(h, 'default');
  * ```
  */
-export async function rotateKek(h: HierarchyInternals, keyring: string, onProgress?: ProgressListener): Promise<KekRotationResult> {
+export async function rotateKek(h: HierarchyInternals, keyring: string, onProgress?: ProgressListener, reason?: string): Promise<KekRotationResult> {
   return withLease(h.keyStore, keyringLease(keyring), `rotate the KEK of keyring "${keyring}"`, async (lease) => {
     const cmk = (await h.keyStore.listCmks(keyring)).find((c) => c.state === 'primary');
     if (cmk === undefined) throw new KeystrataError('KEY_NOT_FOUND', `Keyring "${keyring}" has no primary CMK; run \`keystrata init\`.`);
@@ -283,7 +283,8 @@ export async function rotateKek(h: HierarchyInternals, keyring: string, onProgre
       await h.audit.record('generate', `kek:${keyring}:v${version}`, { keyring, version, cmkVersion: existing.cmkVersion, resumed: true });
     }
     step(onProgress, 'KEK registered');
-    await h.audit.record('rotate', `kek:${keyring}`, { version });
+    // An automatic rotation (docs/rotation-policies.md) is audited like a manual one, plus its reason.
+    await h.audit.record('rotate', `kek:${keyring}`, { version, ...(reason === undefined ? {} : { reason, automatic: true }) });
     await h.keyStore.putJob({ id: jobId, kind: 'kek-rotation', state: 'done', cursor: null, processed: 1, data: JSON.stringify({ version } satisfies KekJobData), updatedAt: now() });
     return { keyring, version };
   });

@@ -5,6 +5,7 @@ import { shredJobId } from '../shred/shred-job.js';
 import { RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import type { HierarchyInternals } from './internals.js';
 import type { RevocationWatchStats } from '../cache/revocation-watch.js';
+import { policyStatus, type PolicyStatus } from '../policy/policy-status.js';
 
 /** The segment of a keyring's blind-index root key (not a data segment). */
 const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
@@ -29,6 +30,8 @@ export interface KeyringStatus {
   /** The keyring's blind-index root key(s) by state (segment `__keystrata/blind-index`): derives the HMAC keys of blind indexes, encrypts no data. */
   readonly blindIndexKeys: Readonly<Record<string, number>>;
   readonly shreds: ShredStatus;
+  /** The rotation policy, when rotations are next due, usage counts (docs/rotation-policies.md). */
+  readonly policy?: PolicyStatus;
 }
 
 /**
@@ -156,6 +159,7 @@ export async function hierarchyStatus(h: HierarchyInternals, stats: () => Hierar
     ),
   );
   const indexKeys = new Map(await Promise.all(names.map(async (keyring) => [keyring, await blindIndexCounts(h, keyring)] as const)));
+  const policies = new Map(await Promise.all(names.map(async (keyring) => [keyring, await policyStatus(h, keyring)] as const)));
   return {
     root: h.rootKey.description,
     keyrings: names.map((keyring) => ({
@@ -168,6 +172,7 @@ export async function hierarchyStatus(h: HierarchyInternals, stats: () => Hierar
         tombstones.filter((t) => t.keyring === keyring),
         epochs.get(keyring) ?? null,
       ),
+      policy: policies.get(keyring)!,
     })),
     stats: stats(),
   };

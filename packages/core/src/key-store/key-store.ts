@@ -1,5 +1,5 @@
 import type { KeyChangeHandlers, KeyChangePage, KeyChangeSubscription } from './key-changes.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, PolicyRecord, TombstoneRecord } from './records.js';
 
 /**
  * Filter for {@link KeyStore.listDeks}; results are ordered by id and paged by `afterId`.
@@ -138,4 +138,19 @@ export interface KeyStore {
   listKeyChanges?(afterSeq?: number): Promise<KeyChangePage>;
   /** Pushes changes as they commit (PostgreSQL `LISTEN`/`NOTIFY`); undefined where the store cannot push. */
   watchKeyChanges?(handlers: KeyChangeHandlers): KeyChangeSubscription | undefined;
+  // rotation policies (docs/rotation-policies.md)
+  /** The keyring's rotation policy, if one was set. */
+  getPolicy(keyring: string): Promise<PolicyRecord | undefined>;
+  /** Sets (replaces) the keyring's rotation policy. */
+  putPolicy(record: PolicyRecord): Promise<void>;
+  /**
+   * Reserves uses of DEKs in blocks: adds each `count` to its DEK's reserved total atomically (one
+   * statement for the batch) and returns each DEK's new total, so the block handed out is
+   * `[total - count, total)` and no two callers, in any process, ever get the same range.
+   */
+  reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>>;
+  /** Reserved uses of each DEK of `ids` that has any (status displays). */
+  loadDekUses(ids: readonly string[]): Promise<Map<string, number>>;
+  /** Every job of `kind` (`dek-rotation`, …), ordered by id. */
+  listJobs(kind: string): Promise<JobRecord[]>;
 }

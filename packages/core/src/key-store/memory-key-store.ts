@@ -1,5 +1,5 @@
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, PolicyRecord, TombstoneRecord } from './records.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { AsyncMutex } from './async-mutex.js';
 import { KEY_CHANGE_PAGE, type KeyChange, type KeyChangeEntry, type KeyChangePage } from './key-changes.js';
@@ -22,6 +22,8 @@ export class MemoryKeyStore implements KeyStore {
   readonly #jobs = new Map<string, JobRecord>();
   readonly #tombstones = new Map<string, TombstoneRecord>();
   readonly #leases = new Map<string, LeaseRecord>();
+  readonly #policies = new Map<string, PolicyRecord>();
+  readonly #dekUses = new Map<string, number>();
   readonly #mutex = new AsyncMutex();
   readonly #changes: KeyChange[] = [];
   queryCount = 0;
@@ -223,5 +225,32 @@ export class MemoryKeyStore implements KeyStore {
     this.#demote(this.#cmks, keyring, at);
     this.#cmks.set(key(keyring, version), { ...target, state: 'primary', updatedAt: at });
     this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state: 'primary', at });
+  }
+  // rotation policies
+  async getPolicy(keyring: string): Promise<PolicyRecord | undefined> {
+    this.queryCount++;
+    return this.#policies.get(keyring);
+  }
+  async putPolicy(record: PolicyRecord): Promise<void> {
+    this.queryCount++;
+    this.#policies.set(record.keyring, record);
+  }
+  async reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
+    this.queryCount++;
+    const totals = new Map<string, number>();
+    for (const { dekId, count } of requests) {
+      const total = (this.#dekUses.get(dekId) ?? 0) + count;
+      this.#dekUses.set(dekId, total);
+      totals.set(dekId, total);
+    }
+    return totals;
+  }
+  async loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
+    this.queryCount++;
+    return new Map(ids.flatMap((id) => (this.#dekUses.has(id) ? [[id, this.#dekUses.get(id)!] as const] : [])));
+  }
+  async listJobs(kind: string): Promise<JobRecord[]> {
+    this.queryCount++;
+    return [...this.#jobs.values()].filter((j) => j.kind === kind).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 }

@@ -125,7 +125,7 @@ export interface AuditRecord {
  * const alerts = (await hierarchy.listAudit()).filter((record) => alerting.has(record.event));
  * ```
  */
-export type AuditEvent = 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire' | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt' | 'shred' | 'audit-key';
+export type AuditEvent = 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire' | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt' | 'shred' | 'audit-key' | 'policy';
 
 /**
  * Progress of a resumable job (DEK re-encryption).
@@ -184,4 +184,19 @@ export interface LeaseRecord {
   readonly holder: string;
   /** ISO time after which another process may take it over. */
   readonly expiresAt: string;
+}
+
+/**
+ * A keyring's rotation policy (`keystrata_policy`, docs/rotation-policies.md). `null` means no such
+ * rule; the DEK usage limit then falls back to 2^30.
+ */
+export interface PolicyRecord {
+  readonly keyring: string;
+  /** After this many seconds a KEK version is replaced (lazily, as `rotateKek`). */
+  readonly kekValiditySeconds: number | null;
+  /** After this many seconds a segment's DEK is replaced and a re-encryption job queued. */
+  readonly dekValiditySeconds: number | null;
+  /** Encryptions per DEK before the segment's next write uses a fresh DEK. */
+  readonly dekUsageLimit: number | null;
+  readonly updatedAt: string;
 }

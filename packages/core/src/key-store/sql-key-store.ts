@@ -1,8 +1,8 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { DekCount, DekQuery, KeyStore } from './key-store.js';
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, LeaseRecord, PolicyRecord, TombstoneRecord } from './records.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
-import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, tombstoneFromRow } from './sql-rows.js';
+import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFromRow, policyFromRow, tombstoneFromRow } from './sql-rows.js';
 import { addColumn, DEK_CHAIN_SELECT, SQL_ADDED_COLUMNS, SQL_SCHEMA } from './sql-schema.js';
 import { KEY_CHANGE_CHANNEL, parseKeyChangePayload, type KeyChangeEntry, type KeyChangeHandlers, type KeyChangePage, type KeyChangeSubscription } from './key-changes.js';
 import { readKeyChanges, recordKeyChanges } from './sql-key-changes.js';
@@ -412,5 +412,50 @@ export class SqlKeyStore implements KeyStore {
       if (isUniqueViolation(error)) throw versionClash(`the primary CMK of ${keyring}`, error);
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'A key-store statement failed.', { cause: error });
     }
+  }
+
+  // rotation policies
+
+  async getPolicy(keyring: string): Promise<PolicyRecord | undefined> {
+    const [row] = await this.#all('SELECT * FROM keystrata_policy WHERE keyring = ?', [keyring]);
+    return row === undefined ? undefined : policyFromRow(row);
+  }
+
+  async putPolicy(p: PolicyRecord): Promise<void> {
+    await this.#run(
+      `INSERT INTO keystrata_policy VALUES (?, ?, ?, ?, ?) ON CONFLICT (keyring) DO UPDATE SET
+       kek_validity_s = excluded.kek_validity_s, dek_validity_s = excluded.dek_validity_s, dek_usage_limit = excluded.dek_usage_limit, updated_at = excluded.updated_at`,
+      [p.keyring, p.kekValiditySeconds, p.dekValiditySeconds, p.dekUsageLimit, p.updatedAt],
+    );
+  }
+
+  async reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
+    const totals = new Map<string, number>();
+    const merged = new Map<string, number>();
+    for (const r of requests) merged.set(r.dekId, (merged.get(r.dekId) ?? 0) + r.count);
+    for (const part of chunks([...merged], IN_CHUNK / 2)) {
+      // One atomic upsert per chunk: the database adds, so concurrent reservations never overlap.
+      const rows = await this.#all<{ dek_id: string; reserved: unknown }>(
+        `INSERT INTO keystrata_dek_use (dek_id, reserved) VALUES ${part.map(() => '(?, ?)').join(', ')}
+         ON CONFLICT (dek_id) DO UPDATE SET reserved = keystrata_dek_use.reserved + excluded.reserved RETURNING dek_id, reserved`,
+        part.flat(),
+      );
+      for (const row of rows) totals.set(String(row.dek_id), Number(row.reserved));
+    }
+    return totals;
+  }
+
+  async loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const part of chunks([...new Set(ids)], IN_CHUNK)) {
+      const rows = await this.#all<{ dek_id: string; reserved: unknown }>(`SELECT dek_id, reserved FROM keystrata_dek_use WHERE dek_id IN (${placeholders(part.length)})`, part);
+      for (const row of rows) out.set(String(row.dek_id), Number(row.reserved));
+    }
+    return out;
+  }
+
+  async listJobs(kind: string): Promise<JobRecord[]> {
+    const rows = await this.#all('SELECT * FROM keystrata_job WHERE kind = ? ORDER BY id', [kind]);
+    return rows.map(jobFromRow);
   }
 }

@@ -1,4 +1,4 @@
-import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, TombstoneRecord } from './records.js';
+import type { AuditRecord, CmkRecord, DekChain, DekRecord, JobRecord, KekRecord, KeyState, PolicyRecord, TombstoneRecord } from './records.js';
 
 type Row = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
@@ -92,5 +92,17 @@ export function tombstoneFromRow(row: Row): TombstoneRecord {
     segment: str(row.segment),
     destroyedAt: str(row.destroyed_at),
     durableAt: row.durable_at == null ? null : str(row.durable_at),
+  };
+}
+
+/** Maps a `keystrata_policy` row to a record (NULL = no such rule). */
+export function policyFromRow(row: Row): PolicyRecord {
+  const optional = (value: unknown): number | null => (value == null ? null : num(value));
+  return {
+    keyring: str(row.keyring),
+    kekValiditySeconds: optional(row.kek_validity_s),
+    dekValiditySeconds: optional(row.dek_validity_s),
+    dekUsageLimit: optional(row.dek_usage_limit),
+    updatedAt: str(row.updated_at),
   };
 }

@@ -51,6 +51,12 @@ export const SQL_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS keystrata_key_change (
     seq INTEGER PRIMARY KEY, level TEXT NOT NULL, keyring TEXT NOT NULL, key_id TEXT NOT NULL,
     segment TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL)`,
+  // Rotation policies and DEK usage counts (docs/rotation-policies.md); NULL = no such rule.
+  `CREATE TABLE IF NOT EXISTS keystrata_policy (
+    keyring TEXT PRIMARY KEY, kek_validity_s INTEGER, dek_validity_s INTEGER, dek_usage_limit INTEGER,
+    updated_at TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS keystrata_dek_use (
+    dek_id TEXT PRIMARY KEY, reserved INTEGER NOT NULL)`,
 ];
 
 /** Column list of a DEK joined with its KEK and CMK, as {@link SqlKeyStore} selects it. */

@@ -13,6 +13,7 @@ import {
   type KeyState,
   type KeyStore,
   type LeaseRecord,
+  type PolicyRecord,
   type TombstoneRecord,
 } from '@keystrata/core';
 import type { mongo } from 'mongoose';
@@ -25,6 +26,7 @@ import { auditFromDoc, cmkFromDoc, cmkToDoc, dekFromDoc, dekToDoc, jobFromDoc, k
 import { MetadataCache } from './metadata-cache.js';
 import { MongoTombstones, type TombstoneDoc } from './tombstones.js';
 import { MongoKeyChanges, type KeyChangeDoc } from './key-changes.js';
+import { MongoPolicies } from './policies.js';
 import { demotePrimary, markPrimaries, PRIMARY_MARK } from './one-primary.js';
 import { AsyncMutex as Mutex } from '@keystrata/core/adapter';
 
@@ -76,6 +78,7 @@ export class MongoKeyStore implements KeyStore {
   #join: JoinMode | undefined;
   readonly #tombstones: MongoTombstones;
   readonly #changes: MongoKeyChanges;
+  readonly #policies: MongoPolicies;
 
   constructor(db: mongo.Db, options: MongoKeyStoreOptions = {}) {
     if (typeof db?.collection !== 'function') throw new KeystrataError('CONFIG_INVALID', 'MongoKeyStore needs a connected mongodb Db (e.g. mongoose.connection.db).');
@@ -83,6 +86,7 @@ export class MongoKeyStore implements KeyStore {
     this.#c = keyCollections(db, options.prefix ?? 'keystrata_');
     this.#tombstones = new MongoTombstones(db.collection<TombstoneDoc>(`${options.prefix ?? 'keystrata_'}tombstone`));
     this.#changes = new MongoKeyChanges(db.collection<KeyChangeDoc>(`${options.prefix ?? 'keystrata_'}key_change`));
+    this.#policies = new MongoPolicies(db, options.prefix ?? 'keystrata_');
     this.#cache = new MetadataCache(options.metadataMaxAgeMs ?? 5_000);
     this.#join = options.join === 'auto' ? undefined : options.join;
     this.#deps = { c: this.#c, counter: this.#counter, cache: this.#cache, refresh: (keyring) => this.#refresh(keyring) };
@@ -105,6 +109,7 @@ export class MongoKeyStore implements KeyStore {
     await this.#q('index creation', () => createKeyIndexes(this.#c));
     await this.#q('index creation', async () => {
       await this.#tombstones.migrate();
+      await this.#policies.migrate();
       await markPrimaries(this.#c.cmk as never);
       await markPrimaries(this.#c.kek as never);
     });
@@ -360,5 +365,28 @@ export class MongoKeyStore implements KeyStore {
     await this.#versionWrite(`the primary CMK of ${keyring}`, () => this.#c.cmk.updateOne({ keyring, version }, { $set: { state: 'primary', updated_at: at, [PRIMARY_MARK]: keyring } } as never));
     this.#cache.clear();
     await this.#logChange({ level: 'cmk', keyring, id: String(version), segment: '', state: 'primary', at });
+  }
+
+  // rotation policies (docs/rotation-policies.md)
+
+  getPolicy(keyring: string): Promise<PolicyRecord | undefined> {
+    return this.#q('read', () => this.#policies.get(keyring));
+  }
+
+  async putPolicy(record: PolicyRecord): Promise<void> {
+    await this.#q('write', () => this.#policies.put(record));
+  }
+
+  reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
+    return this.#q('write', () => this.#policies.reserve(requests));
+  }
+
+  loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.#q('read', () => this.#policies.load(ids));
+  }
+
+  async listJobs(kind: string): Promise<JobRecord[]> {
+    const docs = await this.#q('read', () => this.#c.job.find({ kind }).sort({ _id: 1 }).toArray());
+    return docs.map(jobFromDoc);
   }
 }
