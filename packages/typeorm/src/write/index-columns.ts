@@ -1,10 +1,8 @@
 import { KeystrataError } from '@keystrata/core';
 import type { EntityInfo } from '../entity/entity-info.js';
+import { marksOf, peekMarks, type RowMarks } from './stash.js';
 
 type Row = Record<string, unknown>;
-
-/** Per object Keystrata wrote blind indexes into: index column → the value Keystrata wrote. */
-const written = new WeakMap<object, Map<string, unknown>>();
 
 /**
  * Records the blind index Keystrata itself wrote into an object, so writing the same object again
@@ -16,9 +14,19 @@ const written = new WeakMap<object, Map<string, unknown>>();
  * ```
  */
 export function noteIndexWritten(row: object, index: string, value: unknown): void {
-  let map = written.get(row);
-  if (map === undefined) written.set(row, (map = new Map()));
-  map.set(index, value);
+  noteIndexIn(marksOf(row), index, value);
+}
+
+/**
+ * {@link noteIndexWritten} on marks already looked up (the write path does one lookup per row).
+ *
+ * @example
+ * ```ts
+ * noteIndexIn(marksOf(entity), 'emailIndex', entity.emailIndex);
+ * ```
+ */
+export function noteIndexIn(m: RowMarks, index: string, value: unknown): void {
+  (m.indexes ??= new Map()).set(index, value);
 }
 
 function refused(info: EntityInfo, field: string, index: string): KeystrataError {
@@ -43,7 +51,7 @@ export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): voi
     if (index === undefined || !(index in row) || row[index] === undefined) continue;
     const value = row[index];
     if (stored !== undefined && stored[index] === value) continue;
-    const own = written.get(row);
+    const own = peekMarks(row)?.indexes;
     if (own?.has(index) && own.get(index) === value) continue;
     throw refused(info, field, index);
   }

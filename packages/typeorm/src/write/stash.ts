@@ -1,8 +1,68 @@
 type Row = Record<string, unknown>;
 
-/** Per caller object: its original values as flat `field, value` pairs (a row has a few encrypted fields). */
-const originals = new WeakMap<object, unknown[]>();
-const sealed = new WeakSet<object>();
+/**
+ * What the adapter keeps about one caller object it wrote into, in one entry (one WeakMap insertion
+ * per row on the write path, instead of one per structure).
+ *
+ * @example
+ * ```ts
+ * const marks = marksOf(entity); marks.sealed; // false
+ * ```
+ */
+export interface RowMarks {
+  /** The original values as flat `field, value` pairs (a row has a few encrypted fields); undefined when none are held. */
+  saved: unknown[] | undefined;
+  /** Whether the encrypted fields hold this adapter's ciphertext (until restored). */
+  sealed: boolean;
+  /** Blind-index column → the value Keystrata wrote into the object (kept across restores). */
+  indexes: Map<string, unknown> | undefined;
+}
+
+const marks = new WeakMap<object, RowMarks>();
+
+/**
+ * The marks of an object, created empty on first use.
+ *
+ * @example
+ * ```ts
+ * const m = marksOf(entity);
+ * ```
+ */
+export function marksOf(row: object): RowMarks {
+  let found = marks.get(row);
+  if (found === undefined) marks.set(row, (found = { saved: undefined, sealed: false, indexes: undefined }));
+  return found;
+}
+
+/**
+ * The marks of an object, if the adapter ever wrote into it.
+ *
+ * @example
+ * ```ts
+ * peekMarks(entity)?.indexes?.get('emailIndex');
+ * ```
+ */
+export function peekMarks(row: object): RowMarks | undefined {
+  return marks.get(row);
+}
+
+/**
+ * {@link remember} on marks already looked up (the write path does one lookup per row).
+ *
+ * @example
+ * ```ts
+ * rememberIn(marksOf(entity), entity, 'ssn');
+ * ```
+ */
+export function rememberIn(m: RowMarks, row: Row, field: string): void {
+  const saved = m.saved;
+  if (saved === undefined) {
+    m.saved = [field, row[field]];
+    return;
+  }
+  for (let i = 0; i < saved.length; i += 2) if (saved[i] === field) return;
+  saved.push(field, row[field]);
+}
 
 /**
  * Remembers the current value of `field` of a caller's object before it is replaced by ciphertext
@@ -14,13 +74,7 @@ const sealed = new WeakSet<object>();
  * ```
  */
 export function remember(row: Row, field: string): void {
-  const saved = originals.get(row);
-  if (saved === undefined) {
-    originals.set(row, [field, row[field]]);
-    return;
-  }
-  for (let i = 0; i < saved.length; i += 2) if (saved[i] === field) return;
-  saved.push(field, row[field]);
+  rememberIn(marksOf(row), row, field);
 }
 
 /**
@@ -33,10 +87,12 @@ export function remember(row: Row, field: string): void {
  */
 export function restore(row: unknown): void {
   if (typeof row !== 'object' || row === null) return;
-  sealed.delete(row);
-  const saved = originals.get(row);
+  const m = marks.get(row);
+  if (m === undefined) return;
+  m.sealed = false;
+  const saved = m.saved;
   if (saved === undefined) return;
-  originals.delete(row);
+  m.saved = undefined;
   for (let i = 0; i < saved.length; i += 2) {
     const field = saved[i] as string;
     if (saved[i + 1] === undefined) delete (row as Row)[field];
@@ -54,7 +110,7 @@ export function restore(row: unknown): void {
  * ```
  */
 export function markSealed(row: object): void {
-  sealed.add(row);
+  marksOf(row).sealed = true;
 }
 
 /**
@@ -66,5 +122,5 @@ export function markSealed(row: object): void {
  * ```
  */
 export function isSealed(row: unknown): boolean {
-  return typeof row === 'object' && row !== null && sealed.has(row);
+  return typeof row === 'object' && row !== null && marks.get(row)?.sealed === true;
 }
