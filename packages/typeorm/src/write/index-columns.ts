@@ -26,7 +26,25 @@ export function noteIndexWritten(row: object, index: string, value: unknown): vo
  * ```
  */
 export function noteIndexIn(m: RowMarks, index: string, value: unknown): void {
-  (m.indexes ??= new Map()).set(index, value);
+  const indexes = m.indexes;
+  if (indexes === undefined) {
+    m.indexes = [index, value];
+    return;
+  }
+  for (let i = 0; i < indexes.length; i += 2) {
+    if (indexes[i] === index) {
+      indexes[i + 1] = value;
+      return;
+    }
+  }
+  indexes.push(index, value);
+}
+
+/** Whether `value` is the blind index Keystrata itself wrote into column `index` of the object. */
+function writtenByKeystrata(row: object, index: string, value: unknown): boolean {
+  const indexes = peekMarks(row)?.indexes;
+  if (indexes !== undefined) for (let i = 0; i < indexes.length; i += 2) if (indexes[i] === index) return indexes[i + 1] === value;
+  return false;
 }
 
 function refused(info: EntityInfo, field: string, index: string): KeystrataError {
@@ -51,8 +69,7 @@ export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): voi
     if (index === undefined || !(index in row) || row[index] === undefined) continue;
     const value = row[index];
     if (stored !== undefined && stored[index] === value) continue;
-    const own = peekMarks(row)?.indexes;
-    if (own?.has(index) && own.get(index) === value) continue;
+    if (writtenByKeystrata(row, index, value)) continue;
     throw refused(info, field, index);
   }
 }

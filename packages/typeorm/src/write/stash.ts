@@ -14,8 +14,8 @@ export interface RowMarks {
   saved: unknown[] | undefined;
   /** Whether the encrypted fields hold this adapter's ciphertext (until restored). */
   sealed: boolean;
-  /** Blind-index column → the value Keystrata wrote into the object (kept across restores). */
-  indexes: Map<string, unknown> | undefined;
+  /** The blind indexes Keystrata wrote into the object, as flat `column, value` pairs (kept across restores). */
+  indexes: unknown[] | undefined;
 }
 
 const marks = new WeakMap<object, RowMarks>();
@@ -39,7 +39,7 @@ export function marksOf(row: object): RowMarks {
  *
  * @example
  * ```ts
- * peekMarks(entity)?.indexes?.get('emailIndex');
+ * peekMarks(entity)?.indexes; // ['emailIndex', 'bi1.…']
  * ```
  */
 export function peekMarks(row: object): RowMarks | undefined {
