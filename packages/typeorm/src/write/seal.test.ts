@@ -52,6 +52,9 @@ describe('sealTargets', () => {
     const row: Record<string, unknown> = { tenantId: 't1', ssn: '123-45-6789', email: 'a@example.org' };
     await sealTargets(state, info, [insertTarget(state, info, row, true)]);
     const written = row.emailIndex;
+    // The marks are a non-enumerable own symbol: nothing the ORM or a spread copies.
+    expect(Object.keys(row).sort()).toEqual(['email', 'emailIndex', 'id', 'ssn', 'tenantId']);
+    expect(Object.getOwnPropertySymbols({ ...row })).toEqual([]);
     restore(row);
     expect(isSealed(row)).toBe(false);
     expect(row.ssn).toBe('123-45-6789');
