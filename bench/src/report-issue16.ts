@@ -55,6 +55,8 @@ const PEERS: Readonly<Record<OrmName, string>> = { prisma: 'prisma-field-encrypt
 const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 const overhead = (r: VariantResult | undefined): number | undefined => (r?.status === 'ok' ? r.overheadMicros?.median : undefined);
 const workload = (part: OrmPart, id: string): WorkloadResult | undefined => part.workloads.find((w) => w.id === id);
+/** A keystrata overhead at or below zero is noise (a loaded machine, one quick round): no verdict from it. */
+const noise = (k: number): string | undefined => (k <= 0 ? `keystrata overhead ${f2(k)} µs/field is not above plain: noise (a loaded machine or a quick run), no verdict` : undefined);
 
 /**
  * The AEAD path a hierarchy reports (`stats().aead`), or a label saying this build has only node:crypto.
@@ -98,6 +100,7 @@ function belowEveryPeer(part: OrmPart, parts: readonly OrmPart[], id: string): T
     return o === undefined ? [] : [{ name: PEERS[p.orm], own: p.orm === part.orm, o }];
   });
   if (k === undefined || peers.length === 0) return { orm: part.orm, target, status: 'n/a', detail: k === undefined ? 'no keystrata measurement' : 'no peer measured' };
+  if (noise(k) !== undefined) return { orm: part.orm, target, status: 'n/a', detail: noise(k)! };
   const lowest = Math.min(...peers.map((p) => p.o));
   const list = peers.map((p) => `${p.name}${p.own ? ' (own)' : ''} ${f2(p.o)}`).join(', ');
   return { orm: part.orm, target, status: k < lowest ? 'met' : 'missed', detail: `keystrata ${f2(k)} µs/field vs peers ${list} (ratio to the lowest ${f2(k / lowest)})` };
