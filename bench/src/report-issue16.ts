@@ -111,6 +111,7 @@ function timesRaw(part: OrmPart, id: 'W1' | 'W2', limit: number): TargetVerdict 
   const w = workload(part, id);
   const [k, r] = [overhead(w?.variants.keystrata), overhead(w?.variants.raw)];
   if (k === undefined || r === undefined) return { orm: part.orm, target, status: 'n/a', detail: 'no measurement' };
+  if (noise(k) !== undefined) return { orm: part.orm, target, status: 'n/a', detail: noise(k)! };
   return {
     orm: part.orm,
     target,
