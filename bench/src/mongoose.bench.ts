@@ -15,6 +15,7 @@ import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
 import { RAW_DESCRIPTION } from './raw.js';
 import { writePart, type OrmPart } from './part.js';
+import { aeadPath } from './report-issue16.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
 
 interface Patient {
@@ -230,6 +231,7 @@ it('mongoose: plain vs keystrata vs mongoose-field-encryption vs raw AES-256-GCM
       versions: { ...versions, server },
       workloads,
       durationMs: performance.now() - started,
+      aead: aeadPath(h),
     });
     assertNoFailures(workloads);
   } finally {

@@ -21,6 +21,8 @@ export interface OrmPart {
   readonly versions: Readonly<Record<string, string>>;
   readonly workloads: readonly WorkloadResult[];
   readonly durationMs: number;
+  /** The core's AEAD path in this run (`hierarchy.stats().aead`, see report-issue16.ts `aeadPath`). */
+  readonly aead?: string;
 }
 
 export function writePart(part: OrmPart): void {

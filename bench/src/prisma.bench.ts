@@ -22,6 +22,7 @@ import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
 import { RAW_DESCRIPTION } from './raw.js';
 import { writePart } from './part.js';
+import { aeadPath } from './report-issue16.js';
 import { BENCH_DIR } from './paths.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
 
@@ -224,6 +225,7 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
     },
     workloads,
     durationMs: performance.now() - started,
+    aead: aeadPath(hierarchy),
   });
 
   for (const client of [plain, ksBase, peerBase, scratch]) await client.$disconnect();

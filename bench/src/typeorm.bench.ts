@@ -19,6 +19,7 @@ import { kekVersions, openHierarchy } from './keys.js';
 import { packageVersion } from './machine.js';
 import { RAW_DESCRIPTION } from './raw.js';
 import { writePart } from './part.js';
+import { aeadPath } from './report-issue16.js';
 import { assertNoFailures, runOrmWorkloads, type OrmVariant, type ReadRow, type StoredRow } from './workloads.js';
 
 type Row = { id: string; seq: number; tenantId: string; email: string; ssn: string };
@@ -146,6 +147,7 @@ it('typeorm: plain vs keystrata vs typeorm-encrypted vs raw AES-256-GCM', async 
     },
     workloads,
     durationMs: performance.now() - started,
+    aead: aeadPath(hierarchy),
   });
 
   await keystrata.close();

@@ -4,6 +4,7 @@ import { unsupported } from '../errors.js';
 import { loadedSegment } from './loaded-segment.js';
 import { readPath } from './paths.js';
 import { segmentInputs } from './segment-inputs.js';
+import { readStored } from './stored-values.js';
 import type { ModelContext } from './state.js';
 
 function segmentChanged(ctx: ModelContext, doc: Document): boolean {
@@ -29,7 +30,7 @@ function segmentChanged(ctx: ModelContext, doc: Document): boolean {
  */
 export function pathsToSeal(ctx: ModelContext, doc: Document): string[] {
   const paths = ctx.spec.fields.map((f) => f.path);
-  if (doc.isNew) return paths.filter((p) => readPath(doc, p) !== undefined);
+  if (doc.isNew) return paths.filter((p) => readStored(doc, p) !== undefined);
   if (!segmentChanged(ctx, doc)) return paths.filter((p) => doc.isModified(p));
   const missing = paths.find((p) => !doc.isSelected(p));
   if (missing !== undefined)

@@ -37,6 +37,8 @@ export class KeystrataRuntime {
   readonly keyring: string | undefined;
   readonly base: unknown;
   readonly #reach: ReadonlySet<string>;
+  /** Relation field names per model, computed once (the write walk reads them per row). */
+  readonly #relationNames: ReadonlyMap<string, readonly string[]>;
   #composed = false;
 
   constructor(options: KeystrataPrismaOptions, base: unknown) {
@@ -62,6 +64,7 @@ export class KeystrataRuntime {
     this.keyring = typeof options.keyring === 'string' ? options.keyring : undefined;
     this.base = base;
     this.#reach = reachingModels(options.fieldMap);
+    this.#relationNames = new Map(Object.entries(options.fieldMap.models).map(([name, model]) => [name, Object.keys(model.relations)]));
   }
 
   /**
@@ -81,6 +84,11 @@ export class KeystrataRuntime {
   /** The field-map entry of a model (undefined for models the map does not know). */
   model(name: string): FieldMapModel | undefined {
     return this.fieldMap.models[name];
+  }
+
+  /** The relation fields of a model (empty for models the map does not know). */
+  relationNames(model: string): readonly string[] {
+    return this.#relationNames.get(model) ?? [];
   }
 
   /** The tenant field of a `{ by: 'tenant' }` policy. */

@@ -19,7 +19,11 @@ import { labelOf, type Operation } from './context.js';
 export async function create(op: Operation): Promise<unknown> {
   const { rt, model, args } = op;
   const writes = newWrites();
-  for (const data of arrayify(args.data)) await walkCreate(rt, model, data, writes);
+  for (const data of arrayify(args.data)) {
+    // Only rows with relation writes return a promise: flat rows are gathered without a per-row await.
+    const walking = walkCreate(rt, model, data, writes);
+    if (walking !== undefined) await walking;
+  }
   const plan = op.operation === 'createMany' ? emptyPlan() : await prepareReadArgs(rt, model, args);
   await encryptWrites(rt, writes.creates, []);
   const result = await op.query(args);

@@ -13,14 +13,22 @@ import { isPlainObject } from '../util/plain.js';
  * ```
  */
 export function assertNoEnvelope(value: unknown, where: string): void {
-  if (isEnvelope(value)) {
-    throw new KeystrataError(
-      'QUERY_UNSUPPORTED',
-      `${where} returned a value Keystrata could not map to an encrypted field; it was withheld. Select encrypted fields through their model (or use decryptRow for raw queries).`,
-    );
+  if (typeof value === 'string') {
+    if (isEnvelope(value)) throw withheld(where);
+  } else if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'string' ? isEnvelope(item) : typeof item === 'object') assertNoEnvelope(item, where);
+  } else if (isPlainObject(value)) {
+    // Scalars are checked here, without a call per value: a result row is mostly strings and numbers.
+    for (const key in value) {
+      const item = value[key];
+      if (typeof item === 'string' ? isEnvelope(item) : typeof item === 'object' && item !== null) assertNoEnvelope(item, where);
+    }
   }
-  if (Array.isArray(value)) for (const item of value) assertNoEnvelope(item, where);
-  else if (isPlainObject(value)) {
-    for (const key in value) if (typeof value[key] === 'object' || typeof value[key] === 'string') assertNoEnvelope(value[key], where);
-  }
+}
+
+function withheld(where: string): KeystrataError {
+  return new KeystrataError(
+    'QUERY_UNSUPPORTED',
+    `${where} returned a value Keystrata could not map to an encrypted field; it was withheld. Select encrypted fields through their model (or use decryptRow for raw queries).`,
+  );
 }

@@ -10,12 +10,15 @@ interface Scratch {
 }
 
 function scratchOf(rt: KeystrataRuntime, node: CreateNode | UpdateNode): Scratch {
-  const row: Row = { ...('context' in node ? node.context : {}) };
-  for (const [key, value] of Object.entries(node.data)) {
-    const written = writtenValue(value);
+  const data = node.data;
+  const row: Row = 'context' in node ? { ...node.context } : {};
+  for (const key of Object.keys(data)) {
+    const value = data[key];
+    // Scalars as they are (the common case, no call); `{ set: v }` unwrapped; relation writes left out.
+    const written = typeof value === 'object' && value !== null ? writtenValue(value) : value;
     if (written !== undefined && !isPlainObject(written) && !Array.isArray(written)) row[key] = written;
   }
-  for (const spec of rt.model(node.model)!.encrypted) if (node.data[spec.field] !== undefined) row[spec.field] = node.data[spec.field];
+  for (const spec of rt.model(node.model)!.encrypted) if (data[spec.field] !== undefined) row[spec.field] = data[spec.field];
   return { model: node.model, row, target: node.data };
 }
 

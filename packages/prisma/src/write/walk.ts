@@ -9,17 +9,19 @@ import { prepareUpdateData } from './update-data.js';
 /**
  * Gathers a create's `data` (and its nested creates) into `writes`. For a model with encrypted
  * fields and a `cuid()`/`uuid()`/… id default, the id is generated here, before encryption, so
- * it can be bound into the AAD.
+ * it can be bound into the AAD. Synchronous unless `data` holds relation writes (they may look
+ * records up): it returns a promise only then, so a `createMany` of flat rows awaits nothing per row.
  *
  * @example
  * ```ts
  * await walkCreate(rt, 'User', { tenantId: 't', email: 'a@b.c', posts: { create: [{ tenantId: 't', title: 'x' }] } }, writes);
  * ```
  */
-export async function walkCreate(rt: KeystrataRuntime, model: string, data: unknown, writes: Writes, inherited?: Row): Promise<void> {
-  if (!isPlainObject(data) || !rt.touches(model)) return;
+export function walkCreate(rt: KeystrataRuntime, model: string, data: unknown, writes: Writes, inherited?: Row): Promise<void> | undefined {
+  if (!isPlainObject(data) || !rt.touches(model)) return undefined;
   const entry = rt.model(model)!;
-  if (entry.encrypted.length > 0 || Object.keys(entry.relations).length > 0) {
+  const relations = rt.relationNames(model);
+  if (entry.encrypted.length > 0 || relations.length > 0) {
     if (entry.id !== null && data[entry.id.field] === undefined) {
       const id = generateId(entry.id.strategy);
       if (id !== undefined) data[entry.id.field] = id;
@@ -27,11 +29,15 @@ export async function walkCreate(rt: KeystrataRuntime, model: string, data: unkn
   }
   if (entry.encrypted.length > 0) {
     refuseIndexWrites(rt, model, data);
-    writes.creates.push({ model, data, ...(inherited === undefined ? {} : { context: inherited }) });
+    writes.creates.push(inherited === undefined ? { model, data } : { model, data, context: inherited });
   }
-  for (const relation of Object.keys(entry.relations)) {
-    if (data[relation] !== undefined) await walkRelationWrites(rt, model, relation, data[relation], writes, undefined, data);
-  }
+  let nested: string[] | undefined;
+  for (let r = 0; r < relations.length; r++) if (data[relations[r]!] !== undefined) (nested ??= []).push(relations[r]!);
+  return nested === undefined ? undefined : walkNested(rt, model, nested, data, writes);
+}
+
+async function walkNested(rt: KeystrataRuntime, model: string, relations: readonly string[], data: Row, writes: Writes): Promise<void> {
+  for (const relation of relations) await walkRelationWrites(rt, model, relation, data[relation], writes, undefined, data);
 }
 
 /**

@@ -1,10 +1,8 @@
 import { KeystrataError } from '@keystrata/core';
 import type { EntityInfo } from '../entity/entity-info.js';
+import { marksOf, peekMarks, type RowMarks } from './stash.js';
 
 type Row = Record<string, unknown>;
-
-/** Per object Keystrata wrote blind indexes into: index column → the value Keystrata wrote. */
-const written = new WeakMap<object, Map<string, unknown>>();
 
 /**
  * Records the blind index Keystrata itself wrote into an object, so writing the same object again
@@ -16,9 +14,37 @@ const written = new WeakMap<object, Map<string, unknown>>();
  * ```
  */
 export function noteIndexWritten(row: object, index: string, value: unknown): void {
-  let map = written.get(row);
-  if (map === undefined) written.set(row, (map = new Map()));
-  map.set(index, value);
+  noteIndexIn(marksOf(row), index, value);
+}
+
+/**
+ * {@link noteIndexWritten} on marks already looked up (the write path does one lookup per row).
+ *
+ * @example
+ * ```ts
+ * noteIndexIn(marksOf(entity), 'emailIndex', entity.emailIndex);
+ * ```
+ */
+export function noteIndexIn(m: RowMarks, index: string, value: unknown): void {
+  const indexes = m.indexes;
+  if (indexes === undefined) {
+    m.indexes = [index, value];
+    return;
+  }
+  for (let i = 0; i < indexes.length; i += 2) {
+    if (indexes[i] === index) {
+      indexes[i + 1] = value;
+      return;
+    }
+  }
+  indexes.push(index, value);
+}
+
+/** Whether `value` is the blind index Keystrata itself wrote into column `index` of the object. */
+function writtenByKeystrata(row: object, index: string, value: unknown): boolean {
+  const indexes = peekMarks(row)?.indexes;
+  if (indexes !== undefined) for (let i = 0; i < indexes.length; i += 2) if (indexes[i] === index) return indexes[i + 1] === value;
+  return false;
 }
 
 function refused(info: EntityInfo, field: string, index: string): KeystrataError {
@@ -43,8 +69,7 @@ export function refuseIndexWrites(info: EntityInfo, row: Row, stored?: Row): voi
     if (index === undefined || !(index in row) || row[index] === undefined) continue;
     const value = row[index];
     if (stored !== undefined && stored[index] === value) continue;
-    const own = written.get(row);
-    if (own?.has(index) && own.get(index) === value) continue;
+    if (writtenByKeystrata(row, index, value)) continue;
     throw refused(info, field, index);
   }
 }

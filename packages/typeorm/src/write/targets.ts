@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { KeystrataError, UnreadableValue } from '@keystrata/core';
 import type { AdapterState } from '../state.js';
 import type { EntityInfo } from '../entity/entity-info.js';
-import type { SealTarget } from './seal.js';
+import { recordWithId, type SealTarget } from './seal.js';
 import { idString, segmentOf } from './ids.js';
 import { remember } from './stash.js';
 import { refuseIndexWrites } from './index-columns.js';
@@ -28,8 +28,14 @@ export function insertTarget(state: AdapterState, info: EntityInfo, row: Row, bi
   refuseIndexWrites(info, row);
   if (state.generateUuids && info.uuid && (row[info.idField] === undefined || row[info.idField] === null)) row[info.idField] = randomUUID();
   const values: Row = {};
-  for (const { field } of info.fields) if (row[field] !== undefined) values[field] = checked(info, field, row[field]);
-  return { row, values, id: bind ? idString(row[info.idField]) : undefined, source: row };
+  const fields = info.fields;
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f]!.field;
+    const value = row[field];
+    if (value !== undefined) values[field] = checked(info, field, value);
+  }
+  const id = bind ? idString(row[info.idField]) : undefined;
+  return { row, values, id, record: recordWithId(info, row, id) };
 }
 
 /**
@@ -56,5 +62,6 @@ export function updateTarget(state: AdapterState, info: EntityInfo, row: Row, cu
     } else if (own !== undefined && (moved || changed === 'all' || changed.includes(field))) values[field] = checked(info, field, own);
     else if (own === undefined && moved && current[field] !== undefined && current[field] !== null) values[field] = checked(info, field, current[field]);
   }
-  return { row, values, id: idString(merged[info.idField]), source: merged };
+  const id = idString(merged[info.idField]);
+  return { row, values, id, record: recordWithId(info, merged, id) };
 }

@@ -16,9 +16,8 @@ async function targetsOf(qb: UpdateQueryBuilder<ObjectLiteral>, runner: QueryRun
 
 const segmentsOf = (state: AdapterState, info: EntityInfo, targets: readonly SealTarget[]) =>
   targets.flatMap((t) => {
-    const record = { ...t.source, [info.idField]: t.id };
-    const segment = segmentOf(state, info, record);
-    return segment === undefined ? [] : [{ segment, keyring: state.keyringOf(info.model, record) }];
+    const segment = segmentOf(state, info, t.record);
+    return segment === undefined ? [] : [{ segment, keyring: state.keyringOf(info.model, t.record) }];
   });
 
 /**
