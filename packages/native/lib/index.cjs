@@ -25,7 +25,7 @@ try {
   binding = loadBinding();
 } catch (error) {
   // Only the class and code: a loader message names paths, never secrets, but keep it short.
-  loadFailure = `${(error && error.code) || (error && error.name) || 'Error'}: the addon is not built (run \`npm rebuild @keystrata/native\`).`;
+  loadFailure = `${error?.code || error?.name || 'Error'}: the addon is not built (run \`npm rebuild @keystrata/native\`).`;
 }
 
 function nativeError(code, message) {

@@ -37,7 +37,7 @@ describe('issue 16 §correctness: Wycheproof AES-GCM through the native path (ev
     const keys = mixed.map((t) => new AeadKey(hex(t.key)));
     try {
       const opened = openValues(mixed.map((t, i) => ({ key: keys[i]!, iv: hex(t.iv), ciphertext: hex(t.ct), tag: hex(t.tag), aad: hex(t.aad) })));
-      mixed.forEach((t, i) => expect(opened[i]!.ok, `tcId ${t.tcId} (${t.result})`).toBe(t.result === 'valid'));
+      for (const [i, t] of mixed.entries()) expect(opened[i]!.ok, `tcId ${t.tcId} (${t.result})`).toBe(t.result === 'valid');
     } finally {
       for (const key of keys) key.release();
     }
