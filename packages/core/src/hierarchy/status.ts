@@ -62,6 +62,8 @@ export interface HierarchyStats {
   readonly hsmCalls: number;
   readonly hsmReconnects: number;
   readonly keyStoreQueries: number;
+  /** Which AES-256-GCM seals and opens field values: the `@keystrata/native` addon, or node:crypto (same output; without the addon, or `aead: 'node:crypto'`). */
+  readonly aead: 'native' | 'node:crypto';
 }
 
 /** The whole hierarchy, for `keystrata status`. */
