@@ -39,6 +39,11 @@ export class BatchBytes {
     return at;
   }
 
+  /** Gives back reserved bytes past `end` (after writing fewer than reserved). */
+  truncate(end: number): void {
+    this.length = end;
+  }
+
   /** Zero-fills the used part. */
   wipe(): void {
     this.bytes.fill(0, 0, this.length);

@@ -2,12 +2,11 @@ import { GCM } from '../crypto/aes-gcm.js';
 import type { NativeAeadKey, NativeAeadModule } from '../crypto/native-aead.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { SecretKey } from '../secret/secret-key.js';
-import { writeAad } from './aad.js';
+import { aadCapacity, writeAadAt } from './aad.js';
 import { BatchBytes } from './batch-bytes.js';
 import { BATCH_VALUES, nativeKeyOf, nextTurn } from './batch-seal.js';
-import { decodeEnvelopeBody, HEADER_LENGTH } from './envelope-format.js';
+import { decodeEnvelopeBodyInto, envelopeBodyCapacity, HEADER_LENGTH } from './envelope-format.js';
 import type { FieldContext } from './field-context.js';
-import { aadScratch, bodyScratch } from './scratch.js';
 import { checkRecordBinding, openText } from './seal.js';
 import { decodeFieldValue, type FieldValue } from './value-codec.js';
 
@@ -51,21 +50,36 @@ function openChunk(aead: NativeAeadModule, jobs: readonly OpenJob[], start: numb
   const input = new BatchBytes((end - start) * 160);
   const indexes: number[] = [];
   let outputLength = 0;
+  const stride = aead.OPEN_STRIDE;
   for (let i = start; i < end; i++) {
     attempt(sink, i, () => {
       const { ciphertext, context } = jobs[i]!;
       const key = keyOf(i);
-      const length = decodeEnvelopeBody(ciphertext, bodyScratch);
-      const body = bodyScratch.current;
-      checkRecordBinding(body[1]!, context);
+      const bodyAt = input.reserve(envelopeBodyCapacity(ciphertext));
+      let length: number;
+      try {
+        length = decodeEnvelopeBodyInto(ciphertext, input.bytes, bodyAt);
+        checkRecordBinding(input.bytes[bodyAt + 1]!, context);
+      } catch (error) {
+        input.truncate(bodyAt);
+        throw error;
+      }
+      input.truncate(bodyAt + length);
       let handle = handleIndexes.get(key);
       if (handle === undefined) handleIndexes.set(key, (handle = handles.push(nativeKeyOf(aead, key)) - 1));
-      const bodyAt = input.append(body.subarray(0, length));
-      const aadLength = writeAad(aadScratch, body, context);
-      const aadAt = input.append(aadScratch.current.subarray(0, aadLength));
+      const aadAt = input.reserve(aadCapacity(context));
+      const aadLength = writeAadAt(input.bytes, aadAt, input.bytes, bodyAt, context);
+      input.truncate(aadAt + aadLength);
       const ciphertextLength = length - IV_END - GCM.tagLength;
-      const row = indexes.push(i) - 1;
-      table.set([handle, bodyAt + HEADER_LENGTH, bodyAt + IV_END, ciphertextLength, bodyAt + length - GCM.tagLength, aadAt, aadLength, outputLength], row * aead.OPEN_STRIDE);
+      const row = (indexes.push(i) - 1) * stride;
+      table[row] = handle;
+      table[row + 1] = bodyAt + HEADER_LENGTH;
+      table[row + 2] = bodyAt + IV_END;
+      table[row + 3] = ciphertextLength;
+      table[row + 4] = bodyAt + length - GCM.tagLength;
+      table[row + 5] = aadAt;
+      table[row + 6] = aadLength;
+      table[row + 7] = outputLength;
       outputLength += ciphertextLength;
     });
   }
