@@ -24,8 +24,7 @@ describe('keystrata status', () => {
   });
 
   it('issue 16 §fallback: keystrata status says whether field values go through the native addon or node:crypto', () => {
-    const render = (aead: 'native' | 'node:crypto') =>
-      renderStatus({ root: 'software', keyrings: [], stats: { deks: cache, keks: cache, hsmCalls: 0, hsmReconnects: 0, keyStoreQueries: 0, aead } });
+    const render = (aead: 'native' | 'node:crypto') => renderStatus({ root: 'software', keyrings: [], stats: { deks: cache, keks: cache, hsmCalls: 0, hsmReconnects: 0, keyStoreQueries: 0, aead } });
     expect(render('native')).toContain('field encryption: AES-256-GCM in native batches (@keystrata/native)');
     expect(render('node:crypto')).toContain('field encryption: AES-256-GCM via node:crypto (the @keystrata/native addon is not in use');
   });

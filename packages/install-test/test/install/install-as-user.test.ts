@@ -102,7 +102,12 @@ beforeAll(async () => {
       // Issue 16: the Prisma app (and its CLI) builds the optional native addon; the other two leave it unbuilt and fall back to node:crypto.
       ['pkcs11js', 'better-sqlite3', '@keystrata/native'],
     ),
-    createApp(apps.typeorm, { name: 'typeorm-app' }, [tarballs.core, tarballs.native, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
+    createApp(
+      apps.typeorm,
+      { name: 'typeorm-app' },
+      [tarballs.core, tarballs.native, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode],
+      ['pkcs11js'],
+    ),
     createApp(apps.mongoose, { name: 'mongoose-app' }, [tarballs.core, tarballs.native, tarballs.mongoose, VERSIONS.mongoose, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
   ]);
 });
