@@ -108,6 +108,27 @@ describe('issue 16 §paths: native and node:crypto give the same envelopes and t
     }
   });
 
+  it('issue 16 §chunks: a batch bigger than BATCH_VALUES lets the event loop run between native calls', async () => {
+    const many = Array.from({ length: BATCH_VALUES + 1 }, (_, i) => ({ value: `v${i}`, context: contexts[0]! }));
+    const sealed = (await sealJobs(native, many, keyOf)).map((ciphertext) => ({ ciphertext, context: contexts[0]! }));
+    const watch = () => {
+      const state = { ran: false, seen: [] as boolean[] };
+      setImmediate(() => {
+        state.ran = true;
+      });
+      return state;
+    };
+    const sealing = watch();
+    await sealJobs(native, many, (context) => (sealing.seen.push(sealing.ran), keyOf(context)));
+    const opening = watch();
+    await openJobs(native, sealed, () => (opening.seen.push(opening.ran), keys[0]!), { value: () => undefined, error: () => undefined });
+    for (const { seen } of [sealing, opening]) {
+      expect(seen.length).toBe(BATCH_VALUES + 1);
+      expect(seen[0]).toBe(false);
+      expect(seen.at(-1)).toBe(true);
+    }
+  });
+
   it('issue 16 §paths: the plaintext scratch is zero-filled after a native batch seal', async () => {
     await sealJobs(native, [{ value: 'canary-zero-fill', context: contexts[0]! }], keyOf);
     expect(plaintextScratch.current.includes('canary-zero-fill')).toBe(false);
