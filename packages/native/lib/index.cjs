@@ -12,6 +12,10 @@ const SEAL_STRIDE = 7;
 const OPEN_STRIDE = 8;
 /** Values per native call in sealValues/openValues: bounds how long one call holds the event loop. */
 const CHUNK_VALUES = 1024;
+/** Uint32 words per hmacBatch entry: key, data, data length, output. */
+const MAC_STRIDE = 4;
+/** HMAC-SHA256 output length in bytes. */
+const MAC_LENGTH = 32;
 
 function loadBinding() {
   // KEYSTRATA_NATIVE_ADDON: another build of this addon (the AddressSanitizer build, scripts/asan.mjs).
@@ -77,10 +81,91 @@ class AeadKey {
   }
 }
 
+/**
+ * An HMAC-SHA256 key (32 bytes) in native memory with its keyed EVP_MAC context; as AeadKey:
+ * copied in, `release()` zero-fills and frees it, a released key refuses every use.
+ */
+class MacKey {
+  constructor(bytes) {
+    if (!isBytes(bytes) || bytes.length !== KEY_LENGTH) throw nativeError('ERR_KEYSTRATA_NATIVE_KEY_LENGTH', 'An HMAC-SHA256 key here is exactly 32 bytes (a Uint8Array).');
+    requireBinding().initMacKey(this, bytes);
+  }
+
+  /** Zero-fills and frees the native key now. Idempotent. */
+  release() {
+    binding.releaseMacKey(this);
+  }
+
+  /** Whether {@link MacKey.release} has run. */
+  get released() {
+    return binding.isMacReleased(this);
+  }
+
+  toJSON() {
+    return '[MacKey]';
+  }
+
+  toString() {
+    return '[MacKey]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return `MacKey(${this.released ? 'released' : 'live'})`;
+  }
+}
+
+/** Low level: HMAC-SHA256 of every entry of `table` (MAC_STRIDE words: key index, data, data length, output) into 32 bytes at its output offset. */
+function hmacBatch(keys, table, input, output, status) {
+  return requireBinding().hmacBatch(keys, table, input, output, status);
+}
+
+/** HMAC-SHA256 of many values, one native call per 1024: `{ key: MacKey, data }` → 32-byte Buffers (views into one buffer per chunk). */
+function hmacValues(items) {
+  if (!Array.isArray(items)) throw nativeError('ERR_KEYSTRATA_NATIVE_ARGUMENT', 'hmacValues needs an array of items.');
+  const results = new Array(items.length);
+  for (let start = 0; start < items.length; start += CHUNK_VALUES) {
+    const end = Math.min(items.length, start + CHUNK_VALUES);
+    const keys = [];
+    const keyIndexes = new Map();
+    let inputLength = 0;
+    for (let i = start; i < end; i++) {
+      const item = items[i];
+      if (item === null || typeof item !== 'object' || !(item.key instanceof MacKey)) throw nativeError('ERR_KEYSTRATA_NATIVE_KEY', `Item ${i}: key is not a MacKey.`);
+      if (!isBytes(item.data)) throw nativeError('ERR_KEYSTRATA_NATIVE_ARGUMENT', `Item ${i}: data must be a Uint8Array.`);
+      inputLength += item.data.length;
+    }
+    const table = new Uint32Array((end - start) * MAC_STRIDE);
+    const input = Buffer.alloc(inputLength);
+    const output = Buffer.alloc((end - start) * MAC_LENGTH);
+    let at = 0;
+    for (let i = start; i < end; i++) {
+      const { key, data } = items[i];
+      let keyIndex = keyIndexes.get(key);
+      if (keyIndex === undefined) keyIndexes.set(key, (keyIndex = keys.push(key) - 1));
+      const row = (i - start) * MAC_STRIDE;
+      input.set(data, at);
+      table[row] = keyIndex;
+      table[row + 1] = at;
+      table[row + 2] = data.length;
+      table[row + 3] = (i - start) * MAC_LENGTH;
+      at += data.length;
+    }
+    const status = new Uint8Array(end - start);
+    try {
+      if (hmacBatch(keys, table, input, output, status) !== 0) throw nativeError('ERR_KEYSTRATA_NATIVE_OPENSSL', 'OpenSSL failed to compute an HMAC.');
+    } finally {
+      input.fill(0);
+    }
+    for (let i = start; i < end; i++) results[i] = output.subarray((i - start) * MAC_LENGTH, (i - start + 1) * MAC_LENGTH);
+  }
+  return results;
+}
+
 /** Test hook: releases `key` and returns its native key memory as it was just before the free (all zero). */
 function releaseForTesting(key) {
   const readBack = new Uint8Array(KEY_LENGTH).fill(0xa5);
-  requireBinding().releaseKey(key, readBack);
+  if (key instanceof MacKey) requireBinding().releaseMacKey(key, readBack);
+  else requireBinding().releaseKey(key, readBack);
   return readBack;
 }
 
@@ -206,6 +291,11 @@ module.exports = {
   available: binding !== undefined,
   loadFailure,
   AeadKey,
+  MacKey,
+  hmacBatch,
+  hmacValues,
+  MAC_STRIDE,
+  MAC_LENGTH,
   sealBatch,
   openBatch,
   sealValues,

@@ -103,6 +103,52 @@ export declare function sealBatch(keys: readonly AeadKey[], table: Uint32Array, 
  */
 export declare function openBatch(keys: readonly AeadKey[], table: Uint32Array, input: Uint8Array, output: Uint8Array, status: Uint8Array): number;
 
+/** Uint32 words per {@link hmacBatch} table entry: key index, data, data length, output. */
+export declare const MAC_STRIDE: 4;
+/** HMAC-SHA256 output length in bytes: 32. */
+export declare const MAC_LENGTH: 32;
+
+/**
+ * An HMAC-SHA256 key (32 bytes) copied into native memory with its keyed EVP_MAC context.
+ * `release()` zero-fills and frees it; a released key refuses every use.
+ *
+ * @example
+ * ```ts
+ * const key = new MacKey(fieldKeyBytes);
+ * try { hmacValues([{ key, data }]); } finally { key.release(); }
+ * ```
+ */
+export declare class MacKey {
+  constructor(bytes: Uint8Array);
+  /** Zero-fills and frees the native copy now. Idempotent. */
+  release(): void;
+  /** Whether {@link MacKey.release} has run. */
+  readonly released: boolean;
+  toJSON(): string;
+  toString(): string;
+}
+
+/**
+ * HMAC-SHA256 of many values, one native call per {@link CHUNK_VALUES}.
+ *
+ * @example
+ * ```ts
+ * const [mac] = hmacValues([{ key, data: Buffer.from('value') }]); // 32 bytes
+ * ```
+ */
+export declare function hmacValues(items: ReadonlyArray<{ readonly key: MacKey; readonly data: Uint8Array }>): Buffer[];
+
+/**
+ * Low level: HMAC-SHA256 of every entry of `table` ({@link MAC_STRIDE} words each) into 32 bytes at
+ * its output offset; every entry is bounds-checked first. Returns the number of failed entries.
+ *
+ * @example
+ * ```ts
+ * const failed = hmacBatch([key], table, input, output, status);
+ * ```
+ */
+export declare function hmacBatch(keys: readonly MacKey[], table: Uint32Array, input: Uint8Array, output: Uint8Array, status: Uint8Array): number;
+
 /**
  * Test hook: releases `key` and returns its native key memory as it was just before being freed
  * (all zero when release zero-fills).
@@ -112,4 +158,4 @@ export declare function openBatch(keys: readonly AeadKey[], table: Uint32Array, 
  * expect(releaseForTesting(key).every((byte) => byte === 0)).toBe(true);
  * ```
  */
-export declare function releaseForTesting(key: AeadKey): Uint8Array;
+export declare function releaseForTesting(key: AeadKey | MacKey): Uint8Array;

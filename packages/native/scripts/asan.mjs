@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outputDir = join(packageDir, 'build-asan');
 const addon = join(outputDir, 'keystrata_native.node');
-const SUITE = ['test/wycheproof.test.ts', 'test/differential.test.ts', 'test/key-handle.test.ts'];
+const SUITE = ['test/wycheproof.test.ts', 'test/differential.test.ts', 'test/key-handle.test.ts', 'test/hmac.test.ts'];
 const TIME_LIMIT_MS = 240_000;
 
 function run(command, args, options = {}) {

@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <node_api.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,8 @@
 #define STATUS_OK 0
 #define STATUS_TAG_MISMATCH 1
 #define STATUS_FAILED 2
+#define MAC_LENGTH 32
+#define MAC_STRIDE 4 /* key, data, data length, output */
 
 typedef struct {
   unsigned char key[KEY_LENGTH];
@@ -39,6 +43,17 @@ typedef struct {
 typedef struct {
   key_material *material; /* NULL once released */
 } key_handle;
+
+typedef struct {
+  unsigned char key[KEY_LENGTH];
+  EVP_MAC_CTX *mac; /* HMAC-SHA256 keyed once; EVP_MAC_init with no key resets it per value */
+} mac_material;
+
+typedef struct {
+  mac_material *material; /* NULL once released */
+} mac_handle;
+
+static const napi_type_tag MAC_TAG = {0x6b65797374726174ULL, 0x686d6163206b6579ULL};
 
 static const napi_type_tag KEY_TAG = {0x6b65797374726174ULL, 0x61656164206b6579ULL};
 
@@ -197,6 +212,173 @@ typedef struct {
 
 static int within(uint64_t offset, uint64_t length, size_t limit) { return offset + length <= (uint64_t)limit; }
 
+static void release_mac(mac_material *material, unsigned char *read_back) {
+  if (material == NULL) return;
+  OPENSSL_cleanse(material->key, KEY_LENGTH);
+  EVP_MAC_CTX_free(material->mac);
+  material->mac = NULL;
+  if (read_back != NULL) memcpy(read_back, material->key, KEY_LENGTH);
+  OPENSSL_cleanse(material, sizeof *material);
+  free(material);
+}
+
+static void finalize_mac(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  mac_handle *handle = data;
+  release_mac(handle->material, NULL);
+  free(handle);
+}
+
+static mac_material *new_mac(const unsigned char *bytes) {
+  mac_material *material = calloc(1, sizeof *material);
+  if (material == NULL) return NULL;
+  memcpy(material->key, bytes, KEY_LENGTH);
+  EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  if (hmac != NULL) material->mac = EVP_MAC_CTX_new(hmac);
+  EVP_MAC_free(hmac); /* the context holds its own reference */
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  if (material->mac == NULL || EVP_MAC_init(material->mac, material->key, KEY_LENGTH, params) != 1) {
+    release_mac(material, NULL);
+    return NULL;
+  }
+  return material;
+}
+
+static mac_handle *mac_handle_of(napi_env env, napi_value object, int must_be_live) {
+  bool tagged = false;
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, &MAC_TAG, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, object, &data) != napi_ok) {
+    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", "Expected a MacKey made by @keystrata/native.");
+    return NULL;
+  }
+  mac_handle *handle = data;
+  if (must_be_live && handle->material == NULL) {
+    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", "This MacKey was released; create a new one from the key.");
+    return NULL;
+  }
+  return handle;
+}
+
+/* initMacKey(target, bytes): copies 32 bytes into native memory owned by `target`, as an HMAC-SHA256 key. */
+static napi_value init_mac_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  unsigned char *bytes = NULL;
+  size_t length = 0;
+  napi_valuetype type;
+  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey needs an object to attach the key to.");
+  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", "An HMAC-SHA256 key here is exactly 32 bytes (a Uint8Array).");
+  mac_handle *handle = calloc(1, sizeof *handle);
+  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory creating a MacKey.");
+  handle->material = new_mac(bytes);
+  if (handle->material == NULL) {
+    free(handle);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", "OpenSSL could not initialise HMAC-SHA256.");
+  }
+  if (napi_wrap(env, argv[0], handle, finalize_mac, NULL, NULL) != napi_ok) {
+    finalize_mac(env, handle, NULL);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey: the object already holds a key.");
+  }
+  CALL(env, napi_type_tag_object(env, argv[0], &MAC_TAG));
+  return NULL;
+}
+
+/* releaseMacKey(key[, readBack]): as releaseKey, for a MacKey. */
+static napi_value release_mac_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "releaseMacKey needs a MacKey.");
+  mac_handle *handle = mac_handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  unsigned char *read_back = NULL;
+  size_t read_back_length = 0;
+  if (argc >= 2 && (!get_bytes(env, argv[1], &read_back, &read_back_length) || read_back_length != KEY_LENGTH)) {
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The read-back buffer is 32 bytes.");
+  }
+  release_mac(handle->material, read_back);
+  handle->material = NULL;
+  napi_value result;
+  CALL(env, napi_get_boolean(env, true, &result));
+  return result;
+}
+
+static napi_value is_mac_released(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "isMacReleased needs a MacKey.");
+  mac_handle *handle = mac_handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  napi_value result;
+  CALL(env, napi_get_boolean(env, handle->material == NULL, &result));
+  return result;
+}
+
+/* hmacBatch(keys, table, input, output, status): per entry, output[out..out+32) = HMAC-SHA256(key, input[data..data+len)). Returns the number of failed entries. */
+static napi_value hmac_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  bool is_array = false;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "Expected (keys, table, input, output, status).");
+  uint32_t *table = NULL;
+  size_t table_length = 0, input_length = 0, output_length = 0, status_length = 0;
+  unsigned char *input = NULL, *output = NULL, *status = NULL;
+  if (!get_table(env, argv[1], &table, &table_length) || table_length % MAC_STRIDE != 0) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
+  size_t count = table_length / MAC_STRIDE;
+  if (!get_bytes(env, argv[2], &input, &input_length) || !get_bytes(env, argv[3], &output, &output_length) || !get_bytes(env, argv[4], &status, &status_length)) {
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "input, output and status are Uint8Arrays.");
+  }
+  if (status_length < count) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
+  uint32_t key_count = 0;
+  CALL(env, napi_get_array_length(env, argv[0], &key_count));
+  mac_material **keys = key_count == 0 ? NULL : malloc(sizeof(mac_material *) * key_count);
+  if (key_count != 0 && keys == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+  for (uint32_t i = 0; i < key_count; i++) {
+    napi_value element;
+    mac_handle *handle = NULL;
+    if (napi_get_element(env, argv[0], i, &element) != napi_ok) {
+      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+    } else {
+      handle = mac_handle_of(env, element, 1);
+    }
+    if (handle == NULL) {
+      free(keys);
+      return NULL;
+    }
+    keys[i] = handle->material;
+  }
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t *e = table + i * MAC_STRIDE;
+    if (e[0] >= key_count || !within(e[1], e[2], input_length) || !within(e[3], MAC_LENGTH, output_length)) {
+      free(keys);
+      return fail(env, "ERR_KEYSTRATA_NATIVE_RANGE", "A batch entry points outside its buffers (offsets, lengths or key index); nothing was processed.");
+    }
+  }
+  uint32_t failed = 0;
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t *e = table + i * MAC_STRIDE;
+    EVP_MAC_CTX *ctx = keys[e[0]]->mac;
+    size_t written = 0;
+    int ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && (e[2] == 0 || EVP_MAC_update(ctx, input + e[1], e[2]) == 1) && EVP_MAC_final(ctx, output + e[3], &written, MAC_LENGTH) == 1 && written == MAC_LENGTH;
+    status[i] = ok ? STATUS_OK : STATUS_FAILED;
+    if (!ok) {
+      OPENSSL_cleanse(output + e[3], MAC_LENGTH);
+      failed++;
+    }
+  }
+  free(keys);
+  napi_value result;
+  CALL(env, napi_create_uint32(env, failed, &result));
+  return result;
+}
+
 /* Reads and validates (keys, table, input, output, status): 1, or 0 with an exception pending. */
 static int read_batch(napi_env env, napi_callback_info info, size_t stride, batch *out) {
   size_t argc = 5;
@@ -334,6 +516,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"isReleased", NULL, is_released, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sealBatch", NULL, seal_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openBatch", NULL, open_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"initMacKey", NULL, init_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"releaseMacKey", NULL, release_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isMacReleased", NULL, is_mac_released, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hmacBatch", NULL, hmac_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;
   return exports;

@@ -16,8 +16,11 @@ export interface NativeAeadModule {
   readonly available: boolean;
   readonly loadFailure: string | undefined;
   readonly AeadKey: new (bytes: Uint8Array) => NativeAeadKey;
+  readonly MacKey: new (bytes: Uint8Array) => NativeAeadKey;
   readonly SEAL_STRIDE: number;
   readonly OPEN_STRIDE: number;
+  readonly MAC_STRIDE: number;
+  hmacBatch(keys: readonly NativeAeadKey[], table: Uint32Array, input: Uint8Array, output: Uint8Array, status: Uint8Array): number;
   sealBatch(keys: readonly NativeAeadKey[], table: Uint32Array, input: Uint8Array, output: Uint8Array, status: Uint8Array): number;
   openBatch(keys: readonly NativeAeadKey[], table: Uint32Array, input: Uint8Array, output: Uint8Array, status: Uint8Array): number;
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { blindIndexesOf } from '../blind-index/blind-index-batch.js';
+import { blindIndexOf } from '../blind-index/blind-index.js';
 import { loadNativeAead, type NativeAeadModule } from '../crypto/native-aead.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { SecretKey } from '../secret/secret-key.js';
@@ -132,6 +134,29 @@ describe('issue 16 §paths: native and node:crypto give the same envelopes and t
   it('issue 16 §paths: the plaintext scratch is zero-filled after a native batch seal', async () => {
     await sealJobs(native, [{ value: 'canary-zero-fill', context: contexts[0]! }], keyOf);
     expect(plaintextScratch.current.includes('canary-zero-fill')).toBe(false);
+  });
+});
+
+describe('issue 16 §blind-index: native HMAC batches give the same bi1 indexes', () => {
+  it('issue 16 §blind-index: every value type and size, over several native calls, equals blindIndexOf (node:crypto) on both paths', async () => {
+    const fieldKey = SecretKey.takeOwnership(randomBytes(32));
+    const many = Array.from({ length: BATCH_VALUES + 5 }, (_, i) => ({ value: values[i % values.length]! }));
+    const indexes = many.map((_, i) => i).filter((i) => i % 3 !== 1);
+    const viaNative: string[] = [];
+    const viaNode: string[] = [];
+    await blindIndexesOf(native, fieldKey, indexes, many, viaNative);
+    await blindIndexesOf(undefined, fieldKey, indexes, many, viaNode);
+    expect(viaNative).toEqual(viaNode);
+    expect(viaNative.filter((x) => x !== undefined)).toHaveLength(indexes.length);
+    for (const i of indexes) expect(viaNative[i]).toBe(blindIndexOf(fieldKey, many[i]!.value));
+    fieldKey.destroy();
+  });
+
+  it('issue 16 §blind-index: a string with a lone surrogate is PLAINTEXT_REJECTED on both paths', async () => {
+    const fieldKey = SecretKey.takeOwnership(randomBytes(32));
+    for (const aead of [native, undefined]) {
+      await expect(blindIndexesOf(aead, fieldKey, [0, 1], [{ value: 'ok' }, { value: 'a\uD800' }], [])).rejects.toSatisfy((e: unknown) => KeystrataError.isInstance(e, 'PLAINTEXT_REJECTED'));
+    }
   });
 });
 

@@ -42,8 +42,16 @@ interface ChunkKey {
   readonly id: Buffer;
 }
 
-/** Writes the plaintext of `value` at the end of `input` (strings straight in, no scratch); returns its offset. */
-function appendPlaintext(input: BatchBytes, value: FieldValue): number {
+/**
+ * Writes the typed plaintext of `value` (as `writeFieldValue`) at the end of `input`, strings
+ * straight in without a scratch copy; returns its offset.
+ *
+ * @example
+ * ```ts
+ * const at = appendPlaintext(input, 'ada@example.com');
+ * ```
+ */
+export function appendPlaintext(input: BatchBytes, value: FieldValue): number {
   if (typeof value === 'string') {
     wellFormed(value);
     const at = input.reserve(1 + 3 * value.length);

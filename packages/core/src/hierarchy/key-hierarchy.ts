@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { exportBackup, importBackup, type BackupFile, type RestoreResult } from '../backup/backup.js';
-import { blindIndexOf, blindIndexKey } from '../blind-index/blind-index.js';
+import { blindIndexKey } from '../blind-index/blind-index.js';
+import { blindIndexesOf } from '../blind-index/blind-index-batch.js';
 import { groupByField, type BlindIndexItem, type FieldGroup } from '../blind-index/field-groups.js';
 import type { KeyCacheOptions } from '../cache/key-cache.js';
 import { KeyLeases } from '../cache/key-leases.js';
@@ -304,7 +305,7 @@ export class KeyHierarchy {
       try {
         for (const group of groupByField(items, this.#h.defaultKeyring)) {
           const key = await this.#fieldKey(group, items[group.indexes[0]!]!, leases);
-          for (const i of group.indexes) out[i] = blindIndexOf(key, items[i]!.value);
+          await blindIndexesOf(this.#aead, key, group.indexes, items, out);
         }
       } finally {
         leases.release();
