@@ -42,7 +42,8 @@ export class SecretKey {
    * A native copy of the key (the batch AES-GCM addon's key handle), made by `create` from the
    * bytes on first use and kept beside them, so every later batch reuses it without copying the
    * key again. {@link SecretKey.destroy} releases it (zero-filled in native memory) with the bytes,
-   * so eviction, revocation and `clearCache()` reach it too; a leased key is never destroyed.
+   * so eviction, revocation and `clearCache()` reach it too; a leased key is never destroyed. One
+   * kind of handle per key: a DEK gets an AES-GCM key, a blind-index field key an HMAC key.
    */
   nativeHandle<T extends { release(): void }>(create: (bytes: Buffer) => T): T {
     const bytes = this.exposeSecretBytes();
