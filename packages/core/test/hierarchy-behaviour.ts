@@ -20,19 +20,28 @@ const codeOf = async (p: Promise<unknown>): Promise<string> =>
   );
 const ctx = (segment: string, recordId: string, field = 'ssn', model = 'Patient'): FieldContext => ({ model, field, recordId, segment });
 
-/** The hierarchy behaviour every root-key/key-store combination must show. */
-export function describeHierarchy(name: string, makeStack: () => Promise<Stack>): void {
-  describe(`KeyHierarchy on ${name}`, () => {
+/**
+ * The hierarchy behaviour every root-key/key-store combination must show, on the AES-GCM path
+ * `aead` names (issue 16: every tamper test runs on the native addon and on node:crypto).
+ */
+export function describeHierarchy(name: string, makeStack: () => Promise<Stack>, aead: 'native' | 'node:crypto' = 'native'): void {
+  describe(`KeyHierarchy on ${name}${aead === 'native' ? '' : ` (${aead})`}`, () => {
     let stack: Stack;
     let h: KeyHierarchy;
     beforeEach(async () => {
       stack = await makeStack();
-      h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `test-${Math.random().toString(36).slice(2)}` });
+      h = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: stack.keyStore, cmkLabelPrefix: `test-${Math.random().toString(36).slice(2)}`, aead });
       await h.provision();
     });
     afterEach(async () => {
       h.clearCache();
       await stack.close();
+    });
+
+    it(`issue 16 §paths: seals and opens on the ${aead} path, and says so in stats()`, async () => {
+      expect(h.stats().aead).toBe(aead);
+      const stored = await h.encryptValue('canary-path', ctx('s1', 'r1'));
+      expect(await h.decryptValue(stored, ctx('s1', 'r1'))).toBe('canary-path');
     });
 
     it('round-trips typed values across segments and keyrings', async () => {

@@ -4,7 +4,8 @@ import { renderPolicy } from './policy.js';
 
 /**
  * The text of `keystrata status`: per keyring its CMKs, KEKs, DEK counts by state, the blind-index
- * key apart (it encrypts no data), destroyed keys; then the cache counters.
+ * key apart (it encrypts no data), destroyed keys; then the cache counters and which AES-GCM
+ * implementation encrypts field values (the native addon or node:crypto).
  *
  * @example
  * ```ts
@@ -40,6 +41,11 @@ export function renderStatus(s: HierarchyStatus): string {
   }
   const { deks, keks, hsmCalls, keyStoreQueries } = s.stats;
   lines.push(`cache: ${deks.size} DEKs, ${keks.size} KEKs; hits ${deks.hits + keks.hits}, misses ${deks.misses + keks.misses}; HSM calls ${hsmCalls}; key-store queries ${keyStoreQueries}`);
+  lines.push(
+    s.stats.aead === 'native'
+      ? 'field encryption: AES-256-GCM in native batches (@keystrata/native)'
+      : 'field encryption: AES-256-GCM via node:crypto (the @keystrata/native addon is not in use: same ciphertext, slower; see its README)',
+  );
   return lines.join('\n');
 }
 

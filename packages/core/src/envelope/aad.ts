@@ -53,3 +53,55 @@ export function buildAad(header: Buffer, context: FieldContext): Buffer {
 export function flagsFor(context: FieldContext): number {
   return context.recordId !== undefined && context.recordId !== '' ? FLAG_RECORD_BOUND : 0;
 }
+
+/** len(model) ‖ model ‖ len(field) ‖ field, per (model, field); bounded (cleared when full). */
+const namePrefixes = new Map<string, Map<string, Buffer>>();
+const MAX_NAME_PREFIXES = 4096;
+let namePrefixCount = 0;
+
+function namePrefix(model: string, field: string): Buffer {
+  let byField = namePrefixes.get(model);
+  const cached = byField?.get(field);
+  if (cached !== undefined) return cached;
+  if (namePrefixCount >= MAX_NAME_PREFIXES) {
+    namePrefixes.clear();
+    namePrefixCount = 0;
+  }
+  const bytes = Buffer.allocUnsafe(8 + 3 * (model.length + field.length));
+  const end = writeLengthPrefixed(bytes, writeLengthPrefixed(bytes, 0, model), field);
+  const prefix = Buffer.from(bytes.subarray(0, end));
+  if (byField === undefined) namePrefixes.set(model, (byField = new Map()));
+  byField.set(field, prefix);
+  namePrefixCount++;
+  return prefix;
+}
+
+/**
+ * The batch form of {@link writeAad}: writes the same AAD bytes at `target[at…]`, the header read
+ * from `source[headerAt…]`, with the model and field part cached per pair. `target` must have
+ * {@link aadCapacity} bytes free at `at`. Returns the AAD's length.
+ *
+ * @example
+ * ```ts
+ * const length = writeAadAt(input, at, bodies, bodyAt, { model: 'Patient', field: 'ssn', recordId: 'p_1' });
+ * ```
+ */
+export function writeAadAt(target: Buffer, at: number, source: Uint8Array, headerAt: number, context: FieldContext): number {
+  const recordId = (source[headerAt + 1]! & FLAG_RECORD_BOUND) !== 0 ? (context.recordId ?? '') : '';
+  for (let i = 0; i < HEADER_LENGTH; i++) target[at + i] = source[headerAt + i]!;
+  const prefix = namePrefix(context.model, context.field);
+  prefix.copy(target, at + HEADER_LENGTH);
+  return writeLengthPrefixed(target, at + HEADER_LENGTH + prefix.length, recordId) - at;
+}
+
+/**
+ * Bytes {@link writeAadAt} may need for `context` (an upper bound).
+ *
+ * @example
+ * ```ts
+ * const at = input.reserve(aadCapacity(context));
+ * ```
+ */
+export function aadCapacity(context: FieldContext): number {
+  return HEADER_LENGTH + 12 + 3 * (context.model.length + context.field.length + (context.recordId?.length ?? 0));
+}

@@ -111,13 +111,37 @@ export function encodeEnvelope(header: Buffer, iv: Uint8Array, ciphertext: Uint8
  * ```
  */
 export function decodeEnvelopeBody(text: unknown, into: Scratch): number {
+  return decodeEnvelopeBodyInto(text, into.take(envelopeBodyCapacity(text)), 0);
+}
+
+/**
+ * Bytes {@link decodeEnvelopeBodyInto} may write for `text` (an upper bound; 0 for a non-string).
+ *
+ * @example
+ * ```ts
+ * const at = batch.reserve(envelopeBodyCapacity(text));
+ * ```
+ */
+export function envelopeBodyCapacity(text: unknown): number {
+  return typeof text === 'string' ? ((text.length - ENVELOPE_PREFIX.length) >> 2) * 3 + 3 : 0;
+}
+
+/**
+ * {@link decodeEnvelopeBody} into `target` at offset `at` (which has
+ * {@link envelopeBodyCapacity} bytes free there), for batches: same checks, same errors.
+ *
+ * @example
+ * ```ts
+ * const length = decodeEnvelopeBodyInto(text, input, at);
+ * ```
+ */
+export function decodeEnvelopeBodyInto(text: unknown, target: Buffer, at: number): number {
   // Precondition: the value is a string starting with the version-1 prefix.
   if (typeof text !== 'string' || !text.startsWith(ENVELOPE_PREFIX)) {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
   }
   const encoded = text.slice(ENVELOPE_PREFIX.length);
-  const body = into.take((encoded.length >> 2) * 3 + 3);
-  const length = body.write(encoded, 0, 'base64url');
+  const length = target.write(encoded, at, 'base64url');
   // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
   if (!canonical(encoded, length)) {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not canonical base64url.');
@@ -125,10 +149,10 @@ export function decodeEnvelopeBody(text: unknown, into: Scratch): number {
   if (length < MIN_BODY) {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', `The envelope is truncated (${length} bytes).`);
   }
-  if (body[0] !== ENVELOPE_VERSION) {
-    throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${body[0]}.`);
+  if (target[at] !== ENVELOPE_VERSION) {
+    throw new KeystrataError('CIPHERTEXT_MALFORMED', `Unknown envelope version ${target[at]}.`);
   }
-  if ((body[1]! & ~KNOWN_FLAGS) !== 0) throw new KeystrataError('CIPHERTEXT_MALFORMED', 'Unknown envelope flags.');
+  if ((target[at + 1]! & ~KNOWN_FLAGS) !== 0) throw new KeystrataError('CIPHERTEXT_MALFORMED', 'Unknown envelope flags.');
   return length;
 }
 

@@ -96,7 +96,15 @@ export function openText(key: Buffer, text: unknown, context: FieldContext): Buf
   return gcmOpen(key, body.subarray(HEADER_LENGTH, IV_END), body.subarray(IV_END, tagStart), body.subarray(tagStart, length), aadScratch.current.subarray(0, aadLength));
 }
 
-function checkRecordBinding(flags: number, context: FieldContext): void {
+/**
+ * Refuses to open a record-bound value without a record id (`CIPHERTEXT_TAMPERED`).
+ *
+ * @example
+ * ```ts
+ * checkRecordBinding(body[1], context);
+ * ```
+ */
+export function checkRecordBinding(flags: number, context: FieldContext): void {
   // Precondition: a record-bound value is only opened with the record id it was bound to.
   if ((flags & FLAG_RECORD_BOUND) !== 0 && (context.recordId === undefined || context.recordId === '')) {
     throw new KeystrataError('CIPHERTEXT_TAMPERED', 'The value is bound to a record, but no record id was supplied to decrypt it.', {

@@ -21,6 +21,7 @@ function memoryStack() {
 }
 
 describeHierarchy('a software root and an in-memory store (unit)', memoryStack);
+describeHierarchy('a software root and an in-memory store (unit)', memoryStack, 'node:crypto');
 
 describe('KeyHierarchy options and monitoring', () => {
   it('validates its options once', async () => {

@@ -1,14 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { exportBackup, importBackup, type BackupFile, type RestoreResult } from '../backup/backup.js';
-import { blindIndexOf, blindIndexKey } from '../blind-index/blind-index.js';
+import { blindIndexKey } from '../blind-index/blind-index.js';
+import { blindIndexesOf } from '../blind-index/blind-index-batch.js';
 import { groupByField, type BlindIndexItem, type FieldGroup } from '../blind-index/field-groups.js';
 import type { KeyCacheOptions } from '../cache/key-cache.js';
 import { KeyLeases } from '../cache/key-leases.js';
 import { envelopeDekId } from '../envelope/envelope-format.js';
 import type { FieldContext } from '../envelope/field-context.js';
-import { openText, sealValue } from '../envelope/seal.js';
-import { decodeFieldValue, type FieldValue } from '../envelope/value-codec.js';
+import type { FieldValue } from '../envelope/value-codec.js';
+import { chooseAead, type AeadChoice, type NativeAeadModule } from '../crypto/native-aead.js';
+import { openJobs } from '../envelope/batch-open.js';
+import { sealJobs } from '../envelope/batch-seal.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { RootKey } from '../root-key/root-key.js';
@@ -57,6 +59,12 @@ export interface KeyHierarchyOptions {
    * `keystrata rewrap` has migrated them, which also closes a downgrade to the legacy formats.
    */
   readonly legacyKeys?: LegacyKeys;
+  /**
+   * AES-256-GCM for field values: `auto` (default: the `@keystrata/native` batch addon when it is
+   * built, else node:crypto), `native` (refuse to start without the addon) or `node:crypto`. Same
+   * ciphertext either way. Unset, `KEYSTRATA_AEAD` (`auto`, `native`, `node`) decides.
+   */
+  readonly aead?: AeadChoice;
 }
 
 /** A value to encrypt.
@@ -106,10 +114,12 @@ const INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
 export class KeyHierarchy {
   readonly #h: HierarchyInternals;
   readonly #monitor: ((event: OperationEvent) => void) | undefined;
+  readonly #aead: NativeAeadModule | undefined;
 
-  private constructor(h: HierarchyInternals, monitor: KeyHierarchyOptions['monitor']) {
+  private constructor(h: HierarchyInternals, monitor: KeyHierarchyOptions['monitor'], aead: NativeAeadModule | undefined) {
     this.#h = h;
     this.#monitor = monitor;
+    this.#aead = aead;
   }
 
   /** Validates the options and migrates the key store. */
@@ -120,6 +130,7 @@ export class KeyHierarchy {
     if (options.monitor !== undefined && typeof options.monitor !== 'function') throw new KeystrataError('CONFIG_INVALID', 'monitor must be a function.');
     if (options.legacyKeys !== undefined && options.legacyKeys !== 'accept' && options.legacyKeys !== 'refuse') throw new KeystrataError('CONFIG_INVALID', 'legacyKeys must be "accept" or "refuse".');
     const keyring = checkKeyring(options.keyring ?? 'default');
+    const aead = await chooseAead(options.aead);
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
@@ -133,7 +144,7 @@ export class KeyHierarchy {
       cmkLabelPrefix: options.cmkLabelPrefix ?? 'keystrata-cmk',
     };
     resolver.policies = new RotationPolicies(h, options.cache?.maxAgeMs ?? 60_000);
-    return new KeyHierarchy(h, options.monitor);
+    return new KeyHierarchy(h, options.monitor, aead);
   }
 
   /** The keyring used when a context names none. */
@@ -184,10 +195,9 @@ export class KeyHierarchy {
       try {
         const keys = new Map<string, Map<string, UsableDek>>();
         for (const [keyring, uses] of segments) keys.set(keyring, await this.#h.resolver.encryptionKeys(checkKeyring(keyring), [...uses.keys()], leases, uses));
-        const ivs = randomBytes(12 * items.length);
-        return items.map(({ value, context }, i) => {
+        return await sealJobs(this.#aead, items, (context) => {
           const dek = keys.get(context.keyring ?? this.#h.defaultKeyring)!.get(context.segment!)!;
-          return sealValue(dek.key.exposeSecretBytes(), dek.meta.id, ivs.subarray(12 * i, 12 * i + 12), value, context);
+          return { key: dek.key, dekId: dek.meta.id };
         });
       } finally {
         leases.release();
@@ -271,23 +281,20 @@ export class KeyHierarchy {
       const found = ids.length === 0 ? new Map<string, UsableDek | KeystrataError>() : await this.#h.resolver.decryptionKeys(ids, countUses(slots, ids), leases);
       const keys = ids.map((id) => found.get(id)!);
       const values = new Array<FieldValue>(items.length);
-      for (let i = 0; i < items.length; i++) {
-        try {
-          const slot = slots[i]!;
-          if (typeof slot !== 'number') throw slot;
-          values[i] = this.#open(items[i]!, keys[slot]!);
-        } catch (error) {
-          if (!KeystrataError.isInstance(error)) throw error;
-          fail(error, i);
-        }
-      }
+      const keyOf = (i: number): SecretKey => {
+        const slot = slots[i]!;
+        if (typeof slot !== 'number') throw slot;
+        return this.#checkedKey(items[i]!, keys[slot]!);
+      };
+      await openJobs(this.#aead, items, keyOf, { value: (i, value) => void (values[i] = value), error: (i, error) => fail(error, i) });
       return values;
     } finally {
       leases.release();
     }
   }
 
-  #open({ ciphertext, context }: DecryptItem, dek: UsableDek | KeystrataError): FieldValue {
+  /** The DEK of a value once its keyring and segment match the reader's (else the error). */
+  #checkedKey({ context }: DecryptItem, dek: UsableDek | KeystrataError): SecretKey {
     if (dek instanceof Error) throw dek;
     // The DEK's keyring and segment are authenticated by its wrapping (docs/format.md): compare them with the reader's.
     const keyring = context.keyring ?? this.#h.defaultKeyring;
@@ -297,12 +304,7 @@ export class KeyHierarchy {
     if (context.segment !== undefined && context.segment !== dek.meta.segment) {
       throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another segment than "${context.segment}".`);
     }
-    const plaintext = openText(dek.key.exposeSecretBytes(), ciphertext, context);
-    try {
-      return decodeFieldValue(plaintext);
-    } finally {
-      plaintext.fill(0);
-    }
+    return dek.key;
   }
 
   /** The blind index of a value for equality lookups on `model.field` (HMAC-SHA256 under a per-field key). */
@@ -319,7 +321,7 @@ export class KeyHierarchy {
       try {
         for (const group of groupByField(items, this.#h.defaultKeyring)) {
           const key = await this.#fieldKey(group, items[group.indexes[0]!]!, leases);
-          for (const i of group.indexes) out[i] = blindIndexOf(key, items[i]!.value);
+          await blindIndexesOf(this.#aead, key, group.indexes, items, out);
         }
       } finally {
         leases.release();
@@ -423,13 +425,15 @@ export class KeyHierarchy {
   /** Cache, HSM and key-store counters. */
   stats(): HierarchyStats {
     const { hsmCalls, reconnects } = this.#h.rootKey.stats;
+    const { deks, keks } = this.#h.resolver;
     return {
-      deks: this.#h.resolver.deks.stats,
-      keks: this.#h.resolver.keks.stats,
+      deks: deks.stats,
+      keks: keks.stats,
       hsmCalls,
       hsmReconnects: reconnects,
       keyStoreQueries: this.#h.keyStore.queryCount,
       revocations: this.#h.resolver.revocations.stats,
+      aead: this.#aead === undefined ? 'node:crypto' : 'native',
     };
   }
 

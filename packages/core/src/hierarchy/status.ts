@@ -100,6 +100,8 @@ export interface HierarchyStats {
   readonly keyStoreQueries: number;
   /** How this process learns of other processes' revocations (docs/many-instances.md). */
   readonly revocations?: RevocationWatchStats;
+  /** Which AES-256-GCM seals and opens field values: the `@keystrata/native` addon, or node:crypto (same output; without the addon, or `aead: 'node:crypto'`). */
+  readonly aead: 'native' | 'node:crypto';
 }
 
 /**

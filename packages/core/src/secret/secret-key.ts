@@ -15,6 +15,7 @@ import { KeystrataError } from '../errors/keystrata-error.js';
  */
 export class SecretKey {
   #bytes: Buffer | undefined;
+  #native: { release(): void } | undefined;
   readonly length: number;
 
   private constructor(bytes: Buffer) {
@@ -37,15 +38,30 @@ export class SecretKey {
     return this.#bytes;
   }
 
+  /**
+   * A native copy of the key (the batch AES-GCM addon's key handle), made by `create` from the
+   * bytes on first use and kept beside them, so every later batch reuses it without copying the
+   * key again. {@link SecretKey.destroy} releases it (zero-filled in native memory) with the bytes,
+   * so eviction, revocation and `clearCache()` reach it too; a leased key is never destroyed. One
+   * kind of handle per key: a DEK gets an AES-GCM key, a blind-index field key an HMAC key.
+   */
+  nativeHandle<T extends { release(): void }>(create: (bytes: Buffer) => T): T {
+    const bytes = this.exposeSecretBytes();
+    this.#native ??= create(bytes);
+    return this.#native as T;
+  }
+
   /** Whether {@link SecretKey.destroy} has run. */
   get destroyed(): boolean {
     return this.#bytes === undefined;
   }
 
-  /** Zero-fills the bytes; idempotent. */
+  /** Zero-fills the bytes and releases the native copy, if any; idempotent. */
   destroy(): void {
     this.#bytes?.fill(0);
     this.#bytes = undefined;
+    this.#native?.release();
+    this.#native = undefined;
   }
 
   toJSON(): string {

@@ -98,11 +98,17 @@ beforeAll(async () => {
     createApp(
       apps.prisma,
       { name: 'prisma-app', type: 'module' },
-      [tarballs.core, tarballs.prisma, tarballs.cli, VERSIONS.prisma, VERSIONS.prismaClient, VERSIONS.prismaSqlite, VERSIONS.betterSqlite3, VERSIONS.typescript, VERSIONS.typesNode],
-      ['pkcs11js', 'better-sqlite3'],
+      [tarballs.core, tarballs.native, tarballs.prisma, tarballs.cli, VERSIONS.prisma, VERSIONS.prismaClient, VERSIONS.prismaSqlite, VERSIONS.betterSqlite3, VERSIONS.typescript, VERSIONS.typesNode],
+      // Issue 16: the Prisma app (and its CLI) builds the optional native addon; the other two leave it unbuilt and fall back to node:crypto.
+      ['pkcs11js', 'better-sqlite3', '@keystrata/native'],
     ),
-    createApp(apps.typeorm, { name: 'typeorm-app' }, [tarballs.core, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
-    createApp(apps.mongoose, { name: 'mongoose-app' }, [tarballs.core, tarballs.mongoose, VERSIONS.mongoose, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
+    createApp(
+      apps.typeorm,
+      { name: 'typeorm-app' },
+      [tarballs.core, tarballs.native, tarballs.typeorm, VERSIONS.typeorm, VERSIONS.reflectMetadata, VERSIONS.pg, VERSIONS.typescript, VERSIONS.typesNode],
+      ['pkcs11js'],
+    ),
+    createApp(apps.mongoose, { name: 'mongoose-app' }, [tarballs.core, tarballs.native, tarballs.mongoose, VERSIONS.mongoose, VERSIONS.typescript, VERSIONS.typesNode], ['pkcs11js']),
   ]);
 });
 
@@ -134,6 +140,9 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     expect(stored).not.toContain('123-45-6789');
     // The key store holds wrapped keys only: no plaintext value anywhere in the SQLite file.
     expect(readFileSync(join(dir, '.keystrata', 'keys.db')).includes('123-45-6789')).toBe(false);
+    // Issue 16: built on install here (npm rebuild), so the CLI seals in native batches and says so.
+    const status = await run('bash', ['-euo', 'pipefail', '-c', 'keystrata status'], { cwd: dir, env: { ...env, PATH: binPath(apps.prisma) } });
+    expect(status.stdout).toContain('field encryption: AES-256-GCM in native batches (@keystrata/native)');
   });
 
   it('issue 13 §2 (a): a Prisma app (ESM, generator + extension, SQLite) runs the README example', async () => {
@@ -200,7 +209,9 @@ describe('installed as a user does (npm, packed tarballs, outside the workspace)
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(NEST_TSCONFIG, null, 2));
     await run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], { cwd: dir, env: npmEnvironment() });
     expect(readFileSync(join(dir, 'dist', 'main.js'), 'utf8')).toContain('require("@keystrata/typeorm")');
-    const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...token.env, DATABASE_URL: databaseUrl } });
+    const { stdout, stderr } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...token.env, DATABASE_URL: databaseUrl } });
+    // Issue 16: the optional addon was installed with --ignore-scripts and never built here: the app runs on node:crypto and says so once.
+    expect(stderr.match(/Keystrata uses node:crypto for field encryption/g)).toHaveLength(1);
     expect(logged(stdout)).toEqual(['123-45-6789', 'true', '123-45-6789', '1']);
     const rows = (await inApp(
       dir,

@@ -1,0 +1,528 @@
+// Batch AES-256-GCM over OpenSSL's EVP interface, for @keystrata/native.
+//
+// Links nothing: the OpenSSL symbols resolve to the copy Node itself exports, so there is one
+// libcrypto in the process. No cryptography is written here: EVP does the cipher and
+// EVP_DecryptFinal_ex checks the tag (OpenSSL compares it with CRYPTO_memcmp).
+//
+// A key handle owns 32 key bytes copied into native memory and two EVP contexts initialised with
+// them (one to seal, one to open); per value only the IV is set. release() zero-fills the bytes
+// with OPENSSL_cleanse, frees the contexts (OpenSSL zero-fills their key schedules) and frees the
+// memory; a finalizer does the same for a handle nobody released.
+//
+// Batch calls take flat tables of uint32 offsets into two buffers and validate every entry
+// before any value is processed; each value gets its own status, so one bad value fails only
+// itself. No error message carries key bytes, plaintext or data.
+#define NAPI_VERSION 8
+#include <limits.h>
+#include <node_api.h>
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_LENGTH 32
+#define IV_LENGTH 12
+#define TAG_LENGTH 16
+#define SEAL_STRIDE 7 /* key, iv, plaintext, plaintext length, aad, aad length, output */
+#define OPEN_STRIDE 8 /* key, iv, ciphertext, ciphertext length, tag, aad, aad length, output */
+#define STATUS_OK 0
+#define STATUS_TAG_MISMATCH 1
+#define STATUS_FAILED 2
+#define MAC_LENGTH 32
+#define MAC_STRIDE 4 /* key, data, data length, output */
+
+typedef struct {
+  unsigned char key[KEY_LENGTH];
+  EVP_CIPHER_CTX *seal;
+  EVP_CIPHER_CTX *open;
+} key_material;
+
+typedef struct {
+  key_material *material; /* NULL once released */
+} key_handle;
+
+typedef struct {
+  unsigned char key[KEY_LENGTH];
+  EVP_MAC_CTX *mac; /* HMAC-SHA256 keyed once; EVP_MAC_init with no key resets it per value */
+} mac_material;
+
+typedef struct {
+  mac_material *material; /* NULL once released */
+} mac_handle;
+
+static const napi_type_tag MAC_TAG = {0x6b65797374726174ULL, 0x686d6163206b6579ULL};
+
+static const napi_type_tag KEY_TAG = {0x6b65797374726174ULL, 0x61656164206b6579ULL};
+
+static napi_value fail(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
+
+#define CALL(env, call)                                                                   \
+  do {                                                                                    \
+    if ((call) != napi_ok) return fail((env), "ERR_KEYSTRATA_NATIVE", "N-API call failed."); \
+  } while (0)
+
+/* Zero-fills and frees; optionally copies the key bytes as they are just before the free (test hook). */
+static void release_material(key_material *material, unsigned char *read_back) {
+  if (material == NULL) return;
+  OPENSSL_cleanse(material->key, KEY_LENGTH);
+  EVP_CIPHER_CTX_free(material->seal);
+  EVP_CIPHER_CTX_free(material->open);
+  material->seal = NULL;
+  material->open = NULL;
+  if (read_back != NULL) memcpy(read_back, material->key, KEY_LENGTH);
+  OPENSSL_cleanse(material, sizeof *material);
+  free(material);
+}
+
+static void finalize_key(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  key_handle *handle = data;
+  release_material(handle->material, NULL);
+  free(handle);
+}
+
+static key_material *new_material(const unsigned char *bytes) {
+  key_material *material = calloc(1, sizeof *material);
+  if (material == NULL) return NULL;
+  memcpy(material->key, bytes, KEY_LENGTH);
+  material->seal = EVP_CIPHER_CTX_new();
+  material->open = EVP_CIPHER_CTX_new();
+  if (material->seal == NULL || material->open == NULL ||
+      EVP_EncryptInit_ex(material->seal, EVP_aes_256_gcm(), NULL, material->key, NULL) != 1 ||
+      EVP_DecryptInit_ex(material->open, EVP_aes_256_gcm(), NULL, material->key, NULL) != 1) {
+    release_material(material, NULL);
+    return NULL;
+  }
+  return material;
+}
+
+static int get_bytes(napi_env env, napi_value value, unsigned char **data, size_t *length) {
+  bool is_typed_array = false;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return 0;
+  napi_typedarray_type type;
+  void *pointer = NULL;
+  size_t count = 0;
+  if (napi_get_typedarray_info(env, value, &type, &count, &pointer, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
+  *data = count == 0 ? NULL : pointer;
+  *length = count;
+  return 1;
+}
+
+static int get_table(napi_env env, napi_value value, uint32_t **data, size_t *count) {
+  bool is_typed_array = false;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return 0;
+  napi_typedarray_type type;
+  void *pointer = NULL;
+  if (napi_get_typedarray_info(env, value, &type, count, &pointer, NULL, NULL) != napi_ok || type != napi_uint32_array) return 0;
+  *data = pointer;
+  return 1;
+}
+
+/* The live handle of `object`, or NULL (wrong type, or released) with an exception pending. */
+static key_handle *handle_of(napi_env env, napi_value object, int must_be_live) {
+  bool tagged = false;
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, &KEY_TAG, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, object, &data) != napi_ok) {
+    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", "Expected an AeadKey made by @keystrata/native.");
+    return NULL;
+  }
+  key_handle *handle = data;
+  if (must_be_live && handle->material == NULL) {
+    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", "This AeadKey was released; create a new one from the key.");
+    return NULL;
+  }
+  return handle;
+}
+
+/* initKey(target, bytes): copies 32 bytes into native memory owned by `target`. */
+static napi_value init_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  unsigned char *bytes = NULL;
+  size_t length = 0;
+  napi_valuetype type;
+  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initKey needs an object to attach the key to.");
+  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", "An AES-256-GCM key is exactly 32 bytes (a Uint8Array).");
+  key_handle *handle = calloc(1, sizeof *handle);
+  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory creating an AeadKey.");
+  handle->material = new_material(bytes);
+  if (handle->material == NULL) {
+    free(handle);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", "OpenSSL could not initialise AES-256-GCM.");
+  }
+  if (napi_wrap(env, argv[0], handle, finalize_key, NULL, NULL) != napi_ok) {
+    finalize_key(env, handle, NULL);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initKey: the object already holds a key.");
+  }
+  CALL(env, napi_type_tag_object(env, argv[0], &KEY_TAG));
+  return NULL;
+}
+
+/* releaseKey(key[, readBack]): zero-fills and frees now; idempotent. readBack (test hook, 32 bytes) receives the key memory as it was just before the free. */
+static napi_value release_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "releaseKey needs an AeadKey.");
+  key_handle *handle = handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  unsigned char *read_back = NULL;
+  size_t read_back_length = 0;
+  if (argc >= 2 && (!get_bytes(env, argv[1], &read_back, &read_back_length) || read_back_length != KEY_LENGTH)) {
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The read-back buffer is 32 bytes.");
+  }
+  release_material(handle->material, read_back);
+  handle->material = NULL;
+  return NULL;
+}
+
+static napi_value is_released(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "isReleased needs an AeadKey.");
+  key_handle *handle = handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  napi_value result;
+  CALL(env, napi_get_boolean(env, handle->material == NULL, &result));
+  return result;
+}
+
+typedef struct {
+  key_material **keys;
+  uint32_t key_count;
+  uint32_t *table;
+  size_t count;
+  unsigned char *input;
+  size_t input_length;
+  unsigned char *output;
+  size_t output_length;
+  unsigned char *status;
+} batch;
+
+static int within(uint64_t offset, uint64_t length, size_t limit) { return offset + length <= (uint64_t)limit; }
+
+static void release_mac(mac_material *material, unsigned char *read_back) {
+  if (material == NULL) return;
+  OPENSSL_cleanse(material->key, KEY_LENGTH);
+  EVP_MAC_CTX_free(material->mac);
+  material->mac = NULL;
+  if (read_back != NULL) memcpy(read_back, material->key, KEY_LENGTH);
+  OPENSSL_cleanse(material, sizeof *material);
+  free(material);
+}
+
+static void finalize_mac(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  mac_handle *handle = data;
+  release_mac(handle->material, NULL);
+  free(handle);
+}
+
+static mac_material *new_mac(const unsigned char *bytes) {
+  mac_material *material = calloc(1, sizeof *material);
+  if (material == NULL) return NULL;
+  memcpy(material->key, bytes, KEY_LENGTH);
+  EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  if (hmac != NULL) material->mac = EVP_MAC_CTX_new(hmac);
+  EVP_MAC_free(hmac); /* the context holds its own reference */
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  if (material->mac == NULL || EVP_MAC_init(material->mac, material->key, KEY_LENGTH, params) != 1) {
+    release_mac(material, NULL);
+    return NULL;
+  }
+  return material;
+}
+
+static mac_handle *mac_handle_of(napi_env env, napi_value object, int must_be_live) {
+  bool tagged = false;
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, &MAC_TAG, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, object, &data) != napi_ok) {
+    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", "Expected a MacKey made by @keystrata/native.");
+    return NULL;
+  }
+  mac_handle *handle = data;
+  if (must_be_live && handle->material == NULL) {
+    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", "This MacKey was released; create a new one from the key.");
+    return NULL;
+  }
+  return handle;
+}
+
+/* initMacKey(target, bytes): copies 32 bytes into native memory owned by `target`, as an HMAC-SHA256 key. */
+static napi_value init_mac_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  unsigned char *bytes = NULL;
+  size_t length = 0;
+  napi_valuetype type;
+  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey needs an object to attach the key to.");
+  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", "An HMAC-SHA256 key here is exactly 32 bytes (a Uint8Array).");
+  mac_handle *handle = calloc(1, sizeof *handle);
+  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory creating a MacKey.");
+  handle->material = new_mac(bytes);
+  if (handle->material == NULL) {
+    free(handle);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", "OpenSSL could not initialise HMAC-SHA256.");
+  }
+  if (napi_wrap(env, argv[0], handle, finalize_mac, NULL, NULL) != napi_ok) {
+    finalize_mac(env, handle, NULL);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey: the object already holds a key.");
+  }
+  CALL(env, napi_type_tag_object(env, argv[0], &MAC_TAG));
+  return NULL;
+}
+
+/* releaseMacKey(key[, readBack]): as releaseKey, for a MacKey. */
+static napi_value release_mac_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "releaseMacKey needs a MacKey.");
+  mac_handle *handle = mac_handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  unsigned char *read_back = NULL;
+  size_t read_back_length = 0;
+  if (argc >= 2 && (!get_bytes(env, argv[1], &read_back, &read_back_length) || read_back_length != KEY_LENGTH)) {
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The read-back buffer is 32 bytes.");
+  }
+  release_mac(handle->material, read_back);
+  handle->material = NULL;
+  napi_value result;
+  CALL(env, napi_get_boolean(env, true, &result));
+  return result;
+}
+
+static napi_value is_mac_released(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "isMacReleased needs a MacKey.");
+  mac_handle *handle = mac_handle_of(env, argv[0], 0);
+  if (handle == NULL) return NULL;
+  napi_value result;
+  CALL(env, napi_get_boolean(env, handle->material == NULL, &result));
+  return result;
+}
+
+/* hmacBatch(keys, table, input, output, status): per entry, output[out..out+32) = HMAC-SHA256(key, input[data..data+len)). Returns the number of failed entries. */
+static napi_value hmac_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  bool is_array = false;
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "Expected (keys, table, input, output, status).");
+  uint32_t *table = NULL;
+  size_t table_length = 0, input_length = 0, output_length = 0, status_length = 0;
+  unsigned char *input = NULL, *output = NULL, *status = NULL;
+  if (!get_table(env, argv[1], &table, &table_length) || table_length % MAC_STRIDE != 0) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
+  size_t count = table_length / MAC_STRIDE;
+  if (!get_bytes(env, argv[2], &input, &input_length) || !get_bytes(env, argv[3], &output, &output_length) || !get_bytes(env, argv[4], &status, &status_length)) {
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "input, output and status are Uint8Arrays.");
+  }
+  if (status_length < count) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
+  uint32_t key_count = 0;
+  CALL(env, napi_get_array_length(env, argv[0], &key_count));
+  mac_material **keys = key_count == 0 ? NULL : malloc(sizeof(mac_material *) * key_count);
+  if (key_count != 0 && keys == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+  for (uint32_t i = 0; i < key_count; i++) {
+    napi_value element;
+    mac_handle *handle = NULL;
+    if (napi_get_element(env, argv[0], i, &element) != napi_ok) {
+      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+    } else {
+      handle = mac_handle_of(env, element, 1);
+    }
+    if (handle == NULL) {
+      free(keys);
+      return NULL;
+    }
+    keys[i] = handle->material;
+  }
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t *e = table + i * MAC_STRIDE;
+    if (e[0] >= key_count || !within(e[1], e[2], input_length) || !within(e[3], MAC_LENGTH, output_length)) {
+      free(keys);
+      return fail(env, "ERR_KEYSTRATA_NATIVE_RANGE", "A batch entry points outside its buffers (offsets, lengths or key index); nothing was processed.");
+    }
+  }
+  uint32_t failed = 0;
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t *e = table + i * MAC_STRIDE;
+    EVP_MAC_CTX *ctx = keys[e[0]]->mac;
+    size_t written = 0;
+    int ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && (e[2] == 0 || EVP_MAC_update(ctx, input + e[1], e[2]) == 1) && EVP_MAC_final(ctx, output + e[3], &written, MAC_LENGTH) == 1 && written == MAC_LENGTH;
+    status[i] = ok ? STATUS_OK : STATUS_FAILED;
+    if (!ok) {
+      OPENSSL_cleanse(output + e[3], MAC_LENGTH);
+      failed++;
+    }
+  }
+  free(keys);
+  napi_value result;
+  CALL(env, napi_create_uint32(env, failed, &result));
+  return result;
+}
+
+/* Reads and validates (keys, table, input, output, status): 1, or 0 with an exception pending. */
+static int read_batch(napi_env env, napi_callback_info info, size_t stride, batch *out) {
+  size_t argc = 5;
+  napi_value argv[5];
+  bool is_array = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "Expected (keys, table, input, output, status).");
+    return 0;
+  }
+  size_t table_length = 0, status_length = 0;
+  if (!get_table(env, argv[1], &out->table, &table_length) || table_length % stride != 0) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
+    return 0;
+  }
+  out->count = table_length / stride;
+  if (!get_bytes(env, argv[2], &out->input, &out->input_length) || !get_bytes(env, argv[3], &out->output, &out->output_length) || !get_bytes(env, argv[4], &out->status, &status_length)) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "input, output and status are Uint8Arrays.");
+    return 0;
+  }
+  if (status_length < out->count) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
+    return 0;
+  }
+  if (napi_get_array_length(env, argv[0], &out->key_count) != napi_ok) {
+    fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+    return 0;
+  }
+  out->keys = out->key_count == 0 ? NULL : malloc(sizeof(key_material *) * out->key_count);
+  if (out->key_count != 0 && out->keys == NULL) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+    return 0;
+  }
+  for (uint32_t i = 0; i < out->key_count; i++) {
+    napi_value element;
+    key_handle *handle = NULL;
+    if (napi_get_element(env, argv[0], i, &element) != napi_ok) {
+      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+      handle = NULL;
+    } else {
+      handle = handle_of(env, element, 1);
+    }
+    if (handle == NULL) {
+      free(out->keys);
+      out->keys = NULL;
+      return 0;
+    }
+    out->keys[i] = handle->material;
+  }
+  return 1;
+}
+
+static napi_value invalid_entry(napi_env env, batch *b) {
+  free(b->keys);
+  return fail(env, "ERR_KEYSTRATA_NATIVE_RANGE", "A batch entry points outside its buffers (offsets, lengths or key index); nothing was processed.");
+}
+
+static napi_value count_failures(napi_env env, batch *b) {
+  uint32_t failed = 0;
+  for (size_t i = 0; i < b->count; i++) failed += b->status[i] != STATUS_OK;
+  free(b->keys);
+  napi_value result;
+  CALL(env, napi_create_uint32(env, failed, &result));
+  return result;
+}
+
+static int seal_one(EVP_CIPHER_CTX *ctx, const unsigned char *iv, const unsigned char *plaintext, int length, const unsigned char *aad, int aad_length, unsigned char *out) {
+  int written = 0, last = 0;
+  if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1) return STATUS_FAILED;
+  if (aad_length > 0 && EVP_EncryptUpdate(ctx, NULL, &written, aad, aad_length) != 1) return STATUS_FAILED;
+  written = 0;
+  if (length > 0 && EVP_EncryptUpdate(ctx, out, &written, plaintext, length) != 1) return STATUS_FAILED;
+  if (EVP_EncryptFinal_ex(ctx, out + written, &last) != 1 || written + last != length) return STATUS_FAILED;
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LENGTH, out + length) != 1) return STATUS_FAILED;
+  return STATUS_OK;
+}
+
+/* sealBatch(keys, table, input, output, status): per entry, output[out..out+len) = ciphertext, then the 16-byte tag. Returns the number of failed entries. */
+static napi_value seal_batch(napi_env env, napi_callback_info info) {
+  batch b = {0};
+  if (!read_batch(env, info, SEAL_STRIDE, &b)) return NULL;
+  for (size_t i = 0; i < b.count; i++) {
+    const uint32_t *e = b.table + i * SEAL_STRIDE;
+    if (e[0] >= b.key_count || !within(e[1], IV_LENGTH, b.input_length) || e[3] > INT_MAX - TAG_LENGTH || !within(e[2], e[3], b.input_length) || e[5] > INT_MAX ||
+        !within(e[4], e[5], b.input_length) || !within(e[6], (uint64_t)e[3] + TAG_LENGTH, b.output_length)) {
+      return invalid_entry(env, &b);
+    }
+  }
+  for (size_t i = 0; i < b.count; i++) {
+    const uint32_t *e = b.table + i * SEAL_STRIDE;
+    unsigned char *out = b.output + e[6];
+    b.status[i] = (unsigned char)seal_one(b.keys[e[0]]->seal, b.input + e[1], b.input + e[2], (int)e[3], b.input + e[4], (int)e[5], out);
+    if (b.status[i] != STATUS_OK) OPENSSL_cleanse(out, (size_t)e[3] + TAG_LENGTH);
+  }
+  return count_failures(env, &b);
+}
+
+static int open_one(EVP_CIPHER_CTX *ctx, const unsigned char *iv, const unsigned char *ciphertext, int length, const unsigned char *tag, const unsigned char *aad, int aad_length, unsigned char *out) {
+  int written = 0, last = 0;
+  unsigned char expected[TAG_LENGTH];
+  memcpy(expected, tag, TAG_LENGTH);
+  if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1) return STATUS_FAILED;
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LENGTH, expected) != 1) return STATUS_FAILED;
+  if (aad_length > 0 && EVP_DecryptUpdate(ctx, NULL, &written, aad, aad_length) != 1) return STATUS_FAILED;
+  written = 0;
+  if (length > 0 && EVP_DecryptUpdate(ctx, out, &written, ciphertext, length) != 1) return STATUS_FAILED;
+  /* The tag check: EVP_DecryptFinal_ex compares the computed tag with `expected` in constant time. */
+  if (EVP_DecryptFinal_ex(ctx, out + written, &last) != 1) return STATUS_TAG_MISMATCH;
+  return written + last == length ? STATUS_OK : STATUS_FAILED;
+}
+
+/* openBatch(keys, table, input, output, status): per entry, output[out..out+len) = plaintext, written only for a verified tag (else zero-filled). Returns the number of failed entries. */
+static napi_value open_batch(napi_env env, napi_callback_info info) {
+  batch b = {0};
+  if (!read_batch(env, info, OPEN_STRIDE, &b)) return NULL;
+  for (size_t i = 0; i < b.count; i++) {
+    const uint32_t *e = b.table + i * OPEN_STRIDE;
+    if (e[0] >= b.key_count || !within(e[1], IV_LENGTH, b.input_length) || e[3] > INT_MAX || !within(e[2], e[3], b.input_length) || !within(e[4], TAG_LENGTH, b.input_length) ||
+        e[6] > INT_MAX || !within(e[5], e[6], b.input_length) || !within(e[7], e[3], b.output_length)) {
+      return invalid_entry(env, &b);
+    }
+  }
+  for (size_t i = 0; i < b.count; i++) {
+    const uint32_t *e = b.table + i * OPEN_STRIDE;
+    unsigned char *out = b.output + e[7];
+    b.status[i] = (unsigned char)open_one(b.keys[e[0]]->open, b.input + e[1], b.input + e[2], (int)e[3], b.input + e[4], b.input + e[5], (int)e[6], out);
+    if (b.status[i] != STATUS_OK && e[3] > 0) OPENSSL_cleanse(out, e[3]);
+  }
+  return count_failures(env, &b);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"initKey", NULL, init_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"releaseKey", NULL, release_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isReleased", NULL, is_released, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sealBatch", NULL, seal_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openBatch", NULL, open_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"initMacKey", NULL, init_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"releaseMacKey", NULL, release_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isMacReleased", NULL, is_mac_released, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hmacBatch", NULL, hmac_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
