@@ -23,6 +23,7 @@ import { changeKeyState, type KeyReference, type RevocationImpact, type Revocati
 import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } from './rewrap.js';
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
+import { auditMemberEvents } from '../root-key/members/member-audit.js';
 
 /** An event for the monitoring hook: one per batch operation, no values or key bytes. */
 export interface OperationEvent {
@@ -111,6 +112,7 @@ export class KeyHierarchy {
     const keyring = checkKeyring(options.keyring ?? 'default');
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
+    auditMemberEvents(options.rootKey, audit, options.keyStore);
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
     const h: HierarchyInternals = {
       rootKey: options.rootKey,

@@ -7,6 +7,7 @@ import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/rec
 import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
+import { isMemberCopies } from '../root-key/members/member-copies.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';
@@ -191,7 +192,8 @@ export class KeyResolver {
     };
     const wrapped = Buffer.from(kek.wrapped, 'base64');
     // Precondition: a wrapped KEK is 40 bytes before it reaches the HSM.
-    if (wrapped.length !== WRAPPED_KEK_LENGTH) return refuse(`has the wrong length (${wrapped.length} bytes)`);
+    // (A container of independent members' copies is checked copy by copy by MemberRootKey.)
+    if (wrapped.length !== WRAPPED_KEK_LENGTH && !isMemberCopies(wrapped)) return refuse(`has the wrong length (${wrapped.length} bytes)`);
     let key: SecretKey;
     try {
       key = await this.rootKey.unwrapKek({ label: cmk.hsmLabel, id: cmk.hsmId }, wrapped);

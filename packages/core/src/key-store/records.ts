@@ -69,7 +69,7 @@ export interface AuditRecord {
 }
 
 /** Lifecycle events recorded in the audit trail. */
-export type AuditEvent = 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire' | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt' | 'shred' | 'audit-key';
+export type AuditEvent = 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire' | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt' | 'shred' | 'audit-key' | 'member';
 
 /** Progress of a resumable job (DEK re-encryption). */
 export interface JobRecord {

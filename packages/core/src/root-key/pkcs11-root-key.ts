@@ -13,6 +13,7 @@ import { assertLoggedIn } from './pkcs11-errors.js';
 import { checkedKeyObject, findAllObjects } from './pkcs11-object-checks.js';
 import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type RootKey, type RootKeyStats } from './root-key.js';
 import { assertWrappedKekLength } from './wrapped-kek-length.js';
+import { importedAuditKeyTemplate, wrapKekFromMemory } from './pkcs11-member-keys.js';
 
 /** Options for {@link Pkcs11RootKey.open}: any PKCS#11 module works by configuration alone. */
 export interface Pkcs11RootKeyOptions extends TokenSelector {
@@ -33,6 +34,11 @@ export interface Pkcs11RootKeyOptions extends TokenSelector {
    * call runs on another thread.
    */
   readonly threadPool?: boolean;
+  /**
+   * Accept an audit key created from material (not generated inside the token): set by
+   * {@link MemberRootKey} for independent members, which all receive the same audit key.
+   */
+  readonly acceptImportedAuditKey?: boolean;
 }
 
 type Handle = P11.Handle;
@@ -77,6 +83,7 @@ export class Pkcs11RootKey implements RootKey {
   readonly #module: Pkcs11Module;
   readonly #pool: Pkcs11SessionPool;
   readonly #auditLabel: string;
+  readonly #acceptImportedAuditKey: boolean;
   readonly #handles = new Map<string, Handle>();
   /** Audit key handles whose check value matched a recorded identity (`id/checkValue`). */
   readonly #checkedAudit = new Map<string, Handle>();
@@ -88,6 +95,7 @@ export class Pkcs11RootKey implements RootKey {
     this.#module = module;
     this.#hsm = pkcs11Calls(module.pkcs11, options.threadPool === true);
     this.#auditLabel = options.auditKeyLabel ?? 'keystrata-audit';
+    this.#acceptImportedAuditKey = options.acceptImportedAuditKey === true;
     this.#pool = new Pkcs11SessionPool(module, options, options.pin, options.sessions ?? 4);
     this.#pool.onReconnect = () => {
       this.#handles.clear();
@@ -286,7 +294,7 @@ export class Pkcs11RootKey implements RootKey {
     const cacheKey = `audit/${this.#auditLabel}/${keyId ?? '*'}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;
-    const handle = selectAuditKey(pkcs11, session, this.#auditObjects(session, pkcs11), keyId, `audit key "${this.#auditLabel}"`);
+    const handle = selectAuditKey(pkcs11, session, this.#auditObjects(session, pkcs11), keyId, `audit key "${this.#auditLabel}"`, !this.#acceptImportedAuditKey);
     if (handle !== undefined) this.#handles.set(cacheKey, handle);
     return handle;
   }
@@ -338,6 +346,25 @@ export class Pkcs11RootKey implements RootKey {
       const id = randomBytes(16);
       const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, id));
       this.#handles.set(`audit/${this.#auditLabel}/${id.toString('hex')}`, key);
+      return this.#identity(session, pkcs11, key);
+    });
+  }
+
+  /** Wraps a KEK from process memory under `cmk` (a copy for an independent member); see {@link wrapKekFromMemory}. */
+  async wrapKekBytes(cmk: CmkReference, kek: SecretKey): Promise<Buffer> {
+    this.#calls++;
+    return this.#pool.run('wrap a KEK copy', (session, pkcs11) => wrapKekFromMemory(pkcs11, this.#hsm, session, this.#cmkHandle(session, pkcs11, cmk), kek));
+  }
+
+  /** Creates the audit key from `material` with CKA_ID `id` (an independent member); refuses when one exists. */
+  async importAuditKey(id: string, material: SecretKey): Promise<AuditKeyIdentity> {
+    this.#calls++;
+    return this.#pool.run('import the audit key', async (session, pkcs11) => {
+      if (this.#auditObjects(session, pkcs11).length > 0) {
+        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token already has an audit key "${this.#auditLabel}"; it is not replaced.`);
+      }
+      const key = pkcs11.C_CreateObject(session, importedAuditKeyTemplate(this.#auditLabel, Buffer.from(id, 'hex'), material));
+      this.#handles.set(`audit/${this.#auditLabel}/${id}`, key);
       return this.#identity(session, pkcs11, key);
     });
   }
