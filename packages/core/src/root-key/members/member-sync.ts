@@ -1,3 +1,4 @@
+import { recordedAuditKey } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import { AuditLog } from '../../hierarchy/audit-log.js';
 import { now, type ProgressListener } from '../../hierarchy/internals.js';
@@ -131,9 +132,23 @@ export async function syncRootMember(options: RootMemberSyncOptions): Promise<Ro
   return result;
 }
 
+/** Refuses to remove the last healthy member that holds the audit key the trail recorded (nothing could MAC the trail after). */
+async function assertAuditKeyKept(rootKey: MemberRootKey, keyStore: KeyStore, leaving: string): Promise<void> {
+  const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
+  if (recorded === undefined) return;
+  for (const other of rootKey.members) {
+    if (other.name === leaving || other.state !== 'healthy' || other.rootKey?.auditKeyIdentity === undefined) continue;
+    if ((await other.rootKey.auditKeyIdentity(recorded.id).catch(() => undefined))?.checkValue === recorded.checkValue) return;
+  }
+  throw new KeystrataError('KEY_IN_USE', `Member "${leaving}" is the last healthy member holding the audit key; nothing was removed.`, {
+    hint: 'An independent member added later does not receive the audit key (docs/hsm-cluster.md): keep a member that holds it, or bring one back first.',
+  });
+}
+
 /**
  * Removes a member: its KEK copies are deleted from the key store (refused for a KEK whose only
- * copy it holds), audited as a `member` record, and the member is dropped from the root.
+ * copy it holds, and when it is the last healthy member holding the audit key), audited as a
+ * `member` record, and the member is dropped from the root.
  *
  * @example
  * ```ts
@@ -143,6 +158,7 @@ export async function syncRootMember(options: RootMemberSyncOptions): Promise<Ro
 export async function removeRootMember(options: RootMemberSyncOptions): Promise<{ readonly member: string; readonly copiesRemoved: number }> {
   const { rootKey, keyStore, member } = options;
   if (!rootKey.members.some((m) => m.name === member)) throw new KeystrataError('CONFIG_INVALID', `The root has no member "${member}".`);
+  await assertAuditKeyKept(rootKey, keyStore, member);
   const audit = new AuditLog(keyStore, rootKey, options.actor ?? 'keystrata');
   let copiesRemoved = 0;
   for (const keyring of await keyrings(keyStore)) {
