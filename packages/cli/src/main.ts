@@ -13,6 +13,7 @@ import { destroy, enable, revoke } from './commands/revoke.js';
 import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
+import { hsmAddMember, hsmMembers, hsmRemoveMember } from './commands/hsm-members.js';
 
 /** The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY). */
 export interface CliIo {
@@ -45,6 +46,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit,
   backup,
   shred,
+  'hsm members': hsmMembers,
+  'hsm add-member': hsmAddMember,
+  'hsm remove-member': hsmRemoveMember,
 };
 
 const OPTIONS = {

@@ -403,8 +403,15 @@ export class KeyHierarchy {
 
   /** Cache, HSM and key-store counters. */
   stats(): HierarchyStats {
-    const { hsmCalls, reconnects } = this.#h.rootKey.stats;
-    return { deks: this.#h.resolver.deks.stats, keks: this.#h.resolver.keks.stats, hsmCalls, hsmReconnects: reconnects, keyStoreQueries: this.#h.keyStore.queryCount };
+    const { hsmCalls, reconnects, members } = this.#h.rootKey.stats;
+    return {
+      deks: this.#h.resolver.deks.stats,
+      keks: this.#h.resolver.keks.stats,
+      hsmCalls,
+      hsmReconnects: reconnects,
+      keyStoreQueries: this.#h.keyStore.queryCount,
+      ...(members === undefined ? {} : { hsmMembers: members }),
+    };
   }
 
   /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */

@@ -4,6 +4,7 @@ import type { CmkRecord, KekRecord, TombstoneRecord } from '../key-store/records
 import { shredJobId } from '../shred/shred-job.js';
 import { RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import type { HierarchyInternals } from './internals.js';
+import type { RootMemberStats } from '../root-key/root-key.js';
 
 /** The segment of a keyring's blind-index root key (not a data segment). */
 const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
@@ -62,6 +63,8 @@ export interface HierarchyStats {
   readonly hsmCalls: number;
   readonly hsmReconnects: number;
   readonly keyStoreQueries: number;
+  /** Per member, for a root of several members (`MemberRootKey`): state and calls answered. */
+  readonly hsmMembers?: readonly RootMemberStats[];
 }
 
 /** The whole hierarchy, for `keystrata status`. */
