@@ -8,6 +8,7 @@ import { environment, machine, packageVersion } from './machine.js';
 import type { OrmName, OrmPart } from './part.js';
 import { PARTS_DIR, RESULTS_DIR } from './paths.js';
 import { rawPrimitives } from './raw.js';
+import { appendMembersSection } from './report-members.js';
 
 /** One target's verdict. */
 export interface TargetVerdict {
@@ -305,6 +306,7 @@ export function writeReport(): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(RESULTS_DIR, 'latest.md'), `${markdown(report, parts, targets)}\n`);
+  appendMembersSection(join(RESULTS_DIR, 'latest.md'));
   writeFileSync(join(RESULTS_DIR, 'chart.svg'), `${chart(parts)}\n`);
   console.log(
     `\n${resultsTable(parts)}\n\n${breakdownTable(parts)}\n\n${targets.map((t) => `${t.orm} ${t.target}: ${t.status} (${t.detail})`).join('\n')}\n\n[bench] wrote ${join(RESULTS_DIR, 'latest.md')}`,
