@@ -16,8 +16,9 @@ interface MemberRun {
 }
 
 /** Runs one scenario in a child process (a native crash fails the test instead of killing vitest); killed after 25 s. */
-async function runMembers(kind: 'cloned' | 'independent', scenario: 'failover' | 'all-down'): Promise<MemberRun> {
-  const process_ = spawn(process.execPath, [child], { env: { ...process.env, MEMBERS_KIND: kind, MEMBERS_SCENARIO: scenario }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function runMembers(kind: 'cloned' | 'independent', scenario: 'failover' | 'all-down', count = 2): Promise<MemberRun> {
+  const env = { ...process.env, MEMBERS_KIND: kind, MEMBERS_SCENARIO: scenario, MEMBERS_COUNT: String(count) };
+  const process_ = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   process_.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -56,6 +57,17 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
     },
     30_000,
   );
+
+  it('issue 14 §failover: three independent members, each taken away in turn under load, give zero failed operations; each rejoins and is synced', async () => {
+    const run = await runMembers('independent', 'failover', 3);
+    expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
+    expect(run.counts.rotations).toBe(3);
+    for (const name of ['a', 'b', 'c']) expect(run.timeline).toMatchObject({ [`${name}DownSeen`]: 'unhealthy', [`${name}Rejoined`]: true, [`${name}Synced`]: true });
+    expect(transitions(run)).toEqual(['c:healthy->unhealthy', 'c:unhealthy->healthy', 'b:healthy->unhealthy', 'b:unhealthy->healthy', 'a:healthy->unhealthy', 'a:unhealthy->healthy']);
+    expect(run.after).toBe('ok');
+    expect(run.stats.every((m) => m.calls > 20)).toBe(true);
+    expect(run.leaks).toEqual([]);
+  }, 30_000);
 
   it('issue 14 §all-down: with every member gone operations fail closed with HSM_UNAVAILABLE, and recover by themselves when one member returns', async () => {
     const run = await runMembers('independent', 'all-down');

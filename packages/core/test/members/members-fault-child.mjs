@@ -20,6 +20,11 @@ const keyStore = new SqlKeyStore(await createSqliteDriver({ database }));
 const open = (tokens) => openPkcs11Members({ kind, members: tokens.map((t) => memberOptions(t)), probeIntervalMs: 50 });
 
 const a = createMemberToken('a');
+// MEMBERS_COUNT SoftHSM2 members (default 2), plus MEMBERS_EXTRA: a JSON list of other members
+// ({ name, module, tokenLabel, pin, moduleEnvironment, tokens: the directory to take away }), e.g.
+// an NSS softoken as an independent member. The member list is data; the scenario is the same.
+const count = Number(process.env.MEMBERS_COUNT ?? 2);
+const extra = JSON.parse(process.env.MEMBERS_EXTRA ?? '[]');
 let tokens = [a];
 if (kind === 'cloned') {
   // Provision on A, then clone its token directory: B holds the same CMK and audit key objects.
@@ -29,7 +34,7 @@ if (kind === 'cloned') {
   await first.close();
   tokens = [a, cloneMemberToken(a, 'b')];
 } else {
-  tokens = [a, createMemberToken('b')];
+  tokens = [a, ...Array.from({ length: count - 1 }, (_, i) => createMemberToken(String.fromCharCode(98 + i))), ...extra];
 }
 const rootKey = await open(tokens);
 const h = await KeyHierarchy.create({ rootKey, keyStore });
@@ -109,31 +114,24 @@ const rotate = async () => {
 
 const timeline = {};
 if (scenario === 'failover') {
-  await sleep(400);
-  takeAway(tokens[1]);
-  await sleep(300);
-  await rotate();
-  await sleep(500);
-  timeline.bDownSeen = member('b').state;
-  bringBack(tokens[1]);
-  timeline.bRejoined = await waitFor(() => member('b').state === 'healthy', 5000);
-  timeline.bSynced = await waitUntilSynced('b');
-  await sleep(300);
-  takeAway(tokens[0]);
-  await sleep(300);
-  await rotate();
-  await sleep(500);
-  timeline.aDownSeen = member('a').state;
-  bringBack(tokens[0]);
-  timeline.aRejoined = await waitFor(() => member('a').state === 'healthy', 5000);
-  timeline.aSynced = await waitUntilSynced('a');
+  // Each member in turn, last first: taken away under load, a rotation while it is away, brought back.
+  for (const token of [...tokens].reverse()) {
+    await sleep(300);
+    takeAway(token);
+    await sleep(300);
+    await rotate();
+    await sleep(500);
+    timeline[`${token.name}DownSeen`] = member(token.name).state;
+    bringBack(token);
+    timeline[`${token.name}Rejoined`] = await waitFor(() => member(token.name).state === 'healthy', 5000);
+    timeline[`${token.name}Synced`] = await waitUntilSynced(token.name);
+  }
   await sleep(200);
 } else {
   await sleep(300);
   running = false;
   await Promise.all([...readers, writer]);
-  takeAway(tokens[0]);
-  takeAway(tokens[1]);
+  for (const token of tokens) takeAway(token);
   const cold = await KeyHierarchy.create({ rootKey, keyStore });
   const downCodes = {};
   for (const attempt of [() => cold.decryptValues(values), () => cold.encryptValue('x', { model: 'P', field: 'f', recordId: 'down', segment: 'down-segment' })]) {
@@ -158,7 +156,7 @@ if (scenario === 'failover') {
     );
   }
   timeline.recovered = recovered;
-  bringBack(tokens[1]);
+  for (const token of tokens.slice(1)) bringBack(token);
   timeline.bothHealthy = await waitFor(() => rootKey.stats.members.every((m) => m.state === 'healthy'), 5000);
 }
 running = false;
@@ -194,12 +192,12 @@ for (const kek of await keyStore.listKeks()) {
   secrets.push(bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64')));
 }
 const files = (path) => (statSync(path).isDirectory() ? readdirSync(path).flatMap((name) => files(join(path, name))) : [path]);
-const leaks = [dir, ...tokens.map((t) => t.directory)].flatMap(files).filter((file) => {
+const leaks = [dir, ...tokens.map((t) => t.directory ?? t.tokens)].flatMap(files).filter((file) => {
   const content = readFileSync(file);
   return secrets.some((secret) => content.includes(secret));
 });
 const stats = rootKey.stats.members;
 await h.close();
 rmSync(dir, { recursive: true, force: true });
-for (const t of tokens) rmSync(t.directory, { recursive: true, force: true });
+for (const t of tokens) if (t.directory) rmSync(t.directory, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ counts, codes, timeline, after, memberRecords, stats, leaks, keks: secrets.length / 3 })}\n`);
