@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../../errors/keystrata-error.js';
-import { SecretKey } from '../../secret/secret-key.js';
+import type { SecretKey } from '../../secret/secret-key.js';
 import type { AuditKeyIdentity, CmkReference, RootKey, RootKeyStats, RootMemberEvent } from '../root-key.js';
 import { decodeMemberCopies, encodeMemberCopies, isMemberCopies, type MemberCopy } from './member-copies.js';
+import { createMemberAuditKey, memberAuditKeyIdentity, memberAuditMac } from './member-audit-key.js';
+import { anyMemberHasCmk, findCmksOnEveryMember } from './member-cmks.js';
 import { MemberRouter } from './member-router.js';
 import { checkMemberRootKeyOptions, type MemberKind, type MemberRootKeyOptions } from './member-options.js';
 import { RootMember } from './root-member.js';
 
 const LACKS_KEY = new Set(['KEY_NOT_FOUND']);
-const LACKS_AUDIT_KEY = new Set(['AUDIT_KEY_MISMATCH']);
 const cmkKey = (cmk: CmkReference): string => `${cmk.label}/${cmk.id}`;
 /** Member state changes kept for the first listener (an audit log subscribing after the open). */
 const BACKLOG = 100;
@@ -123,21 +124,8 @@ export class MemberRootKey implements RootKey {
   }
 
   /** Whether any healthy member holds the CMK (a member lacking it is reported by `hsm members` and synced). */
-  async hasCmk(cmk: CmkReference): Promise<boolean> {
-    const notHere = new KeystrataError('KEY_NOT_FOUND', 'not on this member');
-    try {
-      return await this.#router.run(
-        'find a CMK',
-        async (rootKey) => {
-          if (!(await rootKey.hasCmk(cmk))) throw notHere;
-          return true;
-        },
-        { nextOnCodes: LACKS_KEY },
-      );
-    } catch (error) {
-      if (error === notHere) return false;
-      throw error;
-    }
+  hasCmk(cmk: CmkReference): Promise<boolean> {
+    return anyMemberHasCmk(this.#router, cmk);
   }
 
   /** Destroys the CMK on every member; refused while any member is out (a shred must reach every copy). */
@@ -145,18 +133,8 @@ export class MemberRootKey implements RootKey {
     await this.#router.all('destroy a CMK', (rootKey) => rootKey.destroyCmk(cmk), false);
   }
 
-  /** The CMKs labelled `label` on every member (all must answer: a shred relies on it). */
-  async findCmks(label: string): Promise<CmkReference[]> {
-    const found = new Map<string, CmkReference>();
-    await this.#router.all(
-      'find CMKs by label',
-      async (rootKey, member) => {
-        if (rootKey.findCmks === undefined) throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `Member "${member.name}" cannot list CMKs by label.`);
-        for (const cmk of await rootKey.findCmks(label)) found.set(cmk.id, cmk);
-      },
-      false,
-    );
-    return [...found.values()];
+  findCmks(label: string): Promise<CmkReference[]> {
+    return findCmksOnEveryMember(this.#router, label);
   }
 
   #holds(cmk: CmkReference) {
@@ -244,52 +222,16 @@ export class MemberRootKey implements RootKey {
   }
 
   async auditMac(data: Buffer, key?: AuditKeyIdentity): Promise<Buffer> {
-    return this.#router.run('MAC an audit record', (rootKey) => rootKey.auditMac(data, key), {
-      nextOnCodes: LACKS_AUDIT_KEY,
-      onLacking: (member) => (member.auditKey = false),
-    });
+    return memberAuditMac(this.#router, data, key);
   }
 
   async auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
-    const none = new KeystrataError('AUDIT_KEY_MISMATCH', 'no audit key on this member');
-    try {
-      return await this.#router.run(
-        'identify the audit key',
-        async (rootKey) => {
-          const identity = await rootKey.auditKeyIdentity?.(keyId);
-          if (identity === undefined) throw none;
-          return identity;
-        },
-        { nextOnCodes: LACKS_AUDIT_KEY },
-      );
-    } catch (error) {
-      if (error === none) return undefined;
-      throw error;
-    }
+    return memberAuditKeyIdentity(this.#router, keyId);
   }
 
-  /**
-   * Cloned: created in one member (the vendor clones it). Independent: made in process memory and
-   * imported into every healthy member, so its check value is the same everywhere; then zero-filled.
-   */
+  /** See {@link createMemberAuditKey}. */
   async createAuditKey(): Promise<AuditKeyIdentity> {
-    if (this.kind === 'cloned') return this.#router.run('create the audit key', async (rootKey) => rootKey.createAuditKey!());
-    const material = SecretKey.takeOwnership(randomBytes(32));
-    const id = randomBytes(16).toString('hex');
-    const identities: AuditKeyIdentity[] = [];
-    try {
-      await this.#router.all(
-        'import the audit key',
-        async (rootKey, member) => {
-          if (rootKey.importAuditKey === undefined) throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `Member "${member.name}" cannot receive the audit key.`);
-          identities.push(await rootKey.importAuditKey(id, material));
-        },
-        true,
-      );
-    } finally {
-      material.destroy();
-    }
-    return identities[0]!;
+    return createMemberAuditKey(this.#router, this.kind);
   }
 
   /** Stops the probe and closes every member; idempotent. */
