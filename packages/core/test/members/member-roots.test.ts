@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   SqlKeyStore,
   syncRootMember,
 } from '../../src/index.js';
+import { SecretKey } from '../../src/secret/secret-key.js';
 // @ts-expect-error: a plain .mjs helper shared with the child processes
 import { bringBack, cloneMemberToken, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
 
@@ -195,6 +197,31 @@ describe('issue 14: members that must not be used, tampered copies, adding and r
       expect((await (await KeyHierarchy.create({ rootKey: only, keyStore })).verifyAudit()).records).toBeGreaterThan(3);
     }
     await h.verifyAudit();
+  });
+
+  it('issue 14 §audit key: a single-token root still refuses an audit key imported from process memory (acceptImportedAuditKey is opt-in, for independent members)', async () => {
+    const x = token('x');
+    const importing = await Pkcs11RootKey.open({ ...options(x), acceptImportedAuditKey: true });
+    closing.push(importing);
+    await importing.importAuditKey('0a0b', SecretKey.takeOwnership(randomBytes(32)));
+    const single = await Pkcs11RootKey.open(options(x));
+    closing.push(single);
+    expect(await codeOf(single.auditKeyIdentity())).toBe('HSM_OBJECT_UNSAFE');
+  });
+
+  it("issue 14 §audit key: as the attacker holding one independent member's PIN, an audit key planted there before the trail starts is refused, and no trail is started", async () => {
+    const a = token('a');
+    const b = token('b');
+    // The attacker imports a key whose bytes they know into B, labelled as the audit key.
+    const planting = await Pkcs11RootKey.open({ ...options(b), acceptImportedAuditKey: true });
+    await planting.importAuditKey('a77ac4', SecretKey.takeOwnership(Buffer.alloc(32, 7)));
+    await planting.close();
+    const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });
+    closing.push(rootKey);
+    const { keyStore } = await store();
+    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    expect(await codeOf(h.provision())).toBe('AUDIT_KEY_MISMATCH');
+    expect(await keyStore.listAudit(0, 10)).toEqual([]);
   });
 
   it('issue 14 §module: a module finalised under the root whose token store is gone fails with HSM_UNAVAILABLE (was CIPHERTEXT_TAMPERED), and initialises again under its own SOFTHSM2_CONF once back', async () => {

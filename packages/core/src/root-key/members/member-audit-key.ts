@@ -25,13 +25,15 @@ export function memberAuditMac(router: MemberRouter, data: Buffer, key?: AuditKe
 
 /**
  * The identity of the audit key on the first healthy member that has one (undefined when none has).
+ * Independent members, asked which key a new trail would use (no `keyId`): see {@link agreedAuditKey}.
  *
  * @example
  * ```ts
  * const identity = await memberAuditKeyIdentity(router, recorded?.id);
  * ```
  */
-export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: string): Promise<AuditKeyIdentity | undefined> {
+export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: string, kind: MemberKind = 'cloned'): Promise<AuditKeyIdentity | undefined> {
+  if (keyId === undefined && kind === 'independent') return agreedAuditKey(router);
   const none = new KeystrataError('AUDIT_KEY_MISMATCH', 'no audit key on this member');
   try {
     return await router.run(
@@ -47,6 +49,27 @@ export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: strin
     if (error === none) return undefined;
     throw error;
   }
+}
+
+/**
+ * The audit key a new trail of independent members would record: every healthy member must hold
+ * the same one, or none. Members that disagree (one holds a key the others lack, e.g. one planted
+ * by a holder of that member's PIN, whose material could be known) are AUDIT_KEY_MISMATCH.
+ */
+async function agreedAuditKey(router: MemberRouter): Promise<AuditKeyIdentity | undefined> {
+  const seen = new Map<string, AuditKeyIdentity | undefined>();
+  await router.all('identify the audit key', async (rootKey, member) => void seen.set(member.name, await rootKey.auditKeyIdentity?.()), true);
+  const distinct = new Set([...seen.values()].map((identity) => (identity === undefined ? 'none' : `${identity.id}/${identity.checkValue}`)));
+  if (distinct.size > 1) {
+    throw new KeystrataError(
+      'AUDIT_KEY_MISMATCH',
+      `The members do not hold the same audit key (${[...seen].map(([name, identity]) => `${name}: ${identity === undefined ? 'none' : identity.id}`).join(', ')}); a trail is not started on a key only some members hold.`,
+      {
+        hint: 'Remove the audit key from the members that should not have one (or use tokens without one), then start again; docs/hsm-cluster.md, "Audit MAC across members".',
+      },
+    );
+  }
+  return [...seen.values()][0];
 }
 
 /**

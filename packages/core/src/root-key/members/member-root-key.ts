@@ -226,7 +226,7 @@ export class MemberRootKey implements RootKey {
   }
 
   async auditKeyIdentity(keyId?: string): Promise<AuditKeyIdentity | undefined> {
-    return memberAuditKeyIdentity(this.#router, keyId);
+    return memberAuditKeyIdentity(this.#router, keyId, this.kind);
   }
 
   /** See {@link createMemberAuditKey}. */
