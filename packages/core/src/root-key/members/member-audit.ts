@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { AuditLog } from '../../hierarchy/audit-log.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { RootKey, RootMemberEvent } from '../root-key.js';
@@ -42,12 +43,15 @@ export function auditMemberEvents(rootKey: RootKey, audit: Pick<AuditLog, 'recor
       flushing = false;
     }
   };
+  // Bound to the context of this call: a rejoin noticed inside a rotation must not run its sync under
+  // that rotation's (re-entrant) keyring lease; it waits for the lease like any other job.
+  const syncDetached = AsyncResource.bind((root: MemberRootKey, member: string) => {
+    void syncRootMember({ rootKey: root, keyStore, member, recordUnchanged: false }).catch(() => undefined);
+  });
   return rootKey.watchMembers((event) => {
     pending.push(event);
     void flush();
     // An independent member that rejoins gets the CMK versions and KEK copies made while it was out.
-    if (rootKey instanceof MemberRootKey && rootKey.kind === 'independent' && event.from === 'unhealthy' && event.to === 'healthy') {
-      void syncRootMember({ rootKey, keyStore, member: event.member }).catch(() => undefined);
-    }
+    if (rootKey instanceof MemberRootKey && rootKey.kind === 'independent' && event.from === 'unhealthy' && event.to === 'healthy') syncDetached(rootKey, event.member);
   });
 }

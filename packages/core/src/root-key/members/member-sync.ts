@@ -18,6 +18,8 @@ export interface RootMemberSyncOptions {
   /** Recorded as the actor of the audit record (default `keystrata`). */
   readonly actor?: string;
   readonly onProgress?: ProgressListener;
+  /** Sync: write the `member` audit record even when nothing was copied (default true; the background sync after a rejoin passes false). */
+  readonly recordUnchanged?: boolean;
 }
 
 /** Result of {@link syncRootMember}. */
@@ -128,7 +130,9 @@ export async function syncRootMember(options: RootMemberSyncOptions): Promise<Ro
   }
   await keyStore.putJob({ id: jobId, kind: 'member-sync', state: 'done', cursor: null, processed: result.copiesAdded, data: '{}', updatedAt: now() });
   const { missingCmks, ...counts } = result;
-  await audit.record('member', `member:${member.name}`, { action: 'sync', ...counts, missingCmks: missingCmks.length });
+  if (options.recordUnchanged !== false || result.cmksCreated + result.copiesAdded > 0) {
+    await audit.record('member', `member:${member.name}`, { action: 'sync', ...counts, missingCmks: missingCmks.length });
+  }
   return result;
 }
 
