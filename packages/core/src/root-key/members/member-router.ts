@@ -44,7 +44,8 @@ export class MemberRouter {
 
   /** Changes a member's state (announced only when it changes). */
   setState(member: RootMember, state: RootMemberState, reason?: string): void {
-    if (member.state === state) return;
+    // A member removed while one of its operations was in flight changes state no more.
+    if (member.state === state || !this.members.includes(member)) return;
     const from = member.state;
     member.state = state;
     member.reason = state === 'healthy' ? undefined : reason;
