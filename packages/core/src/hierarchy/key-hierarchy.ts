@@ -404,14 +404,8 @@ export class KeyHierarchy {
   /** Cache, HSM and key-store counters. */
   stats(): HierarchyStats {
     const { hsmCalls, reconnects, members } = this.#h.rootKey.stats;
-    return {
-      deks: this.#h.resolver.deks.stats,
-      keks: this.#h.resolver.keks.stats,
-      hsmCalls,
-      hsmReconnects: reconnects,
-      keyStoreQueries: this.#h.keyStore.queryCount,
-      ...(members === undefined ? {} : { hsmMembers: members }),
-    };
+    const stats = { deks: this.#h.resolver.deks.stats, keks: this.#h.resolver.keks.stats, hsmCalls, hsmReconnects: reconnects, keyStoreQueries: this.#h.keyStore.queryCount };
+    return members === undefined ? stats : { ...stats, hsmMembers: members };
   }
 
   /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */
