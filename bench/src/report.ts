@@ -12,6 +12,7 @@ import { revocationSection } from './report-revocation.js';
 import { usageCountingSection } from './report-usage-counting.js';
 import { issue16Section, issue16Targets, readCoreAead, whereItGoes, type TargetVerdict } from './report-issue16.js';
 import { aeadSection } from './report-aead.js';
+import { appendMembersSection } from './report-members.js';
 
 export type { TargetVerdict } from './report-issue16.js';
 
@@ -298,6 +299,7 @@ export function writeReport(): void {
   appendFileSync(join(RESULTS_DIR, 'latest.md'), revocationSection());
   appendFileSync(join(RESULTS_DIR, 'latest.md'), usageCountingSection());
   appendFileSync(join(RESULTS_DIR, 'latest.md'), aeadSection());
+  appendMembersSection(join(RESULTS_DIR, 'latest.md'));
   writeFileSync(join(RESULTS_DIR, 'chart.svg'), `${chart(parts)}\n`);
   console.log(
     `\n${resultsTable(parts)}\n\n${breakdownTable(parts)}\n\n${targets.map((t) => `${t.orm} ${t.target}: ${t.status} (${t.detail})`).join('\n')}\n\n[bench] wrote ${join(RESULTS_DIR, 'latest.md')}`,

@@ -21,9 +21,11 @@ const NAME_SHAPE = /^\$?[A-Za-z][A-Za-z0-9]{0,39}$/;
 
 /** One issue in words: the option's name and what it must be; never the value zod saw. */
 function describeIssue(issue: ZodIssue): string {
-  const path = issue.path.join('.');
+  // Array indexes (rootKey.members.0.pin) are dropped to find the expectation.
+  const path = issue.path.filter((part) => typeof part !== 'number').join('.');
   // A pin of the wrong shape: name `hsm.pin` whatever zod reports inside the union.
   if (path.startsWith('hsm.pin')) return `hsm.pin ${CONFIG_EXPECTATIONS['hsm.pin']}`;
+  if (path.startsWith('rootKey.members.pin')) return `rootKey.members.pin ${CONFIG_EXPECTATIONS['rootKey.members.pin']}`;
   if (issue.code === 'unrecognized_keys') {
     const valid = validKeysAt(path);
     const named = issue.keys.map((key) => {

@@ -36,6 +36,28 @@ export const CONFIG_SCHEMA = z
       .object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional(), revocationCheckMs: z.number().int().nonnegative().optional() })
       .strict()
       .optional(),
+    rootKey: z
+      .object({
+        kind: z.enum(['cloned', 'independent']),
+        probeIntervalMs: positiveInteger.optional(),
+        members: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+                module: nonEmpty.optional(),
+                tokenLabel: nonEmpty.optional(),
+                slotIndex: z.number().int().nonnegative().optional(),
+                pin: pinSchema,
+                softhsm2Conf: nonEmpty.optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(16),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -68,4 +90,14 @@ export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   'cache.maxAgeMs': 'must be a positive integer',
   'cache.maxUses': 'must be a positive integer',
   'cache.revocationCheckMs': 'must be an integer ≥ 0 (ms)',
+  rootKey: 'must be an object { kind, members } (a root of several HSM members; docs/hsm-cluster.md)',
+  'rootKey.kind': 'must be "cloned" or "independent"',
+  'rootKey.probeIntervalMs': 'must be a positive integer',
+  'rootKey.members': 'must be an array of 1 to 16 members { name, module, tokenLabel | slotIndex, pin, softhsm2Conf }',
+  'rootKey.members.name': 'must be 1 to 64 letters, digits, ".", "_" or "-"',
+  'rootKey.members.module': 'must be a non-empty string',
+  'rootKey.members.tokenLabel': 'must be a non-empty string',
+  'rootKey.members.slotIndex': 'must be an integer ≥ 0',
+  'rootKey.members.pin': 'must be { "env": "VARIABLE_NAME" } or { "file": "path/to/pin" }, never the PIN itself',
+  'rootKey.members.softhsm2Conf': 'must be a non-empty string',
 };

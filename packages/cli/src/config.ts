@@ -38,6 +38,19 @@ export interface KeystrataConfig {
   /** HSM label prefix of new CMKs; set it to the application's `cmkLabelPrefix` if it has one. */
   readonly cmkLabelPrefix?: string;
   readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number; readonly revocationCheckMs?: number };
+  /** A root of several HSM members instead of the one `hsm` token (docs/hsm-cluster.md); `hsm` then only gives the default module. */
+  readonly rootKey?: {
+    readonly kind: 'cloned' | 'independent';
+    readonly probeIntervalMs?: number;
+    readonly members: ReadonlyArray<{
+      readonly name: string;
+      readonly module?: string;
+      readonly tokenLabel?: string;
+      readonly slotIndex?: number;
+      readonly pin: { readonly env: string } | { readonly file: string };
+      readonly softhsm2Conf?: string;
+    }>;
+  };
 }
 
 /**
@@ -102,6 +115,14 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     },
     keyStore: { ...raw.keyStore, url: env.KEYSTRATA_DATABASE_URL || sqliteRelative(dir, raw.keyStore?.url) },
     keyring: env.KEYSTRATA_KEYRING || raw.keyring,
+    ...(raw.rootKey === undefined
+      ? {}
+      : {
+          rootKey: {
+            ...raw.rootKey,
+            members: raw.rootKey.members.map((m) => ({ ...m, pin: 'file' in m.pin ? { file: abs(dir, m.pin.file)! } : m.pin, ...(m.softhsm2Conf ? { softhsm2Conf: abs(dir, m.softhsm2Conf) } : {}) })),
+          },
+        }),
   };
   return { file, dir, exists, config };
 }

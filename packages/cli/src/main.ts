@@ -14,6 +14,7 @@ import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
 import { policy } from './commands/policy.js';
+import { hsmAddMember, hsmMembers, hsmRemoveMember } from './commands/hsm-members.js';
 
 /**
  * The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY).
@@ -58,6 +59,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   backup,
   shred,
   policy,
+  'hsm members': hsmMembers,
+  'hsm add-member': hsmAddMember,
+  'hsm remove-member': hsmRemoveMember,
 };
 
 const OPTIONS = {

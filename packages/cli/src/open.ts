@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createPostgresDriver, createSqliteDriver, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type KeyStore, type PinSource } from '@keystrata/core';
+import { createPostgresDriver, createSqliteDriver, KeyHierarchy, KeystrataError, Pkcs11RootKey, SqlKeyStore, type KeyStore, type MemberRootKey, type PinSource } from '@keystrata/core';
 import { cliActor } from './actor.js';
 import { pinSource, type ResolvedConfig } from './config.js';
 import { asKeyStoreError, guardKeyStore } from './key-store-guard.js';
 import { openMongoKeyStore } from './mongo-open.js';
 import { importFromProject } from './project-import.js';
 import { findSoftHsmModule } from './softhsm.js';
+import { openMemberRootKey } from './open-members.js';
 
 const URL_FORMS = 'keyStore.url must be sqlite:<path>, postgres://… or mongodb://… (mongodb+srv://…).';
 
@@ -52,7 +53,7 @@ const looksLikePath = (path: string): boolean => /\.\w+$/.test(basename(path));
  * variable or file only when it looks like one, since a PIN pasted into `pin.env` or `pin.file`
  * would otherwise be printed.
  */
-function checkPinSource(source: PinSource, env: NodeJS.ProcessEnv): void {
+export function checkPinSource(source: PinSource, env: NodeJS.ProcessEnv): void {
   if (typeof source === 'function') return;
   const hint = 'Set hsm.pin to { "env": "VARIABLE_NAME" } or { "file": "path" } naming where the PIN is, never the PIN itself.';
   if ('env' in source && !env[source.env]) {
@@ -66,7 +67,8 @@ function checkPinSource(source: PinSource, env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * Opens the HSM root key the config names (module, token, PIN source, SoftHSM2 config).
+ * Opens the HSM root key the config names (module, token, PIN source, SoftHSM2 config), or, with
+ * `rootKey.members`, the root of several members (docs/hsm-cluster.md).
  *
  * @example
  * ```ts
@@ -79,7 +81,8 @@ function checkPinSource(source: PinSource, env: NodeJS.ProcessEnv): void {
  * }
  * ```
  */
-export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootKey> {
+export async function openRootKey(resolved: ResolvedConfig): Promise<Pkcs11RootKey | MemberRootKey> {
+  if (resolved.config.rootKey !== undefined) return openMemberRootKey(resolved);
   const { hsm = {} } = resolved.config;
   const module = hsm.module ?? findSoftHsmModule();
   if (module === undefined) throw new KeystrataError('CONFIG_INVALID', 'No PKCS#11 module configured: set hsm.module or KEYSTRATA_PKCS11_MODULE (or run `keystrata hsm init-dev`).');

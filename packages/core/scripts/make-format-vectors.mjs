@@ -32,6 +32,7 @@ const { lengthPrefixed } = await load('key-wrap/identity-bytes.js');
 const { auditDigest } = await load('audit/audit-chain.js');
 const { backupDigest } = await load('backup/backup.js');
 const { encodeWrappedKek, CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD } = await load('root-key/wrapped-kek-format.js');
+const { encodeMemberCopies } = await load('root-key/members/member-copies.js');
 
 const GENERATED_BY = 'packages/core/scripts/make-format-vectors.mjs';
 
@@ -239,7 +240,28 @@ function wrappedKeyVectors() {
     boundDeks,
     legacyDeks,
     kekBindings,
+    memberCopiesDescription:
+      "Wrapped KEKs of a root of independent members (issue 14): 'KSMC' ‖ u8 version (1) ‖ u8 count ‖ per copy u8 name length ‖ member name (UTF-8) ‖ u16 copy length ‖ that member's wrapped KEK (opaque; here RFC 5649 under the member's CMK); stored base64 in the KEK row.",
+    memberCopies: memberCopyVectors(),
   };
+}
+
+/** Containers of per-member KEK copies (issue 14): a KEK wrapped under each member's CMK. */
+function memberCopyVectors() {
+  const cases = [
+    ['two-members', ['hsm-a', 'hsm-b']],
+    ['three-members-dr-site', ['primary', 'secondary', 'dr-site.eu-west_1']],
+    ['one-member', ['only']],
+  ];
+  return cases.map(([name, members]) => {
+    const kek = fixed(`member-copies/kek/${name}`, 32);
+    const copies = members.map((member) => {
+      const cmk = fixed(`member-copies/cmk/${member}`, 32);
+      return { member, cmkHex: cmk.toString('hex'), wrappedBase64: kwpWrap(cmk, kek).toString('base64') };
+    });
+    const stored = encodeMemberCopies(copies.map((c) => ({ member: c.member, wrapped: Buffer.from(c.wrappedBase64, 'base64') })));
+    return { name: `member-copies/${name}`, kekHex: kek.toString('hex'), copies, storedBase64: stored.toString('base64') };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ export function renderStatus(s: HierarchyStatus): string {
     }
   }
   const { deks, keks, hsmCalls, keyStoreQueries } = s.stats;
+  for (const m of s.stats.hsmMembers ?? []) {
+    lines.push(`member ${m.name.padEnd(12)} ${m.state.padEnd(9)}${m.reason ? ` (${m.reason})` : ''} calls ${m.calls}, failovers ${m.failovers}`);
+  }
   lines.push(`cache: ${deks.size} DEKs, ${keks.size} KEKs; hits ${deks.hits + keks.hits}, misses ${deks.misses + keks.misses}; HSM calls ${hsmCalls}; key-store queries ${keyStoreQueries}`);
   lines.push(
     s.stats.aead === 'native'

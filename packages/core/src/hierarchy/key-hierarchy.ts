@@ -26,6 +26,7 @@ import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } 
 import { hierarchyStatus, type HierarchyStats, type HierarchyStatus } from './status.js';
 import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.js';
 import { RotationPolicies } from '../policy/rotation-policies.js';
+import { auditMemberEvents } from '../root-key/members/member-audit.js';
 
 /** An event for the monitoring hook: one per batch operation, no values or key bytes.
  * @example `await KeyHierarchy.create({ rootKey, keyStore, monitor: (event) => metrics.record(event.operation, event.count, event.ok ? 'ok' : event.code, event.durationMs) })`
@@ -133,6 +134,7 @@ export class KeyHierarchy {
     const aead = await chooseAead(options.aead);
     await options.keyStore.migrate();
     const audit = new AuditLog(options.keyStore, options.rootKey, options.actor ?? 'keystrata');
+    auditMemberEvents(options.rootKey, audit, options.keyStore);
     const resolver = new KeyResolver(options.rootKey, options.keyStore, audit, options.cache ?? {}, options.legacyKeys ?? 'accept');
     await resolver.revocations.start(); // the revocation baseline (PostgreSQL: LISTEN) before anything is cached
     const h: HierarchyInternals = {
@@ -424,17 +426,18 @@ export class KeyHierarchy {
 
   /** Cache, HSM and key-store counters. */
   stats(): HierarchyStats {
-    const { hsmCalls, reconnects } = this.#h.rootKey.stats;
+    const { hsmCalls, reconnects, members } = this.#h.rootKey.stats;
     const { deks, keks } = this.#h.resolver;
-    return {
+    const stats = {
       deks: deks.stats,
       keks: keks.stats,
       hsmCalls,
       hsmReconnects: reconnects,
       keyStoreQueries: this.#h.keyStore.queryCount,
       revocations: this.#h.resolver.revocations.stats,
-      aead: this.#aead === undefined ? 'node:crypto' : 'native',
+      aead: this.#aead === undefined ? ('node:crypto' as const) : ('native' as const),
     };
+    return members === undefined ? stats : { ...stats, hsmMembers: members };
   }
 
   /** Verifies the audit trail's MAC chain; throws `AUDIT_CHAIN_BROKEN` at the first fault. */

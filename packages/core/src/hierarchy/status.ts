@@ -6,6 +6,7 @@ import { RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import type { HierarchyInternals } from './internals.js';
 import type { RevocationWatchStats } from '../cache/revocation-watch.js';
 import { policyStatus, type PolicyStatus } from '../policy/policy-status.js';
+import type { RootMemberStats } from '../root-key/root-key.js';
 
 /** The segment of a keyring's blind-index root key (not a data segment). */
 const BLIND_INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
@@ -102,6 +103,8 @@ export interface HierarchyStats {
   readonly revocations?: RevocationWatchStats;
   /** Which AES-256-GCM seals and opens field values: the `@keystrata/native` addon, or node:crypto (same output; without the addon, or `aead: 'node:crypto'`). */
   readonly aead: 'native' | 'node:crypto';
+  /** Per member, for a root of several members (`MemberRootKey`): state and calls answered. */
+  readonly hsmMembers?: readonly RootMemberStats[];
 }
 
 /**

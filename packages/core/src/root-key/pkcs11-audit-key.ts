@@ -13,12 +13,12 @@ import { checkedKeyObject } from './pkcs11-object-checks.js';
  * const key = selectAuditKey(pkcs11, session, objects, recorded?.id, 'audit key "keystrata-audit"');
  * ```
  */
-export function selectAuditKey(pkcs11: P11.PKCS11, session: Buffer, objects: readonly Buffer[], keyId: string | undefined, what: string): Buffer | undefined {
+export function selectAuditKey(pkcs11: P11.PKCS11, session: Buffer, objects: readonly Buffer[], keyId: string | undefined, what: string, generatedInside = true): Buffer | undefined {
   const withIds = objects.map((handle) => {
     const [id] = pkcs11.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_ID }]);
     return { handle, id: id?.value?.toString('hex') ?? '' };
   });
   const wanted = keyId ?? withIds.map((o) => o.id).sort()[0];
   const candidates = withIds.filter((o) => o.id === wanted).map((o) => o.handle);
-  return checkedKeyObject(pkcs11, session, candidates, what, { locked: false, generatedInside: true });
+  return checkedKeyObject(pkcs11, session, candidates, what, { locked: false, generatedInside });
 }

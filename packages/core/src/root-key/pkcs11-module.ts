@@ -136,7 +136,15 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
         try {
           pkcs11.C_GetInfo();
         } catch (error) {
-          if (ckrName(error) === 'CKR_CRYPTOKI_NOT_INITIALIZED') initialise(pkcs11, libraryParameters);
+          if (ckrName(error) !== 'CKR_CRYPTOKI_NOT_INITIALIZED') return;
+          try {
+            // The module reads its environment again (SoftHSM2: SOFTHSM2_CONF); another module may have changed it since.
+            for (const [name, value] of Object.entries(environment)) process.env[name] = value;
+            initialise(pkcs11, libraryParameters);
+          } catch (initialiseError) {
+            // Finalised under us and now refusing to start (e.g. its token store is gone): the device is unavailable, whatever the CKR.
+            throw new KeystrataError('HSM_UNAVAILABLE', `The PKCS#11 module at ${path} was finalised and cannot be initialised again.`, { cause: initialiseError, details: { module: path } });
+          }
         }
       },
       release() {

@@ -42,6 +42,11 @@ export interface Pkcs11RootKeyOptions extends TokenSelector {
    * call runs on another thread.
    */
   readonly threadPool?: boolean;
+  /**
+   * Accept an audit key created from material (not generated inside the token): set by
+   * {@link MemberRootKey} for independent members, which all receive the same audit key.
+   */
+  readonly acceptImportedAuditKey?: boolean;
 }
 
 /** Mechanisms the hierarchy uses besides the KEK wrap (chosen by `chooseWrapMechanism`): CMK/KEK generation, the audit MAC. */

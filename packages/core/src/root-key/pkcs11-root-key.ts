@@ -14,6 +14,7 @@ import { AUDIT_KEY_CHECK_STRING, type AuditKeyIdentity, type CmkReference, type 
 import { chooseWrapMechanism, type WrapMechanisms } from './pkcs11-wrap-mechanism.js';
 import { encodeWrappedKek, parseWrappedKek, wrapMechanismName } from './wrapped-kek-format.js';
 import { REQUIRED_MECHANISMS, validatePkcs11RootKeyOptions, type Pkcs11RootKeyOptions } from './pkcs11-root-key-options.js';
+import { importedAuditKeyTemplate } from './pkcs11-member-keys.js';
 
 export type { Pkcs11RootKeyOptions } from './pkcs11-root-key-options.js';
 
@@ -36,6 +37,7 @@ export class Pkcs11RootKey implements RootKey {
   readonly #module: Pkcs11Module;
   readonly #pool: Pkcs11SessionPool;
   readonly #auditLabel: string;
+  readonly #acceptImportedAuditKey: boolean;
   readonly #handles = new Map<string, Handle>();
   /** Audit key handles whose check value matched a recorded identity (`id/checkValue`). */
   readonly #checkedAudit = new Map<string, Handle>();
@@ -51,6 +53,7 @@ export class Pkcs11RootKey implements RootKey {
     this.#module = module;
     this.#hsm = pkcs11Calls(module.pkcs11, options.threadPool === true);
     this.#auditLabel = options.auditKeyLabel ?? 'keystrata-audit';
+    this.#acceptImportedAuditKey = options.acceptImportedAuditKey === true;
     this.#pool = new Pkcs11SessionPool(module, options, options.pin, options.sessions ?? 4);
     this.#pool.onReconnect = () => {
       this.#handles.clear();
@@ -304,7 +307,7 @@ export class Pkcs11RootKey implements RootKey {
     const cacheKey = `audit/${this.#auditLabel}/${keyId ?? '*'}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;
-    const handle = selectAuditKey(pkcs11, session, this.#auditObjects(session, pkcs11), keyId, `audit key "${this.#auditLabel}"`);
+    const handle = selectAuditKey(pkcs11, session, this.#auditObjects(session, pkcs11), keyId, `audit key "${this.#auditLabel}"`, !this.#acceptImportedAuditKey);
     if (handle !== undefined) this.#handles.set(cacheKey, handle);
     return handle;
   }
@@ -357,6 +360,19 @@ export class Pkcs11RootKey implements RootKey {
       const copyable = await this.#copyableSupported(session, pkcs11);
       const key = pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, auditKeyTemplate(this.#auditLabel, id, copyable));
       this.#handles.set(`audit/${this.#auditLabel}/${id.toString('hex')}`, key);
+      return this.#identity(session, pkcs11, key);
+    });
+  }
+
+  /** Creates the audit key from `material` with CKA_ID `id` (an independent member); refuses when one exists. */
+  async importAuditKey(id: string, material: SecretKey): Promise<AuditKeyIdentity> {
+    this.#calls++;
+    return this.#pool.run('import the audit key', async (session, pkcs11) => {
+      if (this.#auditObjects(session, pkcs11).length > 0) {
+        throw new KeystrataError('AUDIT_KEY_MISMATCH', `The token already has an audit key "${this.#auditLabel}"; it is not replaced.`);
+      }
+      const key = pkcs11.C_CreateObject(session, importedAuditKeyTemplate(this.#auditLabel, Buffer.from(id, 'hex'), material, await this.#copyableSupported(session, pkcs11)));
+      this.#handles.set(`audit/${this.#auditLabel}/${id}`, key);
       return this.#identity(session, pkcs11, key);
     });
   }

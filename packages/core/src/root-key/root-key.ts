@@ -49,6 +49,32 @@ export interface RootKeyStats {
   readonly hsmCalls: number;
   /** Re-initialisations after a lost session or device. */
   readonly reconnects: number;
+  /** Per member of a {@link MemberRootKey} (absent for a single root). */
+  readonly members?: readonly RootMemberStats[];
+}
+
+/** Health of one member of a root made of several members (docs/hsm-cluster.md). */
+export type RootMemberState = 'healthy' | 'unhealthy' | 'refused';
+
+/** Counters and health of one member of a root made of several members. */
+export interface RootMemberStats {
+  readonly name: string;
+  readonly state: RootMemberState;
+  /** Operations this member answered (unwrap, rewrap, generate, audit MAC…). */
+  readonly calls: number;
+  /** Operations this member failed that were retried on another member. */
+  readonly failovers: number;
+  readonly inFlight: number;
+  /** Error code of the last change to unhealthy or refused (no message: never key material). */
+  readonly reason?: string;
+}
+
+/** A member changing state, for the audit trail (`member` records). */
+export interface RootMemberEvent {
+  readonly member: string;
+  readonly from: RootMemberState | 'added' | 'removed';
+  readonly to: RootMemberState | 'added' | 'removed';
+  readonly reason?: string;
 }
 
 /**
@@ -111,4 +137,11 @@ export interface RootKey {
    * Buffer, as {@link generateWrappedKek} returns): to copy KEKs to another root. Optional.
    */
   wrapKekBytes?(cmk: CmkReference, kek: SecretKey): Promise<Buffer>;
+  /**
+   * Creates the audit key from material in process memory, as a token object with CKA_ID `id`
+   * (hex): how every independent member gets the same audit key. Optional; refuses when one exists.
+   */
+  importAuditKey?(id: string, material: SecretKey): Promise<AuditKeyIdentity>;
+  /** Calls `listener` on every member change of state (a root of several members); returns the unsubscribe. */
+  watchMembers?(listener: (event: RootMemberEvent) => void): () => void;
 }

@@ -90,6 +90,16 @@ export class SoftwareRootKey implements RootKey {
     this.#auditKey = { id: randomBytes(16).toString('hex'), key: SecretKey.takeOwnership(randomBytes(32)) };
     return (await this.auditKeyIdentity())!;
   }
+  async wrapKekBytes(cmk: CmkReference, kek: SecretKey): Promise<Buffer> {
+    this.#calls++;
+    return kwpWrap(this.#key(cmk), kek.exposeSecretBytes());
+  }
+  async importAuditKey(id: string, material: SecretKey): Promise<AuditKeyIdentity> {
+    this.#calls++;
+    if (this.#auditKey !== undefined) throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The root already has an audit key; it is not replaced.');
+    this.#auditKey = { id, key: SecretKey.takeOwnership(Buffer.from(material.exposeSecretBytes())) };
+    return (await this.auditKeyIdentity())!;
+  }
   async close(): Promise<void> {
     for (const key of this.#keys.values()) key.destroy();
     this.#auditKey?.key.destroy();

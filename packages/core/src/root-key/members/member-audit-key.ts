@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { KeystrataError } from '../../errors/keystrata-error.js';
+import { SecretKey } from '../../secret/secret-key.js';
+import type { AuditKeyIdentity } from '../root-key.js';
+import type { MemberKind } from './member-options.js';
+import type { MemberRouter } from './member-router.js';
+
+const LACKS_AUDIT_KEY = new Set(['AUDIT_KEY_MISMATCH']);
+
+/**
+ * The audit MAC on a healthy member; a member without the recorded audit key (AUDIT_KEY_MISMATCH)
+ * is skipped for this call, and the error stands only when no member has it.
+ *
+ * @example
+ * ```ts
+ * const mac = await memberAuditMac(router, digest, recorded);
+ * ```
+ */
+export function memberAuditMac(router: MemberRouter, data: Buffer, key?: AuditKeyIdentity): Promise<Buffer> {
+  return router.run('MAC an audit record', (rootKey) => rootKey.auditMac(data, key), {
+    nextOnCodes: LACKS_AUDIT_KEY,
+    onLacking: (member) => (member.auditKey = false),
+  });
+}
+
+/**
+ * The identity of the audit key on the first healthy member that has one (undefined when none has).
+ * Independent members, asked which key a new trail would use (no `keyId`): see {@link agreedAuditKey}.
+ *
+ * @example
+ * ```ts
+ * const identity = await memberAuditKeyIdentity(router, recorded?.id);
+ * ```
+ */
+export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: string, kind: MemberKind = 'cloned'): Promise<AuditKeyIdentity | undefined> {
+  if (keyId === undefined && kind === 'independent') return agreedAuditKey(router);
+  const none = new KeystrataError('AUDIT_KEY_MISMATCH', 'no audit key on this member');
+  try {
+    return await router.run(
+      'identify the audit key',
+      async (rootKey) => {
+        const identity = await rootKey.auditKeyIdentity?.(keyId);
+        if (identity === undefined) throw none;
+        return identity;
+      },
+      { nextOnCodes: LACKS_AUDIT_KEY },
+    );
+  } catch (error) {
+    if (error === none) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The audit key a new trail of independent members would record: every healthy member must hold
+ * the same one, or none. Members that disagree (one holds a key the others lack, e.g. one planted
+ * by a holder of that member's PIN, whose material could be known) are AUDIT_KEY_MISMATCH.
+ */
+async function agreedAuditKey(router: MemberRouter): Promise<AuditKeyIdentity | undefined> {
+  const seen = new Map<string, AuditKeyIdentity | undefined>();
+  await router.all('identify the audit key', async (rootKey, member) => void seen.set(member.name, await rootKey.auditKeyIdentity?.()), true);
+  const distinct = new Set([...seen.values()].map((identity) => (identity === undefined ? 'none' : `${identity.id}/${identity.checkValue}`)));
+  if (distinct.size > 1) {
+    throw new KeystrataError(
+      'AUDIT_KEY_MISMATCH',
+      `The members do not hold the same audit key (${[...seen].map(([name, identity]) => `${name}: ${identity === undefined ? 'none' : identity.id}`).join(', ')}); a trail is not started on a key only some members hold.`,
+      {
+        hint: 'Remove the audit key from the members that should not have one (or use tokens without one), then start again; docs/hsm-cluster.md, "Audit MAC across members".',
+      },
+    );
+  }
+  return [...seen.values()][0];
+}
+
+/**
+ * Creates the root's audit key. Cloned: in one member (the vendor clones it). Independent: made in
+ * process memory and imported into every healthy member, so its check value is the same
+ * everywhere; the material is zero-filled after. Docs: docs/hsm-cluster.md, "Audit MAC across members".
+ *
+ * @example
+ * ```ts
+ * const identity = await createMemberAuditKey(router, 'independent');
+ * ```
+ */
+export async function createMemberAuditKey(router: MemberRouter, kind: MemberKind): Promise<AuditKeyIdentity> {
+  if (kind === 'cloned') return router.run('create the audit key', async (rootKey) => rootKey.createAuditKey!());
+  const material = SecretKey.takeOwnership(randomBytes(32));
+  const id = randomBytes(16).toString('hex');
+  const identities: AuditKeyIdentity[] = [];
+  try {
+    await router.all(
+      'import the audit key',
+      async (rootKey, member) => {
+        if (rootKey.importAuditKey === undefined) throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `Member "${member.name}" cannot receive the audit key.`);
+        identities.push(await rootKey.importAuditKey(id, material));
+      },
+      true,
+    );
+  } finally {
+    material.destroy();
+  }
+  return identities[0]!;
+}

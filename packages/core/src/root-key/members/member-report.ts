@@ -1,0 +1,57 @@
+import { recordedAuditKey } from '../../audit/audit-key-check.js';
+import { KeystrataError } from '../../errors/keystrata-error.js';
+import type { KeyStore } from '../../key-store/key-store.js';
+import type { RootMemberStats } from '../root-key.js';
+import type { MemberRootKey } from './member-root-key.js';
+
+/** One member as `keystrata hsm members` shows it. */
+export interface RootMemberReport extends RootMemberStats {
+  readonly description: string;
+  /** Live CMK versions (`keyring vN`) the member lacks; undefined when it could not be asked. */
+  readonly missingCmks?: readonly string[];
+  /** Live KEKs with no copy for this member (independent members; 0 for cloned). */
+  readonly missingCopies: number;
+  /** Whether it holds the audit key the trail recorded (undefined: could not be asked, or no trail yet). */
+  readonly auditKey?: boolean;
+}
+
+/**
+ * Asks every usable member, now, which live CMK versions it lacks and whether it holds the trail's
+ * audit key, and counts the KEK copies it lacks: what `keystrata hsm members` and `keystrata status`
+ * print. A member with a wrong PIN or a missing CMK shows here; the root never uses it for that key.
+ *
+ * @example
+ * ```ts
+ * for (const member of await reportRootMembers(rootKey, keyStore)) console.log(member.name, member.state);
+ * ```
+ */
+export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeyStore): Promise<RootMemberReport[]> {
+  const cmks = (await keyStore.listCmks()).filter((c) => c.state !== 'retired' && c.state !== 'destroyed');
+  const keks = (await keyStore.listKeks()).filter((k) => k.state !== 'destroyed' && k.wrapped !== '');
+  const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
+  const stats = new Map((rootKey.stats.members ?? []).map((m) => [m.name, m]));
+  const reports: RootMemberReport[] = [];
+  for (const member of rootKey.members) {
+    let missingCmks: string[] | undefined;
+    let auditKey: boolean | undefined;
+    if (member.state === 'healthy' && member.rootKey !== undefined) {
+      try {
+        missingCmks = [];
+        for (const cmk of cmks) if (!(await member.rootKey.hasCmk({ label: cmk.hsmLabel, id: cmk.hsmId }))) missingCmks.push(`${cmk.keyring} v${cmk.version}`);
+        if (recorded !== undefined && member.rootKey.auditKeyIdentity !== undefined) auditKey = (await member.rootKey.auditKeyIdentity(recorded.id))?.checkValue === recorded.checkValue;
+      } catch (error) {
+        if (!KeystrataError.isInstance(error)) throw error;
+        missingCmks = undefined;
+      }
+    }
+    const missingCopies = rootKey.kind === 'cloned' ? 0 : keks.filter((kek) => !rootKey.copies(Buffer.from(kek.wrapped, 'base64')).has(member.name)).length;
+    reports.push({
+      ...stats.get(member.name)!,
+      description: member.rootKey?.description ?? 'not opened',
+      missingCopies,
+      ...(missingCmks === undefined ? {} : { missingCmks }),
+      ...(auditKey === undefined ? {} : { auditKey }),
+    });
+  }
+  return reports;
+}
