@@ -31,3 +31,9 @@ export type { LegacyKeys } from './hierarchy/key-resolver.js';
 export { UnreadableValue } from './records/unreadable-value.js';
 export type { SqliteDatabase, SqliteStatement } from './key-store/sqlite-driver.js';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryable } from './key-store/postgres-driver.js';
+// Issue 15 §2: DEK rotation spread over workers (`keystrata worker`, `rotate dek --workers`).
+export { enqueueDekRotation, runRotationWorker, type RotationWorkerOptions, type RotationWorkerEvent, type RotationWorkerSummary } from './jobs/rotation-worker.js';
+export { createPgBossRotationQueue, type PgBossRotationQueueOptions } from './jobs/pg-boss-rotation-queue.js';
+export { createMemoryRotationQueue } from './jobs/memory-rotation-queue.js';
+export { rotationQueueName, type RotationJobQueue, type RotationJob, type RotationProgress, type RotationRef, type TakenRotationJob } from './jobs/rotation-queue.js';
+export type { DekRotationBatch, DekRotationPlan, DekRotationPlanOptions, DekBatchResult } from './jobs/dek-rotation-batches.js';
