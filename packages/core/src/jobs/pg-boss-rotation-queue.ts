@@ -144,6 +144,9 @@ export async function createPgBossRotationQueue(options: PgBossRotationQueueOpti
       });
     },
     async remove(rotation) {
+      // pg-boss 10's deleteQueue fails on a queue that still holds jobs (its foreign key), completed ones included.
+      await boss.getDb().executeSql(`DELETE FROM ${schema}.job WHERE name = $1`, [rotation]);
+      await boss.getDb().executeSql(`DELETE FROM ${schema}.archive WHERE name = $1`, [rotation]);
       await boss.deleteQueue(rotation);
       queues.at = 0;
     },

@@ -130,6 +130,7 @@ async function runJob(options: RotationWorkerOptions, taken: TakenRotationJob): 
     await queue.remove(rotation);
     return { kind: 'finish', rotation, segment, outcome: result === undefined ? 'stale' : 'done', ...(result === undefined ? {} : { result }) };
   } catch (error) {
+    if (process.env.KS_DEBUG_WORKER) process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
     await queue.release(taken, 1000).catch(() => undefined);
     return { kind: job.kind, rotation, segment, outcome: 'failed', code: codeOf(error) };
   }
