@@ -32,6 +32,10 @@ export const CONFIG_SCHEMA = z
     keyring: nonEmpty.optional(),
     cmkLabelPrefix: nonEmpty.optional(),
     cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
+    worker: z
+      .object({ module: nonEmpty.optional(), schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(), leaseSeconds: positiveInteger.optional(), batchSize: positiveInteger.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -62,4 +66,9 @@ export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   'cache.maxEntries': 'must be a positive integer',
   'cache.maxAgeMs': 'must be a positive integer',
   'cache.maxUses': 'must be a positive integer',
+  worker: 'must be an object',
+  'worker.module': 'must be a non-empty string (path of a module exporting reencryptionHook, relative to the config file)',
+  'worker.schema': 'must be a lower-case SQL identifier',
+  'worker.leaseSeconds': 'must be a positive integer',
+  'worker.batchSize': 'must be a positive integer',
 };

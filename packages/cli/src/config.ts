@@ -24,6 +24,14 @@ export interface KeystrataConfig {
   /** HSM label prefix of new CMKs; set it to the application's `cmkLabelPrefix` if it has one. */
   readonly cmkLabelPrefix?: string;
   readonly cache?: { readonly maxEntries?: number; readonly maxAgeMs?: number; readonly maxUses?: number };
+  /**
+   * DEK re-encryption workers (`keystrata worker`, `rotate dek --workers`): `module`, a module
+   * (relative to the file) exporting `reencryptionHook({ hierarchy })` that returns the
+   * application's re-encryption hook; `schema`, the PostgreSQL schema of the job tables (default
+   * `keystrata_jobs`); `leaseSeconds`, how long a worker holds a batch (default 60); `batchSize`
+   * (default 500).
+   */
+  readonly worker?: { readonly module?: string; readonly schema?: string; readonly leaseSeconds?: number; readonly batchSize?: number };
 }
 
 /** A loaded configuration with absolute paths and environment overrides applied. */

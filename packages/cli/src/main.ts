@@ -13,6 +13,7 @@ import { destroy, enable, revoke } from './commands/revoke.js';
 import { retire, rewrap, rotate } from './commands/rotate.js';
 import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
+import { worker } from './commands/worker.js';
 
 /** The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY). */
 export interface CliIo {
@@ -45,6 +46,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit,
   backup,
   shred,
+  worker,
 };
 
 const OPTIONS = {
@@ -66,6 +68,9 @@ const OPTIONS = {
   database: { type: 'string' },
   durable: { type: 'string' },
   head: { type: 'string' },
+  workers: { type: 'string' },
+  'old-keys': { type: 'string' },
+  concurrency: { type: 'string' },
 } as const;
 
 function usage(): string {

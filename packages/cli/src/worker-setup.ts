@@ -1,0 +1,58 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMemoryRotationQueue, createPgBossRotationQueue, KeystrataError, type KeyHierarchy, type ReencryptionHook, type RotationJobQueue } from '@keystrata/core';
+import type { ResolvedConfig } from './config.js';
+
+/** The application's hook, and how to release what the module opened for it (its DataSource, client, connection). */
+export interface LoadedHook {
+  readonly hook: ReencryptionHook;
+  close(): Promise<void>;
+}
+
+const HOOK_HINT =
+  'Set worker.module in keystrata.config.json to a module exporting `async function reencryptionHook({ hierarchy })` that installs Keystrata on your DataSource / PrismaClient / Mongoose connection with that hierarchy and returns its adapter\'s hook (typeormReencryptionHook, prismaReencryptionHook, mongooseReencryptionHook), or { hook, close }.';
+
+/**
+ * Loads `worker.module` and calls its `reencryptionHook({ hierarchy })`: the application's own
+ * re-encryption hook, built with the CLI's hierarchy (the CLI cannot know the application's models).
+ *
+ * @example
+ * ```ts
+ * const { hook, close } = await loadReencryptionHook(loadConfig(undefined), hierarchy);
+ * ```
+ */
+export async function loadReencryptionHook(resolved: ResolvedConfig, hierarchy: KeyHierarchy): Promise<LoadedHook> {
+  const path = resolved.config.worker?.module;
+  if (path === undefined) throw new KeystrataError('CONFIG_INVALID', 'No re-encryption hook configured for workers.', { hint: HOOK_HINT });
+  const file = isAbsolute(path) ? path : resolve(resolved.dir, path);
+  const loaded = (await import(pathToFileURL(file).href)) as { reencryptionHook?: unknown; default?: { reencryptionHook?: unknown } };
+  const factory = loaded.reencryptionHook ?? loaded.default?.reencryptionHook;
+  if (typeof factory !== 'function') throw new KeystrataError('CONFIG_INVALID', 'worker.module does not export a function reencryptionHook.', { hint: HOOK_HINT });
+  const made = (await factory({ hierarchy })) as ReencryptionHook | { hook?: ReencryptionHook; close?: () => Promise<void> };
+  const hook = 'hook' in made && made.hook !== undefined ? made.hook : (made as ReencryptionHook);
+  if (typeof hook?.scan !== 'function' || typeof hook.write !== 'function') throw new KeystrataError('CONFIG_INVALID', 'reencryptionHook() of worker.module returned no hook (an object with scan and write).', { hint: HOOK_HINT });
+  const close = 'close' in made && typeof made.close === 'function' ? made.close.bind(made) : async () => undefined;
+  return { hook, close };
+}
+
+/**
+ * The job queue of re-encryption workers for the configured key store: pg-boss in the key store's
+ * PostgreSQL database (schema `worker.schema`, default `keystrata_jobs`), or, for SQLite, a queue in
+ * this process (its workers run here: `rotate dek --workers N`). MongoDB key stores are refused for now.
+ *
+ * @example
+ * ```ts
+ * const { queue, distributed } = await openRotationQueue(loadConfig(undefined));
+ * ```
+ */
+export async function openRotationQueue(resolved: ResolvedConfig): Promise<{ queue: RotationJobQueue; distributed: boolean }> {
+  const url = resolved.config.keyStore?.url ?? '';
+  const { schema, leaseSeconds } = resolved.config.worker ?? {};
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { queue: await createPgBossRotationQueue({ connectionString: url, ...(schema === undefined ? {} : { schema }), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) }), distributed: true };
+  }
+  if (url.startsWith('sqlite:')) return { queue: createMemoryRotationQueue(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }), distributed: false };
+  throw new KeystrataError('CONFIG_INVALID', 'Re-encryption workers need a PostgreSQL key store (jobs in pg-boss) or SQLite (workers in this process); this key store has neither.', {
+    hint: 'Run `keystrata rotate dek --segment <s>` without --workers: it re-encrypts in this process.',
+  });
+}
