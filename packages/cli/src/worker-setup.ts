@@ -25,7 +25,14 @@ export async function loadReencryptionHook(resolved: ResolvedConfig, hierarchy: 
   const path = resolved.config.worker?.module;
   if (path === undefined) throw new KeystrataError('CONFIG_INVALID', 'No re-encryption hook configured for workers.', { hint: HOOK_HINT });
   const file = isAbsolute(path) ? path : resolve(resolved.dir, path);
-  const loaded = (await import(pathToFileURL(file).href)) as { reencryptionHook?: unknown; default?: { reencryptionHook?: unknown } };
+  let loaded: { reencryptionHook?: unknown; default?: { reencryptionHook?: unknown } };
+  try {
+    loaded = await import(pathToFileURL(file).href);
+  } catch (error) {
+    // The module's own message may quote its source: only its code is kept.
+    const code = (error as { code?: unknown })?.code;
+    throw new KeystrataError('CONFIG_INVALID', `worker.module ${file} could not be loaded (${typeof code === 'string' ? code : error instanceof Error ? error.name : 'error'}).`, { hint: HOOK_HINT });
+  }
   const factory = loaded.reencryptionHook ?? loaded.default?.reencryptionHook;
   if (typeof factory !== 'function') throw new KeystrataError('CONFIG_INVALID', 'worker.module does not export a function reencryptionHook.', { hint: HOOK_HINT });
   const made = (await factory({ hierarchy })) as ReencryptionHook | { hook?: ReencryptionHook; close?: () => Promise<void> };
