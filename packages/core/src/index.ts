@@ -37,3 +37,4 @@ export { createPgBossRotationQueue, type PgBossRotationQueueOptions } from './jo
 export { createMemoryRotationQueue } from './jobs/memory-rotation-queue.js';
 export { rotationQueueName, type RotationJobQueue, type RotationJob, type RotationProgress, type RotationRef, type TakenRotationJob } from './jobs/rotation-queue.js';
 export type { DekRotationBatch, DekRotationPlan, DekRotationPlanOptions, DekBatchResult } from './jobs/dek-rotation-batches.js';
+export { createMongoRotationQueue, type MongoCollectionLike } from './jobs/mongo-rotation-queue.js';
