@@ -1,7 +1,19 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMemoryRotationQueue, createPgBossRotationQueue, KeystrataError, type KeyHierarchy, type ReencryptionHook, type RotationJobQueue } from '@keystrata/core';
+import { createMemoryRotationQueue, createMongoRotationQueue, createPgBossRotationQueue, KeystrataError, type KeyHierarchy, type ReencryptionHook, type RotationJobQueue } from '@keystrata/core';
 import type { ResolvedConfig } from './config.js';
+import { importFromProject } from './project-import.js';
+
+type MongooseModule = { default: { createConnection(url: string, options: object): { asPromise(): Promise<{ db?: { collection(name: string): unknown }; close(): Promise<void> }> } } };
+
+/** A queue in the Mongo key store's database (collection `<prefix>rotation_jobs`), on its own connection. */
+async function openMongoQueue(resolved: ResolvedConfig, url: string, leaseSeconds: number | undefined): Promise<RotationJobQueue> {
+  const mongoose = (await importFromProject('mongoose', [resolved.dir, process.cwd()])) as MongooseModule;
+  const connection = await mongoose.default.createConnection(url, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+  const collection = connection.db!.collection(`${resolved.config.keyStore?.prefix ?? 'keystrata_'}rotation_jobs`);
+  const queue = createMongoRotationQueue(collection as never, leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 });
+  return { ...queue, close: () => connection.close() };
+}
 
 /** The application's hook, and how to release what the module opened for it (its DataSource, client, connection). */
 export interface LoadedHook {
@@ -44,8 +56,9 @@ export async function loadReencryptionHook(resolved: ResolvedConfig, hierarchy: 
 
 /**
  * The job queue of re-encryption workers for the configured key store: pg-boss in the key store's
- * PostgreSQL database (schema `worker.schema`, default `keystrata_jobs`), or, for SQLite, a queue in
- * this process (its workers run here: `rotate dek --workers N`). MongoDB key stores are refused for now.
+ * PostgreSQL database (schema `worker.schema`, default `keystrata_jobs`); for SQLite, a queue in
+ * this process (its workers run here: `rotate dek --workers N`). MongoDB: a collection of
+ * `findOneAndUpdate` leases in the key store's database.
  *
  * @example
  * ```ts
@@ -58,8 +71,9 @@ export async function openRotationQueue(resolved: ResolvedConfig): Promise<{ que
   if (/^postgres(ql)?:\/\//.test(url)) {
     return { queue: await createPgBossRotationQueue({ connectionString: url, ...(schema === undefined ? {} : { schema }), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) }), distributed: true };
   }
+  if (/^mongodb(\+srv)?:\/\//.test(url)) return { queue: await openMongoQueue(resolved, url, leaseSeconds), distributed: true };
   if (url.startsWith('sqlite:')) return { queue: createMemoryRotationQueue(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }), distributed: false };
-  throw new KeystrataError('CONFIG_INVALID', 'Re-encryption workers need a PostgreSQL key store (jobs in pg-boss) or SQLite (workers in this process); this key store has neither.', {
+  throw new KeystrataError('CONFIG_INVALID', 'Re-encryption workers need a PostgreSQL, MongoDB or SQLite key store.', {
     hint: 'Run `keystrata rotate dek --segment <s>` without --workers: it re-encrypts in this process.',
   });
 }

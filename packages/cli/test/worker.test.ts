@@ -30,7 +30,7 @@ describe('keystrata worker and rotate dek --workers (PostgreSQL key store, pg-bo
 
   /** A `keystrata worker` process (long-running). */
   function startWorker(): { child: ChildProcess; exited: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-    const env = { ...process.env, ITEMS_DATABASE_URL: url };
+    const env: NodeJS.ProcessEnv = { ...process.env, ITEMS_DATABASE_URL: url };
     for (const name of ['SOFTHSM2_CONF', 'KEYSTRATA_PKCS11_MODULE', 'KEYSTRATA_TOKEN_LABEL', 'KEYSTRATA_PIN_ENV', 'KEYSTRATA_DATABASE_URL', 'KEYSTRATA_KEYRING']) delete env[name];
     const child = spawn(process.execPath, [BIN, 'worker', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     workers.add(child);

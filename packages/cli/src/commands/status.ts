@@ -62,9 +62,9 @@ export function renderRotations(rotations: readonly RotationProgress[]): string 
   ].join('\n');
 }
 
-/** Progress of worker rotations, read only when workers are configured (`worker` in the config) on a PostgreSQL key store. */
+/** Progress of worker rotations, read only when workers are configured (`worker` in the config) on a PostgreSQL or MongoDB key store. */
 async function rotationProgress(c: CommandContext): Promise<RotationProgress[] | undefined> {
-  if (c.config.config.worker === undefined || !/^postgres(ql)?:\/\//.test(c.config.config.keyStore?.url ?? '')) return undefined;
+  if (c.config.config.worker === undefined || !/^(postgres(ql)?|mongodb(\+srv)?):\/\//.test(c.config.config.keyStore?.url ?? '')) return undefined;
   const { queue } = await openRotationQueue(c.config);
   try {
     return await queue.progress();
