@@ -8,6 +8,7 @@ import { environment, machine, packageVersion } from './machine.js';
 import type { OrmName, OrmPart } from './part.js';
 import { PARTS_DIR, RESULTS_DIR } from './paths.js';
 import { rawPrimitives } from './raw.js';
+import { workersSection } from './report-workers.js';
 
 /** One target's verdict. */
 export interface TargetVerdict {
@@ -256,6 +257,7 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
     if (notes.length > 0) out.push('', ...notes);
     out.push('');
   }
+  out.push(...workersSection());
   return out.join('\n');
 }
 
