@@ -51,7 +51,9 @@ export function workersSection(): string[] {
     '',
     '| workers | rows/s overall | rows/s in the batch phase | plan s | batches s | finish s | total s |',
     '|---|---|---|---|---|---|---|',
-    ...result.runs.map((r) => `| ${r.workers} | ${f(r.rowsPerSecond, 0)} | ${f(r.batchRowsPerSecond, 0)} | ${f(r.planSeconds)} | ${f(r.batchSeconds)} | ${f(r.finishSeconds)} | ${f(r.totalSeconds)} |`),
+    ...result.runs.map(
+      (r) => `| ${r.workers} | ${f(r.rowsPerSecond, 0)} | ${f(r.batchRowsPerSecond, 0)} | ${f(r.planSeconds)} | ${f(r.batchSeconds)} | ${f(r.finishSeconds)} | ${f(r.totalSeconds)} |`,
+    ),
     '',
   ];
 }

@@ -33,7 +33,15 @@ export const CONFIG_SCHEMA = z
     cmkLabelPrefix: nonEmpty.optional(),
     cache: z.object({ maxEntries: positiveInteger.optional(), maxAgeMs: positiveInteger.optional(), maxUses: positiveInteger.optional() }).strict().optional(),
     worker: z
-      .object({ module: nonEmpty.optional(), schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(), leaseSeconds: positiveInteger.optional(), batchSize: positiveInteger.optional() })
+      .object({
+        module: nonEmpty.optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+          .optional(),
+        leaseSeconds: positiveInteger.optional(),
+        batchSize: positiveInteger.optional(),
+      })
       .strict()
       .optional(),
   })

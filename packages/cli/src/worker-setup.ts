@@ -22,7 +22,7 @@ export interface LoadedHook {
 }
 
 const HOOK_HINT =
-  'Set worker.module in keystrata.config.json to a module exporting `async function reencryptionHook({ hierarchy })` that installs Keystrata on your DataSource / PrismaClient / Mongoose connection with that hierarchy and returns its adapter\'s hook (typeormReencryptionHook, prismaReencryptionHook, mongooseReencryptionHook), or { hook, close }.';
+  "Set worker.module in keystrata.config.json to a module exporting `async function reencryptionHook({ hierarchy })` that installs Keystrata on your DataSource / PrismaClient / Mongoose connection with that hierarchy and returns its adapter's hook (typeormReencryptionHook, prismaReencryptionHook, mongooseReencryptionHook), or { hook, close }.";
 
 /**
  * Loads `worker.module` and calls its `reencryptionHook({ hierarchy })`: the application's own
@@ -49,7 +49,8 @@ export async function loadReencryptionHook(resolved: ResolvedConfig, hierarchy: 
   if (typeof factory !== 'function') throw new KeystrataError('CONFIG_INVALID', 'worker.module does not export a function reencryptionHook.', { hint: HOOK_HINT });
   const made = (await factory({ hierarchy })) as ReencryptionHook | { hook?: ReencryptionHook; close?: () => Promise<void> };
   const hook = 'hook' in made && made.hook !== undefined ? made.hook : (made as ReencryptionHook);
-  if (typeof hook?.scan !== 'function' || typeof hook.write !== 'function') throw new KeystrataError('CONFIG_INVALID', 'reencryptionHook() of worker.module returned no hook (an object with scan and write).', { hint: HOOK_HINT });
+  if (typeof hook?.scan !== 'function' || typeof hook.write !== 'function')
+    throw new KeystrataError('CONFIG_INVALID', 'reencryptionHook() of worker.module returned no hook (an object with scan and write).', { hint: HOOK_HINT });
   const close = 'close' in made && typeof made.close === 'function' ? made.close.bind(made) : async () => undefined;
   return { hook, close };
 }
@@ -69,7 +70,10 @@ export async function openRotationQueue(resolved: ResolvedConfig): Promise<{ que
   const url = resolved.config.keyStore?.url ?? '';
   const { schema, leaseSeconds } = resolved.config.worker ?? {};
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return { queue: await createPgBossRotationQueue({ connectionString: url, ...(schema === undefined ? {} : { schema }), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) }), distributed: true };
+    return {
+      queue: await createPgBossRotationQueue({ connectionString: url, ...(schema === undefined ? {} : { schema }), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) }),
+      distributed: true,
+    };
   }
   if (/^mongodb(\+srv)?:\/\//.test(url)) return { queue: await openMongoQueue(resolved, url, leaseSeconds), distributed: true };
   if (url.startsWith('sqlite:')) return { queue: createMemoryRotationQueue(leaseSeconds === undefined ? {} : { leaseMs: leaseSeconds * 1000 }), distributed: false };

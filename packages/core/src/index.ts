@@ -36,5 +36,5 @@ export { enqueueDekRotation, runRotationWorker, type RotationWorkerOptions, type
 export { createPgBossRotationQueue, type PgBossRotationQueueOptions } from './jobs/pg-boss-rotation-queue.js';
 export { createMemoryRotationQueue } from './jobs/memory-rotation-queue.js';
 export { rotationQueueName, type RotationJobQueue, type RotationJob, type RotationProgress, type RotationRef, type TakenRotationJob } from './jobs/rotation-queue.js';
-export type { DekRotationBatch, DekRotationPlan, DekRotationPlanOptions, DekBatchResult } from './jobs/dek-rotation-batches.js';
+export type { DekRotationBatch, DekRotationPlan, DekRotationPlanOptions, DekBatchResult, DekRotationSteps } from './jobs/dek-rotation-batches.js';
 export { createMongoRotationQueue, type MongoCollectionLike } from './jobs/mongo-rotation-queue.js';

@@ -29,7 +29,15 @@ const addUp = (summaries: readonly RotationWorkerSummary[]): RotationWorkerSumma
   });
 
 /** Runs `count` worker loops here until the rotation `rotation` has left the queue (done), showing its progress. */
-async function workUntilDone(c: CommandContext, hierarchy: KeyHierarchy, queue: RotationJobQueue, loaded: LoadedHook, rotation: string, segment: string, count: number): Promise<RotationWorkerSummary> {
+async function workUntilDone(
+  c: CommandContext,
+  hierarchy: KeyHierarchy,
+  queue: RotationJobQueue,
+  loaded: LoadedHook,
+  rotation: string,
+  segment: string,
+  count: number,
+): Promise<RotationWorkerSummary> {
   const stop = new AbortController();
   const loops = Array.from({ length: count }, () => runRotationWorker({ hierarchy, queue, hook: loaded.hook, signal: stop.signal, pollMs: 200 }));
   try {
@@ -77,11 +85,17 @@ export async function rotateDekCommand(c: CommandContext): Promise<void> {
       const plan = await enqueueDekRotation(hierarchy, queue, options);
       const enqueued = { segment, keyring: plan.keyring, version: plan.version, dekId: plan.dekId, batches: plan.batches.length, resumed: plan.resumed };
       if (workers === 0) {
-        c.out.result(enqueued, () => `Segment "${segment}" is on DEK v${plan.version}; ${plan.batches.length} batch(es) enqueued. \`keystrata worker\` processes re-encrypt them; \`keystrata status\` shows progress.`);
+        c.out.result(
+          enqueued,
+          () => `Segment "${segment}" is on DEK v${plan.version}; ${plan.batches.length} batch(es) enqueued. \`keystrata worker\` processes re-encrypt them; \`keystrata status\` shows progress.`,
+        );
         return;
       }
       const summary = await workUntilDone(c, hierarchy, queue, loaded, plan.rotation, segment, workers);
-      c.out.result({ ...enqueued, here: summary }, () => `Segment "${segment}" is on DEK v${plan.version}; ${plan.batches.length} batch(es) done (${summary.batches} and ${summary.rewritten} record(s) here); old DEKs: ${oldKeys}.`);
+      c.out.result(
+        { ...enqueued, here: summary },
+        () => `Segment "${segment}" is on DEK v${plan.version}; ${plan.batches.length} batch(es) done (${summary.batches} and ${summary.rewritten} record(s) here); old DEKs: ${oldKeys}.`,
+      );
     } finally {
       await queue.close();
     }

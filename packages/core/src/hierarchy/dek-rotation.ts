@@ -161,12 +161,12 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
   let { cursor, processed } = job;
   if (data.batches === undefined)
     do {
-    const page = await reencryptPage(run, cursor);
-    processed += page.scanned;
-    cursor = page.cursor;
-    await save({ cursor, processed });
-    options.onProgress?.({ phase: `re-encrypt segment ${segment}`, done: processed, ...(total === undefined ? {} : { total }) });
-  } while (cursor !== null);
+      const page = await reencryptPage(run, cursor);
+      processed += page.scanned;
+      cursor = page.cursor;
+      await save({ cursor, processed });
+      options.onProgress?.({ phase: `re-encrypt segment ${segment}`, done: processed, ...(total === undefined ? {} : { total }) });
+    } while (cursor !== null);
 
   // Writers in other processes re-check the segment's current DEK at most every writeRecheckMs.
   const settled = data.switchedAt! + h.resolver.writeRecheckMs + WRITER_GRACE_MS;

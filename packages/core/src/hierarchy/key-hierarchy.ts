@@ -15,17 +15,8 @@ import type { RootKey } from '../root-key/root-key.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { AuditLog, type AuditVerification, type AuditVerifyOptions } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
-import { rotateDek, type DekRotationOptions, type DekRotationResult, type RotationCrypto } from './dek-rotation.js';
-import type { ReencryptionHook } from './reencryption-hook.js';
-import {
-  finishDekRotation,
-  planDekRotation,
-  reencryptDekBatch,
-  type DekBatchResult,
-  type DekRotationBatch,
-  type DekRotationPlan,
-  type DekRotationPlanOptions,
-} from '../jobs/dek-rotation-batches.js';
+import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
+import { dekRotationSteps, type DekRotationSteps } from '../jobs/dek-rotation-batches.js';
 import type { HierarchyInternals, ProgressListener } from './internals.js';
 import { KeyResolver, type LegacyKeys, type UsableDek } from './key-resolver.js';
 import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResult, type KekRotationResult, type ProvisionResult } from './provisioning.js';
@@ -369,28 +360,16 @@ export class KeyHierarchy {
 
   /** New DEK for a segment, and re-encryption of its data through the adapter's hook. */
   rotateDek(options: DekRotationOptions): Promise<DekRotationResult> {
-    return rotateDek(this.#h, this.#rotationCrypto(options.keyring ?? this.#h.defaultKeyring), options);
-  }
-
-  /** Values of a rotated segment are read as its keyring's (the hook's contexts may not name it). */
-  #rotationCrypto(keyring: string): RotationCrypto {
+    // Values of the rotated segment are read as its keyring's (the hook's contexts may not name it).
+    const keyring = options.keyring ?? this.#h.defaultKeyring;
     const inKeyring = (items: readonly DecryptItem[]) => items.map((item) => (item.context.keyring === undefined ? { ...item, context: { ...item.context, keyring } } : item));
-    return { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(inKeyring(items)), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
+    const crypto = { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(inKeyring(items)), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
+    return rotateDek(this.#h, crypto, options);
   }
 
-  /** Starts a DEK rotation split into batches for workers (`@keystrata/core` `runRotationWorker`); see {@link planDekRotation}. */
-  planDekRotation(options: DekRotationPlanOptions): Promise<DekRotationPlan> {
-    return planDekRotation(this.#h, options);
-  }
-
-  /** Re-encrypts one batch of a planned DEK rotation; see {@link reencryptDekBatch}. */
-  reencryptDekBatch(batch: DekRotationBatch, hook: ReencryptionHook, stillLeased?: () => boolean): Promise<DekBatchResult> {
-    return reencryptDekBatch(this.#h, this.#rotationCrypto(batch.keyring), hook, batch, stillLeased);
-  }
-
-  /** Finishes a planned DEK rotation once its batches are done; see {@link finishDekRotation}. */
-  finishDekRotation(rotation: { keyring: string; segment: string; dekId: string }, hook: ReencryptionHook): Promise<DekRotationResult | undefined> {
-    return finishDekRotation(this.#h, this.#rotationCrypto(rotation.keyring), hook, rotation);
+  /** A DEK rotation's steps for workers in other processes (`enqueueDekRotation`, `runRotationWorker`): plan, batch, finish. */
+  get dekRotationSteps(): DekRotationSteps {
+    return dekRotationSteps(this.#h, this);
   }
 
   /** Disables a key (reversible); evicted from the cache at once. */

@@ -1,3 +1,5 @@
+import type { FieldContext } from '../envelope/field-context.js';
+import type { FieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { dekRotationJobId, reencryptPage, rotateDek, type DekRotationResult, switchToNewDek, type DekRotationJobData, type RotationCrypto } from '../hierarchy/dek-rotation.js';
 import { now, type HierarchyInternals } from '../hierarchy/internals.js';
@@ -103,7 +105,13 @@ export async function planDekRotation(h: HierarchyInternals, options: DekRotatio
  * const result = await reencryptDekBatch(h, crypto, hook, batch, () => Date.now() < leaseEnd);
  * ```
  */
-export async function reencryptDekBatch(h: HierarchyInternals, crypto: RotationCrypto, hook: ReencryptionHook, batch: DekRotationBatch, stillLeased: () => boolean = () => true): Promise<DekBatchResult> {
+export async function reencryptDekBatch(
+  h: HierarchyInternals,
+  crypto: RotationCrypto,
+  hook: ReencryptionHook,
+  batch: DekRotationBatch,
+  stillLeased: () => boolean = () => true,
+): Promise<DekBatchResult> {
   const { keyring, segment } = batch;
   const job = await h.keyStore.getJob(dekRotationJobId(keyring, segment));
   const data = job === undefined ? undefined : (JSON.parse(job.data) as DekRotationJobData);
@@ -113,7 +121,8 @@ export async function reencryptDekBatch(h: HierarchyInternals, crypto: RotationC
     name: `batch ${batch.index} of segment:${keyring}:${segment}`,
     holder: 'worker',
     assertHeld() {
-      if (!stillLeased()) throw new KeystrataError('ROTATION_IN_PROGRESS', `The lease on batch ${batch.index} of segment "${segment}" expired before the batch was done; another worker takes it over.`);
+      if (!stillLeased())
+        throw new KeystrataError('ROTATION_IN_PROGRESS', `The lease on batch ${batch.index} of segment "${segment}" expired before the batch was done; another worker takes it over.`);
     },
   };
   const run = { h, crypto, keyring, segment, hook, batchSize: batch.batchSize, lease, dekId: batch.dekId, isOldDek: (id: string) => old.has(id), reencrypted: 0 };
@@ -155,4 +164,38 @@ export async function finishDekRotation(
     // Re-enters the lease held here, so nobody can finish or start another rotation in between.
     return rotateDek(h, crypto, { keyring, segment, hook });
   });
+}
+
+/** The public part of the hierarchy the steps decrypt and encrypt with. */
+interface ValueCrypto {
+  decryptValues(items: ReadonlyArray<{ ciphertext: unknown; context: FieldContext }>): Promise<FieldValue[]>;
+  encryptValues(items: ReadonlyArray<{ value: FieldValue; context: FieldContext }>): Promise<string[]>;
+}
+
+/** {@link planDekRotation}, {@link reencryptDekBatch} and {@link finishDekRotation} bound to one hierarchy (`hierarchy.dekRotationSteps`). */
+export interface DekRotationSteps {
+  plan(options: DekRotationPlanOptions): Promise<DekRotationPlan>;
+  reencryptBatch(batch: DekRotationBatch, hook: ReencryptionHook, stillLeased?: () => boolean): Promise<DekBatchResult>;
+  finish(rotation: { readonly keyring: string; readonly segment: string; readonly dekId: string }, hook: ReencryptionHook): Promise<DekRotationResult | undefined>;
+}
+
+/**
+ * The steps of a DEK rotation run by workers, bound to a hierarchy's internals. Values of the
+ * rotated segment are read as its keyring's (the hook's contexts may not name it).
+ *
+ * @example
+ * ```ts
+ * const plan = await hierarchy.dekRotationSteps.plan({ segment: 'tenant:acme', hook });
+ * ```
+ */
+export function dekRotationSteps(h: HierarchyInternals, values: ValueCrypto): DekRotationSteps {
+  const cryptoFor = (keyring: string): RotationCrypto => ({
+    decrypt: (items) => values.decryptValues(items.map((item) => (item.context.keyring === undefined ? { ...item, context: { ...item.context, keyring } } : item))),
+    encrypt: (items) => values.encryptValues(items),
+  });
+  return {
+    plan: (options) => planDekRotation(h, options),
+    reencryptBatch: (batch, hook, stillLeased) => reencryptDekBatch(h, cryptoFor(batch.keyring), hook, batch, stillLeased),
+    finish: (rotation, hook) => finishDekRotation(h, cryptoFor(rotation.keyring), hook, rotation),
+  };
 }

@@ -36,13 +36,20 @@ export interface MongoCollectionLike {
  */
 export function createMongoRotationQueue(collection: MongoCollectionLike, options: { readonly leaseMs?: number } = {}): RotationJobQueue {
   const leaseMs = options.leaseMs ?? 60_000;
-  const ready = (at: Date) => ({ $or: [{ state: 'waiting', availableAt: { $lte: at } }, { state: 'active', leaseUntil: { $lte: at } }] });
+  const ready = (at: Date) => ({
+    $or: [
+      { state: 'waiting', availableAt: { $lte: at } },
+      { state: 'active', leaseUntil: { $lte: at } },
+    ],
+  });
   return {
     async enqueue(rotation, jobs) {
       await collection.deleteMany({ rotation });
       const epoch = new Date(0);
       await collection.insertMany(
-        jobs.map((job, index): JobDocument => ({ _id: `${rotation}:${index}`, rotation, job, priority: job.kind === 'batch' ? 1 : 0, state: 'waiting', availableAt: epoch, leaseUntil: epoch, leaseTag: '' })),
+        jobs.map(
+          (job, index): JobDocument => ({ _id: `${rotation}:${index}`, rotation, job, priority: job.kind === 'batch' ? 1 : 0, state: 'waiting', availableAt: epoch, leaseUntil: epoch, leaseTag: '' }),
+        ),
       );
     },
     async take() {

@@ -77,7 +77,7 @@ describe('DEK rotation over workers (unit, in-process queue)', () => {
     await runRotationWorker({ hierarchy: h, queue, hook, untilIdle: true, pollMs: 5 });
     const second = await h.rotateDek({ segment: 's1', hook });
     const before = new Map(rows);
-    expect(await h.reencryptDekBatch(first.batches[0]!, hook)).toEqual({ current: false, scanned: 0, rewritten: 0 });
+    expect(await h.dekRotationSteps.reencryptBatch(first.batches[0]!, hook)).toEqual({ current: false, scanned: 0, rewritten: 0 });
     expect(rows).toEqual(before);
     expect(new Set([...rows.values()].map(envelopeDekId))).toEqual(new Set([second.dekId]));
   });
@@ -98,7 +98,7 @@ describe('DEK rotation over workers (unit, in-process queue)', () => {
         return hook.scan(args);
       },
     };
-    const result = await h.reencryptDekBatch(plan.batches[0]!, slow);
+    const result = await h.dekRotationSteps.reencryptBatch(plan.batches[0]!, slow);
     expect(result).toMatchObject({ current: true, rewritten: 0 });
     expect(new Set([...rows.values()].map(envelopeDekId))).toEqual(new Set([newer]));
   });

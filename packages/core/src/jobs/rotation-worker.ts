@@ -18,7 +18,7 @@ import { rotationQueueName, type RotationJobQueue, type TakenRotationJob } from 
  * ```
  */
 export async function enqueueDekRotation(hierarchy: KeyHierarchy, queue: RotationJobQueue, options: DekRotationPlanOptions): Promise<DekRotationPlan & { readonly rotation: string }> {
-  const plan = await hierarchy.planDekRotation(options);
+  const plan = await hierarchy.dekRotationSteps.plan(options);
   const ref = { keyring: plan.keyring, segment: plan.segment, dekId: plan.dekId };
   const rotation = rotationQueueName(ref);
   await queue.enqueue(rotation, [...plan.batches.map((batch) => ({ kind: 'batch' as const, batch })), { kind: 'finish' as const, ...ref }]);
@@ -79,7 +79,7 @@ const codeOf = (error: unknown): string => (error instanceof KeystrataError ? er
  * ```
  */
 export async function runRotationWorker(options: RotationWorkerOptions): Promise<RotationWorkerSummary> {
-  const { hierarchy, queue, hook, signal } = options;
+  const { queue, signal } = options;
   const pollMs = options.pollMs ?? 500;
   const summary = { batches: 0, rewritten: 0, finished: 0, failures: 0 };
   const wait = (ms: number) => sleep(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
@@ -117,7 +117,7 @@ async function runJob(options: RotationWorkerOptions, taken: TakenRotationJob): 
   const segment = job.kind === 'batch' ? job.batch.segment : job.segment;
   try {
     if (job.kind === 'batch') {
-      const result = await hierarchy.reencryptDekBatch(job.batch, hook, () => Date.now() < taken.leaseEndsAt);
+      const result = await hierarchy.dekRotationSteps.reencryptBatch(job.batch, hook, () => Date.now() < taken.leaseEndsAt);
       await queue.complete(taken);
       return { kind: 'batch', rotation, segment, outcome: result.current ? 'done' : 'stale', scanned: result.scanned, rewritten: result.rewritten };
     }
@@ -125,12 +125,11 @@ async function runJob(options: RotationWorkerOptions, taken: TakenRotationJob): 
       await queue.release(taken, options.pollMs ?? 500);
       return { kind: 'finish', rotation, segment, outcome: 'waiting' };
     }
-    const result = await hierarchy.finishDekRotation({ keyring: job.keyring, segment: job.segment, dekId: job.dekId }, hook);
+    const result = await hierarchy.dekRotationSteps.finish({ keyring: job.keyring, segment: job.segment, dekId: job.dekId }, hook);
     await queue.complete(taken);
     await queue.remove(rotation);
     return { kind: 'finish', rotation, segment, outcome: result === undefined ? 'stale' : 'done', ...(result === undefined ? {} : { result }) };
   } catch (error) {
-    if (process.env.KS_DEBUG_WORKER) process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
     await queue.release(taken, 1000).catch(() => undefined);
     return { kind: job.kind, rotation, segment, outcome: 'failed', code: codeOf(error) };
   }

@@ -26,7 +26,12 @@ async function openRootKey(token) {
 const dataSource = new DataSource({ type: 'postgres', url: config.url, entities: [Ledger], poolSize: 4 });
 await dataSource.initialize();
 const rootKey = await openRootKey(config.token);
-const keystrata = await installKeystrata(dataSource, { rootKey, segment: { by: 'tenant', field: 'tenantId' }, provision: false, hierarchyOptions: { cmkLabelPrefix: config.prefix, cache: config.cache ?? {} } });
+const keystrata = await installKeystrata(dataSource, {
+  rootKey,
+  segment: { by: 'tenant', field: 'tenantId' },
+  provision: false,
+  hierarchyOptions: { cmkLabelPrefix: config.prefix, cache: config.cache ?? {} },
+});
 process.stderr.write('ready\n');
 let answer;
 try {
