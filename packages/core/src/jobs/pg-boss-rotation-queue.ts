@@ -95,7 +95,7 @@ export async function createPgBossRotationQueue(options: PgBossRotationQueueOpti
       if ((await boss.getQueue(rotation)) !== null) await boss.deleteQueue(rotation);
       await boss.createQueue(rotation, { name: rotation, ...jobOptions });
       // The finish is taken again and again while batches run (each time a retry), so it may retry without end.
-      const finishOptions = { ...jobOptions, retryLimit: FINISH_RETRY_LIMIT, retryDelay: 2 };
+      const finishOptions = { ...jobOptions, retryLimit: FINISH_RETRY_LIMIT, retryDelay: 1 };
       await boss.insert(jobs.map((job) => ({ name: rotation, data: job, ...(job.kind === 'batch' ? { priority: 1, ...jobOptions } : { priority: 0, ...finishOptions }) })));
       queues.at = 0;
     },
