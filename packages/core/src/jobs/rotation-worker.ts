@@ -87,7 +87,8 @@ export async function runRotationWorker(options: RotationWorkerOptions): Promise
     let taken: TakenRotationJob | undefined;
     try {
       taken = await queue.take();
-      if (taken === undefined && options.untilIdle === true && (await queue.progress()).length === 0) break;
+      // Idle: every rotation in the queue is done (or gone); a finish that failed to drop its jobs does not keep workers up.
+      if (taken === undefined && options.untilIdle === true && (await queue.progress()).every((p) => p.done + p.failed >= p.total)) break;
     } catch {
       summary.failures++;
       await wait(pollMs * 4);
