@@ -40,8 +40,9 @@ async function loadPgBoss(): Promise<new (options: object) => Boss> {
   try {
     return ((await import('pg-boss')) as unknown as { default: new (options: object) => Boss }).default;
   } catch (error) {
-    const { code } = (error ?? {}) as { code?: unknown };
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    // Only pg-boss itself missing (a module pg-boss loads failing is its own error).
+    if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !String(message).includes("'pg-boss'")) throw error;
     throw new KeystrataError('CONFIG_INVALID', 'Re-encryption workers on PostgreSQL need the package pg-boss, which is not installed.', {
       hint: 'Install it where the workers run: npm install pg-boss@10 (an optional peer dependency of @keystrata/core, needed only for distributed DEK rotation).',
       details: { package: 'pg-boss' },
@@ -90,9 +91,15 @@ export async function createPgBossRotationQueue(options: PgBossRotationQueueOpti
     if (Date.now() - queues.at > QUEUE_LIST_MS) queues = { names: (await boss.getQueues()).map((q) => q.name).filter((n) => n.startsWith(ROTATION_QUEUE_PREFIX)), at: Date.now() };
     return queues.names;
   };
+  // pg-boss 10's deleteQueue fails on a queue that still holds jobs (its foreign key), completed ones included.
+  const dropQueue = async (name: string): Promise<void> => {
+    await boss.getDb().executeSql(`DELETE FROM ${schema}.job WHERE name = $1`, [name]);
+    await boss.getDb().executeSql(`DELETE FROM ${schema}.archive WHERE name = $1`, [name]);
+    await boss.deleteQueue(name);
+  };
   return {
     async enqueue(rotation, jobs: readonly RotationJob[]) {
-      if ((await boss.getQueue(rotation)) !== null) await boss.deleteQueue(rotation);
+      if ((await boss.getQueue(rotation)) !== null) await dropQueue(rotation);
       await boss.createQueue(rotation, { name: rotation, ...jobOptions });
       // The finish is taken again and again while batches run (each time a retry), so it may retry without end.
       const finishOptions = { ...jobOptions, retryLimit: FINISH_RETRY_LIMIT, retryDelay: 1 };
@@ -144,10 +151,7 @@ export async function createPgBossRotationQueue(options: PgBossRotationQueueOpti
       });
     },
     async remove(rotation) {
-      // pg-boss 10's deleteQueue fails on a queue that still holds jobs (its foreign key), completed ones included.
-      await boss.getDb().executeSql(`DELETE FROM ${schema}.job WHERE name = $1`, [rotation]);
-      await boss.getDb().executeSql(`DELETE FROM ${schema}.archive WHERE name = $1`, [rotation]);
-      await boss.deleteQueue(rotation);
+      await dropQueue(rotation);
       queues.at = 0;
     },
     async close() {
