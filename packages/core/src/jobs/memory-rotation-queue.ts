@@ -4,7 +4,8 @@ interface Entry {
   readonly id: string;
   readonly rotation: string;
   readonly job: RotationJob;
-  state: 'waiting' | 'active' | 'done';
+  state: 'waiting' | 'active' | 'done' | 'failed';
+  attempts: number;
   availableAt: number;
   leaseEndsAt: number;
 }
@@ -19,8 +20,9 @@ interface Entry {
  * const queue = createMemoryRotationQueue({ leaseMs: 60_000 });
  * ```
  */
-export function createMemoryRotationQueue(options: { readonly leaseMs?: number } = {}): RotationJobQueue {
+export function createMemoryRotationQueue(options: { readonly leaseMs?: number; readonly retryLimit?: number } = {}): RotationJobQueue {
   const leaseMs = options.leaseMs ?? 60_000;
+  const attemptLimit = (options.retryLimit ?? 100) + 1;
   let entries: Entry[] = [];
   let nextId = 1;
   const ready = (entry: Entry, at: number): boolean => (entry.state === 'waiting' && entry.availableAt <= at) || (entry.state === 'active' && entry.leaseEndsAt <= at);
@@ -28,12 +30,16 @@ export function createMemoryRotationQueue(options: { readonly leaseMs?: number }
   return {
     async enqueue(rotation, jobs) {
       entries = entries.filter((e) => e.rotation !== rotation);
-      for (const job of jobs) entries.push({ id: String(nextId++), rotation, job, state: 'waiting', availableAt: 0, leaseEndsAt: 0 });
+      for (const job of jobs) entries.push({ id: String(nextId++), rotation, job, state: 'waiting', attempts: 0, availableAt: 0, leaseEndsAt: 0 });
     },
     async take() {
       const at = Date.now();
+      // Given up after too many attempts (pg-boss's retryLimit): the finish's verification re-encrypts their rows.
+      // (Only batches: a finish is taken again and again while batches run.)
+      for (const e of entries) if (e.job.kind === 'batch' && e.attempts >= attemptLimit && ready(e, at)) e.state = 'failed';
       const entry = entries.find((e) => e.job.kind === 'batch' && ready(e, at)) ?? entries.find((e) => ready(e, at));
       if (entry === undefined) return undefined;
+      entry.attempts++;
       entry.state = 'active';
       entry.leaseEndsAt = at + leaseMs;
       return { rotation: entry.rotation, id: entry.id, job: entry.job, leaseEndsAt: entry.leaseEndsAt } satisfies TakenRotationJob;
@@ -49,7 +55,7 @@ export function createMemoryRotationQueue(options: { readonly leaseMs?: number }
       entry.availableAt = Date.now() + delayMs;
     },
     async remaining(rotation) {
-      return entries.filter((e) => e.rotation === rotation && e.state !== 'done').length;
+      return entries.filter((e) => e.rotation === rotation && (e.state === 'waiting' || e.state === 'active')).length;
     },
     async progress() {
       return rotations().map((rotation): RotationProgress => {
@@ -62,7 +68,7 @@ export function createMemoryRotationQueue(options: { readonly leaseMs?: number }
           total: own.length,
           done: own.filter((e) => e.state === 'done').length,
           active: own.filter((e) => e.state === 'active' && e.leaseEndsAt > at).length,
-          failed: 0,
+          failed: own.filter((e) => e.state === 'failed').length,
         };
       });
     },

@@ -7,7 +7,9 @@ interface JobDocument {
   readonly rotation: string;
   readonly job: RotationJob;
   readonly priority: number;
-  readonly state: 'waiting' | 'active' | 'done';
+  readonly state: 'waiting' | 'active' | 'done' | 'failed';
+  /** Times taken (an expired lease counts). */
+  readonly attempts: number;
   readonly availableAt: Date;
   readonly leaseUntil: Date;
   readonly leaseTag: string;
@@ -34,9 +36,12 @@ export interface MongoCollectionLike {
  * const queue = createMongoRotationQueue(mongoose.connection.db!.collection('keystrata_rotation_jobs'), { leaseMs: 60_000 });
  * ```
  */
-export function createMongoRotationQueue(collection: MongoCollectionLike, options: { readonly leaseMs?: number } = {}): RotationJobQueue {
+export function createMongoRotationQueue(collection: MongoCollectionLike, options: { readonly leaseMs?: number; readonly retryLimit?: number } = {}): RotationJobQueue {
   const leaseMs = options.leaseMs ?? 60_000;
+  const attemptLimit = (options.retryLimit ?? 100) + 1;
   const ready = (at: Date) => ({
+    // Only batches are given up: a finish (priority 0) is taken again and again while batches run.
+    $and: [{ $or: [{ priority: 0 }, { attempts: { $lt: attemptLimit } }] }],
     $or: [
       { state: 'waiting', availableAt: { $lte: at } },
       { state: 'active', leaseUntil: { $lte: at } },
@@ -48,7 +53,17 @@ export function createMongoRotationQueue(collection: MongoCollectionLike, option
       const epoch = new Date(0);
       await collection.insertMany(
         jobs.map(
-          (job, index): JobDocument => ({ _id: `${rotation}:${index}`, rotation, job, priority: job.kind === 'batch' ? 1 : 0, state: 'waiting', availableAt: epoch, leaseUntil: epoch, leaseTag: '' }),
+          (job, index): JobDocument => ({
+            _id: `${rotation}:${index}`,
+            rotation,
+            job,
+            priority: job.kind === 'batch' ? 1 : 0,
+            state: 'waiting',
+            attempts: 0,
+            availableAt: epoch,
+            leaseUntil: epoch,
+            leaseTag: '',
+          }),
         ),
       );
     },
@@ -56,10 +71,13 @@ export function createMongoRotationQueue(collection: MongoCollectionLike, option
       const at = new Date();
       const leaseUntil = new Date(at.getTime() + leaseMs);
       const leaseTag = randomBytes(8).toString('hex');
-      const found = (await collection.findOneAndUpdate(ready(at), { $set: { state: 'active', leaseUntil, leaseTag } }, { sort: { priority: -1, _id: 1 }, returnDocument: 'after' })) as
-        | JobDocument
-        | { value?: JobDocument | null }
-        | null;
+      // Given up after too many attempts (pg-boss's retryLimit): the finish's verification re-encrypts their rows.
+      await collection.updateOne({ priority: 1, attempts: { $gte: attemptLimit }, $or: [{ state: 'waiting' }, { state: 'active', leaseUntil: { $lte: at } }] }, { $set: { state: 'failed' } });
+      const found = (await collection.findOneAndUpdate(
+        ready(at),
+        { $set: { state: 'active', leaseUntil, leaseTag }, $inc: { attempts: 1 } },
+        { sort: { priority: -1, _id: 1 }, returnDocument: 'after' },
+      )) as JobDocument | { value?: JobDocument | null } | null;
       // Driver 6+ returns the document; older drivers wrap it in { value }.
       const doc = found !== null && 'value' in found ? found.value : (found as JobDocument | null);
       if (doc === null || doc === undefined) return undefined;
@@ -86,7 +104,7 @@ export function createMongoRotationQueue(collection: MongoCollectionLike, option
           total: own.length,
           done: own.filter((d) => d.state === 'done').length,
           active: own.filter((d) => d.state === 'active' && d.leaseUntil.getTime() > at).length,
-          failed: 0,
+          failed: own.filter((d) => d.state === 'failed').length,
         };
       });
     },

@@ -121,3 +121,27 @@ describe('DEK rotation over workers (unit, in-process queue)', () => {
     expect(new Set([...rows.values()].map(envelopeDekId))).toEqual(new Set([plan.dekId]));
   });
 });
+
+describe('the in-process rotation queue', () => {
+  it('issue 15 §2: a batch that keeps failing is given up after retryLimit attempts; the finish then runs and its verification re-encrypts the rows', async () => {
+    const { h, rows, hook } = await setUp(30);
+    const queue = createMemoryRotationQueue({ retryLimit: 2 });
+    let refusals = 0;
+    const flaky: ReencryptionHook = {
+      ...hook,
+      async scan(args) {
+        // The first batch's range always fails (a poisoned row, a driver bug): only the finish's scan from the start passes.
+        if (args.cursor === null && args.limit === 10 && refusals < 3) {
+          refusals++;
+          throw new Error('scan failed');
+        }
+        return hook.scan(args);
+      },
+    };
+    const plan = await enqueueDekRotation(h, queue, { segment: 's1', hook, batchSize: 10 });
+    const summary = await runRotationWorker({ hierarchy: h, queue, hook: flaky, untilIdle: true, pollMs: 5 });
+    expect(refusals).toBe(3);
+    expect(summary).toMatchObject({ finished: 1, failures: 3 });
+    expect(new Set([...rows.values()].map(envelopeDekId))).toEqual(new Set([plan.dekId]));
+  });
+});
