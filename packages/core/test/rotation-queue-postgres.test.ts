@@ -25,7 +25,7 @@ describe('the pg-boss rotation queue (PostgreSQL, pg-boss 10)', () => {
   it('issue 15 §2: batches come before the finish; a job whose worker died is taken again once its lease ends; re-enqueuing and removing a rotation with jobs in it work', async () => {
     await queue.enqueue('keystrata-dek-test', [batch(0), batch(1), finish]);
     const first = await queue.take();
-    expect(first?.job).toEqual(batch(0));
+    expect(first?.job.kind).toBe('batch'); // batches of one insert come in no fixed order
     // Re-planned while a job is held (pg-boss's deleteQueue alone refuses a queue with jobs).
     await queue.enqueue('keystrata-dek-test', [batch(0), batch(1), finish]);
     expect(await queue.remaining('keystrata-dek-test')).toBe(3);
