@@ -13,6 +13,7 @@ import { usageCountingSection } from './report-usage-counting.js';
 import { issue16Section, issue16Targets, readCoreAead, whereItGoes, type TargetVerdict } from './report-issue16.js';
 import { aeadSection } from './report-aead.js';
 import { appendMembersSection } from './report-members.js';
+import { workersSection } from './report-workers.js';
 
 export type { TargetVerdict } from './report-issue16.js';
 
@@ -245,6 +246,7 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
     if (notes.length > 0) out.push('', ...notes);
     out.push('');
   }
+  out.push(...workersSection());
   return out.join('\n');
 }
 

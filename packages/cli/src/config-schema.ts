@@ -58,6 +58,18 @@ export const CONFIG_SCHEMA = z
       })
       .strict()
       .optional(),
+    worker: z
+      .object({
+        module: nonEmpty.optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+          .optional(),
+        leaseSeconds: positiveInteger.optional(),
+        batchSize: positiveInteger.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -100,4 +112,9 @@ export const CONFIG_EXPECTATIONS: Readonly<Record<string, string>> = {
   'rootKey.members.slotIndex': 'must be an integer ≥ 0',
   'rootKey.members.pin': 'must be { "env": "VARIABLE_NAME" } or { "file": "path/to/pin" }, never the PIN itself',
   'rootKey.members.softhsm2Conf': 'must be a non-empty string',
+  worker: 'must be an object',
+  'worker.module': 'must be a non-empty string (path of a module exporting reencryptionHook, relative to the config file)',
+  'worker.schema': 'must be a lower-case SQL identifier',
+  'worker.leaseSeconds': 'must be a positive integer',
+  'worker.batchSize': 'must be a positive integer',
 };

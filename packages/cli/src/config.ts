@@ -51,6 +51,14 @@ export interface KeystrataConfig {
       readonly softhsm2Conf?: string;
     }>;
   };
+  /**
+   * DEK re-encryption workers (`keystrata worker`, `rotate dek --workers`): `module`, a module
+   * (relative to the file) exporting `reencryptionHook({ hierarchy })` that returns the
+   * application's re-encryption hook; `schema`, the PostgreSQL schema of the job tables (default
+   * `keystrata_jobs`); `leaseSeconds`, how long a worker holds a batch (default 60); `batchSize`
+   * (default 500).
+   */
+  readonly worker?: { readonly module?: string; readonly schema?: string; readonly leaseSeconds?: number; readonly batchSize?: number };
 }
 
 /**

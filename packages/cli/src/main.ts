@@ -15,6 +15,7 @@ import { status } from './commands/status.js';
 import { shred } from './commands/shred.js';
 import { policy } from './commands/policy.js';
 import { hsmAddMember, hsmMembers, hsmRemoveMember } from './commands/hsm-members.js';
+import { worker } from './commands/worker.js';
 
 /**
  * The streams the CLI reads and writes (a progress bar is drawn when stderr is a TTY).
@@ -62,6 +63,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'hsm members': hsmMembers,
   'hsm add-member': hsmAddMember,
   'hsm remove-member': hsmRemoveMember,
+  worker,
 };
 
 const OPTIONS = {
@@ -86,6 +88,9 @@ const OPTIONS = {
   'kek-validity': { type: 'string' },
   'dek-validity': { type: 'string' },
   'dek-usage-limit': { type: 'string' },
+  workers: { type: 'string' },
+  'old-keys': { type: 'string' },
+  concurrency: { type: 'string' },
 } as const;
 
 function usage(): string {

@@ -45,3 +45,10 @@ export { openPkcs11Members, type Pkcs11MemberOptions, type Pkcs11MembersOptions 
 export { syncRootMember, removeRootMember, type RootMemberSyncOptions, type RootMemberSyncResult } from './root-key/members/member-sync.js';
 export { encodeMemberCopies, decodeMemberCopies, type MemberCopy } from './root-key/members/member-copies.js';
 export { reportRootMembers, type RootMemberReport } from './root-key/members/member-report.js';
+// Issue 15 §2: DEK rotation spread over workers (`keystrata worker`, `rotate dek --workers`).
+export { enqueueDekRotation, runRotationWorker, type RotationWorkerOptions, type RotationWorkerEvent, type RotationWorkerSummary } from './jobs/rotation-worker.js';
+export { createPgBossRotationQueue, type PgBossRotationQueueOptions } from './jobs/pg-boss-rotation-queue.js';
+export { createMemoryRotationQueue } from './jobs/memory-rotation-queue.js';
+export { rotationQueueName, type RotationJobQueue, type RotationJob, type RotationProgress, type RotationRef, type TakenRotationJob } from './jobs/rotation-queue.js';
+export type { DekRotationBatch, DekRotationPlan, DekRotationPlanOptions, DekBatchResult, DekRotationSteps } from './jobs/dek-rotation-batches.js';
+export { createMongoRotationQueue, type MongoCollectionLike } from './jobs/mongo-rotation-queue.js';

@@ -1,6 +1,7 @@
 import { KeystrataError } from '@keystrata/core';
 import type { Command } from '../context.js';
 import { intFlag, keyringFlag } from '../flags.js';
+import { rotateDekCommand } from './worker.js';
 
 /**
  * `keystrata rotate cmk|kek`. One rotation per keyring at a time (a lease in the key store): a
@@ -8,8 +9,9 @@ import { intFlag, keyringFlag } from '../flags.js';
  * nothing. An interrupted rotation resumes when the command runs again.
  */
 export const rotate: Command = {
-  usage: 'rotate cmk|kek [--keyring <k>]',
-  summary: 'CMK: new version in the HSM, every KEK re-wrapped (resumable). KEK: new version for new DEKs. One rotation per keyring at a time.',
+  usage: 'rotate cmk|kek|dek [--keyring <k>] [dek: --segment <s> [--workers N] [--old-keys keep|disable|destroy] [--batch-size 500]]',
+  summary:
+    'CMK: new version in the HSM, every KEK re-wrapped (resumable). KEK: new version for new DEKs. DEK: new DEK for a segment, records re-encrypted through worker.module (--workers: in batches by workers). One rotation per keyring/segment at a time.',
   async run(c) {
     const hierarchy = await c.hierarchy();
     const keyring = keyringFlag(c);
@@ -29,8 +31,10 @@ export const rotate: Command = {
     } else if (which === 'kek') {
       const result = await hierarchy.rotateKek(keyring ? { keyring } : {});
       c.out.result(result, () => `KEK of "${result.keyring}" is now v${result.version}; new DEKs wrap under it. Run \`keystrata rewrap\` to move old DEKs.`);
+    } else if (which === 'dek') {
+      await rotateDekCommand(c);
     } else {
-      throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata rotate cmk|kek');
+      throw new KeystrataError('CONFIG_INVALID', 'Usage: keystrata rotate cmk|kek|dek');
     }
   },
 };

@@ -1,6 +1,7 @@
-import type { HierarchyStatus } from '@keystrata/core';
-import type { Command } from '../context.js';
+import type { HierarchyStatus, RotationProgress } from '@keystrata/core';
+import type { Command, CommandContext } from '../context.js';
 import { renderPolicy } from './policy.js';
+import { openRotationQueue } from '../worker-setup.js';
 
 /**
  * The text of `keystrata status`: per keyring its CMKs, KEKs, DEK counts by state, the blind-index
@@ -52,12 +53,46 @@ export function renderStatus(s: HierarchyStatus): string {
   return lines.join('\n');
 }
 
+/**
+ * The lines of `keystrata status` for DEK rotations run by workers: per rotation its jobs done out
+ * of all (batches and the finish), those a worker holds now, and those given up.
+ *
+ * @example
+ * ```ts
+ * console.log(renderRotations(await queue.progress()));
+ * ```
+ */
+export function renderRotations(rotations: readonly RotationProgress[]): string {
+  if (rotations.length === 0) return 'DEK rotations in the job queue: none';
+  return [
+    'DEK rotations in the job queue (batches and finish, across every worker):',
+    ...rotations.map(
+      (r) =>
+        `  segment "${r.segment ?? '?'}" (keyring ${r.keyring ?? '?'}): ${r.done}/${r.total} done, ${r.active} held by workers${r.failed > 0 ? `, ${r.failed} given up (the finish's verification re-encrypts their rows)` : ''}`,
+    ),
+  ].join('\n');
+}
+
+/** Progress of worker rotations, read only when workers are configured (`worker` in the config) on a PostgreSQL or MongoDB key store. */
+async function rotationProgress(c: CommandContext): Promise<RotationProgress[] | undefined> {
+  if (c.config.config.worker === undefined || !/^(postgres(ql)?|mongodb(\+srv)?):\/\//.test(c.config.config.keyStore?.url ?? '')) return undefined;
+  const { queue } = await openRotationQueue(c.config);
+  try {
+    return await queue.progress();
+  } finally {
+    await queue.close();
+  }
+}
+
 /** `keystrata status`: the hierarchy with key states and counters. */
 export const status: Command = {
   usage: 'status',
   summary:
-    'Show CMKs, KEK versions, DEK counts by state, the blind-index key, destroyed keys (durable or awaiting a shred epoch), rotation policies (next rotations, DEK usage), and cache statistics.',
+    'Show CMKs, KEK versions, DEK counts by state, the blind-index key, destroyed keys (durable or awaiting a shred epoch), rotation policies (next rotations, DEK usage), cache statistics, and DEK rotations run by workers (when `worker` is configured).',
   async run(c) {
-    c.out.result(await (await c.hierarchy()).status(), renderStatus);
+    const hierarchyStatus = await (await c.hierarchy()).status();
+    const rotations = await rotationProgress(c);
+    if (rotations === undefined) c.out.result(hierarchyStatus, renderStatus);
+    else c.out.result({ ...hierarchyStatus, rotations }, () => `${renderStatus(hierarchyStatus)}\n${renderRotations(rotations)}`);
   },
 };

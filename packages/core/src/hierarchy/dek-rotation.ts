@@ -62,16 +62,23 @@ const MAX_PAGE_ATTEMPTS = 5;
 /** Slack added to `writeRecheckMs` for a writer's seal-to-commit time. */
 const WRITER_GRACE_MS = 250;
 
-interface JobData {
+/** The data of a DEK rotation's job record (`dek-rotation:<keyring>:<segment>`). */
+export interface DekRotationJobData {
   readonly version: number;
   readonly dekId?: string;
   /** Epoch ms when the new DEK became the segment's current DEK. */
   readonly switchedAt?: number;
   /** Records rewritten so far (all runs). */
   readonly reencrypted?: number;
+  /** Set when the rotation's batches were handed to workers (`planDekRotation`): its finish skips the resumable first pass. */
+  readonly batches?: number;
+  readonly oldKeys?: 'keep' | 'disable' | 'destroy';
 }
 
-interface Run {
+type JobData = DekRotationJobData;
+
+/** One re-encryption run over a segment (a whole rotation, or one worker's batch). */
+export interface RotationRun {
   readonly h: HierarchyInternals;
   readonly crypto: RotationCrypto;
   readonly keyring: string;
@@ -80,8 +87,12 @@ interface Run {
   readonly batchSize: number;
   readonly lease: HeldLease;
   readonly dekId: string;
+  /** True for the DEK id of a field this run must re-encrypt (default: any DEK but `dekId`). */
+  readonly isOldDek?: (dekId: string) => boolean;
   reencrypted: number;
 }
+
+type Run = RotationRun;
 
 /**
  * Creates a new DEK version for a segment and re-encrypts the segment's records through the
@@ -102,9 +113,21 @@ export async function rotateDek(h: HierarchyInternals, crypto: RotationCrypto, o
   return withLease(h.keyStore, `segment:${keyring}:${segment}`, `rotate the DEK of segment "${segment}"`, (lease) => rotateUnderLease(h, crypto, options, keyring, lease));
 }
 
-async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, options: DekRotationOptions, keyring: string, lease: HeldLease): Promise<DekRotationResult> {
-  const { segment, hook } = options;
-  const jobId = `dek-rotation:${keyring}:${segment}`;
+/** The job record id of a segment's DEK rotation. */
+export const dekRotationJobId = (keyring: string, segment: string): string => `dek-rotation:${keyring}:${segment}`;
+
+/**
+ * Starts a segment's DEK rotation, or adopts the one already running: stores the intent, creates
+ * the new DEK version, makes it the segment's primary and records `switchedAt`. Call under the
+ * segment's rotation lease.
+ *
+ * @example
+ * ```ts
+ * const { job, data, resumed } = await switchToNewDek(h, 'default', 'tenant:acme', lease);
+ * ```
+ */
+export async function switchToNewDek(h: HierarchyInternals, keyring: string, segment: string, lease: HeldLease): Promise<{ job: JobRecord; data: JobData; resumed: boolean }> {
+  const jobId = dekRotationJobId(keyring, segment);
   const found = await h.keyStore.getJob(jobId);
   const resumed = found?.state === 'running';
   let job: JobRecord;
@@ -135,29 +158,38 @@ async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, o
     await h.keyStore.putJob(job);
     await h.audit.record('rotate', `segment:${keyring}:${segment}`, { dekId, version: data.version });
   }
+  return { job, data, resumed };
+}
+
+async function rotateUnderLease(h: HierarchyInternals, crypto: RotationCrypto, options: DekRotationOptions, keyring: string, lease: HeldLease): Promise<DekRotationResult> {
+  const { segment, hook } = options;
+  const switched = await switchToNewDek(h, keyring, segment, lease);
+  const { resumed } = switched;
+  let { job, data } = switched;
   const run: Run = { h, crypto, keyring, segment, hook, batchSize: options.batchSize ?? 200, lease, dekId: data.dekId!, reencrypted: data.reencrypted ?? 0 };
   const save = async (change: Partial<JobRecord>): Promise<void> => {
     job = { ...job, ...change, data: JSON.stringify({ ...data, reencrypted: run.reencrypted }), updatedAt: now() };
     await h.keyStore.putJob(job);
   };
 
-  // Pass 1: resumable, cursor saved after each batch.
-  const total = await hook.count?.({ keyring, segment });
+  // Pass 1: resumable, cursor saved after each batch. Skipped when workers re-encrypted the batches.
+  const total = data.batches === undefined ? await hook.count?.({ keyring, segment }) : undefined;
   let { cursor, processed } = job;
-  do {
-    const page = await reencryptPage(run, cursor);
-    processed += page.scanned;
-    cursor = page.cursor;
-    await save({ cursor, processed });
-    options.onProgress?.({ phase: `re-encrypt segment ${segment}`, done: processed, ...(total === undefined ? {} : { total }) });
-  } while (cursor !== null);
+  if (data.batches === undefined)
+    do {
+      const page = await reencryptPage(run, cursor);
+      processed += page.scanned;
+      cursor = page.cursor;
+      await save({ cursor, processed });
+      options.onProgress?.({ phase: `re-encrypt segment ${segment}`, done: processed, ...(total === undefined ? {} : { total }) });
+    } while (cursor !== null);
 
   // Writers in other processes re-check the segment's current DEK at most every writeRecheckMs.
   const settled = data.switchedAt! + h.resolver.writeRecheckMs + WRITER_GRACE_MS;
   if (Date.now() < settled) await sleep(settled - Date.now());
   const verificationPasses = await verifyClean(run);
 
-  const oldKeys = options.oldKeys ?? 'keep';
+  const oldKeys = options.oldKeys ?? data.oldKeys ?? 'keep';
   if (oldKeys !== 'keep') {
     lease.assertHeld();
     const old = (await h.keyStore.listDeks({ keyring, segment, states: ['primary', 'enabled', 'disabled'], limit: 1000 })).filter((dek) => dek.id !== run.dekId);
@@ -202,12 +234,13 @@ async function verifyClean(run: Run): Promise<number> {
  * lost to a concurrent writer are re-read and re-encrypted (bounded); the verification passes
  * catch whatever is left. `stale` counts the records found on an old DEK at the first read.
  */
-async function reencryptPage(run: Run, from: string | null): Promise<{ cursor: string | null; scanned: number; stale: number }> {
+export async function reencryptPage(run: Run, from: string | null): Promise<{ cursor: string | null; scanned: number; stale: number }> {
   const { hook, keyring, segment } = run;
   let page = await hook.scan({ keyring, segment, cursor: from, limit: run.batchSize });
-  const firstStale = page.records.filter((r) => isStale(r, run.dekId)).length;
+  const staleOf = (record: ReencryptionRecord): boolean => record.fields.some((f) => isOldField(run, f.ciphertext));
+  const firstStale = page.records.filter(staleOf).length;
   for (let attempt = 1; attempt <= MAX_PAGE_ATTEMPTS; attempt++) {
-    const stale = page.records.filter((r) => isStale(r, run.dekId));
+    const stale = page.records.filter(staleOf);
     if (stale.length === 0) break;
     run.lease.assertHeld();
     const updates = await reencryptRecords(run, stale);
@@ -219,10 +252,13 @@ async function reencryptPage(run: Run, from: string | null): Promise<{ cursor: s
   return { cursor: page.cursor, scanned: page.records.length, stale: firstStale };
 }
 
-const isStale = (record: ReencryptionRecord, dekId: string): boolean => record.fields.some((f) => envelopeDekId(f.ciphertext) !== dekId);
+const isOldField = (run: Run, ciphertext: string): boolean => {
+  const dekId = envelopeDekId(ciphertext);
+  return run.isOldDek === undefined ? dekId !== run.dekId : run.isOldDek(dekId);
+};
 
 async function reencryptRecords(run: Run, records: readonly ReencryptionRecord[]): Promise<ReencryptionUpdate[]> {
-  const stale = records.flatMap((r) => r.fields.filter((f) => envelopeDekId(f.ciphertext) !== run.dekId).map((f) => ({ record: r.id, ...f })));
+  const stale = records.flatMap((r) => r.fields.filter((f) => isOldField(run, f.ciphertext)).map((f) => ({ record: r.id, ...f })));
   const values = await run.crypto.decrypt(stale);
   const next = await run.crypto.encrypt(stale.map((f, i) => ({ value: values[i]!, context: { ...f.context, segment: run.segment, keyring: run.keyring } })));
   const updates = new Map<string, ReencryptionUpdate['fields'][number][]>();

@@ -18,6 +18,7 @@ import type { SecretKey } from '../secret/secret-key.js';
 import { AuditLog, type AuditVerification, type AuditVerifyOptions } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
+import { dekRotationSteps, type DekRotationSteps } from '../jobs/dek-rotation-batches.js';
 import type { HierarchyInternals, ProgressListener } from './internals.js';
 import { KeyResolver, type LegacyKeys, type UsableDek } from './key-resolver.js';
 import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResult, type KekRotationResult, type ProvisionResult } from './provisioning.js';
@@ -384,6 +385,11 @@ export class KeyHierarchy {
     const inKeyring = (items: readonly DecryptItem[]) => items.map((item) => (item.context.keyring === undefined ? { ...item, context: { ...item.context, keyring } } : item));
     const crypto = { decrypt: (items: readonly DecryptItem[]) => this.decryptValues(inKeyring(items)), encrypt: (items: readonly EncryptItem[]) => this.encryptValues(items) };
     return rotateDek(this.#h, crypto, options);
+  }
+
+  /** A DEK rotation's steps for workers in other processes (`enqueueDekRotation`, `runRotationWorker`): plan, batch, finish. */
+  get dekRotationSteps(): DekRotationSteps {
+    return dekRotationSteps(this.#h, this);
   }
 
   /** Disables a key (reversible); evicted from the cache at once. */
