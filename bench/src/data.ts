@@ -33,7 +33,7 @@ export const emailOf = (seq: number): string => `patient.${pad(seq, 6)}@tenant-$
 /** A 40-character identifier string, unique per row. */
 export const ssnOf = (seq: number): string => `SSN 123-45-${pad(seq % 10_000, 4)} MRN ${pad(seq, 8)} site-A1`.padEnd(40, '.').slice(0, 40);
 
-export const rowOf = (seq: number): PatientRow => ({ seq, tenantId: tenantOf(seq), email: emailOf(seq), ssn: ssnOf(seq) });
+const rowOf = (seq: number): PatientRow => ({ seq, tenantId: tenantOf(seq), email: emailOf(seq), ssn: ssnOf(seq) });
 
 /** Rows `from` … `from + count - 1`. */
 export const rowsFrom = (from: number, count: number): PatientRow[] => Array.from({ length: count }, (_, i) => rowOf(from + i));

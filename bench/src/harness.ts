@@ -2,12 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { summarize, type Summary } from './stats.js';
 
 /** The four variants measured for every ORM. */
-export const VARIANTS = ['plain', 'keystrata', 'peer', 'raw'] as const;
+const VARIANTS = ['plain', 'keystrata', 'peer', 'raw'] as const;
 export type VariantName = (typeof VARIANTS)[number];
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
 
 /** One variant's work in a workload. */
-export interface Step {
+interface Step {
   /** Untimed, before every run (re-create a table, empty the key cache, …). */
   readonly prepare?: () => Promise<void> | void;
   /** The timed work; it checks its own results (cheaply) so nothing is optimised away. */
@@ -15,7 +15,7 @@ export interface Step {
 }
 
 /** A variant that cannot do the workload, with the reason shown in the report. */
-export interface NotApplicable {
+interface NotApplicable {
   readonly na: string;
 }
 

@@ -35,7 +35,7 @@ export interface MembersPart {
  * console.log(membersSection());
  * ```
  */
-export function membersSection(): string {
+function membersSection(): string {
   if (!existsSync(MEMBERS_PART)) return '';
   const part = JSON.parse(readFileSync(MEMBERS_PART, 'utf8')) as MembersPart;
   const base = part.variants.find((v) => v.name === 'one')?.microsPerColdRead;

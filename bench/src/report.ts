@@ -15,8 +15,6 @@ import { aeadSection } from './report-aead.js';
 import { appendMembersSection } from './report-members.js';
 import { workersSection } from './report-workers.js';
 
-export type { TargetVerdict } from './report-issue16.js';
-
 const ORMS: readonly OrmName[] = ['prisma', 'typeorm', 'mongoose'];
 const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b <= 0 ? undefined : a / b);
@@ -45,7 +43,7 @@ function readParts(): OrmPart[] {
 const workload = (part: OrmPart, id: string): WorkloadResult | undefined => part.workloads.find((w) => w.id === id);
 
 /** The targets of the issue, evaluated on one ORM's results (reported, never asserted). */
-export function evaluateTargets(part: OrmPart): TargetVerdict[] {
+function evaluateTargets(part: OrmPart): TargetVerdict[] {
   const orm = part.orm;
   if (part.status !== 'ok') return [{ orm, target: 'all', status: 'n/a', detail: `not measured: ${part.gap ?? 'gap'}` }];
   const out: TargetVerdict[] = [];
@@ -106,7 +104,7 @@ export function evaluateTargets(part: OrmPart): TargetVerdict[] {
 }
 
 /** The Markdown results table: one line per ORM and workload. */
-export function resultsTable(parts: readonly OrmPart[]): string {
+function resultsTable(parts: readonly OrmPart[]): string {
   const lines = [
     '| ORM | workload | fields | plain µs/field (all-in) | keystrata overhead µs/field | peer overhead µs/field | raw AES-GCM µs/field | keystrata / peer | keystrata / raw | HSM calls | key-store queries |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -133,7 +131,7 @@ export function resultsTable(parts: readonly OrmPart[]): string {
  * envelope-sized values − plain; core = the core's encrypt (+ blind index) or decrypt alone;
  * adapter = keystrata − plain − storage − core (what the adapter adds around the core).
  */
-export function breakdownTable(parts: readonly OrmPart[]): string {
+function breakdownTable(parts: readonly OrmPart[]): string {
   const lines = ['| ORM | path | keystrata overhead | storage of bigger values | core crypto | adapter (rest) | raw AES-GCM | core / raw |', '|---|---|--:|--:|--:|--:|--:|--:|'];
   for (const part of parts.filter((p) => p.status === 'ok')) {
     for (const [id, path] of [

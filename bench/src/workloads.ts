@@ -43,7 +43,7 @@ export interface StoredRow {
 }
 
 /** A row with envelope-sized values, written by the plain ORM into a scratch table. */
-export interface ScratchRow {
+interface ScratchRow {
   readonly seq: number;
   readonly tenantId: string;
   readonly email: string;
@@ -55,7 +55,7 @@ export interface ScratchRow {
  * What the breakdown needs from an ORM to split keystrata's overhead into storage (bigger values,
  * the blind-index column), core crypto and adapter glue.
  */
-export interface Breakdown {
+interface Breakdown {
   /** The model name the adapter binds into the AAD and the blind index. */
   readonly model: string;
   /** The keystrata table read through the plain ORM (no adapter): envelopes as stored. */

@@ -37,7 +37,7 @@ const memberName = (c: CommandContext, usage: string): string => {
  * console.log(renderMembers(await reportRootMembers(rootKey, keyStore)));
  * ```
  */
-export function renderMembers(members: readonly RootMemberReport[]): string {
+function renderMembers(members: readonly RootMemberReport[]): string {
   return members
     .map((m) => {
       const missing = m.missingCmks === undefined ? 'CMKs not checked' : m.missingCmks.length === 0 ? 'all CMKs' : `MISSING CMK ${m.missingCmks.join(', ')}`;

@@ -13,7 +13,7 @@ const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_40
  * parseDuration('--dek-validity', 'none'); // null
  * ```
  */
-export function parseDuration(name: string, text: string): number | null {
+function parseDuration(name: string, text: string): number | null {
   if (text === 'none') return null;
   const match = /^(\d+)([smhd]?)$/.exec(text);
   const seconds = match === null ? Number.NaN : Number(match[1]) * UNITS[match[2] || 's']!;

@@ -1,9 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 
-/** Which AES-256-GCM implementation seals and opens field values: the same bytes either way. */
-export type AeadBackend = 'native' | 'node:crypto';
-
-/** How a hierarchy chooses its {@link AeadBackend}: `auto` uses the addon when it loaded. */
+/** How a hierarchy chooses which AES-256-GCM seals and opens field values (`native` addon or `node:crypto`, the same bytes either way): `auto` uses the addon when it loaded. */
 export type AeadChoice = 'auto' | 'native' | 'node:crypto';
 
 /** The addon's key handle, as the core uses it (the structural part of `@keystrata/native`'s `AeadKey`). */

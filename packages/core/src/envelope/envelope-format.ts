@@ -29,7 +29,7 @@ export const DEK_ID_LENGTH = 16;
 /** version (1) + flags (1) + DEK id (16). */
 export const HEADER_LENGTH = 2 + DEK_ID_LENGTH;
 /** The shortest valid body: header, IV, empty ciphertext, tag. */
-export const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
+const MIN_BODY = HEADER_LENGTH + GCM.ivLength + GCM.tagLength;
 const KNOWN_FLAGS = FLAG_RECORD_BOUND;
 /** Value of each base64url character (-1 for anything else). */
 const BASE64URL_VALUE = new Int8Array(128).fill(-1);

@@ -112,5 +112,3 @@ export function checkRecordBinding(flags: number, context: FieldContext): void {
     });
   }
 }
-
-export { decodeEnvelope };

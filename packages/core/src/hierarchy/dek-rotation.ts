@@ -56,7 +56,7 @@ export interface RotationCrypto {
 }
 
 /** Most full verification scans before the rotation gives up (keeping the old DEKs). */
-export const MAX_VERIFICATION_PASSES = 10;
+const MAX_VERIFICATION_PASSES = 10;
 /** Most re-reads of one page whose compare-and-swap lost to concurrent writers. */
 const MAX_PAGE_ATTEMPTS = 5;
 /** Slack added to `writeRecheckMs` for a writer's seal-to-commit time. */
@@ -78,7 +78,7 @@ export interface DekRotationJobData {
 type JobData = DekRotationJobData;
 
 /** One re-encryption run over a segment (a whole rotation, or one worker's batch). */
-export interface RotationRun {
+interface RotationRun {
   readonly h: HierarchyInternals;
   readonly crypto: RotationCrypto;
   readonly keyring: string;

@@ -3,24 +3,24 @@ import { exportBackup, importBackup, type BackupFile, type RestoreResult } from 
 import { blindIndexKey } from '../blind-index/blind-index.js';
 import { blindIndexesOf } from '../blind-index/blind-index-batch.js';
 import { groupByField, type BlindIndexItem, type FieldGroup } from '../blind-index/field-groups.js';
-import type { KeyCacheOptions } from '../cache/key-cache.js';
 import { KeyLeases } from '../cache/key-leases.js';
 import { envelopeDekId } from '../envelope/envelope-format.js';
 import type { FieldContext } from '../envelope/field-context.js';
 import type { FieldValue } from '../envelope/value-codec.js';
-import { chooseAead, type AeadChoice, type NativeAeadModule } from '../crypto/native-aead.js';
+import { chooseAead, type NativeAeadModule } from '../crypto/native-aead.js';
 import { openJobs } from '../envelope/batch-open.js';
 import { sealJobs } from '../envelope/batch-seal.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
-import type { KeyStore } from '../key-store/key-store.js';
-import type { RootKey } from '../root-key/root-key.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { AuditLog, type AuditVerification, type AuditVerifyOptions } from './audit-log.js';
 import { checkContext, checkKeyring, RESERVED_SEGMENT_PREFIX } from './context-checks.js';
 import { rotateDek, type DekRotationOptions, type DekRotationResult } from './dek-rotation.js';
 import { dekRotationSteps, type DekRotationSteps } from '../jobs/dek-rotation-batches.js';
 import type { HierarchyInternals, ProgressListener } from './internals.js';
-import { KeyResolver, type LegacyKeys, type UsableDek } from './key-resolver.js';
+import { KeyResolver, type UsableDek } from './key-resolver.js';
+import type { DecryptItem, DecryptResult, EncryptItem, KeyHierarchyOptions, OperationEvent } from './key-hierarchy-types.js';
+
+export type { DecryptItem, DecryptResult, EncryptItem, KeyHierarchyOptions, OperationEvent } from './key-hierarchy-types.js';
 import { provisionKeyring, retireCmk, rotateCmk, rotateKek, type CmkRotationResult, type KekRotationResult, type ProvisionResult } from './provisioning.js';
 import { changeKeyState, type KeyReference, type RevocationImpact, type RevocationOptions } from './revocation.js';
 import { legacyKeyCounts, rewrapDeks, type LegacyKeyCounts, type RewrapResult } from './rewrap.js';
@@ -29,73 +29,12 @@ import { completeShreds, type ShredEpochResult } from '../shred/complete-shreds.
 import { RotationPolicies } from '../policy/rotation-policies.js';
 import { auditMemberEvents } from '../root-key/members/member-audit.js';
 
-/** An event for the monitoring hook: one per batch operation, no values or key bytes.
- * @example `await KeyHierarchy.create({ rootKey, keyStore, monitor: (event) => metrics.record(event.operation, event.count, event.ok ? 'ok' : event.code, event.durationMs) })`
- */
-export interface OperationEvent {
-  readonly operation: 'encrypt' | 'decrypt' | 'blind-index';
-  readonly count: number;
-  readonly ok: boolean;
-  readonly code?: string;
-  readonly durationMs: number;
-}
-
-/** Options for {@link KeyHierarchy.create}, validated once.
- * @example `await KeyHierarchy.create({ rootKey, keyStore, keyring: 'billing', cache: { maxAgeMs: 30_000 }, legacyKeys: 'refuse' })`
- */
-export interface KeyHierarchyOptions {
-  readonly rootKey: RootKey;
-  readonly keyStore: KeyStore;
-  /** Keyring used when a context names none (default `default`). */
-  readonly keyring?: string;
-  readonly cache?: KeyCacheOptions;
-  /** Recorded as the actor of audit records (default `keystrata`). */
-  readonly actor?: string;
-  /** Prefix of CMK labels in the HSM (default `keystrata-cmk`). */
-  readonly cmkLabelPrefix?: string;
-  /** Called after every encrypt/decrypt/blind-index batch. */
-  readonly monitor?: (event: OperationEvent) => void;
-  /**
-   * Wrapped keys from before identity binding (plain RFC 5649 DEKs, KEKs without a binding):
-   * `accept` (default, so existing stores keep working) or `refuse` (KEYSTORE_TAMPERED) once
-   * `keystrata rewrap` has migrated them, which also closes a downgrade to the legacy formats.
-   */
-  readonly legacyKeys?: LegacyKeys;
-  /**
-   * AES-256-GCM for field values: `auto` (default: the `@keystrata/native` batch addon when it is
-   * built, else node:crypto), `native` (refuse to start without the addon) or `node:crypto`. Same
-   * ciphertext either way. Unset, `KEYSTRATA_AEAD` (`auto`, `native`, `node`) decides.
-   */
-  readonly aead?: AeadChoice;
-}
-
-/** A value to encrypt.
- * @example `const [ssn] = await hierarchy.encryptValues([{ value: '123-45-6789', context: { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 'tenantId:acme' } }])`
- */
-export interface EncryptItem {
-  readonly value: FieldValue;
-  readonly context: FieldContext;
-}
-
-/** A ciphertext to decrypt.
- * @example `const [ssn] = await hierarchy.decryptValues([{ ciphertext: row.ssn, context: { model: 'Patient', field: 'ssn', recordId: row.id } }])`
- */
-export interface DecryptItem {
-  readonly ciphertext: unknown;
-  readonly context: FieldContext;
-}
-
 /** How many items use each DEK id (for the cache's use limit). */
 function countUses(slots: ReadonlyArray<number | KeystrataError>, ids: readonly string[]): Map<string, number> {
   const counts = new Array<number>(ids.length).fill(0);
   for (const slot of slots) if (typeof slot === 'number') counts[slot]!++;
   return new Map(ids.map((id, slot) => [id, counts[slot]!]));
 }
-
-/** Per-item result of {@link KeyHierarchy.decryptValuesSettled}.
- * @example `for (const result of await hierarchy.decryptValuesSettled(items)) show(result.ok ? result.value : result.error.code)`
- */
-export type DecryptResult = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false; readonly error: KeystrataError };
 
 const INDEX_SEGMENT = `${RESERVED_SEGMENT_PREFIX}/blind-index`;
 

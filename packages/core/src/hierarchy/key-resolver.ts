@@ -9,7 +9,6 @@ import type { CmkRecord, DekChain, DekRecord, KekRecord } from '../key-store/rec
 import { isLegacyWrappedDek, unwrapDek, wrapDek } from '../key-wrap/dek-wrap.js';
 import { kekBindingMatches } from '../key-wrap/kek-binding.js';
 import type { RootKey } from '../root-key/root-key.js';
-import { isMemberCopies } from '../root-key/members/member-copies.js';
 import type { SecretKey } from '../secret/secret-key.js';
 import { assertChainUsable, assertUsable } from './key-state.js';
 import type { AuditLog } from './audit-log.js';

@@ -6,9 +6,8 @@ import { auditFromRow, chainFromRow, cmkFromRow, dekFromRow, jobFromRow, kekFrom
 import { addColumn, DEK_CHAIN_SELECT, SQL_ADDED_COLUMNS, SQL_SCHEMA } from './sql-schema.js';
 import { KEY_CHANGE_CHANNEL, parseKeyChangePayload, type KeyChangeEntry, type KeyChangeHandlers, type KeyChangePage, type KeyChangeSubscription } from './key-changes.js';
 import { readKeyChanges, recordKeyChanges } from './sql-key-changes.js';
-
-const IN_CHUNK = 900;
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+import { loadDekUsesSql, reserveDekUsesSql } from './sql-dek-uses.js';
+import { chunks, IN_CHUNK, placeholders } from './sql-chunks.js';
 
 /** True for a unique or primary-key violation (SQLite `SQLITE_CONSTRAINT_*`, PostgreSQL 23505). */
 function isUniqueViolation(error: unknown): boolean {
@@ -21,12 +20,6 @@ function versionClash(what: string, error: unknown): KeystrataError {
   return new KeystrataError('ROTATION_IN_PROGRESS', `Another process wrote ${what} at the same time (a concurrent rotation); nothing was changed. Run the command again once it finished.`, {
     cause: error,
   });
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**
@@ -429,29 +422,12 @@ export class SqlKeyStore implements KeyStore {
     );
   }
 
-  async reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
-    const totals = new Map<string, number>();
-    const merged = new Map<string, number>();
-    for (const r of requests) merged.set(r.dekId, (merged.get(r.dekId) ?? 0) + r.count);
-    for (const part of chunks([...merged], IN_CHUNK / 2)) {
-      // One atomic upsert per chunk: the database adds, so concurrent reservations never overlap.
-      const rows = await this.#all<{ dek_id: string; reserved: unknown }>(
-        `INSERT INTO keystrata_dek_use (dek_id, reserved) VALUES ${part.map(() => '(?, ?)').join(', ')}
-         ON CONFLICT (dek_id) DO UPDATE SET reserved = keystrata_dek_use.reserved + excluded.reserved RETURNING dek_id, reserved`,
-        part.flat(),
-      );
-      for (const row of rows) totals.set(String(row.dek_id), Number(row.reserved));
-    }
-    return totals;
+  reserveDekUses(requests: ReadonlyArray<{ readonly dekId: string; readonly count: number }>): Promise<Map<string, number>> {
+    return reserveDekUsesSql((sql, params) => this.#all(sql, params), requests);
   }
 
-  async loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const part of chunks([...new Set(ids)], IN_CHUNK)) {
-      const rows = await this.#all<{ dek_id: string; reserved: unknown }>(`SELECT dek_id, reserved FROM keystrata_dek_use WHERE dek_id IN (${placeholders(part.length)})`, part);
-      for (const row of rows) out.set(String(row.dek_id), Number(row.reserved));
-    }
-    return out;
+  loadDekUses(ids: readonly string[]): Promise<Map<string, number>> {
+    return loadDekUsesSql((sql, params) => this.#all(sql, params), ids);
   }
 
   async listJobs(kind: string): Promise<JobRecord[]> {

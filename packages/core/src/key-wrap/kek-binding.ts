@@ -3,7 +3,7 @@ import { lengthPrefixed } from './identity-bytes.js';
 
 const DOMAIN = 'keystrata/kek-binding/v1';
 /** Prefix of a stored KEK binding; '' marks a legacy KEK created before bindings existed. */
-export const KEK_BINDING_PREFIX = 'b1.';
+const KEK_BINDING_PREFIX = 'b1.';
 
 /**
  * The binding of a KEK to its identity: `b1.` + base64(HMAC-SHA256(KEK, `keystrata/kek-binding/v1`

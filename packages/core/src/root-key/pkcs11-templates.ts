@@ -1,9 +1,6 @@
 import pkcs11js from 'pkcs11js';
 import type * as P11 from 'pkcs11js';
 
-/** RFC 5649 AES key wrap with padding, as the HSM implements it. */
-export const KWP: P11.Mechanism = { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
-
 /** Drops CKA_COPYABLE from a template for a module that does not know it (NSS softoken fails the whole call). */
 function withCopyable(template: P11.Template, copyable: boolean): P11.Template {
   return copyable ? template : template.filter((attribute) => attribute.type !== pkcs11js.CKA_COPYABLE);

@@ -8,9 +8,9 @@ export const CKM_AES_KEY_WRAP_PAD = 0x210a;
 /** The first bytes of a self-describing wrapped KEK: `kw` and format version 1. */
 const MAGIC = Buffer.from([0x6b, 0x77, 0x01]);
 /** Magic (3 bytes) then the mechanism as a 4-byte big-endian CKM_ value. */
-export const WRAPPED_KEK_HEADER_LENGTH = 7;
+const WRAPPED_KEK_HEADER_LENGTH = 7;
 /** A legacy wrapped KEK: the bare 40 bytes of RFC 5649 (`CKM_AES_KEY_WRAP_PAD` on SoftHSM2), no header. */
-export const LEGACY_WRAPPED_KEK_LENGTH = 40;
+const LEGACY_WRAPPED_KEK_LENGTH = 40;
 
 /**
  * The lengths of the module's bytes each mechanism promises for a 32-byte KEK. RFC 3394 adds one

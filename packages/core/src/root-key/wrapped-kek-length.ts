@@ -1,10 +1,4 @@
-import { LEGACY_WRAPPED_KEK_LENGTH, parseWrappedKek } from './wrapped-kek-format.js';
-
-/**
- * The length of a legacy wrapped KEK (RFC 5649 of a 32-byte KEK, no header). A wrapped KEK in the
- * self-describing format (docs/format.md) is longer; see {@link parseWrappedKek}.
- */
-export const WRAPPED_KEK_LENGTH = LEGACY_WRAPPED_KEK_LENGTH;
+import { parseWrappedKek } from './wrapped-kek-format.js';
 
 /**
  * Refuses a wrapped KEK whose length or header its format does not explain, before the HSM sees

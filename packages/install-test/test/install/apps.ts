@@ -7,7 +7,7 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 
 /** The packages a user installs, as `pnpm pack` publishes them. */
-export const PUBLISHED = ['core', 'cli', 'prisma', 'typeorm', 'mongoose', 'native'] as const;
+const PUBLISHED = ['core', 'cli', 'prisma', 'typeorm', 'mongoose', 'native'] as const;
 export type Published = (typeof PUBLISHED)[number];
 
 /** One npm cache for every app and every run: tarballs are downloaded once per machine. */

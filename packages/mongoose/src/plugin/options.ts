@@ -29,7 +29,7 @@ export interface KeystrataPluginOptions {
 }
 
 /** Every key {@link KeystrataPluginOptions} accepts; any other is refused, naming it. */
-export const PLUGIN_OPTION_KEYS: readonly string[] = ['hierarchy', 'segment', 'model', 'bindRecordId', 'onUnreadable', 'keyring'];
+const PLUGIN_OPTION_KEYS: readonly string[] = ['hierarchy', 'segment', 'model', 'bindRecordId', 'onUnreadable', 'keyring'];
 
 /**
  * Validates plugin options once.

@@ -42,7 +42,7 @@ export function getPath(obj: Row, path: string): unknown {
  * setPath(row, 'address.street', 'ks1.…');
  * ```
  */
-export function setPath(obj: Row, path: string, value: unknown): void {
+function setPath(obj: Row, path: string, value: unknown): void {
   const parts = path.split('.');
   let current = obj;
   for (const part of parts.slice(0, -1)) {

@@ -19,7 +19,7 @@ const RETURNING = ['find', 'findOne', 'findOneAndUpdate', 'findOneAndReplace', '
  * schema.pre('find', async function () { await prepareRead(state, this); });
  * ```
  */
-export async function prepareRead(state: PluginState, query: AnyQuery): Promise<void> {
+async function prepareRead(state: PluginState, query: AnyQuery): Promise<void> {
   const ctx = await state.context(query.model);
   checkSort(ctx, query.getOptions().sort);
   checkProjection(ctx, query.projection());

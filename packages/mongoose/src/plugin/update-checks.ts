@@ -11,7 +11,7 @@ type Obj = Record<string, unknown>;
  * related('address', 'address.street'); // true
  * ```
  */
-export const related = (a: string, b: string): boolean => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+const related = (a: string, b: string): boolean => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
 const HINT = 'Encrypted paths can only be set ($set, $setOnInsert, a replacement) or removed ($unset).';
 
 /**

@@ -4,7 +4,7 @@
  * while MongoDB takes up to 100,000: 50 keeps a margin below FerretDB's limit and costs one round
  * trip per 50 documents elsewhere.
  */
-export const MAX_WRITES_PER_COMMAND = 50;
+const MAX_WRITES_PER_COMMAND = 50;
 
 /**
  * Splits write operations, in order, into consecutive chunks of at most `size` (one command each).

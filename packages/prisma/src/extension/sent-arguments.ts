@@ -31,7 +31,7 @@ function fingerprintOf(args: unknown): string {
  * return sendChecked('Patient.create', args, (a) => query(a));
  * ```
  */
-export function sendChecked<T>(label: string | undefined, args: Row, query: (args: Row) => Promise<T>): Promise<T> {
+function sendChecked<T>(label: string | undefined, args: Row, query: (args: Row) => Promise<T>): Promise<T> {
   const entry = label === undefined ? undefined : { label, fingerprint: fingerprintOf(args) };
   return sent.run(entry, async () => await query(args));
 }

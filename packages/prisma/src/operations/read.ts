@@ -16,7 +16,7 @@ import { labelOf, type Operation } from './context.js';
  * resultModel(rt, 'Post', ['select', 'author', 'select', 'profile']); // 'Profile'
  * ```
  */
-export function resultModel(rt: KeystrataRuntime, model: string, dataPath: readonly string[]): string {
+function resultModel(rt: KeystrataRuntime, model: string, dataPath: readonly string[]): string {
   let current = model;
   for (let i = 1; i < dataPath.length; i += 2) {
     const next = rt.model(current)?.relations[dataPath[i]!]?.model;

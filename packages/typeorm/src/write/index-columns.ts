@@ -1,24 +1,11 @@
 import { KeystrataError } from '@keystrata/core';
 import type { EntityInfo } from '../entity/entity-info.js';
-import { marksOf, peekMarks, type RowMarks } from './stash.js';
+import { peekMarks, type RowMarks } from './stash.js';
 
 type Row = Record<string, unknown>;
 
 /**
- * Records the blind index Keystrata itself wrote into an object, so writing the same object again
- * (a retried or repeated save) is not mistaken for a hand-written index.
- *
- * @example
- * ```ts
- * noteIndexWritten(entity, 'emailIndex', entity.emailIndex);
- * ```
- */
-export function noteIndexWritten(row: object, index: string, value: unknown): void {
-  noteIndexIn(marksOf(row), index, value);
-}
-
-/**
- * {@link noteIndexWritten} on marks already looked up (the write path does one lookup per row).
+ * Notes the blind index Keystrata itself wrote into column `index`, on marks already looked up (the write path does one lookup per row).
  *
  * @example
  * ```ts

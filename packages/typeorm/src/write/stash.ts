@@ -113,20 +113,7 @@ export function restore(row: unknown): void {
 }
 
 /**
- * Marks an object whose encrypted fields now hold this adapter's ciphertext, so later hooks of the
- * same write do not encrypt it again.
- *
- * @example
- * ```ts
- * markSealed(valueSet);
- * ```
- */
-export function markSealed(row: object): void {
-  marksOf(row).sealed = true;
-}
-
-/**
- * Whether {@link markSealed} marked the object (and it was not restored since).
+ * Whether the object was marked sealed (and it was not restored since).
  *
  * @example
  * ```ts
