@@ -11,6 +11,12 @@ import { withLease, type HeldLease } from '../hierarchy/rotation-lease.js';
  * cursor `to` that ended the range when the rotation was planned (`null`: to the end). Only
  * fields on one of `oldDekIds` are re-encrypted, so a batch that a slow worker runs late can never
  * move a record off a newer DEK.
+ *
+ * @example
+ * ```ts
+ * const { batches } = await hierarchy.dekRotationSteps.plan({ segment: 'tenant:acme', hook, batchSize: 1000 });
+ * for (const batch of batches) console.log(batch.index, batch.from, batch.to); // the hook's scan cursors (null: start, end)
+ * ```
  */
 export interface DekRotationBatch {
   readonly keyring: string;
@@ -24,7 +30,15 @@ export interface DekRotationBatch {
   readonly index: number;
 }
 
-/** What {@link planDekRotation} returns: the new DEK and the batches to hand to workers. */
+/**
+ * What {@link planDekRotation} returns: the new DEK and the batches to hand to workers.
+ *
+ * @example
+ * ```ts
+ * const plan: DekRotationPlan = await hierarchy.dekRotationSteps.plan({ segment: 'tenant:acme', hook });
+ * console.log(`${plan.resumed ? 'resumed' : 'started'} DEK v${plan.version} of ${plan.segment}: ${plan.batches.length} batches`);
+ * ```
+ */
 export interface DekRotationPlan {
   readonly keyring: string;
   readonly segment: string;
@@ -35,7 +49,15 @@ export interface DekRotationPlan {
   readonly batches: readonly DekRotationBatch[];
 }
 
-/** Options of {@link planDekRotation}. */
+/**
+ * Options of {@link planDekRotation}.
+ *
+ * @example
+ * ```ts
+ * const options: DekRotationPlanOptions = { keyring: 'default', segment: 'tenant:acme', hook, batchSize: 1000, oldKeys: 'disable' };
+ * await enqueueDekRotation(hierarchy, queue, options);
+ * ```
+ */
 export interface DekRotationPlanOptions {
   readonly segment: string;
   readonly keyring?: string;
@@ -46,7 +68,16 @@ export interface DekRotationPlanOptions {
   readonly oldKeys?: 'keep' | 'disable' | 'destroy';
 }
 
-/** What one batch did. */
+/**
+ * What one batch did.
+ *
+ * @example
+ * ```ts
+ * const result: DekBatchResult = await hierarchy.dekRotationSteps.reencryptBatch(batch, hook);
+ * if (!result.current) console.log('the rotation finished or was replaced: nothing done');
+ * else console.log(`${result.rewritten} of ${result.scanned} rewritten`);
+ * ```
+ */
 export interface DekBatchResult {
   /** False when the rotation was no longer running with this batch's DEK (finished, or a newer one started): nothing was done. */
   readonly current: boolean;
@@ -172,7 +203,17 @@ interface ValueCrypto {
   encryptValues(items: ReadonlyArray<{ value: FieldValue; context: FieldContext }>): Promise<string[]>;
 }
 
-/** {@link planDekRotation}, {@link reencryptDekBatch} and {@link finishDekRotation} bound to one hierarchy (`hierarchy.dekRotationSteps`). */
+/**
+ * {@link planDekRotation}, {@link reencryptDekBatch} and {@link finishDekRotation} bound to one hierarchy (`hierarchy.dekRotationSteps`).
+ *
+ * @example
+ * ```ts
+ * const steps: DekRotationSteps = hierarchy.dekRotationSteps;
+ * const plan = await steps.plan({ segment: 'tenant:acme', hook });
+ * for (const batch of plan.batches) await steps.reencryptBatch(batch, hook); // workers run them, in any order
+ * await steps.finish(plan, hook); // once every batch is done
+ * ```
+ */
 export interface DekRotationSteps {
   plan(options: DekRotationPlanOptions): Promise<DekRotationPlan>;
   reencryptBatch(batch: DekRotationBatch, hook: ReencryptionHook, stillLeased?: () => boolean): Promise<DekBatchResult>;

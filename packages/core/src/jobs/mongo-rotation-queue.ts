@@ -15,7 +15,15 @@ interface JobDocument {
   readonly leaseTag: string;
 }
 
-/** The part of a MongoDB driver `Collection` used here (mongoose's `connection.db.collection(name)`). */
+/**
+ * The part of a MongoDB driver `Collection` used here (mongoose's `connection.db.collection(name)`).
+ *
+ * @example
+ * ```ts
+ * const collection: MongoCollectionLike = mongoose.connection.db!.collection('keystrata_rotation_jobs');
+ * const queue = createMongoRotationQueue(collection, { leaseMs: 60_000 });
+ * ```
+ */
 export interface MongoCollectionLike {
   findOneAndUpdate(filter: object, update: object, options: object): Promise<unknown>;
   updateOne(filter: object, update: object): Promise<unknown>;

@@ -1,7 +1,15 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { ROTATION_QUEUE_PREFIX, type RotationJob, type RotationJobQueue, type RotationProgress } from './rotation-queue.js';
 
-/** Options of {@link createPgBossRotationQueue}. */
+/**
+ * Options of {@link createPgBossRotationQueue}.
+ *
+ * @example
+ * ```ts
+ * const options: PgBossRotationQueueOptions = { connectionString: process.env.DATABASE_URL!, schema: 'keystrata_jobs', leaseSeconds: 120, retryLimit: 20 };
+ * const queue = await createPgBossRotationQueue(options);
+ * ```
+ */
 export interface PgBossRotationQueueOptions {
   /** The PostgreSQL database (`postgres://…`), usually the key store's. */
   readonly connectionString: string;

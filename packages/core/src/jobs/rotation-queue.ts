@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { DekRotationBatch } from './dek-rotation-batches.js';
 
-/** Which rotation a job belongs to. */
+/**
+ * Which rotation a job belongs to.
+ *
+ * @example
+ * ```ts
+ * const ref: RotationRef = { keyring: plan.keyring, segment: plan.segment, dekId: plan.dekId };
+ * const rotation = rotationQueueName(ref); // the name of its jobs in the queue
+ * ```
+ */
 export interface RotationRef {
   readonly keyring: string;
   readonly segment: string;
@@ -9,10 +17,29 @@ export interface RotationRef {
   readonly dekId: string;
 }
 
-/** A job of a rotation: one batch to re-encrypt, or the rotation's finish (run once every batch is done). */
+/**
+ * A job of a rotation: one batch to re-encrypt, or the rotation's finish (run once every batch is done).
+ *
+ * @example
+ * ```ts
+ * const jobs: RotationJob[] = [...plan.batches.map((batch) => ({ kind: 'batch' as const, batch })), { kind: 'finish', keyring: plan.keyring, segment: plan.segment, dekId: plan.dekId }];
+ * await queue.enqueue(rotationQueueName(plan), jobs); // what enqueueDekRotation does
+ * ```
+ */
 export type RotationJob = { readonly kind: 'batch'; readonly batch: DekRotationBatch } | ({ readonly kind: 'finish' } & RotationRef);
 
-/** A job a worker leased from a {@link RotationJobQueue}. */
+/**
+ * A job a worker leased from a {@link RotationJobQueue}.
+ *
+ * @example
+ * ```ts
+ * const taken: TakenRotationJob | undefined = await queue.take();
+ * if (taken?.job.kind === 'batch') {
+ *   await hierarchy.dekRotationSteps.reencryptBatch(taken.job.batch, hook, () => Date.now() < taken.leaseEndsAt);
+ *   await queue.complete(taken);
+ * }
+ * ```
+ */
 export interface TakenRotationJob {
   /** The rotation's queue name ({@link rotationQueueName}). */
   readonly rotation: string;
@@ -22,7 +49,16 @@ export interface TakenRotationJob {
   readonly leaseEndsAt: number;
 }
 
-/** Progress of one rotation across every worker. */
+/**
+ * Progress of one rotation across every worker.
+ *
+ * @example
+ * ```ts
+ * for (const p of await queue.progress()) {
+ *   console.log(p.segment ?? p.rotation, `${p.done}/${p.total} done, ${p.active} running, ${p.failed} given up`);
+ * }
+ * ```
+ */
 export interface RotationProgress {
   readonly rotation: string;
   readonly keyring?: string;

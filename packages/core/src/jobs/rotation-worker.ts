@@ -25,7 +25,15 @@ export async function enqueueDekRotation(hierarchy: KeyHierarchy, queue: Rotatio
   return { ...plan, rotation };
 }
 
-/** Options of {@link runRotationWorker}. */
+/**
+ * Options of {@link runRotationWorker}.
+ *
+ * @example
+ * ```ts
+ * const options: RotationWorkerOptions = { hierarchy, queue, hook, pollMs: 1000, untilIdle: true, onJob: (event) => console.log(event.kind, event.outcome) };
+ * const summary = await runRotationWorker(options);
+ * ```
+ */
 export interface RotationWorkerOptions {
   readonly hierarchy: KeyHierarchy;
   readonly queue: RotationJobQueue;
@@ -41,7 +49,18 @@ export interface RotationWorkerOptions {
   readonly onJob?: (event: RotationWorkerEvent) => void;
 }
 
-/** What one job did. */
+/**
+ * What one job did.
+ *
+ * @example
+ * ```ts
+ * const onJob = (event: RotationWorkerEvent) => {
+ *   if (event.outcome === 'failed') console.warn(`${event.kind} of ${event.segment} failed (${event.code}): given back for a retry`);
+ *   else if (event.kind === 'batch') console.log(`${event.segment}: ${event.rewritten ?? 0} of ${event.scanned ?? 0} rewritten`);
+ * };
+ * await runRotationWorker({ hierarchy, queue, hook, onJob });
+ * ```
+ */
 export interface RotationWorkerEvent {
   readonly kind: 'batch' | 'finish';
   readonly rotation: string;
@@ -54,7 +73,15 @@ export interface RotationWorkerEvent {
   readonly result?: DekRotationResult;
 }
 
-/** What a worker did before it stopped. */
+/**
+ * What a worker did before it stopped.
+ *
+ * @example
+ * ```ts
+ * const { batches, rewritten, finished, failures }: RotationWorkerSummary = await runRotationWorker({ hierarchy, queue, hook, untilIdle: true });
+ * console.log(`${batches} batches, ${rewritten} rewritten, ${finished} rotation(s) finished, ${failures} failure(s)`);
+ * ```
+ */
 export interface RotationWorkerSummary {
   readonly batches: number;
   readonly rewritten: number;

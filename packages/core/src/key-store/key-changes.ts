@@ -5,6 +5,13 @@ import type { KeyState } from './records.js';
  * enable, destroy, a CMK's destruction in a shred epoch, a tombstone). Identifiers only, never key
  * material. `seq` is the store's revocation sequence number: it rises by one per change, in commit
  * order, so "what changed since N" is one query.
+ *
+ * @example
+ * ```ts
+ * const { changes, latest } = await keyStore.listKeyChanges!(lastSeq);
+ * for (const { seq, level, keyring, id, state } of changes) console.log(seq, level, keyring, id, state); // 42 'dek' 'default' '…' 'disabled'
+ * lastSeq = latest;
+ * ```
  */
 export interface KeyChange {
   readonly seq: number;
@@ -20,10 +27,29 @@ export interface KeyChange {
   readonly at: string;
 }
 
-/** A change before the store numbered it. */
+/**
+ * A change before the store numbered it.
+ *
+ * @example
+ * ```ts
+ * // A KeyStore implementation logs one in the transaction that changes the key's state:
+ * const entry: KeyChangeEntry = { level: 'dek', keyring: dek.keyring, id: dek.id, segment: dek.segment, state: 'disabled', at };
+ * changes.push({ seq: changes.length + 1, ...entry });
+ * ```
+ */
 export type KeyChangeEntry = Omit<KeyChange, 'seq'>;
 
-/** The answer to "what changed after seq N": at most `limit` changes in order, and the newest seq. */
+/**
+ * The answer to "what changed after seq N": at most `limit` changes in order, and the newest seq.
+ *
+ * @example
+ * ```ts
+ * const page: KeyChangePage = await keyStore.listKeyChanges!(lastSeq);
+ * if (page.truncated) cache.clear(); // too many changes to tell which keys: drop every cached key
+ * else for (const change of page.changes) cache.evict(change);
+ * lastSeq = page.latest;
+ * ```
+ */
 export interface KeyChangePage {
   readonly changes: readonly KeyChange[];
   /** The highest seq in the store (0 for none): the caller is up to date with it once it applied `changes`. */
@@ -37,6 +63,15 @@ export interface KeyChangePage {
  * arrive before the change's row is visible to other connections; `onLost` means notifications may
  * have been missed since the last `onReady`, so the listener must re-read the change log before it
  * trusts its cache again.
+ *
+ * @example
+ * ```ts
+ * const subscription = keyStore.watchKeyChanges?.({
+ *   onReady: () => void catchUp(), // read listKeyChanges(lastSeq) once more; pushes suffice from now on
+ *   onChange: (change) => cache.evict(change),
+ *   onLost: () => (pushed = false), // re-read the change log before trusting the cache again
+ * });
+ * ```
  */
 export interface KeyChangeHandlers {
   /** The notification connection listens (again); changes from now on are pushed. */
@@ -46,7 +81,15 @@ export interface KeyChangeHandlers {
   onLost(): void;
 }
 
-/** A running subscription; `close()` ends it (idempotent). */
+/**
+ * A running subscription; `close()` ends it (idempotent).
+ *
+ * @example
+ * ```ts
+ * const subscription: KeyChangeSubscription | undefined = keyStore.watchKeyChanges?.(handlers); // undefined: the store cannot push
+ * await subscription?.close(); // on shutdown; closing again does nothing
+ * ```
+ */
 export interface KeyChangeSubscription {
   close(): Promise<void>;
 }

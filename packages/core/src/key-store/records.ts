@@ -189,6 +189,13 @@ export interface LeaseRecord {
 /**
  * A keyring's rotation policy (`keystrata_policy`, docs/rotation-policies.md). `null` means no such
  * rule; the DEK usage limit then falls back to 2^30.
+ *
+ * @example
+ * ```ts
+ * const record: PolicyRecord | undefined = await keyStore.getPolicy('default');
+ * const limit = record?.dekUsageLimit ?? DEFAULT_DEK_USAGE_LIMIT; // the limit in force
+ * // Change it with hierarchy.policies.set(…): validated and audited, unlike keyStore.putPolicy.
+ * ```
  */
 export interface PolicyRecord {
   readonly keyring: string;

@@ -5,7 +5,17 @@ import type { DekRecord } from '../key-store/records.js';
 import { AUTOMATIC_LEASE_WAIT_MS, rotateDueKek, rotateSegmentDek, type RotationReason } from './automatic-rotation.js';
 import { effectivePolicy } from './rotation-policy.js';
 
-/** What {@link enforcePolicies} did in one keyring. */
+/**
+ * What {@link enforcePolicies} did in one keyring.
+ *
+ * @example
+ * ```ts
+ * const { kekRotated, deksRotated, pendingReencryptions }: EnforcementResult = await hierarchy.policies.enforce('default');
+ * if (kekRotated !== null) console.log(`KEK v${kekRotated}`);
+ * for (const { segment, reason } of deksRotated) console.log(`segment ${segment}: new DEK (${reason})`); // 'usage-limit' | 'dek-validity'
+ * pendingReencryptions; // segments to re-encrypt with rotateDek or the workers
+ * ```
+ */
 export interface EnforcementResult {
   readonly keyring: string;
   /** The new KEK version when the KEK validity period had passed, else null. */

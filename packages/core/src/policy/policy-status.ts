@@ -2,7 +2,16 @@ import { RESERVED_SEGMENT_PREFIX } from '../hierarchy/context-checks.js';
 import type { HierarchyInternals } from '../hierarchy/internals.js';
 import { effectivePolicy, type RotationPolicy } from './rotation-policy.js';
 
-/** A keyring's rotation policy in `keystrata status`: the rules, when rotations are next due, usage counts. */
+/**
+ * A keyring's rotation policy in `keystrata status`: the rules, when rotations are next due, usage counts.
+ *
+ * @example
+ * ```ts
+ * const status: PolicyStatus | undefined = (await hierarchy.status()).keyrings[0]?.policy;
+ * console.log(`next DEK rotation: ${status?.nextDekRotation ?? 'no rule'}, ${status?.deksPastValidity ?? 0} DEK(s) past due`);
+ * if (status?.mostUsed) console.log(`${status.mostUsed.segment}: ${status.mostUsed.uses} of ${status.policy.dekUsageLimit} uses reserved`);
+ * ```
+ */
 export interface PolicyStatus {
   readonly policy: RotationPolicy;
   /** When the primary KEK's validity period ends (null without the rule). */

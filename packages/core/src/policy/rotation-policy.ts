@@ -22,6 +22,12 @@ export const MAX_USAGE_BLOCK = 2 ** 16;
 /**
  * A change to a keyring's rotation policy: a number sets a rule, `null` removes it, an absent field
  * keeps what is stored.
+ *
+ * @example
+ * ```ts
+ * const change: RotationPolicyChange = { keyring: 'default', dekValiditySeconds: 30 * 86_400, kekValiditySeconds: null }; // null removes the KEK rule
+ * await hierarchy.policies.set(change); // dekUsageLimit absent: the stored limit is kept
+ * ```
  */
 export interface RotationPolicyChange {
   readonly keyring?: string;
@@ -33,7 +39,16 @@ export interface RotationPolicyChange {
   readonly dekUsageLimit?: number | null;
 }
 
-/** A keyring's rotation policy as it applies: the stored rules and the usage limit in force. */
+/**
+ * A keyring's rotation policy as it applies: the stored rules and the usage limit in force.
+ *
+ * @example
+ * ```ts
+ * const policy: RotationPolicy = await hierarchy.policies.get('default');
+ * if (policy.usageLimitIsDefault) console.log(`no limit stored: ${policy.dekUsageLimit} encryptions per DEK`);
+ * policy.kekValiditySeconds; // null: no KEK rule
+ * ```
+ */
 export interface RotationPolicy {
   readonly keyring: string;
   readonly kekValiditySeconds: number | null;

@@ -18,7 +18,15 @@ export interface UsageLimits {
   readonly block: number;
 }
 
-/** Counters of {@link DekUsageCounter}, for tests, status and the bench. */
+/**
+ * Counters of {@link DekUsageCounter}, for tests, status and the bench.
+ *
+ * @example
+ * ```ts
+ * const { reservations, reserved, used }: UsageStats = hierarchy.policies.usageStats;
+ * console.log(`${used} encryptions counted; ${reserved} uses reserved in ${reservations} key-store statements`);
+ * ```
+ */
 export interface UsageStats {
   /** Reservations made (key-store statements). */
   readonly reservations: number;

@@ -53,10 +53,27 @@ export interface RootKeyStats {
   readonly members?: readonly RootMemberStats[];
 }
 
-/** Health of one member of a root made of several members (docs/hsm-cluster.md). */
+/**
+ * Health of one member of a root made of several members (docs/hsm-cluster.md).
+ *
+ * @example
+ * ```ts
+ * const down = (rootKey.stats.members ?? []).filter((m) => m.state !== 'healthy');
+ * // 'unhealthy': probed again in the background; 'refused' (wrong PIN, incompatible module): never used
+ * ```
+ */
 export type RootMemberState = 'healthy' | 'unhealthy' | 'refused';
 
-/** Counters and health of one member of a root made of several members. */
+/**
+ * Counters and health of one member of a root made of several members.
+ *
+ * @example
+ * ```ts
+ * for (const { name, state, calls, failovers, inFlight, reason } of hierarchy.stats().hsmMembers ?? []) {
+ *   console.log(name, state, reason ?? '', `${calls} calls, ${failovers} failovers, ${inFlight} in flight`);
+ * }
+ * ```
+ */
 export interface RootMemberStats {
   readonly name: string;
   readonly state: RootMemberState;
@@ -69,7 +86,16 @@ export interface RootMemberStats {
   readonly reason?: string;
 }
 
-/** A member changing state, for the audit trail (`member` records). */
+/**
+ * A member changing state, for the audit trail (`member` records).
+ *
+ * @example
+ * ```ts
+ * const unsubscribe = rootKey.watchMembers?.((event: RootMemberEvent) => {
+ *   console.warn(`member ${event.member}: ${event.from} → ${event.to}`, event.reason ?? ''); // e.g. healthy → unhealthy HSM_UNAVAILABLE
+ * });
+ * ```
+ */
 export interface RootMemberEvent {
   readonly member: string;
   readonly from: RootMemberState | 'added' | 'removed';

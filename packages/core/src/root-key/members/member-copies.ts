@@ -6,7 +6,15 @@ const VERSION = 1;
 const MAX_COPIES = 16;
 const MAX_COPY_LENGTH = 1024;
 
-/** One member's wrapped copy of a KEK (opaque: whatever that member's root key returned). */
+/**
+ * One member's wrapped copy of a KEK (opaque: whatever that member's root key returned).
+ *
+ * @example
+ * ```ts
+ * const copies: MemberCopy[] = decodeMemberCopies(Buffer.from(kek.wrapped, 'base64'));
+ * copies.map((copy) => copy.member); // ['hsm-a', 'dr-site']
+ * ```
+ */
 export interface MemberCopy {
   readonly member: string;
   readonly wrapped: Buffer;

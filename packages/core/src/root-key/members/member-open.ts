@@ -5,12 +5,27 @@ import type { RootKey } from '../root-key.js';
 import { MemberRootKey } from './member-root-key.js';
 import type { MemberKind } from './member-options.js';
 
-/** One PKCS#11 member: a module + token + PIN source, named. */
+/**
+ * One PKCS#11 member: a module + token + PIN source, named.
+ *
+ * @example
+ * ```ts
+ * const drSite: Pkcs11MemberOptions = { name: 'dr-site', module: '/opt/vendor/lib/pkcs11.so', tokenLabel: 'keystrata-dr', pin: { file: '/run/secrets/dr.pin' } };
+ * ```
+ */
 export interface Pkcs11MemberOptions extends Pkcs11RootKeyOptions {
   readonly name: string;
 }
 
-/** Options of {@link openPkcs11Members}: one object, like {@link Pkcs11RootKey.open}'s. */
+/**
+ * Options of {@link openPkcs11Members}: one object, like {@link Pkcs11RootKey.open}'s.
+ *
+ * @example
+ * ```ts
+ * const options: Pkcs11MembersOptions = { kind: 'independent', members: [hsmA, drSite], probeIntervalMs: 5000 };
+ * const rootKey = await openPkcs11Members(options);
+ * ```
+ */
 export interface Pkcs11MembersOptions {
   readonly kind: MemberKind;
   readonly members: readonly Pkcs11MemberOptions[];

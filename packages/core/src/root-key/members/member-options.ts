@@ -1,10 +1,28 @@
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { RootKey } from '../root-key.js';
 
-/** `cloned`: the same CMK objects on every member (vendor cloning). `independent`: each member its own CMK, a KEK copy per member. */
+/**
+ * `cloned`: the same CMK objects on every member (vendor cloning). `independent`: each member its own CMK, a KEK copy per member.
+ *
+ * @example
+ * ```ts
+ * const kind: MemberKind = 'independent'; // or 'cloned', when the vendor's tools clone the CMKs to every token
+ * const rootKey = MemberRootKey.create({ kind, members });
+ * ```
+ */
 export type MemberKind = 'cloned' | 'independent';
 
-/** One member of a {@link MemberRootKey}: opened, or (with `open`) to be opened by the background probe. */
+/**
+ * One member of a {@link MemberRootKey}: opened, or (with `open`) to be opened by the background probe.
+ *
+ * @example
+ * ```ts
+ * const members: RootMemberOptions[] = [
+ *   { name: 'hsm-a', rootKey: await Pkcs11RootKey.open(hsmAOptions) },
+ *   { name: 'dr-site', open: () => Pkcs11RootKey.open(drOptions), reason: 'HSM_UNAVAILABLE' }, // opened later by the probe
+ * ];
+ * ```
+ */
 export interface RootMemberOptions {
   /** A short stable name (1–64 of letters, digits, `.`, `_`, `-`): independent members' copies are stored under it. */
   readonly name: string;
@@ -15,7 +33,16 @@ export interface RootMemberOptions {
   readonly reason?: string | undefined;
 }
 
-/** Options of {@link MemberRootKey.create}. */
+/**
+ * Options of {@link MemberRootKey.create}.
+ *
+ * @example
+ * ```ts
+ * const options: MemberRootKeyOptions = { kind: 'independent', members, probeIntervalMs: 10_000, plainCopyMember: 'hsm-a' };
+ * const rootKey = MemberRootKey.create(options);
+ * const hierarchy = await KeyHierarchy.create({ rootKey, keyStore });
+ * ```
+ */
 export interface MemberRootKeyOptions {
   readonly kind: MemberKind;
   readonly members: readonly RootMemberOptions[];

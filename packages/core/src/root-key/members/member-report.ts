@@ -4,7 +4,17 @@ import type { KeyStore } from '../../key-store/key-store.js';
 import type { RootMemberStats } from '../root-key.js';
 import type { MemberRootKey } from './member-root-key.js';
 
-/** One member as `keystrata hsm members` shows it. */
+/**
+ * One member as `keystrata hsm members` shows it.
+ *
+ * @example
+ * ```ts
+ * for (const m of await reportRootMembers(rootKey, keyStore)) {
+ *   console.log(m.name, m.state, m.description, `CMKs missing: ${m.missingCmks?.join(', ') ?? 'unknown'}`);
+ *   console.log(`${m.missingCopies} KEK copies missing, audit key: ${m.auditKey ?? 'unknown'}`);
+ * }
+ * ```
+ */
 export interface RootMemberReport extends RootMemberStats {
   readonly description: string;
   /** Live CMK versions (`keyring vN`) the member lacks; undefined when it could not be asked. */

@@ -9,7 +9,15 @@ import { kekBindingMatches } from '../../key-wrap/kek-binding.js';
 import { encodeMemberCopies } from './member-copies.js';
 import type { MemberRootKey } from './member-root-key.js';
 
-/** Options of {@link syncRootMember} and {@link removeRootMember}. */
+/**
+ * Options of {@link syncRootMember} and {@link removeRootMember}.
+ *
+ * @example
+ * ```ts
+ * const options: RootMemberSyncOptions = { rootKey, keyStore, member: 'dr-site', actor: 'ops@example.com', onProgress: ({ phase, done }) => console.log(phase, done) };
+ * await syncRootMember(options);
+ * ```
+ */
 export interface RootMemberSyncOptions {
   readonly rootKey: MemberRootKey;
   readonly keyStore: KeyStore;
@@ -22,7 +30,17 @@ export interface RootMemberSyncOptions {
   readonly recordUnchanged?: boolean;
 }
 
-/** Result of {@link syncRootMember}. */
+/**
+ * Result of {@link syncRootMember}.
+ *
+ * @example
+ * ```ts
+ * const result: RootMemberSyncResult = await syncRootMember({ rootKey, keyStore, member: 'dr-site' });
+ * console.log(`${result.cmksCreated} CMK(s) created, ${result.copiesAdded} KEK copies added, ${result.copiesPresent} present`);
+ * if (result.missingCmks.length > 0) console.warn(`clone the token again: ${result.missingCmks.join(', ')}`);
+ * if (result.unbound > 0) console.warn(`${result.unbound} KEK(s) without a binding: run keystrata rewrap`);
+ * ```
+ */
 export interface RootMemberSyncResult {
   readonly member: string;
   /** CMK versions created on the member (independent). */
