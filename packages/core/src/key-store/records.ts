@@ -125,7 +125,22 @@ export interface AuditRecord {
  * const alerts = (await hierarchy.listAudit()).filter((record) => alerting.has(record.event));
  * ```
  */
-export type AuditEvent = 'generate' | 'rotate' | 'rewrap' | 'disable' | 'enable' | 'destroy' | 'retire' | 'backup' | 'restore' | 'unwrap-failed' | 'reencrypt' | 'shred' | 'audit-key' | 'policy' | 'member';
+export type AuditEvent =
+  | 'generate'
+  | 'rotate'
+  | 'rewrap'
+  | 'disable'
+  | 'enable'
+  | 'destroy'
+  | 'retire'
+  | 'backup'
+  | 'restore'
+  | 'unwrap-failed'
+  | 'reencrypt'
+  | 'shred'
+  | 'audit-key'
+  | 'policy'
+  | 'member';
 
 /**
  * Progress of a resumable job (DEK re-encryption).
