@@ -99,7 +99,7 @@ const MAX_EXTRA_PAGES = 4;
  * const plan = await planDekRotation(h, { segment: 'tenant:acme', hook, batchSize: 500 });
  * ```
  */
-export async function planDekRotation(h: HierarchyInternals, options: DekRotationPlanOptions): Promise<DekRotationPlan> {
+async function planDekRotation(h: HierarchyInternals, options: DekRotationPlanOptions): Promise<DekRotationPlan> {
   const keyring = options.keyring ?? h.defaultKeyring;
   const { segment, hook } = options;
   const batchSize = options.batchSize ?? 500;
@@ -136,7 +136,7 @@ export async function planDekRotation(h: HierarchyInternals, options: DekRotatio
  * const result = await reencryptDekBatch(h, crypto, hook, batch, () => Date.now() < leaseEnd);
  * ```
  */
-export async function reencryptDekBatch(
+async function reencryptDekBatch(
   h: HierarchyInternals,
   crypto: RotationCrypto,
   hook: ReencryptionHook,
@@ -181,7 +181,7 @@ export async function reencryptDekBatch(
  * const result = await finishDekRotation(h, crypto, hook, { keyring: 'default', segment: 'tenant:acme', dekId });
  * ```
  */
-export async function finishDekRotation(
+async function finishDekRotation(
   h: HierarchyInternals,
   crypto: RotationCrypto,
   hook: ReencryptionHook,

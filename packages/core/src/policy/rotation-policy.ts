@@ -14,10 +14,10 @@ import type { PolicyRecord } from '../key-store/records.js';
 export const DEFAULT_DEK_USAGE_LIMIT = 2 ** 30;
 
 /** Longest validity period a policy takes: ten years (fits a 32-bit INTEGER column in seconds). */
-export const MAX_VALIDITY_SECONDS = 3650 * 86_400;
+const MAX_VALIDITY_SECONDS = 3650 * 86_400;
 
 /** Most uses one process reserves for a DEK at a time. */
-export const MAX_USAGE_BLOCK = 2 ** 16;
+const MAX_USAGE_BLOCK = 2 ** 16;
 
 /**
  * A change to a keyring's rotation policy: a number sets a rule, `null` removes it, an absent field
@@ -107,7 +107,7 @@ export function mergePolicy(keyring: string, stored: PolicyRecord | undefined, c
  * usageBlock(1600); // 100
  * ```
  */
-export function usageBlock(limit: number): number {
+function usageBlock(limit: number): number {
   return Math.max(1, Math.min(MAX_USAGE_BLOCK, Math.floor(limit / 16)));
 }
 
