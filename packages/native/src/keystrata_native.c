@@ -212,6 +212,46 @@ typedef struct {
 
 static int within(uint64_t offset, uint64_t length, size_t limit) { return offset + length <= (uint64_t)limit; }
 
+/*
+ * The elements of the keys array, read before any buffer pointer is taken: reading an element may
+ * run JavaScript (a getter) that releases a key or detaches a buffer, and no JavaScript runs after
+ * this until the batch is done. Returns a malloc'd array (NULL for none) or NULL with `*ok` 0 and an
+ * exception pending.
+ */
+static napi_value *read_elements(napi_env env, napi_value array, uint32_t *count, int *ok) {
+  *ok = 0;
+  if (napi_get_array_length(env, array, count) != napi_ok) {
+    fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+    return NULL;
+  }
+  napi_value *elements = *count == 0 ? NULL : malloc(sizeof(napi_value) * *count);
+  if (*count != 0 && elements == NULL) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < *count; i++) {
+    if (napi_get_element(env, array, i, &elements[i]) != napi_ok) {
+      free(elements);
+      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
+      return NULL;
+    }
+  }
+  *ok = 1;
+  return elements;
+}
+
+/* A private copy of the table: the output or status buffer may share its memory, and a value written there must not change an entry already validated. */
+static uint32_t *copy_table(napi_env env, const uint32_t *table, size_t length) {
+  uint32_t *copy = malloc(sizeof(uint32_t) * (length == 0 ? 1 : length));
+  if (copy == NULL) {
+    fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+    return NULL;
+  }
+  if (length > 0) memcpy(copy, table, sizeof(uint32_t) * length);
+  return copy;
+}
+
+
 static void release_mac(mac_material *material, unsigned char *read_back) {
   if (material == NULL) return;
   OPENSSL_cleanse(material->key, KEY_LENGTH);
@@ -327,37 +367,54 @@ static napi_value hmac_batch(napi_env env, napi_callback_info info) {
   bool is_array = false;
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 5 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "Expected (keys, table, input, output, status).");
-  uint32_t *table = NULL;
+  /* Elements first (a getter may run JavaScript), then the buffers, then the handles: see read_elements. */
+  uint32_t key_count = 0;
+  int elements_ok = 0;
+  napi_value *elements = read_elements(env, argv[0], &key_count, &elements_ok);
+  if (!elements_ok) return NULL;
+  uint32_t *shared_table = NULL;
   size_t table_length = 0, input_length = 0, output_length = 0, status_length = 0;
   unsigned char *input = NULL, *output = NULL, *status = NULL;
-  if (!get_table(env, argv[1], &table, &table_length) || table_length % MAC_STRIDE != 0) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
+  if (!get_table(env, argv[1], &shared_table, &table_length) || table_length % MAC_STRIDE != 0) {
+    free(elements);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
+  }
   size_t count = table_length / MAC_STRIDE;
   if (!get_bytes(env, argv[2], &input, &input_length) || !get_bytes(env, argv[3], &output, &output_length) || !get_bytes(env, argv[4], &status, &status_length)) {
+    free(elements);
     return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "input, output and status are Uint8Arrays.");
   }
-  if (status_length < count) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
-  uint32_t key_count = 0;
-  CALL(env, napi_get_array_length(env, argv[0], &key_count));
+  if (status_length < count) {
+    free(elements);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
+  }
+  uint32_t *table = copy_table(env, shared_table, table_length);
+  if (table == NULL) {
+    free(elements);
+    return NULL;
+  }
   mac_material **keys = key_count == 0 ? NULL : malloc(sizeof(mac_material *) * key_count);
-  if (key_count != 0 && keys == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+  if (key_count != 0 && keys == NULL) {
+    free(elements);
+    free(table);
+    return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+  }
   for (uint32_t i = 0; i < key_count; i++) {
-    napi_value element;
-    mac_handle *handle = NULL;
-    if (napi_get_element(env, argv[0], i, &element) != napi_ok) {
-      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
-    } else {
-      handle = mac_handle_of(env, element, 1);
-    }
+    mac_handle *handle = mac_handle_of(env, elements[i], 1);
     if (handle == NULL) {
+      free(elements);
       free(keys);
+      free(table);
       return NULL;
     }
     keys[i] = handle->material;
   }
+  free(elements);
   for (size_t i = 0; i < count; i++) {
     const uint32_t *e = table + i * MAC_STRIDE;
     if (e[0] >= key_count || !within(e[1], e[2], input_length) || !within(e[3], MAC_LENGTH, output_length)) {
       free(keys);
+      free(table);
       return fail(env, "ERR_KEYSTRATA_NATIVE_RANGE", "A batch entry points outside its buffers (offsets, lengths or key index); nothing was processed.");
     }
   }
@@ -374,6 +431,7 @@ static napi_value hmac_batch(napi_env env, napi_callback_info info) {
     }
   }
   free(keys);
+  free(table);
   napi_value result;
   CALL(env, napi_create_uint32(env, failed, &result));
   return result;
@@ -388,50 +446,58 @@ static int read_batch(napi_env env, napi_callback_info info, size_t stride, batc
     fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "Expected (keys, table, input, output, status).");
     return 0;
   }
+  int ok = 0;
+  napi_value *elements = read_elements(env, argv[0], &out->key_count, &ok);
+  if (!ok) return 0;
   size_t table_length = 0, status_length = 0;
-  if (!get_table(env, argv[1], &out->table, &table_length) || table_length % stride != 0) {
+  uint32_t *table = NULL;
+  if (!get_table(env, argv[1], &table, &table_length) || table_length % stride != 0) {
+    free(elements);
     fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The table is a Uint32Array of whole entries.");
     return 0;
   }
   out->count = table_length / stride;
   if (!get_bytes(env, argv[2], &out->input, &out->input_length) || !get_bytes(env, argv[3], &out->output, &out->output_length) || !get_bytes(env, argv[4], &out->status, &status_length)) {
+    free(elements);
     fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "input, output and status are Uint8Arrays.");
     return 0;
   }
   if (status_length < out->count) {
+    free(elements);
     fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The status array is shorter than the batch.");
     return 0;
   }
-  if (napi_get_array_length(env, argv[0], &out->key_count) != napi_ok) {
-    fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
-    return 0;
-  }
   out->keys = out->key_count == 0 ? NULL : malloc(sizeof(key_material *) * out->key_count);
-  if (out->key_count != 0 && out->keys == NULL) {
-    fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
+  out->table = copy_table(env, table, table_length);
+  if ((out->key_count != 0 && out->keys == NULL) || out->table == NULL) {
+    int table_failed = out->table == NULL; /* copy_table threw already */
+    free(elements);
+    free(out->keys);
+    free(out->table);
+    out->keys = NULL;
+    out->table = NULL;
+    if (!table_failed) fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
     return 0;
   }
   for (uint32_t i = 0; i < out->key_count; i++) {
-    napi_value element;
-    key_handle *handle = NULL;
-    if (napi_get_element(env, argv[0], i, &element) != napi_ok) {
-      fail(env, "ERR_KEYSTRATA_NATIVE", "N-API call failed.");
-      handle = NULL;
-    } else {
-      handle = handle_of(env, element, 1);
-    }
+    key_handle *handle = handle_of(env, elements[i], 1);
     if (handle == NULL) {
+      free(elements);
       free(out->keys);
+      free(out->table);
       out->keys = NULL;
+      out->table = NULL;
       return 0;
     }
     out->keys[i] = handle->material;
   }
+  free(elements);
   return 1;
 }
 
 static napi_value invalid_entry(napi_env env, batch *b) {
   free(b->keys);
+  free(b->table);
   return fail(env, "ERR_KEYSTRATA_NATIVE_RANGE", "A batch entry points outside its buffers (offsets, lengths or key index); nothing was processed.");
 }
 
@@ -439,6 +505,7 @@ static napi_value count_failures(napi_env env, batch *b) {
   uint32_t failed = 0;
   for (size_t i = 0; i < b->count; i++) failed += b->status[i] != STATUS_OK;
   free(b->keys);
+  free(b->table);
   napi_value result;
   CALL(env, napi_create_uint32(env, failed, &result));
   return result;
