@@ -1,5 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
-import type { KeyChange, KeyChangeSubscription } from '../key-store/key-changes.js';
+import { changeFingerprint, type KeyChange, type KeyChangeSubscription } from '../key-store/key-changes.js';
 import type { KeyStore } from '../key-store/key-store.js';
 
 /** Counters of a {@link RevocationWatch}, in `KeyHierarchy.stats()`. */
@@ -46,6 +46,8 @@ export class RevocationWatch {
   readonly #options: RevocationWatchOptions;
   readonly #now: () => number;
   #lastSeq: number | undefined;
+  /** {@link changeFingerprint} of the change at `#lastSeq`, when known: a rewritten log no longer has it. */
+  #lastFingerprint: string | undefined;
   #checkedAt = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<void> | undefined;
   #pushed = false;
@@ -129,13 +131,22 @@ export class RevocationWatch {
       if (KeystrataError.isInstance(error)) throw error;
       throw new KeystrataError('KEYSTORE_UNAVAILABLE', 'Checking the key store for revoked keys failed; cached keys are not used until it answers.', { cause: error });
     }
+    // The change this process saw last is gone or different: the log was rewritten (a key store
+    // restored from a backup restarts its seqs), so which keys changed is unknown.
+    const anchor = page.anchor;
+    const rewritten =
+      this.#lastSeq !== undefined && this.#lastSeq > 0 && anchor !== undefined && (anchor === null || (this.#lastFingerprint !== undefined && changeFingerprint(anchor) !== this.#lastFingerprint));
     if (this.#lastSeq !== undefined) {
       // More changes than one page: which keys changed is unknown, so every key goes.
-      if (page.truncated) this.#options.evictAll();
+      if (page.truncated || rewritten) this.#options.evictAll();
       else for (const change of page.changes) this.#options.evict(change);
     }
-    // A pushed change may have moved past this query's snapshot meanwhile: never go back.
-    this.#lastSeq = Math.max(this.#lastSeq ?? 0, page.latest);
+    // A pushed change may have moved past this query's snapshot meanwhile: never go back (unless the log was rewritten).
+    const latest = rewritten ? page.latest : Math.max(this.#lastSeq ?? 0, page.latest);
+    const newest = page.changes.at(-1) ?? (anchor?.seq === latest ? anchor : undefined);
+    if (newest?.seq === latest) this.#lastFingerprint = changeFingerprint(newest);
+    else if (rewritten || latest !== this.#lastSeq) this.#lastFingerprint = undefined;
+    this.#lastSeq = latest;
     // A channel lost while this query ran: its answer may predate the loss, so the next serve asks again.
     if (epoch === this.#channelEpoch) this.#checkedAt = startedAt;
   }
@@ -153,7 +164,10 @@ export class RevocationWatch {
 
   #onChange(change: KeyChange): void {
     this.#options.evict(change);
-    if (this.#lastSeq !== undefined && change.seq === this.#lastSeq + 1) this.#lastSeq = change.seq;
+    if (this.#lastSeq !== undefined && change.seq === this.#lastSeq + 1) {
+      this.#lastSeq = change.seq;
+      this.#lastFingerprint = changeFingerprint(change);
+    }
   }
 
   #onLost(): void {

@@ -104,7 +104,8 @@ export class KeyResolver {
   /** Evicts the keys one logged key change names (another process revoked, destroyed or re-enabled them). */
   evictChange(change: KeyChange): void {
     if (change.level === 'dek') this.evict({ keyring: change.keyring, segment: change.segment, dekId: change.id });
-    else if (change.level === 'kek') this.evict({ keyring: change.keyring, kekVersion: Number(change.id) });
+    // A revoked KEK: every DEK of the keyring goes, since a DEK cached under one KEK version may have been re-wrapped under this one since.
+    else if (change.level === 'kek') this.evict(change.state === 'disabled' || change.state === 'destroyed' ? { keyring: change.keyring } : { keyring: change.keyring, kekVersion: Number(change.id) });
     // A new primary CMK (end of a rotation) leaves every key usable; any other CMK change revokes the keyring.
     else if (change.state !== 'primary') this.evict({ keyring: change.keyring });
   }

@@ -56,6 +56,25 @@ export interface KeyChangePage {
   readonly latest: number;
   /** More changes than one page: the caller cannot tell which keys changed and drops its whole cache. */
   readonly truncated: boolean;
+  /**
+   * The logged change at `afterSeq` (without `afterSeq`: the newest one), so the caller can tell its
+   * log was not rewritten under it: a key store restored from a backup restarts its seqs, and a
+   * reader that only asks "after N" would miss every new change numbered N or below. `null` when no
+   * change has that seq. Optional for other implementations (absent: no such check).
+   */
+  readonly anchor?: KeyChange | null;
+}
+
+/**
+ * What identifies one logged change beyond its seq (a restored log reuses seqs).
+ *
+ * @example
+ * ```ts
+ * const rewritten = page.anchor === undefined || changeFingerprint(page.anchor) !== remembered;
+ * ```
+ */
+export function changeFingerprint(change: KeyChange): string {
+  return `${change.seq}\u0000${change.level}\u0000${change.keyring}\u0000${change.id}\u0000${change.state}\u0000${change.at}`;
 }
 
 /**

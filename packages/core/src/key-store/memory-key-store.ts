@@ -35,9 +35,11 @@ export class MemoryKeyStore implements KeyStore {
   async listKeyChanges(afterSeq?: number): Promise<KeyChangePage> {
     this.queryCount++;
     const latest = this.#changes.length;
-    if (afterSeq === undefined) return { changes: [], latest, truncated: false };
+    const at = (seq: number | undefined) => (seq === undefined || seq < 1 ? undefined : this.#changes[seq - 1]);
+    const withAnchor = { anchor: at(afterSeq ?? latest) ?? null };
+    if (afterSeq === undefined) return { changes: [], latest, truncated: false, ...withAnchor };
     const changes = this.#changes.slice(afterSeq);
-    return changes.length > KEY_CHANGE_PAGE ? { changes: [], latest, truncated: true } : { changes, latest, truncated: false };
+    return changes.length > KEY_CHANGE_PAGE ? { changes: [], latest, truncated: true, ...withAnchor } : { changes, latest, truncated: false, ...withAnchor };
   }
 
   async migrate(): Promise<void> {}

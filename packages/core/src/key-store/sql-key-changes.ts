@@ -42,9 +42,15 @@ const changeFromRow = (row: Record<string, unknown>): KeyChange => ({
  */
 export async function readKeyChanges(db: SqlExecutor, afterSeq: number | undefined): Promise<KeyChangePage & { queries: number }> {
   const newest = async (): Promise<number> => Number((await db.all<{ seq: unknown }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM keystrata_key_change'))[0]?.seq ?? 0);
-  if (afterSeq === undefined) return { changes: [], latest: await newest(), truncated: false, queries: 1 };
-  const rows = await db.all('SELECT * FROM keystrata_key_change WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, KEY_CHANGE_PAGE + 1]);
-  if (rows.length > KEY_CHANGE_PAGE) return { changes: [], latest: await newest(), truncated: true, queries: 2 };
-  const changes = rows.map(changeFromRow);
-  return { changes, latest: changes.at(-1)?.seq ?? afterSeq, truncated: false, queries: 1 };
+  if (afterSeq === undefined) {
+    const [row] = await db.all('SELECT * FROM keystrata_key_change ORDER BY seq DESC LIMIT 1');
+    const anchor = row === undefined ? undefined : changeFromRow(row);
+    return { changes: [], latest: anchor?.seq ?? 0, truncated: false, queries: 1, anchor: anchor ?? null };
+  }
+  // The row at afterSeq comes along (the anchor): the caller checks it is still the change it saw.
+  const rows = (await db.all('SELECT * FROM keystrata_key_change WHERE seq >= ? ORDER BY seq LIMIT ?', [afterSeq, KEY_CHANGE_PAGE + 2])).map(changeFromRow);
+  const anchor = rows[0]?.seq === afterSeq ? (rows.shift() ?? null) : null;
+  if (anchor === null && afterSeq > 0) return { changes: rows, latest: await newest(), truncated: false, queries: 2, anchor };
+  if (rows.length > KEY_CHANGE_PAGE) return { changes: [], latest: await newest(), truncated: true, queries: 2, anchor };
+  return { changes: rows, latest: rows.at(-1)?.seq ?? afterSeq, truncated: false, queries: 1, anchor };
 }

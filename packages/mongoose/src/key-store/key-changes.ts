@@ -52,14 +52,22 @@ export class MongoKeyChanges {
 
   /** See `KeyStore.listKeyChanges`: one query in the steady state. */
   async list(afterSeq: number | undefined): Promise<KeyChangePage> {
-    if (afterSeq === undefined) return { changes: [], latest: await this.#latest(), truncated: false };
-    const docs = await this.collection
-      .find({ _id: { $gt: afterSeq } })
-      .sort({ _id: 1 })
-      .limit(KEY_CHANGE_PAGE + 1)
-      .toArray();
-    if (docs.length > KEY_CHANGE_PAGE) return { changes: [], latest: await this.#latest(), truncated: true };
-    const changes = docs.map((d) => ({ seq: d._id, level: d.level, keyring: d.keyring, id: d.key_id, segment: d.segment, state: d.state, at: d.at }));
-    return { changes, latest: changes.at(-1)?.seq ?? afterSeq, truncated: false };
+    const toChange = (d: KeyChangeDoc): KeyChange => ({ seq: d._id, level: d.level, keyring: d.keyring, id: d.key_id, segment: d.segment, state: d.state, at: d.at });
+    if (afterSeq === undefined) {
+      const [last] = await this.collection.find({}).sort({ _id: -1 }).limit(1).toArray();
+      return { changes: [], latest: last?._id ?? 0, truncated: false, anchor: last ? toChange(last) : null };
+    }
+    // The change at afterSeq comes along (the anchor): the caller checks it is still the one it saw.
+    const changes = (
+      await this.collection
+        .find({ _id: { $gte: afterSeq } })
+        .sort({ _id: 1 })
+        .limit(KEY_CHANGE_PAGE + 2)
+        .toArray()
+    ).map(toChange);
+    const anchor = changes[0]?.seq === afterSeq ? (changes.shift() ?? null) : null;
+    if (anchor === null && afterSeq > 0) return { changes, latest: await this.#latest(), truncated: false, anchor };
+    if (changes.length > KEY_CHANGE_PAGE) return { changes: [], latest: await this.#latest(), truncated: true, anchor };
+    return { changes, latest: changes.at(-1)?.seq ?? afterSeq, truncated: false, anchor };
   }
 }
