@@ -136,13 +136,7 @@ async function planDekRotation(h: HierarchyInternals, options: DekRotationPlanOp
  * const result = await reencryptDekBatch(h, crypto, hook, batch, () => Date.now() < leaseEnd);
  * ```
  */
-async function reencryptDekBatch(
-  h: HierarchyInternals,
-  crypto: RotationCrypto,
-  hook: ReencryptionHook,
-  batch: DekRotationBatch,
-  stillLeased: () => boolean = () => true,
-): Promise<DekBatchResult> {
+async function reencryptDekBatch(h: HierarchyInternals, crypto: RotationCrypto, hook: ReencryptionHook, batch: DekRotationBatch, stillLeased: () => boolean = () => true): Promise<DekBatchResult> {
   const { keyring, segment } = batch;
   const job = await h.keyStore.getJob(dekRotationJobId(keyring, segment));
   const data = job === undefined ? undefined : (JSON.parse(job.data) as DekRotationJobData);

@@ -30,6 +30,12 @@ export interface Pkcs11Module {
   drained(): Promise<void>;
   /** Initialises the module again if it reports CKR_CRYPTOKI_NOT_INITIALIZED; never finalises. */
   ensureInitialised(): void;
+  /**
+   * Finalises and initialises the module again, only when one root key uses it and no call is in
+   * flight on it; returns whether it did. For a module initialised while its token store was away
+   * (NSS softoken with its database directory missing), which does not look again until then.
+   */
+  reinitialiseIfAlone(): boolean;
   /** Drops one user; the last one finalises the module (callers drain their calls first). */
   release(): void;
 }
@@ -146,6 +152,22 @@ export function acquirePkcs11Module(path: string, environment: Readonly<Record<s
             throw new KeystrataError('HSM_UNAVAILABLE', `The PKCS#11 module at ${path} was finalised and cannot be initialised again.`, { cause: initialiseError, details: { module: path } });
           }
         }
+      },
+      reinitialiseIfAlone() {
+        if (entry.users !== 1 || [...entry.inFlight.values()].some((count) => count > 0)) return false;
+        try {
+          pkcs11.C_Finalize();
+        } catch {
+          /* not initialised */
+        }
+        entry.generation++;
+        try {
+          for (const [name, value] of Object.entries(environment)) process.env[name] = value;
+          initialise(pkcs11, libraryParameters);
+        } catch (initialiseError) {
+          throw new KeystrataError('HSM_UNAVAILABLE', `The PKCS#11 module at ${path} cannot be initialised again.`, { cause: initialiseError, details: { module: path } });
+        }
+        return true;
       },
       release() {
         if (--entry.users > 0) return;

@@ -87,9 +87,17 @@ export class Pkcs11SessionPool {
     // Drain first: no call may still run on a session of an earlier generation, since the
     // handles opened now can reuse those numbers; only then initialise again if needed.
     await this.#module.drained();
-    const generation = this.#module.generation;
     this.#module.ensureInitialised();
-    const slot = this.#findSlot(pkcs11);
+    let slot: Handle;
+    try {
+      slot = this.#findSlot(pkcs11);
+    } catch (error) {
+      // A module initialised while its token store was away (NSS softoken: the database directory
+      // missing) shows no token until it is initialised again: once, when nothing else uses it.
+      if (!this.#module.reinitialiseIfAlone()) throw error;
+      slot = this.#findSlot(pkcs11);
+    }
+    const generation = this.#module.generation;
     const sessions: Handle[] = [];
     try {
       for (let i = 0; i < this.#size; i++) sessions.push(pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));

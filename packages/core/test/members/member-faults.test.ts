@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createNssSoftoken } from '@keystrata/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -16,8 +18,8 @@ interface MemberRun {
 }
 
 /** Runs one scenario in a child process (a native crash fails the test instead of killing vitest); killed after 25 s. */
-async function runMembers(kind: 'cloned' | 'independent', scenario: 'failover' | 'all-down', count = 2): Promise<MemberRun> {
-  const env = { ...process.env, MEMBERS_KIND: kind, MEMBERS_SCENARIO: scenario, MEMBERS_COUNT: String(count) };
+async function runMembers(kind: 'cloned' | 'independent', scenario: 'failover' | 'all-down', count = 2, extra: readonly object[] = []): Promise<MemberRun> {
+  const env = { ...process.env, MEMBERS_KIND: kind, MEMBERS_SCENARIO: scenario, MEMBERS_COUNT: String(count), MEMBERS_EXTRA: JSON.stringify(extra) };
   const process_ = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -67,6 +69,25 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
     expect(run.after).toBe('ok');
     expect(run.stats.every((m) => m.calls > 20)).toBe(true);
     expect(run.leaks).toEqual([]);
+  }, 30_000);
+
+  it('issue 14 §failover: two SoftHSM2 members and an NSS softoken (a second PKCS#11 implementation) as independent members, each taken away in turn under load: zero failed operations; each rejoins and is synced', async () => {
+    const nss = createNssSoftoken({ label: 'member-c' });
+    // The NSS member is taken away like the others: its database directory disappears and its module is finalised under the library.
+    const member = { name: 'c', module: nss.module, tokenLabel: nss.tokenLabel, pin: nss.pin, libraryParameters: nss.libraryParameters, tokens: nss.directory };
+    try {
+      const run = await runMembers('independent', 'failover', 2, [member]);
+      expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
+      expect(run.counts.rotations).toBe(3);
+      for (const name of ['a', 'b', 'c']) expect(run.timeline).toMatchObject({ [`${name}DownSeen`]: 'unhealthy', [`${name}Rejoined`]: true, [`${name}Synced`]: true });
+      expect(transitions(run)).toEqual(['c:healthy->unhealthy', 'c:unhealthy->healthy', 'b:healthy->unhealthy', 'b:unhealthy->healthy', 'a:healthy->unhealthy', 'a:unhealthy->healthy']);
+      expect(run.after).toBe('ok');
+      expect(run.stats.find((m) => m.name === 'c')?.calls).toBeGreaterThan(20);
+      expect(run.leaks).toEqual([]);
+    } finally {
+      rmSync(nss.directory, { recursive: true, force: true });
+      rmSync(`${nss.directory}-away`, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('issue 14 §all-down: with every member gone operations fail closed with HSM_UNAVAILABLE, and recover by themselves when one member returns', async () => {

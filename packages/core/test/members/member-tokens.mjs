@@ -42,7 +42,8 @@ export function cloneMemberToken(source, name) {
 
 /** The member options `openPkcs11Members` takes. */
 export function memberOptions(token, pin = token.pin) {
-  return { name: token.name, module: token.module, tokenLabel: token.tokenLabel, pin: () => pin, moduleEnvironment: token.moduleEnvironment };
+  const libraryParameters = token.libraryParameters === undefined ? {} : { libraryParameters: token.libraryParameters };
+  return { name: token.name, module: token.module, tokenLabel: token.tokenLabel, pin: () => pin, moduleEnvironment: token.moduleEnvironment ?? {}, ...libraryParameters };
 }
 
 /**
