@@ -55,6 +55,20 @@ export class RotationPolicies {
     return this.#usage.stats;
   }
 
+  /**
+   * Resolves once no block reservation is in flight (one may be fetched in the background while
+   * values are sealed): {@link usageStats} then matches what the key store counted.
+   *
+   * @example
+   * ```ts
+   * await hierarchy.policies.settled();
+   * const { reserved } = hierarchy.policies.usageStats;
+   * ```
+   */
+  settled(): Promise<void> {
+    return this.#usage.settled();
+  }
+
   /** The policy in force for a keyring (the default usage limit where none is stored). */
   async get(keyring = this.#h.defaultKeyring): Promise<RotationPolicy> {
     const name = checkKeyring(keyring);

@@ -108,6 +108,15 @@ export class DekUsageCounter {
     return entry.remaining >= n;
   }
 
+  /** Resolves once no reservation is in flight. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.#entries.values()].map((entry) => entry.inFlight).filter((p) => p !== undefined);
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
   /** Forgets a DEK (rotated away from): its unused uses are lost. */
   forget(dekId: string): void {
     this.#entries.delete(dekId);

@@ -45,6 +45,8 @@ try {
       for (const text of stored) perDek[envelopeDekId(text)] = (perDek[envelopeDekId(text)] ?? 0) + 1;
       written += size;
     }
+    // A block may still be fetched in the background: count it before reporting.
+    await hierarchy.policies.settled();
     answer({ ok: true, written, perDek, stats: hierarchy.policies.usageStats });
   }
 } catch (error) {
