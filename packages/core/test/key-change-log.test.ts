@@ -29,7 +29,7 @@ describe('issue 15 §1 the key-change log', () => {
     opened.push(upgraded);
     const again = await KeyHierarchy.create({ rootKey: stack.rootKey, keyStore: upgraded, cmkLabelPrefix: 'unused' });
     expect(await again.decryptValue(stored, context('a'))).toBe('canary-old');
-    expect(await upgraded.listKeyChanges()).toEqual({ changes: [], latest: 0, truncated: false });
+    expect(await upgraded.listKeyChanges()).toEqual({ changes: [], latest: 0, truncated: false, anchor: null });
     const id = envelopeDekId(stored);
     await again.disable({ kind: 'dek', id });
     await again.enable({ kind: 'dek', id });
@@ -41,7 +41,7 @@ describe('issue 15 §1 the key-change log', () => {
       [3, 'kek', '1', '', 'disabled'],
     ]);
     expect(page.latest).toBe(3);
-    expect(await upgraded.listKeyChanges(3)).toEqual({ changes: [], latest: 3, truncated: false });
+    expect(await upgraded.listKeyChanges(3)).toMatchObject({ changes: [], latest: 3, truncated: false, anchor: { seq: 3 } });
   });
 
   it('issue 15 §1: a LISTEN on the database hears each change after its commit, with seq and key identity only, never the wrapped key', async () => {

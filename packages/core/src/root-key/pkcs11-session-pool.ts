@@ -93,8 +93,9 @@ export class Pkcs11SessionPool {
       slot = this.#findSlot(pkcs11);
     } catch (error) {
       // A module initialised while its token store was away (NSS softoken: the database directory
-      // missing) shows no token until it is initialised again: once, when nothing else uses it.
-      if (!this.#module.reinitialiseIfAlone()) throw error;
+      // missing) shows no token until it is initialised again: once, for a pool that had its token
+      // before (never on a first open), when nothing else uses the module.
+      if (this.#slot === undefined || !this.#module.reinitialiseIfAlone()) throw error;
       slot = this.#findSlot(pkcs11);
     }
     const generation = this.#module.generation;
