@@ -1,7 +1,11 @@
 # NSS softoken (libsoftokn3), the second PKCS#11 implementation the tests run the hierarchy on
 # (issue 14; docs/hsm-portability.md). Debian/Ubuntu: libnss3; Fedora: nss-softokn; macOS: brew nss.
 # KEYSTRATA_NSS_SOFTOKEN overrides where the tests look for it.
-if [ -z "${KEYSTRATA_NSS_SOFTOKEN:-}" ] && ! ls /usr/lib/*/libsoftokn3.so /usr/lib64/libsoftokn3.so /usr/lib/libsoftokn3.so /opt/homebrew/lib/libsoftokn3.dylib /usr/local/lib/libsoftokn3.dylib >/dev/null 2>&1; then
+nss_found=
+for candidate in /usr/lib/*/libsoftokn3.so /usr/lib64/libsoftokn3.so /usr/lib/libsoftokn3.so /opt/homebrew/lib/libsoftokn3.dylib /usr/local/lib/libsoftokn3.dylib; do
+  [ -e "$candidate" ] && nss_found=1
+done
+if [ -z "${KEYSTRATA_NSS_SOFTOKEN:-}" ] && [ -z "$nss_found" ]; then
   if command -v apt-get >/dev/null; then
     log "installing libnss3 (NSS softoken)"
     apt_install libnss3
