@@ -44,7 +44,7 @@ describe('revocation after a key-store restore (SQLite, poll mode)', () => {
     }
     await sleep(1200);
     expect(await a.decryptValue(victim, ctx('a'))).toBe('secret-a');
-    expect(a.stats().revocations.seq).toBe(4);
+    expect(a.stats().revocations?.seq).toBe(4);
 
     // The operator restores the key-store backup (same keys; the change log goes back to seq 0).
     const raw = new Database(stack.file);
@@ -58,7 +58,7 @@ describe('revocation after a key-store restore (SQLite, poll mode)', () => {
     // After the restore, the victim's DEK is revoked (disabled) through the API: logged as seq 1 <= A's lastSeq.
     const victimId = envelopeDekId(victim);
     await writer.disable({ kind: 'dek', id: victimId });
-    const log = await stack.keyStore.listKeyChanges(0);
+    const log = await stack.keyStore.listKeyChanges!(0);
     expect(log.changes.map((c) => [c.seq, c.id, c.state])).toEqual([[1, victimId, 'disabled']]);
     await expect(writer.decryptValue(victim, ctx('a'))).rejects.toMatchObject({ code: expect.any(String) });
 
