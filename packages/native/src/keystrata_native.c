@@ -40,8 +40,19 @@ typedef struct {
   EVP_CIPHER_CTX *open;
 } key_material;
 
+/* What differs between an AeadKey and a MacKey: the type tag, the messages, how material is made and freed. */
 typedef struct {
-  key_material *material; /* NULL once released */
+  const napi_type_tag *tag;
+  const char *init_usage, *bad_length, *no_memory, *no_openssl, *already_holds;
+  const char *release_usage, *state_usage, *expected, *released;
+  void *(*create)(const unsigned char *bytes);
+  void (*release)(void *material, unsigned char *read_back);
+} key_kind;
+
+/* The native side of an AeadKey or a MacKey. */
+typedef struct {
+  void *material; /* key_material or mac_material; NULL once released */
+  const key_kind *kind;
 } key_handle;
 
 typedef struct {
@@ -49,9 +60,6 @@ typedef struct {
   EVP_MAC_CTX *mac; /* HMAC-SHA256 keyed once; EVP_MAC_init with no key resets it per value */
 } mac_material;
 
-typedef struct {
-  mac_material *material; /* NULL once released */
-} mac_handle;
 
 static const napi_type_tag MAC_TAG = {0x6b65797374726174ULL, 0x686d6163206b6579ULL};
 
@@ -68,7 +76,8 @@ static napi_value fail(napi_env env, const char *code, const char *message) {
   } while (0)
 
 /* Zero-fills and frees; optionally copies the key bytes as they are just before the free (test hook). */
-static void release_material(key_material *material, unsigned char *read_back) {
+static void release_material(void *data, unsigned char *read_back) {
+  key_material *material = data;
   if (material == NULL) return;
   OPENSSL_cleanse(material->key, KEY_LENGTH);
   EVP_CIPHER_CTX_free(material->seal);
@@ -84,11 +93,11 @@ static void finalize_key(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   key_handle *handle = data;
-  release_material(handle->material, NULL);
+  handle->kind->release(handle->material, NULL);
   free(handle);
 }
 
-static key_material *new_material(const unsigned char *bytes) {
+static void *new_material(const unsigned char *bytes) {
   key_material *material = calloc(1, sizeof *material);
   if (material == NULL) return NULL;
   memcpy(material->key, bytes, KEY_LENGTH);
@@ -126,77 +135,97 @@ static int get_table(napi_env env, napi_value value, uint32_t **data, size_t *co
 }
 
 /* The live handle of `object`, or NULL (wrong type, or released) with an exception pending. */
-static key_handle *handle_of(napi_env env, napi_value object, int must_be_live) {
+static key_handle *handle_of(napi_env env, napi_value object, const key_kind *kind, int must_be_live) {
   bool tagged = false;
   void *data = NULL;
   napi_valuetype type;
-  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, &KEY_TAG, &tagged) != napi_ok || !tagged ||
+  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, kind->tag, &tagged) != napi_ok || !tagged ||
       napi_unwrap(env, object, &data) != napi_ok) {
-    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", "Expected an AeadKey made by @keystrata/native.");
+    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", kind->expected);
     return NULL;
   }
   key_handle *handle = data;
   if (must_be_live && handle->material == NULL) {
-    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", "This AeadKey was released; create a new one from the key.");
+    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", kind->released);
     return NULL;
   }
   return handle;
 }
 
-/* initKey(target, bytes): copies 32 bytes into native memory owned by `target`. */
-static napi_value init_key(napi_env env, napi_callback_info info) {
+/* init(target, bytes): copies 32 bytes into native memory owned by `target`. */
+static napi_value init_handle(napi_env env, napi_callback_info info, const key_kind *kind) {
   size_t argc = 2;
   napi_value argv[2];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   unsigned char *bytes = NULL;
   size_t length = 0;
   napi_valuetype type;
-  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initKey needs an object to attach the key to.");
-  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", "An AES-256-GCM key is exactly 32 bytes (a Uint8Array).");
+  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", kind->init_usage);
+  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", kind->bad_length);
   key_handle *handle = calloc(1, sizeof *handle);
-  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory creating an AeadKey.");
-  handle->material = new_material(bytes);
+  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", kind->no_memory);
+  handle->kind = kind;
+  handle->material = kind->create(bytes);
   if (handle->material == NULL) {
     free(handle);
-    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", "OpenSSL could not initialise AES-256-GCM.");
+    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", kind->no_openssl);
   }
   if (napi_wrap(env, argv[0], handle, finalize_key, NULL, NULL) != napi_ok) {
     finalize_key(env, handle, NULL);
-    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initKey: the object already holds a key.");
+    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", kind->already_holds);
   }
-  CALL(env, napi_type_tag_object(env, argv[0], &KEY_TAG));
+  CALL(env, napi_type_tag_object(env, argv[0], kind->tag));
   return NULL;
 }
 
-/* releaseKey(key[, readBack]): zero-fills and frees now; idempotent. readBack (test hook, 32 bytes) receives the key memory as it was just before the free. */
-static napi_value release_key(napi_env env, napi_callback_info info) {
+/* release(key[, readBack]): zero-fills and frees now; idempotent. readBack (test hook, 32 bytes) receives the key memory as it was just before the free. */
+static napi_value release_handle(napi_env env, napi_callback_info info, const key_kind *kind) {
   size_t argc = 2;
   napi_value argv[2];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "releaseKey needs an AeadKey.");
-  key_handle *handle = handle_of(env, argv[0], 0);
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", kind->release_usage);
+  key_handle *handle = handle_of(env, argv[0], kind, 0);
   if (handle == NULL) return NULL;
   unsigned char *read_back = NULL;
   size_t read_back_length = 0;
   if (argc >= 2 && (!get_bytes(env, argv[1], &read_back, &read_back_length) || read_back_length != KEY_LENGTH)) {
     return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The read-back buffer is 32 bytes.");
   }
-  release_material(handle->material, read_back);
+  kind->release(handle->material, read_back);
   handle->material = NULL;
   return NULL;
 }
 
-static napi_value is_released(napi_env env, napi_callback_info info) {
+static napi_value handle_released(napi_env env, napi_callback_info info, const key_kind *kind) {
   size_t argc = 1;
   napi_value argv[1];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "isReleased needs an AeadKey.");
-  key_handle *handle = handle_of(env, argv[0], 0);
+  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", kind->state_usage);
+  key_handle *handle = handle_of(env, argv[0], kind, 0);
   if (handle == NULL) return NULL;
   napi_value result;
   CALL(env, napi_get_boolean(env, handle->material == NULL, &result));
   return result;
 }
+
+static const key_kind AEAD_KIND = {
+    &KEY_TAG,
+    "initKey needs an object to attach the key to.",
+    "An AES-256-GCM key is exactly 32 bytes (a Uint8Array).",
+    "Out of memory creating an AeadKey.",
+    "OpenSSL could not initialise AES-256-GCM.",
+    "initKey: the object already holds a key.",
+    "releaseKey needs an AeadKey.",
+    "isReleased needs an AeadKey.",
+    "Expected an AeadKey made by @keystrata/native.",
+    "This AeadKey was released; create a new one from the key.",
+    new_material,
+    release_material,
+};
+
+static napi_value init_key(napi_env env, napi_callback_info info) { return init_handle(env, info, &AEAD_KIND); }
+static napi_value release_key(napi_env env, napi_callback_info info) { return release_handle(env, info, &AEAD_KIND); }
+static napi_value is_released(napi_env env, napi_callback_info info) { return handle_released(env, info, &AEAD_KIND); }
 
 typedef struct {
   key_material **keys;
@@ -252,7 +281,8 @@ static uint32_t *copy_table(napi_env env, const uint32_t *table, size_t length) 
 }
 
 
-static void release_mac(mac_material *material, unsigned char *read_back) {
+static void release_mac(void *data, unsigned char *read_back) {
+  mac_material *material = data;
   if (material == NULL) return;
   OPENSSL_cleanse(material->key, KEY_LENGTH);
   EVP_MAC_CTX_free(material->mac);
@@ -262,15 +292,7 @@ static void release_mac(mac_material *material, unsigned char *read_back) {
   free(material);
 }
 
-static void finalize_mac(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  mac_handle *handle = data;
-  release_mac(handle->material, NULL);
-  free(handle);
-}
-
-static mac_material *new_mac(const unsigned char *bytes) {
+static void *new_mac(const unsigned char *bytes) {
   mac_material *material = calloc(1, sizeof *material);
   if (material == NULL) return NULL;
   memcpy(material->key, bytes, KEY_LENGTH);
@@ -286,79 +308,24 @@ static mac_material *new_mac(const unsigned char *bytes) {
   return material;
 }
 
-static mac_handle *mac_handle_of(napi_env env, napi_value object, int must_be_live) {
-  bool tagged = false;
-  void *data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, object, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, object, &MAC_TAG, &tagged) != napi_ok || !tagged ||
-      napi_unwrap(env, object, &data) != napi_ok) {
-    napi_throw_type_error(env, "ERR_KEYSTRATA_NATIVE_KEY", "Expected a MacKey made by @keystrata/native.");
-    return NULL;
-  }
-  mac_handle *handle = data;
-  if (must_be_live && handle->material == NULL) {
-    napi_throw_error(env, "ERR_KEYSTRATA_NATIVE_KEY_RELEASED", "This MacKey was released; create a new one from the key.");
-    return NULL;
-  }
-  return handle;
-}
+static const key_kind MAC_KIND = {
+    &MAC_TAG,
+    "initMacKey needs an object to attach the key to.",
+    "An HMAC-SHA256 key here is exactly 32 bytes (a Uint8Array).",
+    "Out of memory creating a MacKey.",
+    "OpenSSL could not initialise HMAC-SHA256.",
+    "initMacKey: the object already holds a key.",
+    "releaseMacKey needs a MacKey.",
+    "isMacReleased needs a MacKey.",
+    "Expected a MacKey made by @keystrata/native.",
+    "This MacKey was released; create a new one from the key.",
+    new_mac,
+    release_mac,
+};
 
-/* initMacKey(target, bytes): copies 32 bytes into native memory owned by `target`, as an HMAC-SHA256 key. */
-static napi_value init_mac_key(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  unsigned char *bytes = NULL;
-  size_t length = 0;
-  napi_valuetype type;
-  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_object) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey needs an object to attach the key to.");
-  if (!get_bytes(env, argv[1], &bytes, &length) || length != KEY_LENGTH) return fail(env, "ERR_KEYSTRATA_NATIVE_KEY_LENGTH", "An HMAC-SHA256 key here is exactly 32 bytes (a Uint8Array).");
-  mac_handle *handle = calloc(1, sizeof *handle);
-  if (handle == NULL) return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory creating a MacKey.");
-  handle->material = new_mac(bytes);
-  if (handle->material == NULL) {
-    free(handle);
-    return fail(env, "ERR_KEYSTRATA_NATIVE_OPENSSL", "OpenSSL could not initialise HMAC-SHA256.");
-  }
-  if (napi_wrap(env, argv[0], handle, finalize_mac, NULL, NULL) != napi_ok) {
-    finalize_mac(env, handle, NULL);
-    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "initMacKey: the object already holds a key.");
-  }
-  CALL(env, napi_type_tag_object(env, argv[0], &MAC_TAG));
-  return NULL;
-}
-
-/* releaseMacKey(key[, readBack]): as releaseKey, for a MacKey. */
-static napi_value release_mac_key(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "releaseMacKey needs a MacKey.");
-  mac_handle *handle = mac_handle_of(env, argv[0], 0);
-  if (handle == NULL) return NULL;
-  unsigned char *read_back = NULL;
-  size_t read_back_length = 0;
-  if (argc >= 2 && (!get_bytes(env, argv[1], &read_back, &read_back_length) || read_back_length != KEY_LENGTH)) {
-    return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "The read-back buffer is 32 bytes.");
-  }
-  release_mac(handle->material, read_back);
-  handle->material = NULL;
-  napi_value result;
-  CALL(env, napi_get_boolean(env, true, &result));
-  return result;
-}
-
-static napi_value is_mac_released(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return fail(env, "ERR_KEYSTRATA_NATIVE_ARGUMENT", "isMacReleased needs a MacKey.");
-  mac_handle *handle = mac_handle_of(env, argv[0], 0);
-  if (handle == NULL) return NULL;
-  napi_value result;
-  CALL(env, napi_get_boolean(env, handle->material == NULL, &result));
-  return result;
-}
+static napi_value init_mac_key(napi_env env, napi_callback_info info) { return init_handle(env, info, &MAC_KIND); }
+static napi_value release_mac_key(napi_env env, napi_callback_info info) { return release_handle(env, info, &MAC_KIND); }
+static napi_value is_mac_released(napi_env env, napi_callback_info info) { return handle_released(env, info, &MAC_KIND); }
 
 /* hmacBatch(keys, table, input, output, status): per entry, output[out..out+32) = HMAC-SHA256(key, input[data..data+len)). Returns the number of failed entries. */
 static napi_value hmac_batch(napi_env env, napi_callback_info info) {
@@ -400,7 +367,7 @@ static napi_value hmac_batch(napi_env env, napi_callback_info info) {
     return fail(env, "ERR_KEYSTRATA_NATIVE_MEMORY", "Out of memory.");
   }
   for (uint32_t i = 0; i < key_count; i++) {
-    mac_handle *handle = mac_handle_of(env, elements[i], 1);
+    key_handle *handle = handle_of(env, elements[i], &MAC_KIND, 1);
     if (handle == NULL) {
       free(elements);
       free(keys);
@@ -480,7 +447,7 @@ static int read_batch(napi_env env, napi_callback_info info, size_t stride, batc
     return 0;
   }
   for (uint32_t i = 0; i < out->key_count; i++) {
-    key_handle *handle = handle_of(env, elements[i], 1);
+    key_handle *handle = handle_of(env, elements[i], &AEAD_KIND, 1);
     if (handle == NULL) {
       free(elements);
       free(out->keys);
