@@ -23,21 +23,27 @@ function switchable(): { rootKey: RootKey; down: boolean } {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Two independent switchable members (no background probe), a memory key store, a provisioned hierarchy. */
+async function twoMembers() {
+  const a = switchable();
+  const b = switchable();
+  const rootKey = MemberRootKey.create({
+    kind: 'independent',
+    members: [
+      { name: 'a', rootKey: a.rootKey },
+      { name: 'b', rootKey: b.rootKey },
+    ],
+    probeIntervalMs: 3_600_000,
+  });
+  const keyStore = new MemoryKeyStore();
+  const h = await KeyHierarchy.create({ rootKey, keyStore });
+  await h.provision();
+  return { a, b, rootKey, keyStore, h };
+}
+
 describe('member state changes in the audit trail and the sync after a rejoin (unit)', () => {
   it('issue 14 §rejoin: a member that rejoins while a rotation holds the keyring lease is synced after the lease, never under it', async () => {
-    const a = switchable();
-    const b = switchable();
-    const rootKey = MemberRootKey.create({
-      kind: 'independent',
-      members: [
-        { name: 'a', rootKey: a.rootKey },
-        { name: 'b', rootKey: b.rootKey },
-      ],
-      probeIntervalMs: 3_600_000,
-    });
-    const keyStore = new MemoryKeyStore();
-    const h = await KeyHierarchy.create({ rootKey, keyStore });
-    await h.provision();
+    const { b, rootKey, keyStore, h } = await twoMembers();
     b.down = true;
     await h.rotateKek(); // KEK v2: only A's copy (B is out)
     expect(rootKey.stats.members!.map((m) => m.state)).toEqual(['healthy', 'unhealthy']);
@@ -56,19 +62,7 @@ describe('member state changes in the audit trail and the sync after a rejoin (u
   });
 
   it('issue 14 §rejoin: the background sync after a rejoin with nothing to copy writes no audit record', async () => {
-    const a = switchable();
-    const b = switchable();
-    const rootKey = MemberRootKey.create({
-      kind: 'independent',
-      members: [
-        { name: 'a', rootKey: a.rootKey },
-        { name: 'b', rootKey: b.rootKey },
-      ],
-      probeIntervalMs: 3_600_000,
-    });
-    const keyStore = new MemoryKeyStore();
-    const h = await KeyHierarchy.create({ rootKey, keyStore });
-    await h.provision();
+    const { b, rootKey, keyStore, h } = await twoMembers();
     b.down = true;
     await expect(rootKey.hasCmk({ label: 'x', id: '00' })).resolves.toBe(false);
     for (let i = 0; i < 4 && rootKey.stats.members![1]!.state === 'healthy'; i++) await rootKey.hasCmk({ label: 'x', id: '00' });
