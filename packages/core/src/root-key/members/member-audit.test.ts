@@ -62,7 +62,7 @@ describe('member state changes in the audit trail and the sync after a rejoin (u
   });
 
   it('issue 14 §rejoin: the background sync after a rejoin with nothing to copy writes no audit record', async () => {
-    const { b, rootKey, keyStore, h } = await twoMembers();
+    const { b, rootKey, keyStore } = await twoMembers();
     b.down = true;
     await expect(rootKey.hasCmk({ label: 'x', id: '00' })).resolves.toBe(false);
     for (let i = 0; i < 4 && rootKey.stats.members![1]!.state === 'healthy'; i++) await rootKey.hasCmk({ label: 'x', id: '00' });
