@@ -8,17 +8,8 @@ import { createMemberAuditKey, memberAuditKeyIdentity, memberAuditMac } from './
 import { anyMemberHasCmk, findCmksOnEveryMember } from './member-cmks.js';
 import { MemberRouter } from './member-router.js';
 import { checkMemberRootKeyOptions, type MemberKind, type MemberRootKeyOptions } from './member-options.js';
-import { RootMember } from './root-member.js';
+import { CANNOT_UNWRAP, COPY_DROPPED, LACKS_KEY, RootMember } from './root-member.js';
 
-const LACKS_KEY = new Set(['KEY_NOT_FOUND']);
-/**
- * Unwrapping: the member lacks the CMK, or its module does not offer the mechanism this blob (or
- * this member's copy) names. Either way the next member that can serve it is tried, and the member
- * is neither marked unhealthy nor refused: it serves every other key.
- */
-const CANNOT_UNWRAP = new Set(['KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
-/** A copy that a member out, lacking the CMK, or lacking the copy's mechanism cannot re-wrap is dropped; sync gives it back. */
-const COPY_DROPPED = new Set(['HSM_UNAVAILABLE', 'KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
 const cmkKey = (cmk: CmkReference): string => `${cmk.label}/${cmk.id}`;
 /** Member state changes kept for the first listener (an audit log subscribing after the open). */
 const BACKLOG = 100;
@@ -152,9 +143,7 @@ export class MemberRootKey implements RootKey {
 
   /** Notes a member that answered KEY_NOT_FOUND for `cmk` (not one that lacks a blob's mechanism: it has the CMK). */
   #lacking(cmk: CmkReference) {
-    return (member: RootMember, error: KeystrataError): void => {
-      if (error.code === 'KEY_NOT_FOUND') member.missingCmks.add(cmkKey(cmk));
-    };
+    return (member: RootMember, error: KeystrataError): void => void (error.code === 'KEY_NOT_FOUND' && member.missingCmks.add(cmkKey(cmk)));
   }
 
   async generateWrappedKek(cmk: CmkReference): Promise<Buffer> {
