@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSqliteDriver, encodeMemberCopies, KeyHierarchy, type MemberRootKey, openPkcs11Members, Pkcs11RootKey, reportRootMembers, SqlKeyStore, syncRootMember } from '../../src/index.js';
 import { recordedAuditKey } from '../../src/audit/audit-key-check.js';
 import { auditKeyCheckValue, loadAuditKeyCopies } from '../../src/root-key/members/member-audit-copies.js';
@@ -128,6 +128,39 @@ describe('issue 14 §audit key: an independent member added after the trail star
     expect(await h.decryptValues(values)).toEqual(values.map((v) => v.expected));
     expect((await h.verifyAudit()).records).toBe(records.length);
   }, 30_000);
+
+  it('issue 14 §audit key: a member that was out when the trail started receives the audit key when it rejoins, and then MACs and verifies the trail alone', async () => {
+    const [a, b] = ['a', 'b'].map((name) => createMemberToken(name) as Token) as [Token, Token];
+    // B is gone when the root opens and the trail starts: it starts unhealthy, and only A receives the audit key.
+    takeAway(b);
+    away.push(b);
+    const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)], probeIntervalMs: 50 });
+    closing.push(rootKey);
+    const keyStore = new SqlKeyStore(await createSqliteDriver({ database: join(mkdtempSync(join(tmpdir(), 'keystrata-audit-key-')), 'keys.db') }));
+    closing.push(keyStore);
+    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    await h.provision();
+    const context = { model: 'P', field: 'f', recordId: 'r1', segment: 's1' };
+    const ciphertext = await h.encryptValue('canary', context);
+    expect((await loadAuditKeyCopies(keyStore))!.copies.map((copy) => copy.member)).toEqual(['a']);
+    // B returns: the probe sees it, and the background sync gives it its KEK copies and the audit key.
+    bringBack(away.pop()!);
+    await vi.waitFor(async () => expect((await loadAuditKeyCopies(keyStore))!.copies.map((copy) => copy.member)).toEqual(['a', 'b']), { timeout: 8000, interval: 50 });
+    const syncs = (await keyStore.listAudit(0, 1000)).filter((r) => r.event === 'member' && r.subject === 'member:b').map((r) => JSON.parse(r.details) as Record<string, unknown>);
+    expect(syncs).toContainEqual(expect.objectContaining({ action: 'sync', auditKey: 'imported' }));
+    // Now A goes away for real: B alone MACs new records (a rotation, a new segment) and verifies the whole trail.
+    takeAway(a);
+    away.push(a);
+    await h.rotateKek();
+    await h.encryptValue('after', { ...context, recordId: 'r2', segment: 's2' });
+    h.clearCache();
+    expect(await h.decryptValue(ciphertext, context)).toBe('canary');
+    expect(rootKey.stats.members!.map((m) => [m.name, m.state])).toEqual([
+      ['a', 'unhealthy'],
+      ['b', 'healthy'],
+    ]);
+    expect((await h.verifyAudit()).records).toBeGreaterThan(5);
+  }, 20_000);
 
   it("issue 14 §audit key: as the attacker with SQL on the key store (holding the members' PINs), a copy replaced by other bytes wrapped under the members' own audit-wrap CMK is refused at add-member, audited, and the new member gets no audit key", async () => {
     const { a, b, c, rootKey, keyStore, file, h } = await trailOnTwoMembers();
