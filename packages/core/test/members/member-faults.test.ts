@@ -15,6 +15,7 @@ interface MemberRun {
   readonly stats: Array<{ name: string; state: string; calls: number; failovers: number }>;
   readonly leaks: string[];
   readonly keks: number;
+  readonly deks: number;
   readonly auditKeyScanned: boolean;
 }
 
@@ -42,7 +43,7 @@ const transitions = (run: MemberRun) => run.memberRecords.filter((r) => r.to !==
 
 describe('issue 14: a root of two SoftHSM2 members survives losing either one for real', () => {
   it.each(['independent', 'cloned'] as const)(
-    'issue 14 §failover: %s members, each taken away in turn under cold reads, new-segment writes and rotations (one in flight as it goes), give zero failed operations; each rejoins; the trail verifies; no KEK in plaintext on disk',
+    'issue 14 §failover: %s members, each taken away in turn under cold reads, new-segment writes and rotations (one in flight as it goes), give zero failed operations; each rejoins; the trail verifies; no KEK, DEK or audit key in plaintext on disk',
     async (kind) => {
       const run = await runMembers(kind, 'failover');
       expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
@@ -56,6 +57,7 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
       for (const member of run.stats) expect(member).toMatchObject({ state: 'healthy', calls: expect.any(Number), failovers: expect.any(Number) });
       expect(run.stats.every((m) => m.calls > 20 && m.failovers > 0)).toBe(true);
       expect(run.keks).toBeGreaterThan(0);
+      expect(run.deks).toBeGreaterThan(10);
       // Independent members keep the audit key's wrapped copies: it was unwrapped and searched for too.
       expect(run.auditKeyScanned).toBe(kind === 'independent');
       expect(run.leaks).toEqual([]);
