@@ -193,6 +193,25 @@ describe('issue 14 §audit key: an independent member added after the trail star
     known.destroy();
   });
 
+  it("issue 14 §audit key: as the attacker with SQL, a stored row pointing at a keyring's CMK and a KEK's copies (to have a member unwrap a KEK there) is refused before any unwrap, audited, and nothing is imported", async () => {
+    const { c, rootKey, keyStore, file } = await trailOnTwoMembers();
+    const [cmk] = await keyStore.listCmks('default');
+    const [kek] = await keyStore.listKeks('default');
+    const db = new Database(file);
+    const data = JSON.parse((db.prepare("SELECT data FROM keystrata_job WHERE id = 'audit-key-copies'").get() as { data: string }).data) as Record<string, unknown>;
+    db.prepare("UPDATE keystrata_job SET data = ? WHERE id = 'audit-key-copies'").run(JSON.stringify({ ...data, cmk: { label: cmk!.hsmLabel, id: cmk!.hsmId }, wrapped: kek!.wrapped }));
+    db.close();
+    rootKey.addMember('c', await openMember(c));
+    expect(await codeOf(syncRootMember({ rootKey, keyStore, member: 'c' }))).toBe('KEYSTORE_TAMPERED');
+    const refusals = (await keyStore.listAudit(0, 1000)).filter((r) => r.event === 'member' && r.subject === 'member:c').map((r) => JSON.parse(r.details) as Record<string, string>);
+    expect(refusals).toContainEqual({ action: 'audit-key', result: 'refused', code: 'KEYSTORE_TAMPERED' });
+    // The KEK copies for C were made (checked by their bindings), but no audit key was imported.
+    expect((await reportRootMembers(rootKey, keyStore)).find((m) => m.name === 'c')).toMatchObject({ missingCopies: 0, auditKey: false });
+    const onC = await openMember(c);
+    closing.push(onC);
+    expect(await onC.auditKeyIdentity()).toBeUndefined();
+  });
+
   it('issue 14 §audit key: a trail started before the key store kept audit-key copies says so: add-member reports not-kept, hsm members shows it, and the new member is skipped for audit MACs', async () => {
     const { c, rootKey, keyStore, file, h } = await trailOnTwoMembers();
     // What a store whose trail started before this version looks like: no `audit-key-copies` row.

@@ -43,8 +43,9 @@ export async function loadAuditKeyCopies(keyStore: KeyStore): Promise<AuditKeyCo
   if (job === undefined) return undefined;
   try {
     const data = JSON.parse(job.data) as { keyId?: unknown; cmk?: { label?: unknown; id?: unknown }; wrapped?: unknown };
-    if (typeof data.keyId !== 'string' || typeof data.cmk?.label !== 'string' || typeof data.cmk.id !== 'string' || typeof data.wrapped !== 'string') throw malformed();
-    return { keyId: data.keyId, cmk: { label: data.cmk.label, id: data.cmk.id }, copies: decodeMemberCopies(Buffer.from(data.wrapped, 'base64')) };
+    // Only the audit-wrap CMK: a row naming a keyring's CMK would make a member unwrap a KEK here (refused later by its check value, but never asked).
+    if (typeof data.keyId !== 'string' || data.cmk?.label !== AUDIT_WRAP_LABEL || typeof data.cmk.id !== 'string' || typeof data.wrapped !== 'string') throw malformed();
+    return { keyId: data.keyId, cmk: { label: AUDIT_WRAP_LABEL, id: data.cmk.id }, copies: decodeMemberCopies(Buffer.from(data.wrapped, 'base64')) };
   } catch {
     throw malformed();
   }

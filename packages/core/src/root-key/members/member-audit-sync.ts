@@ -27,6 +27,12 @@ const refusal = (member: string): KeystrataError =>
     { hint: 'Restore the key store from a trusted backup and check the audit trail; the members that hold the audit key keep MACing it (docs/hsm-cluster.md, "Audit MAC across members").' },
   );
 
+/** Records a refused stored copy (an edited or replaced row) as a `member` record, then rethrows. */
+async function refused(error: unknown, member: string, audit: Pick<AuditLog, 'record'>): Promise<never> {
+  if (KeystrataError.isInstance(error) && REFUSED.has(error.code)) await audit.record('member', `member:${member}`, { action: 'audit-key', result: 'refused', code: error.code });
+  throw error;
+}
+
 async function holdsRecordedKey(rootKey: RootKey, recorded: AuditKeyIdentity): Promise<boolean> {
   return (await rootKey.auditKeyIdentity?.(recorded.id))?.checkValue === recorded.checkValue;
 }
@@ -57,7 +63,7 @@ export async function syncMemberAuditKey(
     'audit-key',
     `give member "${member.name}" the audit key`,
     async (lease) => {
-      const kept = await loadAuditKeyCopies(keyStore);
+      const kept = await loadAuditKeyCopies(keyStore).catch((error: unknown) => refused(error, member.name, audit));
       const holds = await holdsRecordedKey(member.rootKey, recorded);
       if (kept === undefined) return holds ? 'present' : 'not-kept';
       if (holds && kept.copies.some((copy) => copy.member === member.name)) return 'present';
@@ -75,10 +81,7 @@ export async function syncMemberAuditKey(
           material.destroy();
         }
       } catch (error) {
-        if (KeystrataError.isInstance(error) && REFUSED.has(error.code)) {
-          await audit.record('member', `member:${member.name}`, { action: 'audit-key', result: 'refused', code: error.code });
-        }
-        throw error;
+        return refused(error, member.name, audit);
       }
       // A member opened without acceptImportedAuditKey refuses the imported key (HSM_OBJECT_UNSAFE): say how to open it.
       if (!(await holdsRecordedKey(member.rootKey, recorded).catch(() => false))) {
