@@ -69,7 +69,16 @@ export async function syncMemberAuditKey(
       if (holds && kept.copies.some((copy) => copy.member === member.name)) return 'present';
       let wrapped: Buffer;
       try {
-        const material: SecretKey = await rootKey.unwrapKek(kept.cmk, encodeMemberCopies(kept.copies));
+        const material: SecretKey = await rootKey.unwrapKek(kept.cmk, encodeMemberCopies(kept.copies)).catch((error: unknown) => {
+          if (!KeystrataError.isInstance(error, 'HSM_UNAVAILABLE')) throw error;
+          throw new KeystrataError(
+            'HSM_UNAVAILABLE',
+            `No member holding a copy of the audit key (${kept.copies.map((copy) => copy.member).join(', ')}) is available, so member "${member.name}" did not receive it.`,
+            {
+              hint: 'Bring back a member that holds a copy (`keystrata hsm members`), then run `keystrata hsm add-member` again; its KEK copies are kept.',
+            },
+          );
+        });
         try {
           if (!sameCheckValue(auditKeyCheckValue(material), recorded.checkValue)) throw refusal(member.name);
           if (!holds) {
