@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createNssSoftoken } from '@keystrata/testing';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSqliteDriver, encodeMemberCopies, KeyHierarchy, type MemberRootKey, openPkcs11Members, Pkcs11RootKey, reportRootMembers, SqlKeyStore, syncRootMember } from '../../src/index.js';
@@ -160,6 +161,31 @@ describe('issue 14 §audit key: an independent member added after the trail star
       ['b', 'healthy'],
     ]);
     expect((await h.verifyAudit()).records).toBeGreaterThan(5);
+  }, 20_000);
+
+  it('issue 14 §audit key: an NSS softoken (a second PKCS#11 implementation) added with add-member receives the audit key from a SoftHSM2 copy, and MACs and verifies the trail alone once both SoftHSM2 members are gone', async () => {
+    const { a, b, rootKey, keyStore, h, values } = await trailOnTwoMembers();
+    const nss = createNssSoftoken({ label: 'member-n' });
+    try {
+      rootKey.addMember('n', await Pkcs11RootKey.open({ module: nss.module, libraryParameters: nss.libraryParameters, tokenLabel: nss.tokenLabel, pin: () => nss.pin, acceptImportedAuditKey: true }));
+      expect(await syncRootMember({ rootKey, keyStore, member: 'n' })).toMatchObject({ copiesAdded: 2, auditKey: 'imported' });
+      takeAway(a);
+      away.push(a);
+      takeAway(b);
+      away.push(b);
+      await h.rotateKek();
+      h.clearCache();
+      expect(await h.decryptValues(values)).toEqual(values.map((v) => v.expected));
+      expect(rootKey.stats.members!.map((m) => [m.name, m.state])).toEqual([
+        ['a', 'unhealthy'],
+        ['b', 'unhealthy'],
+        ['n', 'healthy'],
+      ]);
+      expect((await h.verifyAudit()).records).toBeGreaterThan(5);
+    } finally {
+      await rootKey.close();
+      rmSync(nss.directory, { recursive: true, force: true });
+    }
   }, 20_000);
 
   it("issue 14 §audit key: as the attacker with SQL on the key store (holding the members' PINs), a copy replaced by other bytes wrapped under the members' own audit-wrap CMK is refused at add-member, audited, and the new member gets no audit key", async () => {
