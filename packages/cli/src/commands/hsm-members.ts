@@ -1,4 +1,14 @@
-import { KeyHierarchy, type KeyStore, KeystrataError, type MemberRootKey, type RootMemberReport, reportRootMembers, removeRootMember, syncRootMember } from '@keystrata/core';
+import {
+  KeyHierarchy,
+  type KeyStore,
+  KeystrataError,
+  type MemberRootKey,
+  type RootMemberReport,
+  reportRootMembers,
+  removeRootMember,
+  type RootMemberSyncResult,
+  syncRootMember,
+} from '@keystrata/core';
 import { cliActor } from '../actor.js';
 import type { Command, CommandContext } from '../context.js';
 
@@ -22,6 +32,15 @@ async function withMembers<T>(c: CommandContext, job: (rootKey: MemberRootKey, k
   }
 }
 
+/** What `hsm add-member` prints about the audit key. */
+const AUDIT_KEY_SYNC: Readonly<Record<RootMemberSyncResult['auditKey'], string>> = {
+  imported: 'audit key received (checked against the trail)',
+  present: 'audit key held',
+  'not-kept': 'NO audit key: this trail keeps no copy of it (started before copies were kept); keep two members that hold it',
+  'no-trail': 'no audit trail yet',
+  cloned: 'audit key cloned by the vendor',
+};
+
 const memberName = (c: CommandContext, usage: string): string => {
   const name = c.positionals[0];
   if (name === undefined) throw new KeystrataError('CONFIG_INVALID', `Name the member: keystrata ${usage}.`);
@@ -42,8 +61,14 @@ function renderMembers(members: readonly RootMemberReport[]): string {
     .map((m) => {
       const missing = m.missingCmks === undefined ? 'CMKs not checked' : m.missingCmks.length === 0 ? 'all CMKs' : `MISSING CMK ${m.missingCmks.join(', ')}`;
       const audit = m.auditKey === undefined ? '' : m.auditKey ? ', audit key' : ', NO audit key';
+      const auditCopy =
+        m.auditKeyCopy === 'missing'
+          ? ` (no stored copy: run \`keystrata hsm add-member ${m.name}\`)`
+          : m.auditKeyCopy === 'not-kept'
+            ? ' (this trail keeps no copy of the audit key: a member added later cannot receive it; keep two members that hold it)'
+            : '';
       const copies = m.missingCopies > 0 ? `, ${m.missingCopies} KEK copies missing (run \`keystrata hsm add-member ${m.name}\`)` : '';
-      return `${m.name.padEnd(12)} ${m.state.padEnd(9)}${m.reason ? ` (${m.reason})` : ''}  ${m.description}; ${missing}${audit}${copies}; calls ${m.calls}, failovers ${m.failovers}`;
+      return `${m.name.padEnd(12)} ${m.state.padEnd(9)}${m.reason ? ` (${m.reason})` : ''}  ${m.description}; ${missing}${audit}${auditCopy}${copies}; calls ${m.calls}, failovers ${m.failovers}`;
     })
     .join('\n');
 }
@@ -67,7 +92,7 @@ export const hsmAddMember: Command = {
     c.out.result(result, (r: typeof result) =>
       r.missingCmks.length > 0
         ? `member ${r.member} lacks CMK ${r.missingCmks.join(', ')}: clone the token again (a cloned member is never given keys by Keystrata)`
-        : `member ${r.member}: ${r.cmksCreated} CMK version(s) created, ${r.copiesAdded} KEK copies added, ${r.copiesPresent} already there${r.unbound > 0 ? `; ${r.unbound} unbound KEK(s) skipped: run \`keystrata rewrap\` first` : ''}`,
+        : `member ${r.member}: ${r.cmksCreated} CMK version(s) created, ${r.copiesAdded} KEK copies added, ${r.copiesPresent} already there${r.unbound > 0 ? `; ${r.unbound} unbound KEK(s) skipped: run \`keystrata rewrap\` first` : ''}; ${AUDIT_KEY_SYNC[r.auditKey]}`,
     );
   },
 };

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
     'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
   AUDIT_KEY_MISMATCH:
     'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
+  HSM_MECHANISM_UNSUPPORTED:
+    'A wrapped key names a wrap mechanism this token does not offer: only that key fails, the token stays in use. Read it through a module that offers the mechanism (docs/hsm-portability.md), or re-wrap it there (a CMK rotation, or `keystrata hsm add-member` for an independent member).',
 } as const;
 
 /**

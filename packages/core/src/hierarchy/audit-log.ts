@@ -138,7 +138,7 @@ export class AuditLog {
     const current = await this.#identity();
     if (current !== undefined) return current;
     try {
-      return await this.rootKey.createAuditKey!();
+      return await this.rootKey.createAuditKey!(this.keyStore);
     } catch (error) {
       // Another process created it between the two calls.
       const raced = await this.#identity();

@@ -102,9 +102,9 @@ export class Pkcs11RootKey implements RootKey {
     // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
     const { mechanism, body } = parseWrappedKek(wrapped);
     if (!this.#wrap.supported.has(mechanism)) {
-      throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `The wrapped KEK was written with ${wrapMechanismName(mechanism)}, which this token does not offer for unwrapping.`, {
+      // Not HSM_MODULE_INCOMPATIBLE: one blob's mechanism says nothing about the token, which stays usable for every other key.
+      throw new KeystrataError('HSM_MECHANISM_UNSUPPORTED', `The wrapped KEK was written with ${wrapMechanismName(mechanism)}, which this token does not offer for unwrapping.`, {
         details: { mechanism: wrapMechanismName(mechanism) },
-        hint: 'Open the key store with a module that offers the mechanism (docs/hsm-portability.md), or rewrap its KEKs (CMK rotation) on one that does.',
       });
     }
     return { mechanism: { mechanism }, body };

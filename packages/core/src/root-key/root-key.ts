@@ -1,3 +1,4 @@
+import type { KeyStore } from '../key-store/key-store.js';
 import type { SecretKey } from '../secret/secret-key.js';
 
 /**
@@ -155,8 +156,11 @@ export interface RootKey {
    * trail records no audit key identity (as before) and `auditMac` must find its own key.
    */
   auditKeyIdentity?(keyId?: string): Promise<AuditKeyIdentity | undefined>;
-  /** Creates the audit key (explicitly, when a trail starts); refuses when one exists. */
-  createAuditKey?(): Promise<AuditKeyIdentity>;
+  /**
+   * Creates the audit key (explicitly, when a trail starts); refuses when one exists. A root of
+   * independent members keeps the key's wrapped copies in `keyStore` (docs/hsm-cluster.md).
+   */
+  createAuditKey?(keyStore?: KeyStore): Promise<AuditKeyIdentity>;
   close(): Promise<void>;
   /**
    * Wraps KEK bytes held in process under `cmk`, in the root's wrapped-KEK format (an opaque

@@ -15,6 +15,8 @@ interface MemberRun {
   readonly stats: Array<{ name: string; state: string; calls: number; failovers: number }>;
   readonly leaks: string[];
   readonly keks: number;
+  readonly deks: number;
+  readonly auditKeyScanned: boolean;
 }
 
 /** Runs one scenario in a child process (a native crash fails the test instead of killing vitest); killed after 25 s. */
@@ -41,13 +43,13 @@ const transitions = (run: MemberRun) => run.memberRecords.filter((r) => r.to !==
 
 describe('issue 14: a root of two SoftHSM2 members survives losing either one for real', () => {
   it.each(['independent', 'cloned'] as const)(
-    'issue 14 §failover: %s members, each taken away in turn under cold reads, new-segment writes and a rotation, give zero failed operations; each rejoins; the trail verifies; no KEK in plaintext on disk',
+    'issue 14 §failover: %s members, each taken away in turn under cold reads, new-segment writes and rotations (one in flight as it goes), give zero failed operations; each rejoins; the trail verifies; no KEK, DEK or audit key in plaintext on disk',
     async (kind) => {
       const run = await runMembers(kind, 'failover');
       expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
       expect(run.counts.reads).toBeGreaterThan(10);
       expect(run.counts.writes).toBeGreaterThan(10);
-      expect(run.counts.rotations).toBe(2);
+      expect(run.counts.rotations).toBe(4);
       expect(run.timeline).toMatchObject({ bDownSeen: 'unhealthy', bRejoined: true, bSynced: true, aDownSeen: 'unhealthy', aRejoined: true, aSynced: true });
       expect(run.after).toBe('ok');
       expect(transitions(run)).toEqual(['b:healthy->unhealthy', 'b:unhealthy->healthy', 'a:healthy->unhealthy', 'a:unhealthy->healthy']);
@@ -55,6 +57,9 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
       for (const member of run.stats) expect(member).toMatchObject({ state: 'healthy', calls: expect.any(Number), failovers: expect.any(Number) });
       expect(run.stats.every((m) => m.calls > 20 && m.failovers > 0)).toBe(true);
       expect(run.keks).toBeGreaterThan(0);
+      expect(run.deks).toBeGreaterThan(10);
+      // Independent members keep the audit key's wrapped copies: it was unwrapped and searched for too.
+      expect(run.auditKeyScanned).toBe(kind === 'independent');
       expect(run.leaks).toEqual([]);
     },
     30_000,
@@ -63,7 +68,7 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
   it('issue 14 §failover: three independent members, each taken away in turn under load, give zero failed operations; each rejoins and is synced', async () => {
     const run = await runMembers('independent', 'failover', 3);
     expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
-    expect(run.counts.rotations).toBe(3);
+    expect(run.counts.rotations).toBe(6);
     for (const name of ['a', 'b', 'c']) expect(run.timeline).toMatchObject({ [`${name}DownSeen`]: 'unhealthy', [`${name}Rejoined`]: true, [`${name}Synced`]: true });
     expect(transitions(run)).toEqual(['c:healthy->unhealthy', 'c:unhealthy->healthy', 'b:healthy->unhealthy', 'b:unhealthy->healthy', 'a:healthy->unhealthy', 'a:unhealthy->healthy']);
     expect(run.after).toBe('ok');
@@ -78,7 +83,7 @@ describe('issue 14: a root of two SoftHSM2 members survives losing either one fo
     try {
       const run = await runMembers('independent', 'failover', 2, [member]);
       expect({ failed: run.counts.failed, codes: run.codes, wrongValues: run.counts.wrongValues }).toEqual({ failed: 0, codes: {}, wrongValues: 0 });
-      expect(run.counts.rotations).toBe(3);
+      expect(run.counts.rotations).toBe(6);
       for (const name of ['a', 'b', 'c']) expect(run.timeline).toMatchObject({ [`${name}DownSeen`]: 'unhealthy', [`${name}Rejoined`]: true, [`${name}Synced`]: true });
       expect(transitions(run)).toEqual(['c:healthy->unhealthy', 'c:unhealthy->healthy', 'b:healthy->unhealthy', 'b:unhealthy->healthy', 'a:healthy->unhealthy', 'a:unhealthy->healthy']);
       expect(run.after).toBe('ok');

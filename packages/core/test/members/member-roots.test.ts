@@ -150,27 +150,29 @@ describe('issue 14: members that must not be used, tampered copies, adding and r
     expect(await h.decryptValue(values[0]!.ciphertext, values[0]!.context)).toBe('canary-1');
   });
 
-  it('issue 14 §add-member: an independent member added later gets its CMK and every KEK copy (idempotently), reads everything alone, and is removed with its copies, audited; the last member holding the audit key is not removed', async () => {
+  it('issue 14 §add-member: an independent member added later gets its CMK, every KEK copy and the audit key (idempotently), reads and verifies everything alone, and is removed with its copies, audited; the last member holding the audit key is not removed', async () => {
     const a = token('a');
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a)] });
     closing.push(rootKey);
     const { keyStore } = await store();
     const { h, values, expected } = await hierarchyWithValues(rootKey, keyStore);
     const c = token('c');
-    rootKey.addMember('c', await Pkcs11RootKey.open(options(c)));
+    rootKey.addMember('c', await Pkcs11RootKey.open({ ...options(c), acceptImportedAuditKey: true }));
     const progress: number[] = [];
     const first = await syncRootMember({ rootKey, keyStore, member: 'c', onProgress: (p) => progress.push(p.done) });
-    expect(first).toMatchObject({ cmksCreated: 1, copiesAdded: 2, copiesPresent: 0, unbound: 0 });
+    expect(first).toMatchObject({ cmksCreated: 1, copiesAdded: 2, copiesPresent: 0, unbound: 0, auditKey: 'imported' });
     expect(progress).toEqual([1, 2]);
-    expect(await syncRootMember({ rootKey, keyStore, member: 'c' })).toMatchObject({ cmksCreated: 0, copiesAdded: 0, copiesPresent: 2 });
+    expect(await syncRootMember({ rootKey, keyStore, member: 'c' })).toMatchObject({ cmksCreated: 0, copiesAdded: 0, copiesPresent: 2, auditKey: 'present' });
     // C alone (a second root key on its token) reads every value.
-    const alone = Members.create({ kind: 'independent', members: [{ name: 'c', rootKey: await Pkcs11RootKey.open(options(c)) }] });
+    const alone = Members.create({ kind: 'independent', members: [{ name: 'c', rootKey: await Pkcs11RootKey.open({ ...options(c), acceptImportedAuditKey: true }) }] });
     closing.push(alone);
     const reader = await KeyHierarchy.create({ rootKey: alone, keyStore });
     expect(await reader.decryptValues(values)).toEqual(expected);
-    // A holds the only audit key (a member added later does not receive it): its removal is refused, nothing changed.
-    await expect(removeRootMember({ rootKey, keyStore, member: 'a' })).rejects.toMatchObject({ code: 'KEY_IN_USE' });
+    // Updated for the audit-key copies: C received the audit key at add-member, so it verifies the trail alone.
+    expect((await reader.verifyAudit()).records).toBeGreaterThan(3);
     expect(await removeRootMember({ rootKey, keyStore, member: 'c' })).toEqual({ member: 'c', copiesRemoved: 2 });
+    // A is now the last healthy member holding the audit key: its removal is refused, nothing changed.
+    await expect(removeRootMember({ rootKey, keyStore, member: 'a' })).rejects.toMatchObject({ code: 'KEY_IN_USE' });
     for (const kek of await keyStore.listKeks()) expect(decodeMemberCopies(Buffer.from(kek.wrapped, 'base64')).map((m) => m.member)).toEqual(['a']);
     // The member state changes are recorded in the background: wait (bounded) for the last one.
     await vi.waitFor(async () => {

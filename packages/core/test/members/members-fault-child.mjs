@@ -1,6 +1,6 @@
 // Child process of test/members/member-faults.test.ts (issue 14 §faults): a root of two SoftHSM2
 // members (MEMBERS_KIND cloned | independent) under concurrent cold reads, new-segment writes and a
-// CMK (independent) or KEK (cloned) rotation, while members are taken away for real (token
+// CMK (independent) or KEK (cloned) rotations (one in flight as the member goes, one while it is away), while members are taken away for real (token
 // directory gone, module finalised under the library) and brought back. MEMBERS_SCENARIO
 // `failover` takes one member away at a time; `all-down` takes both away, then brings one back.
 // A native crash kills this process, not the test runner. Prints one JSON line.
@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyHierarchy, KeystrataError, SqlKeyStore, createSqliteDriver, openPkcs11Members, syncRootMember } from '../../dist/index.js';
+import { unwrapDek } from '../../dist/key-wrap/dek-wrap.js';
 import { bringBack, cloneMemberToken, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
 
 const kind = process.env.MEMBERS_KIND ?? 'independent';
@@ -117,7 +118,11 @@ if (scenario === 'failover') {
   // Each member in turn, last first: taken away under load, a rotation while it is away, brought back.
   for (const token of [...tokens].reverse()) {
     await sleep(300);
+    // A rotation in flight when the member goes, and another one while it is away.
+    const inFlight = rotate();
+    await sleep(2);
     takeAway(token);
+    await inFlight;
     await sleep(300);
     await rotate();
     await sleep(500);
@@ -175,8 +180,10 @@ try {
 }
 const memberRecords = (await keyStore.listAudit(0, 100000)).filter((r) => r.event === 'member').map((r) => JSON.parse(r.details));
 
-// The attacker's view: no KEK in plaintext (raw, hex or base64) in the key store, its WAL, or either token directory.
+// The attacker's view: no KEK, DEK or audit key in plaintext (raw, hex or base64) in the key store, its WAL, or any token directory.
 const secrets = [];
+let keks = 0;
+let deks = 0;
 for (const kek of await keyStore.listKeks()) {
   if (kek.state === 'destroyed') continue;
   const cmk = (await keyStore.listCmks(kek.keyring)).find((c) => c.version === kek.cmkVersion);
@@ -190,6 +197,27 @@ for (const kek of await keyStore.listKeks()) {
   const bytes = Buffer.from(key.exposeSecretBytes());
   key.destroy();
   secrets.push(bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64')));
+  keks++;
+  // Every DEK under this KEK, unwrapped in process as the cache does, is searched for too.
+  for (const dek of await keyStore.listDeks({ keyring: kek.keyring, limit: 100000 })) {
+    if (dek.kekVersion !== kek.version || dek.wrapped === '') continue;
+    const dekKey = unwrapDek(bytes, dek.wrapped, dek, { legacy: 'refuse' });
+    const dekBytes = Buffer.from(dekKey.exposeSecretBytes());
+    dekKey.destroy();
+    secrets.push(dekBytes, Buffer.from(dekBytes.toString('hex')), Buffer.from(dekBytes.toString('base64')));
+    deks++;
+  }
+}
+// Independent: the audit key too, unwrapped from its stored copies (audit-key-copies row), must be nowhere in plaintext.
+let auditKeyScanned = false;
+const auditKeyCopies = await keyStore.getJob('audit-key-copies');
+if (auditKeyCopies !== undefined) {
+  const { cmk, wrapped } = JSON.parse(auditKeyCopies.data);
+  const key = await rootKey.unwrapKek(cmk, Buffer.from(wrapped, 'base64'));
+  const bytes = Buffer.from(key.exposeSecretBytes());
+  key.destroy();
+  secrets.push(bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64')));
+  auditKeyScanned = true;
 }
 const files = (path) => (statSync(path).isDirectory() ? readdirSync(path).flatMap((name) => files(join(path, name))) : [path]);
 const leaks = [dir, ...tokens.map((t) => t.directory ?? t.tokens)].flatMap(files).filter((file) => {
@@ -200,4 +228,4 @@ const stats = rootKey.stats.members;
 await h.close();
 rmSync(dir, { recursive: true, force: true });
 for (const t of tokens) if (t.directory) rmSync(t.directory, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ counts, codes, timeline, after, memberRecords, stats, leaks, keks: secrets.length / 3 })}\n`);
+process.stdout.write(`${JSON.stringify({ counts, codes, timeline, after, memberRecords, stats, leaks, keks, deks, auditKeyScanned })}\n`);

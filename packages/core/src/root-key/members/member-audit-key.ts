@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import { SecretKey } from '../../secret/secret-key.js';
+import type { KeyStore } from '../../key-store/key-store.js';
 import type { AuditKeyIdentity } from '../root-key.js';
+import { AUDIT_WRAP_LABEL, saveAuditKeyCopies, wrapAuditKeyOn } from './member-audit-copies.js';
+import type { MemberCopy } from './member-copies.js';
 import type { MemberKind } from './member-options.js';
 import type { MemberRouter } from './member-router.js';
 
@@ -75,29 +78,35 @@ async function agreedAuditKey(router: MemberRouter): Promise<AuditKeyIdentity | 
 /**
  * Creates the root's audit key. Cloned: in one member (the vendor clones it). Independent: made in
  * process memory and imported into every healthy member, so its check value is the same
- * everywhere; the material is zero-filled after. Docs: docs/hsm-cluster.md, "Audit MAC across members".
+ * everywhere; each member also wraps it under its audit-wrap CMK, and those copies are kept in
+ * `keyStore` (when given) so a member added or back later receives it ({@link syncMemberAuditKey}).
+ * The material is zero-filled after. Docs: docs/hsm-cluster.md, "Audit MAC across members".
  *
  * @example
  * ```ts
- * const identity = await createMemberAuditKey(router, 'independent');
+ * const identity = await createMemberAuditKey(router, 'independent', keyStore);
  * ```
  */
-export async function createMemberAuditKey(router: MemberRouter, kind: MemberKind): Promise<AuditKeyIdentity> {
+export async function createMemberAuditKey(router: MemberRouter, kind: MemberKind, keyStore?: KeyStore): Promise<AuditKeyIdentity> {
   if (kind === 'cloned') return router.run('create the audit key', async (rootKey) => rootKey.createAuditKey!());
   const material = SecretKey.takeOwnership(randomBytes(32));
   const id = randomBytes(16).toString('hex');
+  const cmk = { label: AUDIT_WRAP_LABEL, id: randomBytes(16).toString('hex') };
   const identities: AuditKeyIdentity[] = [];
+  const copies: MemberCopy[] = [];
   try {
     await router.all(
       'import the audit key',
       async (rootKey, member) => {
         if (rootKey.importAuditKey === undefined) throw new KeystrataError('HSM_MODULE_INCOMPATIBLE', `Member "${member.name}" cannot receive the audit key.`);
         identities.push(await rootKey.importAuditKey(id, material));
+        if (keyStore !== undefined) copies.push({ member: member.name, wrapped: await wrapAuditKeyOn(rootKey, cmk, material) });
       },
       true,
     );
   } finally {
     material.destroy();
   }
+  if (keyStore !== undefined) await saveAuditKeyCopies(keyStore, { keyId: id, cmk, copies });
   return identities[0]!;
 }

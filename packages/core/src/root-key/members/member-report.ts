@@ -2,6 +2,7 @@ import { recordedAuditKey } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { RootMemberStats } from '../root-key.js';
+import { loadAuditKeyCopies } from './member-audit-copies.js';
 import type { MemberRootKey } from './member-root-key.js';
 
 /**
@@ -11,7 +12,7 @@ import type { MemberRootKey } from './member-root-key.js';
  * ```ts
  * for (const m of await reportRootMembers(rootKey, keyStore)) {
  *   console.log(m.name, m.state, m.description, `CMKs missing: ${m.missingCmks?.join(', ') ?? 'unknown'}`);
- *   console.log(`${m.missingCopies} KEK copies missing, audit key: ${m.auditKey ?? 'unknown'}`);
+ *   console.log(`${m.missingCopies} KEK copies missing, audit key: ${m.auditKey ?? 'unknown'}, its stored copy: ${m.auditKeyCopy ?? 'n/a'}`);
  * }
  * ```
  */
@@ -23,6 +24,18 @@ export interface RootMemberReport extends RootMemberStats {
   readonly missingCopies: number;
   /** Whether it holds the audit key the trail recorded (undefined: could not be asked, or no trail yet). */
   readonly auditKey?: boolean;
+  /**
+   * Independent members with a trail: whether the key store keeps this member's wrapped copy of the
+   * audit key (`stored`), lacks it (`missing`: `keystrata hsm add-member` gives it), or keeps none at
+   * all (`not-kept`: a trail started before copies were kept; a member added later cannot receive it).
+   */
+  readonly auditKeyCopy?: 'stored' | 'missing' | 'not-kept';
+}
+
+/** The members whose audit-key copy the key store keeps; `not-kept` when it keeps none (a malformed row counts as none). */
+async function storedAuditKeyCopies(keyStore: KeyStore): Promise<Set<string> | 'not-kept'> {
+  const kept = await loadAuditKeyCopies(keyStore).catch(() => undefined);
+  return kept === undefined ? 'not-kept' : new Set(kept.copies.map((copy) => copy.member));
 }
 
 /**
@@ -40,6 +53,7 @@ export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeySto
   const keks = (await keyStore.listKeks()).filter((k) => k.state !== 'destroyed' && k.wrapped !== '');
   const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
   const stats = new Map((rootKey.stats.members ?? []).map((m) => [m.name, m]));
+  const kept = recorded === undefined || rootKey.kind === 'cloned' ? undefined : await storedAuditKeyCopies(keyStore);
   const reports: RootMemberReport[] = [];
   for (const member of rootKey.members) {
     let missingCmks: string[] | undefined;
@@ -61,6 +75,7 @@ export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeySto
       missingCopies,
       ...(missingCmks === undefined ? {} : { missingCmks }),
       ...(auditKey === undefined ? {} : { auditKey }),
+      ...(kept === undefined ? {} : { auditKeyCopy: kept === 'not-kept' ? kept : kept.has(member.name) ? 'stored' : 'missing' }),
     });
   }
   return reports;

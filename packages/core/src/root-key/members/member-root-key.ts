@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../../errors/keystrata-error.js';
+import type { KeyStore } from '../../key-store/key-store.js';
 import type { SecretKey } from '../../secret/secret-key.js';
 import type { AuditKeyIdentity, CmkReference, RootKey, RootKeyStats, RootMemberEvent } from '../root-key.js';
 import { decodeMemberCopies, encodeMemberCopies, isMemberCopies, type MemberCopy } from './member-copies.js';
@@ -7,9 +8,8 @@ import { createMemberAuditKey, memberAuditKeyIdentity, memberAuditMac } from './
 import { anyMemberHasCmk, findCmksOnEveryMember } from './member-cmks.js';
 import { MemberRouter } from './member-router.js';
 import { checkMemberRootKeyOptions, type MemberKind, type MemberRootKeyOptions } from './member-options.js';
-import { RootMember } from './root-member.js';
+import { CANNOT_UNWRAP, COPY_DROPPED, LACKS_KEY, RootMember } from './root-member.js';
 
-const LACKS_KEY = new Set(['KEY_NOT_FOUND']);
 const cmkKey = (cmk: CmkReference): string => `${cmk.label}/${cmk.id}`;
 /** Member state changes kept for the first listener (an audit log subscribing after the open). */
 const BACKLOG = 100;
@@ -141,6 +141,11 @@ export class MemberRootKey implements RootKey {
     return (member: RootMember): boolean => !member.missingCmks.has(cmkKey(cmk));
   }
 
+  /** Notes a member that answered KEY_NOT_FOUND for `cmk` (not one that lacks a blob's mechanism: it has the CMK). */
+  #lacking(cmk: CmkReference) {
+    return (member: RootMember, error: KeystrataError): void => void (error.code === 'KEY_NOT_FOUND' && member.missingCmks.add(cmkKey(cmk)));
+  }
+
   async generateWrappedKek(cmk: CmkReference): Promise<Buffer> {
     const lacking = { nextOnCodes: LACKS_KEY, eligible: this.#holds(cmk), onLacking: (m: RootMember) => m.missingCmks.add(cmkKey(cmk)) };
     if (this.kind === 'cloned') return this.#router.run('generate and wrap a KEK', (rootKey) => rootKey.generateWrappedKek(cmk), lacking);
@@ -190,8 +195,8 @@ export class MemberRootKey implements RootKey {
     const copies = this.copies(wrapped);
     return this.#router.run('unwrap a KEK', (rootKey, member) => rootKey.unwrapKek(cmk, copies.get(member.name)!), {
       eligible: (member) => copies.has(member.name) && this.#holds(cmk)(member),
-      nextOnCodes: LACKS_KEY,
-      onLacking: (member) => member.missingCmks.add(cmkKey(cmk)),
+      nextOnCodes: CANNOT_UNWRAP,
+      onLacking: this.#lacking(cmk),
     });
   }
 
@@ -204,15 +209,15 @@ export class MemberRootKey implements RootKey {
     if (this.kind === 'cloned' && !isMemberCopies(wrapped)) {
       return this.#router.run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, wrapped), {
         eligible: (member) => this.#holds(from)(member) && this.#holds(to)(member),
-        nextOnCodes: LACKS_KEY,
+        nextOnCodes: CANNOT_UNWRAP,
       });
     }
     const rewrapped: MemberCopy[] = [];
     for (const [name, copy] of copies) {
       const result = await this.#router
-        .run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, copy), { eligible: (member) => member.name === name, nextOnCodes: LACKS_KEY })
+        .run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, copy), { eligible: (member) => member.name === name, nextOnCodes: CANNOT_UNWRAP })
         .catch((error: unknown) => {
-          if (KeystrataError.isInstance(error, 'HSM_UNAVAILABLE') || KeystrataError.isInstance(error, 'KEY_NOT_FOUND')) return undefined;
+          if (KeystrataError.isInstance(error) && COPY_DROPPED.has(error.code)) return undefined;
           throw error;
         });
       if (result !== undefined) rewrapped.push({ member: name, wrapped: result });
@@ -229,9 +234,9 @@ export class MemberRootKey implements RootKey {
     return memberAuditKeyIdentity(this.#router, keyId, this.kind);
   }
 
-  /** See {@link createMemberAuditKey}. */
-  async createAuditKey(): Promise<AuditKeyIdentity> {
-    return createMemberAuditKey(this.#router, this.kind);
+  /** See {@link createMemberAuditKey}: an independent root keeps the audit key's wrapped copies in `keyStore`. */
+  async createAuditKey(keyStore?: KeyStore): Promise<AuditKeyIdentity> {
+    return createMemberAuditKey(this.#router, this.kind, keyStore);
   }
 
   /** Stops the probe and closes every member; idempotent. */

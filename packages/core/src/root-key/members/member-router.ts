@@ -8,8 +8,8 @@ export interface RouteOptions {
   readonly eligible?: (member: RootMember) => boolean;
   /** Codes meaning "this member lacks the key": try the next member; thrown if every member says so. */
   readonly nextOnCodes?: ReadonlySet<string>;
-  /** Called when a member answered one of `nextOnCodes`. */
-  readonly onLacking?: (member: RootMember) => void;
+  /** Called when a member answered one of `nextOnCodes` (with that error). */
+  readonly onLacking?: (member: RootMember, error: KeystrataError) => void;
 }
 
 const unavailable = (what: string, members: number): KeystrataError =>
@@ -116,7 +116,7 @@ export class MemberRouter {
         } else if (isMemberRefusal(error)) {
           this.setState(member, 'refused', (error as KeystrataError).code);
         } else if (KeystrataError.isInstance(error) && options.nextOnCodes?.has(error.code)) {
-          options.onLacking?.(member);
+          options.onLacking?.(member, error);
           lacking = error;
         } else {
           throw error;

@@ -6,6 +6,8 @@ import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { CmkRecord, KekRecord } from '../../key-store/records.js';
 import { kekBindingMatches } from '../../key-wrap/kek-binding.js';
+import { dropAuditKeyCopy } from './member-audit-copies.js';
+import { type MemberAuditKeySync, syncMemberAuditKey } from './member-audit-sync.js';
 import { encodeMemberCopies } from './member-copies.js';
 import type { MemberRootKey } from './member-root-key.js';
 
@@ -39,6 +41,7 @@ export interface RootMemberSyncOptions {
  * console.log(`${result.cmksCreated} CMK(s) created, ${result.copiesAdded} KEK copies added, ${result.copiesPresent} present`);
  * if (result.missingCmks.length > 0) console.warn(`clone the token again: ${result.missingCmks.join(', ')}`);
  * if (result.unbound > 0) console.warn(`${result.unbound} KEK(s) without a binding: run keystrata rewrap`);
+ * if (result.auditKey === 'not-kept') console.warn('this trail keeps no copy of the audit key: keep a member that holds it');
  * ```
  */
 export interface RootMemberSyncResult {
@@ -53,6 +56,8 @@ export interface RootMemberSyncResult {
   readonly missingCmks: readonly string[];
   /** KEKs without a binding, which are not copied (run `keystrata rewrap` first). */
   readonly unbound: number;
+  /** Whether the member now holds the trail's audit key (independent members receive it from a stored copy). */
+  readonly auditKey: MemberAuditKeySync;
 }
 
 const cmkRef = (cmk: CmkRecord) => ({ label: cmk.hsmLabel, id: cmk.hsmId });
@@ -147,11 +152,13 @@ export async function syncRootMember(options: RootMemberSyncOptions): Promise<Ro
     );
   }
   await keyStore.putJob({ id: jobId, kind: 'member-sync', state: 'done', cursor: null, processed: result.copiesAdded, data: '{}', updatedAt: now() });
+  // The audit key last: a copy refused here (AUDIT_KEY_MISMATCH, audited) leaves the KEK copies made above in place.
+  const auditKey = await syncMemberAuditKey(rootKey, keyStore, member, audit);
   const { missingCmks, ...counts } = result;
-  if (options.recordUnchanged !== false || result.cmksCreated + result.copiesAdded > 0) {
-    await audit.record('member', `member:${member.name}`, { action: 'sync', ...counts, missingCmks: missingCmks.length });
+  if (options.recordUnchanged !== false || result.cmksCreated + result.copiesAdded > 0 || auditKey === 'imported') {
+    await audit.record('member', `member:${member.name}`, { action: 'sync', ...counts, missingCmks: missingCmks.length, auditKey });
   }
-  return result;
+  return { ...result, auditKey };
 }
 
 /** Refuses to remove the last healthy member that holds the audit key the trail recorded (nothing could MAC the trail after). */
@@ -163,7 +170,7 @@ async function assertAuditKeyKept(rootKey: MemberRootKey, keyStore: KeyStore, le
     if ((await other.rootKey.auditKeyIdentity(recorded.id).catch(() => undefined))?.checkValue === recorded.checkValue) return;
   }
   throw new KeystrataError('KEY_IN_USE', `Member "${leaving}" is the last healthy member holding the audit key; nothing was removed.`, {
-    hint: 'An independent member added later does not receive the audit key (docs/hsm-cluster.md): keep a member that holds it, or bring one back first.',
+    hint: 'Run `keystrata hsm add-member` for another member first (it receives the audit key from its stored copy), or bring back a member that holds it (docs/hsm-cluster.md).',
   });
 }
 
@@ -204,7 +211,8 @@ export async function removeRootMember(options: RootMemberSyncOptions): Promise<
       { waitMs: LEASE_TTL_MS },
     );
   }
-  await audit.record('member', `member:${member}`, { action: 'remove', copiesRemoved });
+  const auditKeyCopyRemoved = rootKey.kind === 'independent' && (await dropAuditKeyCopy(keyStore, member));
+  await audit.record('member', `member:${member}`, { action: 'remove', copiesRemoved, auditKeyCopyRemoved });
   await rootKey.removeMember(member);
   return { member, copiesRemoved };
 }

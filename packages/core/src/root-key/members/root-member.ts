@@ -7,6 +7,17 @@ const PROBE_CMK = { label: 'keystrata-member-probe', id: '00' } as const;
 /** Codes after which a member is never used again in this process (the PIN or the module is wrong). */
 const REFUSALS = new Set(['HSM_PIN_INCORRECT', 'HSM_PIN_LOCKED', 'HSM_MODULE_INCOMPATIBLE']);
 
+/** The member lacks the CMK: the next member that holds it is tried. */
+export const LACKS_KEY = new Set(['KEY_NOT_FOUND']);
+/**
+ * Unwrapping: the member lacks the CMK, or its module does not offer the mechanism this blob (or
+ * this member's copy) names. Either way the next member that can serve it is tried, and the member
+ * is neither marked unhealthy nor refused: it serves every other key.
+ */
+export const CANNOT_UNWRAP = new Set(['KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
+/** A copy that a member out, lacking the CMK, or lacking the copy's mechanism cannot re-wrap is dropped; sync gives it back. */
+export const COPY_DROPPED = new Set(['HSM_UNAVAILABLE', 'KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
+
 /**
  * Whether `error` means the member's device, session or token is gone: the operation moves to
  * another member. A wrong PIN, a tampered blob, a missing, revoked or destroyed key are not.
