@@ -43,7 +43,7 @@ export const backup: Command = {
       c.out.result(
         result,
         () =>
-          `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present; ${result.restoredDestroyed} restored as destroyed; ${result.tombstones} tombstone(s) learnt.${result.missingInHsm.length ? ` Missing in this HSM (restored as destroyed): ${result.missingInHsm.join(', ')}` : ''}`,
+          `Restored ${result.cmks} CMK, ${result.keks} KEK and ${result.deks} DEK record(s); ${result.skipped} already present; ${result.restoredDestroyed} restored as destroyed; ${result.tombstones} tombstone(s) learnt${result.auditKeyCopies ? "; the audit key's wrapped copies restored" : ''}.${result.missingInHsm.length ? ` Missing in this HSM (restored as destroyed): ${result.missingInHsm.join(', ')}` : ''}`,
       );
     }
   },

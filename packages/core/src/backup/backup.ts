@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { CmkRecord, DekRecord, KekRecord, TombstoneRecord } from '../key-store/records.js';
 import type { HierarchyInternals } from '../hierarchy/internals.js';
+import { exportAuditKeyCopies, restoreAuditKeyCopies } from '../root-key/members/member-audit-copies.js';
 import { onePrimary, restoreCmk, restoreDek, restoreKek, Tombstones } from './restore-rules.js';
 
 /** Format tag of a backup file. */
@@ -17,6 +18,8 @@ interface BackupContents {
   readonly auditHead: { readonly seq: number; readonly mac: string };
   /** Destroyed keys (absent from backups made before tombstones existed). */
   readonly tombstones?: readonly TombstoneRecord[];
+  /** An independent root's audit key, wrapped under each member (absent when the store keeps none, and from older backups). */
+  readonly auditKeyCopies?: string;
 }
 
 /**
@@ -56,6 +59,8 @@ export interface RestoreResult {
   readonly restoredDestroyed: number;
   /** Tombstones the store learnt from the backup. */
   readonly tombstones: number;
+  /** Whether the audit key's wrapped copies were restored (the store kept none, the backup had them). */
+  readonly auditKeyCopies: boolean;
 }
 
 /**
@@ -79,7 +84,7 @@ export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
   }
   const audit = await h.keyStore.listAudit(0, Number.MAX_SAFE_INTEGER);
   const last = audit.at(-1);
-  const contents: BackupContents = {
+  let contents: BackupContents = {
     createdAt: new Date().toISOString(),
     root: h.rootKey.description,
     cmks: await h.keyStore.listCmks(),
@@ -88,6 +93,8 @@ export async function exportBackup(h: HierarchyInternals): Promise<BackupFile> {
     auditHead: { seq: last?.seq ?? 0, mac: last?.mac ?? '' },
     tombstones: await h.keyStore.listTombstones(),
   };
+  const auditKeyCopies = await exportAuditKeyCopies(h.keyStore);
+  if (auditKeyCopies !== undefined) contents = { ...contents, auditKeyCopies };
   const payload = JSON.stringify(contents);
   const mac = (await h.rootKey.auditMac(backupDigest(payload))).toString('base64');
   await h.audit.record('backup', 'store', { cmks: contents.cmks.length, keks: contents.keks.length, deks: deks.length, tombstones: contents.tombstones!.length });
@@ -172,6 +179,7 @@ export async function importBackup(h: HierarchyInternals, file: unknown): Promis
       if (wasKilled(backed, dek)) restoredDestroyed++;
     } else skipped++;
   }
-  await h.audit.record('restore', 'store', { cmks, keks, deks, skipped, restoredDestroyed, tombstones: learnt, backupCreatedAt: contents.createdAt });
-  return { cmks, keks, deks, skipped, missingInHsm, restoredDestroyed, tombstones: learnt };
+  const auditKeyCopies = contents.auditKeyCopies !== undefined && (await restoreAuditKeyCopies(h.keyStore, contents.auditKeyCopies));
+  await h.audit.record('restore', 'store', { cmks, keks, deks, skipped, restoredDestroyed, tombstones: learnt, auditKeyCopies, backupCreatedAt: contents.createdAt });
+  return { cmks, keks, deks, skipped, missingInHsm, restoredDestroyed, tombstones: learnt, auditKeyCopies };
 }

@@ -255,6 +255,27 @@ describe('issue 14 §audit key: an independent member added after the trail star
     await h.verifyAudit();
   });
 
+  it('issue 14 §audit key: a backup carries the wrapped audit-key copies, so a store rebuilt from it into an empty database can still give the audit key to a member added later', async () => {
+    const { c, rootKey, h, values } = await trailOnTwoMembers();
+    const backup = await h.exportBackup();
+    expect(JSON.parse(backup.payload)).toHaveProperty('auditKeyCopies');
+    const rebuilt = new SqlKeyStore(await createSqliteDriver({ database: join(mkdtempSync(join(tmpdir(), 'keystrata-audit-key-')), 'rebuilt.db') }));
+    closing.push(rebuilt);
+    const restored = await KeyHierarchy.create({ rootKey, keyStore: rebuilt });
+    expect(await restored.importBackup(backup)).toMatchObject({ keks: 2, auditKeyCopies: true });
+    // A second restore never writes over the copies the store now keeps.
+    expect(await restored.importBackup(backup)).toMatchObject({ auditKeyCopies: false });
+    expect(await restored.decryptValues(values)).toEqual(values.map((v) => v.expected));
+    rootKey.addMember('c', await openMember(c));
+    expect(await syncRootMember({ rootKey, keyStore: rebuilt, member: 'c' })).toMatchObject({ member: 'c', copiesAdded: 2, auditKey: 'imported' });
+    expect((await reportRootMembers(rootKey, rebuilt)).map((m) => [m.name, m.auditKey, m.auditKeyCopy])).toEqual([
+      ['a', true, 'stored'],
+      ['b', true, 'stored'],
+      ['c', true, 'stored'],
+    ]);
+    expect((await restored.verifyAudit()).records).toBeGreaterThan(2);
+  });
+
   it('issue 14 §audit key: the audit key is never in plaintext (raw, hex or base64) in the key store, its WAL, or any member token directory', async () => {
     const { a, b, c, rootKey, keyStore, file, h } = await trailOnTwoMembers();
     rootKey.addMember('c', await openMember(c));

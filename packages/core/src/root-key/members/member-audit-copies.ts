@@ -40,9 +40,12 @@ const malformed = (): KeystrataError =>
  */
 export async function loadAuditKeyCopies(keyStore: KeyStore): Promise<AuditKeyCopies | undefined> {
   const job = await keyStore.getJob(AUDIT_KEY_COPIES_JOB);
-  if (job === undefined) return undefined;
+  return job === undefined ? undefined : parseAuditKeyCopies(job.data);
+}
+
+function parseAuditKeyCopies(text: string): AuditKeyCopies {
   try {
-    const data = JSON.parse(job.data) as { keyId?: unknown; cmk?: { label?: unknown; id?: unknown }; wrapped?: unknown };
+    const data = JSON.parse(text) as { keyId?: unknown; cmk?: { label?: unknown; id?: unknown }; wrapped?: unknown };
     // Only the audit-wrap CMK: a row naming a keyring's CMK would make a member unwrap a KEK here (refused later by its check value, but never asked).
     if (typeof data.keyId !== 'string' || data.cmk?.label !== AUDIT_WRAP_LABEL || typeof data.cmk.id !== 'string' || typeof data.wrapped !== 'string') throw malformed();
     return { keyId: data.keyId, cmk: { label: AUDIT_WRAP_LABEL, id: data.cmk.id }, copies: decodeMemberCopies(Buffer.from(data.wrapped, 'base64')) };
@@ -130,4 +133,34 @@ export async function dropAuditKeyCopy(keyStore: KeyStore, name: string): Promis
     },
     { waitMs: LEASE_TTL_MS },
   );
+}
+
+/**
+ * The stored copies of the audit key as a backup carries them (the row's text: wrapped bytes only),
+ * or undefined when the key store keeps none.
+ *
+ * @example
+ * ```ts
+ * const auditKeyCopies = await exportAuditKeyCopies(keyStore); // into the backup's payload
+ * ```
+ */
+export async function exportAuditKeyCopies(keyStore: KeyStore): Promise<string | undefined> {
+  return (await keyStore.getJob(AUDIT_KEY_COPIES_JOB))?.data;
+}
+
+/**
+ * Restores the audit key's copies from a backup into a key store that keeps none (never over copies
+ * it has); true when restored. Malformed text is `KEYSTORE_TAMPERED`. The copies stay untrusted as
+ * ever: one is imported into a member only when its bytes have the trail's recorded check value.
+ *
+ * @example
+ * ```ts
+ * if (contents.auditKeyCopies !== undefined) await restoreAuditKeyCopies(keyStore, contents.auditKeyCopies);
+ * ```
+ */
+export async function restoreAuditKeyCopies(keyStore: KeyStore, text: string): Promise<boolean> {
+  const kept = parseAuditKeyCopies(text);
+  if ((await keyStore.getJob(AUDIT_KEY_COPIES_JOB)) !== undefined) return false;
+  await saveAuditKeyCopies(keyStore, kept);
+  return true;
 }
