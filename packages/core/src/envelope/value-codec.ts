@@ -139,6 +139,20 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
   });
 }
 
+/**
+ * {@link decodeFieldValue} of `bytes[start…end)` without a view per value (a string is read
+ * straight out of the batch). Same values, same errors.
+ *
+ * @example
+ * ```ts
+ * const value = decodeFieldValueAt(output, at, at + length);
+ * ```
+ */
+export function decodeFieldValueAt(bytes: Buffer, start: number, end: number): FieldValue {
+  if (end > start && bytes[start] === TAG.string) return bytes.toString('utf8', start + 1, end);
+  return decodeFieldValue(bytes.subarray(start, end));
+}
+
 /** An authentic value whose body is not what its type tag says; the message never quotes it. */
 function bodyMismatch(tag: string): KeystrataError {
   return new KeystrataError(
