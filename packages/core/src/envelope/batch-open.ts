@@ -17,14 +17,17 @@ export interface OpenSink {
 }
 
 /**
- * Gives job `index`'s checked DEK (its DEK is `slot` in the batch's ids), or throws its typed error.
+ * Gives job `index`'s checked DEK (its DEK is `slot` in the batch's ids, `keys` is what the caller
+ * passed along), or throws its typed error. Pass a module-level function and the per-batch data as
+ * `keys`: a closure made per batch would be compiled into the hot loop and deoptimize it once the
+ * batch is gone (at the next full GC).
  *
  * @example
  * ```ts
- * const keyOf: OpenKeyOf = (index, slot) => checked(items[index].context, keys[slot]);
+ * const keyOf: OpenKeyOf<SecretKey[]> = (index, slot, keys) => keys[slot];
  * ```
  */
-export type OpenKeyOf = (index: number, slot: number) => SecretKey;
+export type OpenKeyOf<T> = (index: number, slot: number, keys: T) => SecretKey;
 
 const IV_END = HEADER_LENGTH + GCM.ivLength;
 const TAMPERED = 'The authentication tag did not verify.';
@@ -36,9 +39,9 @@ interface ChunkHandles {
 }
 
 /** Job i's key after its checks (key, keyring, segment, record binding), or undefined with its error recorded. */
-function checkedKey(batch: DecodedBatch, i: number, keyOf: OpenKeyOf, errors: Map<number, KeystrataError>): SecretKey | undefined {
+function checkedKey<T>(batch: DecodedBatch, i: number, keyOf: OpenKeyOf<T>, keys: T, errors: Map<number, KeystrataError>): SecretKey | undefined {
   try {
-    const key = keyOf(i, batch.slots[i]!);
+    const key = keyOf(i, batch.slots[i]!, keys);
     if (batch.unbound[i] === 1) checkRecordBinding(batch.chunks[Math.floor(i / BATCH_VALUES)]!.bytes[batch.bodyAt[i]! + 1]!, batch.jobs[i]!.context);
     return key;
   } catch (error) {
@@ -57,24 +60,33 @@ function decodeOutcome(bytes: Buffer, start: number, end: number, i: number, val
   }
 }
 
-function openChunkNative(aead: NativeAeadModule, batch: DecodedBatch, chunk: number, handles: ChunkHandles, keyOf: OpenKeyOf, values: FieldValue[], errors: Map<number, KeystrataError>): void {
+function openChunkNative<T>(
+  aead: NativeAeadModule,
+  batch: DecodedBatch,
+  chunk: number,
+  handles: ChunkHandles,
+  keyOf: OpenKeyOf<T>,
+  keys: T,
+  values: FieldValue[],
+  errors: Map<number, KeystrataError>,
+): void {
   const start = chunk * BATCH_VALUES;
   const end = Math.min(batch.jobs.length, start + BATCH_VALUES);
   const stride = aead.OPEN_STRIDE;
   const table = new Uint32Array((end - start) * stride);
   const rows = new Int32Array(end - start);
-  const keys: NativeAeadKey[] = [];
+  const natives: NativeAeadKey[] = [];
   const buffer = batch.chunks[chunk]!;
   let count = 0;
   try {
     for (let i = start; i < end; i++) {
       const slot = batch.slots[i]!;
       if (slot < 0) continue;
-      const key = checkedKey(batch, i, keyOf, errors);
+      const key = checkedKey(batch, i, keyOf, keys, errors);
       if (key === undefined) continue;
       if (handles.chunkOf[slot] !== chunk) {
         handles.chunkOf[slot] = chunk;
-        handles.indexIn[slot] = keys.push(nativeKeyOf(aead, key)) - 1;
+        handles.indexIn[slot] = natives.push(nativeKeyOf(aead, key)) - 1;
       }
       const bodyAt = batch.bodyAt[i]!;
       const length = batch.bodyLength[i]!;
@@ -92,7 +104,7 @@ function openChunkNative(aead: NativeAeadModule, batch: DecodedBatch, chunk: num
     if (count === 0) return;
     const status = new Uint8Array(count);
     const bytes = buffer.bytes;
-    aead.openBatch(keys, table.subarray(0, count * stride), bytes, bytes, status);
+    aead.openBatch(natives, table.subarray(0, count * stride), bytes, bytes, status);
     for (let row = 0; row < count; row++) {
       const i = rows[row]!;
       // The tag was verified in native code before this plaintext was written (else it is zeros).
@@ -104,13 +116,13 @@ function openChunkNative(aead: NativeAeadModule, batch: DecodedBatch, chunk: num
   }
 }
 
-function openChunkNode(batch: DecodedBatch, chunk: number, keyOf: OpenKeyOf, values: FieldValue[], errors: Map<number, KeystrataError>): void {
+function openChunkNode<T>(batch: DecodedBatch, chunk: number, keyOf: OpenKeyOf<T>, keys: T, values: FieldValue[], errors: Map<number, KeystrataError>): void {
   const start = chunk * BATCH_VALUES;
   const end = Math.min(batch.jobs.length, start + BATCH_VALUES);
   const bytes = batch.chunks[chunk]!.bytes;
   for (let i = start; i < end; i++) {
     if (batch.slots[i]! < 0) continue;
-    const key = checkedKey(batch, i, keyOf, errors);
+    const key = checkedKey(batch, i, keyOf, keys, errors);
     if (key === undefined) continue;
     const bodyAt = batch.bodyAt[i]!;
     const tagAt = bodyAt + batch.bodyLength[i]! - GCM.tagLength;
@@ -158,15 +170,15 @@ function firstErrorBefore(errors: Map<number, KeystrataError>, end: number): Key
  * @example
  * ```ts
  * const values: FieldValue[] = [];
- * await openDecoded(aead, batch, (index, slot) => keys[slot], values, false);
+ * await openDecoded(aead, batch, (index, slot, keys) => keys[slot], deks, values, false);
  * ```
  */
-export async function openDecoded(aead: NativeAeadModule | undefined, batch: DecodedBatch, keyOf: OpenKeyOf, values: FieldValue[], stopAtError: boolean): Promise<void> {
+export async function openDecoded<T>(aead: NativeAeadModule | undefined, batch: DecodedBatch, keyOf: OpenKeyOf<T>, keys: T, values: FieldValue[], stopAtError: boolean): Promise<void> {
   const handles = { chunkOf: new Int32Array(batch.ids.length).fill(-1), indexIn: new Int32Array(batch.ids.length) };
   for (let chunk = 0; chunk < batch.chunks.length; chunk++) {
     if (chunk > 0) await nextTurn();
-    if (aead === undefined) openChunkNode(batch, chunk, keyOf, values, batch.errors);
-    else openChunkNative(aead, batch, chunk, handles, keyOf, values, batch.errors);
+    if (aead === undefined) openChunkNode(batch, chunk, keyOf, keys, values, batch.errors);
+    else openChunkNative(aead, batch, chunk, handles, keyOf, keys, values, batch.errors);
     if (stopAtError && batch.errors.size > 0) {
       const error = firstErrorBefore(batch.errors, Math.min(batch.jobs.length, (chunk + 1) * BATCH_VALUES));
       if (error !== undefined) throw error;
@@ -187,7 +199,7 @@ export async function openDecoded(aead: NativeAeadModule | undefined, batch: Dec
 export async function openJobs(aead: NativeAeadModule | undefined, jobs: readonly OpenJob[], keyOf: (index: number) => SecretKey, sink: OpenSink): Promise<void> {
   const batch = decodeBatch(jobs, () => undefined);
   const values = new Array<FieldValue>(jobs.length);
-  await openDecoded(aead, batch, (index) => keyOf(index), values, false);
+  await openDecoded(aead, batch, (index) => keyOf(index), undefined, values, false);
   for (let i = 0; i < jobs.length; i++) {
     const error = batch.errors.get(i);
     if (error === undefined) sink.value(i, values[i]!);

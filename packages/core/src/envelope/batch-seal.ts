@@ -72,23 +72,22 @@ let shared = new BatchBytes(BATCH_VALUES * 192);
  * typed arrays only: an object shape made per batch dies with the batch, and V8 then deoptimizes
  * the code compiled against it at the next full GC.)
  */
-function idBytes(keys: readonly SealKey[]): Buffer {
-  const ids = Buffer.alloc(DEK_ID_LENGTH * keys.length);
-  for (let s = 0; s < keys.length; s++) {
-    const { dekId } = keys[s]!;
+function idBytes(keys: readonly SealKey[]): Buffer[] {
+  return keys.map(({ dekId }) => {
+    const id = Buffer.alloc(DEK_ID_LENGTH);
     // The same check as sealValue makes, before anything is packed.
-    if (typeof dekId !== 'string' || dekId.length !== 2 * DEK_ID_LENGTH || ids.write(dekId, DEK_ID_LENGTH * s, 'hex') !== DEK_ID_LENGTH) {
+    if (typeof dekId !== 'string' || dekId.length !== 2 * DEK_ID_LENGTH || id.write(dekId, 'hex') !== DEK_ID_LENGTH) {
       throw new KeystrataError('CONFIG_INVALID', 'A DEK id is 32 hex characters.');
     }
-  }
-  return ids;
+    return id;
+  });
 }
 
 /**
  * Packs one value in place: header, IV, then its plaintext where the ciphertext goes (sealed in
  * place), then its AAD. Fills its table row; returns the body's offset.
  */
-function packValue(batch: BatchBytes, value: FieldValue, context: FieldContext, ids: Buffer, idAt: number, ivs: Buffer, ivAt: number, table: Uint32Array, row: number): number {
+function packValue(batch: BatchBytes, value: FieldValue, context: FieldContext, id: Buffer, ivs: Buffer, ivAt: number, table: Uint32Array, row: number): number {
   let bodyAt: number;
   let plaintextLength: number;
   if (typeof value === 'string') {
@@ -109,7 +108,7 @@ function packValue(batch: BatchBytes, value: FieldValue, context: FieldContext, 
   const bytes = batch.bytes;
   bytes[bodyAt] = ENVELOPE_VERSION;
   bytes[bodyAt + 1] = flagsFor(context);
-  for (let k = 0; k < DEK_ID_LENGTH; k++) bytes[bodyAt + 2 + k] = ids[idAt + k]!;
+  bytes.set(id, bodyAt + 2);
   for (let k = 0; k < GCM.ivLength; k++) bytes[bodyAt + HEADER_LENGTH + k] = ivs[ivAt + k]!;
   const aadLength = writeAadAt(bytes, aadAt, bytes, bodyAt, context);
   batch.truncate(aadAt + aadLength);
@@ -123,7 +122,7 @@ function packValue(batch: BatchBytes, value: FieldValue, context: FieldContext, 
 }
 
 /** The per-batch state of {@link sealChunk}: each slot's key, id bytes, and handle index in the current chunk. */
-type SlotColumns = readonly [keys: readonly SecretKey[], ids: Buffer, chunkOf: Int32Array, indexIn: Int32Array];
+type SlotColumns = readonly [keys: readonly SecretKey[], ids: readonly Buffer[], chunkOf: Int32Array, indexIn: Int32Array];
 
 function sealChunk(
   aead: NativeAeadModule,
@@ -152,7 +151,7 @@ function sealChunk(
       }
       const row = (i - start) * stride;
       table[row] = indexIn[slot]!;
-      bodies[i - start] = packValue(batch, job.value, job.context, ids, DEK_ID_LENGTH * slot, ivs, GCM.ivLength * i, table, row);
+      bodies[i - start] = packValue(batch, job.value, job.context, ids[slot]!, ivs, GCM.ivLength * i, table, row);
     }
     // In place: each plaintext is overwritten by its ciphertext (or zero-filled if sealing it failed).
     if (aead.sealBatch(handles, table, batch.bytes, batch.bytes, new Uint8Array(end - start)) !== 0) {

@@ -1,14 +1,17 @@
 import { wellFormed } from './value-codec.js';
 
-/** Strings up to this length are copied by a JavaScript loop when they are ASCII; longer ones by Buffer#write. */
-const SHORT_TEXT = 64;
+/** The method `Buffer#write(text, at, 'utf8')` ends in, without its argument parsing (half the cost for a short string). */
+interface Utf8Write {
+  utf8Write(text: string, offset: number): number;
+}
+/** Node's Buffers have it (undocumented, but what `Buffer#write` calls); anything else gets `Buffer#write`. */
+const direct = typeof (Buffer.prototype as Partial<Utf8Write>).utf8Write === 'function';
 /** The type byte of a string plaintext (docs/format.md). */
 const STRING_TAG = 0x73;
 
 /**
  * Writes `text` as UTF-8 at `target[at…]` (which has 3 × its length free) and returns the byte
- * count: short ASCII strings by a plain loop (no call into Node per value), anything else by
- * `Buffer#write`. Same bytes either way.
+ * count: the same bytes as `target.write(text, at, 'utf8')`, without its per-call argument parsing.
  *
  * @example
  * ```ts
@@ -16,17 +19,7 @@ const STRING_TAG = 0x73;
  * ```
  */
 export function writeUtf8(target: Buffer, at: number, text: string): number {
-  const length = text.length;
-  if (length <= SHORT_TEXT) {
-    let k = 0;
-    for (; k < length; k++) {
-      const code = text.charCodeAt(k);
-      if (code > 0x7f) break;
-      target[at + k] = code;
-    }
-    if (k === length) return length;
-  }
-  return target.write(text, at, 'utf8');
+  return direct ? (target as Buffer & Utf8Write).utf8Write(text, at) : target.write(text, at, 'utf8');
 }
 
 /**
@@ -40,17 +33,7 @@ export function writeUtf8(target: Buffer, at: number, text: string): number {
  * ```
  */
 export function writeStringPlaintext(target: Buffer, at: number, value: string): number {
-  target[at] = STRING_TAG;
-  const length = value.length;
-  if (length <= SHORT_TEXT) {
-    let k = 0;
-    for (; k < length; k++) {
-      const code = value.charCodeAt(k);
-      if (code > 0x7f) break;
-      target[at + 1 + k] = code;
-    }
-    if (k === length) return 1 + length; // ASCII: well formed
-  }
   wellFormed(value);
-  return 1 + target.write(value, at + 1, 'utf8');
+  target[at] = STRING_TAG;
+  return 1 + writeUtf8(target, at + 1, value);
 }

@@ -76,11 +76,16 @@ function assignSegments(items: readonly EncryptItem[], defaultKeyring: string, s
   }
 }
 
+/** Per batch: the items, each DEK slot's key (or its error), the default keyring. A tuple, not an object: see `OpenKeyOf`. */
+type ReadKeys = readonly [items: readonly DecryptItem[], deks: ReadonlyArray<UsableDek | KeystrataError>, defaultKeyring: string];
+
 /** The DEK of a value once its keyring and segment match the reader's (else the error). */
-function checkedKey(h: HierarchyInternals, context: FieldContext, dek: UsableDek | KeystrataError): SecretKey {
+function checkedKey(index: number, slot: number, keys: ReadKeys): SecretKey {
+  const { context } = keys[0][index]!;
+  const dek = keys[1][slot]!;
   if (dek instanceof Error) throw dek;
   // The DEK's keyring and segment are authenticated by its wrapping (docs/format.md): compare them with the reader's.
-  const keyring = context.keyring ?? h.defaultKeyring;
+  const keyring = context.keyring ?? keys[2];
   if (keyring !== dek.meta.keyring) {
     throw new KeystrataError('CIPHERTEXT_TAMPERED', `The value belongs to another keyring than "${keyring}": it was moved, or is read with the wrong keyring.`, { details: { keyring } });
   }
@@ -115,7 +120,7 @@ export async function decryptBatch(
     const found = batch.ids.length === 0 ? new Map<string, UsableDek | KeystrataError>() : await h.resolver.decryptionKeys(batch.ids, uses, leases);
     const keys = batch.ids.map((id) => found.get(id)!);
     const values = new Array<FieldValue>(items.length);
-    await openDecoded(aead, batch, (index, slot) => checkedKey(h, items[index]!.context, keys[slot]!), values, stopAtError);
+    await openDecoded(aead, batch, checkedKey, [items, keys, h.defaultKeyring] as ReadKeys, values, stopAtError);
     return { values, errors: batch.errors };
   } finally {
     leases.release();
