@@ -23,8 +23,25 @@ const contexts: FieldContext[] = [
   { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 's1' },
   { model: 'Patient', field: 'ssn', segment: 's2' },
   { model: 'M'.repeat(2000), field: 'ƒield', recordId: 'r'.repeat(700), segment: 's2' },
+  // Short non-ASCII names and record ids (UTF-8 written directly into the batch), and a lone surrogate in a record id (U+FFFD in the AAD on both paths).
+  { model: 'Pätient', field: 'ß', recordId: 'é-1', segment: 's1' },
+  { model: 'P', field: 'f', recordId: `r\uD800${'x'.repeat(70)}`, segment: 's2' },
 ];
-const values: FieldValue[] = ['canary-123', '', 'Zoë 𝄞', 'x'.repeat(70_000), 42, true, 10n, new Date(0), Buffer.from([1, 2]), { a: [1, 'b'] }];
+const values: FieldValue[] = [
+  'canary-123',
+  '',
+  'Zoë 𝄞',
+  'x'.repeat(70_000),
+  'a'.repeat(64),
+  `${'a'.repeat(64)}é`,
+  `é${'a'.repeat(200)}`,
+  42,
+  true,
+  10n,
+  new Date(0),
+  Buffer.from([1, 2]),
+  { a: [1, 'b'] },
+];
 const jobs = values.flatMap((value) => contexts.map((context) => ({ value, context })));
 
 /** Every outcome of opening `items` on one path: the value, or the error's code and message. */
