@@ -112,9 +112,23 @@ describe('issue 16 §in-place: values are sealed and opened in place in the batc
         () => key,
       ),
     ).rejects.toMatchObject({ code: 'PLAINTEXT_REJECTED' });
+    // …and one whose size cannot be computed (a record id that is not a string): refused, the packed canary wiped.
+    for (const recordId of [5, { length: Number.NaN }]) {
+      const badContext = { ...context, recordId: recordId as unknown as string };
+      await expect(
+        sealJobs(
+          aead,
+          [
+            { value: 'canary-bad-context', context },
+            { value: 'x', context: badContext },
+          ],
+          () => key,
+        ),
+      ).rejects.toThrow();
+    }
     expect(buffers.length).toBe(4);
     for (const buffer of buffers) {
-      for (const canary of ['canary-seal-ascii', 'canary-séal-ünicode', 'canary-json', 'canary-half-way']) expect(holds(buffer, canary)).toBe(false);
+      for (const canary of ['canary-seal-ascii', 'canary-séal-ünicode', 'canary-json', 'canary-half-way', 'canary-bad-context']) expect(holds(buffer, canary)).toBe(false);
     }
   });
 });
