@@ -1,6 +1,6 @@
 import type { FieldContext } from './field-context.js';
 import { FLAG_RECORD_BOUND, HEADER_LENGTH } from './envelope-format.js';
-import { writeUtf8 } from './batch-text.js';
+import { writeUtf8 } from './buffer-direct.js';
 import { aadScratch, type Scratch } from './scratch.js';
 
 /** Writes a 4-byte big-endian length, then `text` as UTF-8; returns the new offset. */

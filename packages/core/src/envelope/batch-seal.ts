@@ -6,6 +6,7 @@ import type { SecretKey } from '../secret/secret-key.js';
 import { aadCapacity, flagsFor, writeAadAt } from './aad.js';
 import { BatchBytes } from './batch-bytes.js';
 import { writeStringPlaintext } from './batch-text.js';
+import { base64url } from './buffer-direct.js';
 import { DEK_ID_LENGTH, ENVELOPE_PREFIX, ENVELOPE_VERSION, HEADER_LENGTH } from './envelope-format.js';
 import type { FieldContext } from './field-context.js';
 import { sealValue } from './seal.js';
@@ -162,7 +163,7 @@ function sealChunk(
     const bytes = batch.bytes;
     for (let i = start; i < end; i++) {
       const row = (i - start) * stride;
-      out[i] = ENVELOPE_PREFIX + bytes.toString('base64url', bodies[i - start]!, table[row + 6]! + table[row + 3]! + GCM.tagLength);
+      out[i] = ENVELOPE_PREFIX + base64url(bytes, bodies[i - start]!, table[row + 6]! + table[row + 3]! + GCM.tagLength);
     }
   } finally {
     batch.wipe();

@@ -1,4 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { readUtf8 } from './buffer-direct.js';
 import { plaintextScratch } from './scratch.js';
 
 /**
@@ -149,7 +150,7 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
  * ```
  */
 export function decodeFieldValueAt(bytes: Buffer, start: number, end: number): FieldValue {
-  if (end > start && bytes[start] === TAG.string) return bytes.toString('utf8', start + 1, end);
+  if (end > start && bytes[start] === TAG.string) return readUtf8(bytes, start + 1, end);
   return decodeFieldValue(bytes.subarray(start, end));
 }
 
