@@ -2,6 +2,7 @@ import { KeystrataError } from '../errors/keystrata-error.js';
 import { aadCapacity, writeAadAt } from './aad.js';
 import { BatchBytes } from './batch-bytes.js';
 import { BATCH_VALUES } from './batch-seal.js';
+import { hex } from './buffer-direct.js';
 import { DEK_ID_LENGTH, decodeEnvelopeBodyInto, envelopeBodyCapacity, FLAG_RECORD_BOUND, HEADER_LENGTH } from './envelope-format.js';
 import type { FieldContext } from './field-context.js';
 
@@ -105,7 +106,7 @@ function decodeJob(batch: DecodedBatch, chunk: BatchBytes, i: number, checkConte
   let same = last.slot >= 0;
   for (let k = 0; same && k < DEK_ID_LENGTH; k++) same = bytes[at + 2 + k] === last.id[k];
   if (!same) {
-    const id = bytes.toString('hex', at + 2, at + HEADER_LENGTH);
+    const id = hex(bytes, at + 2, at + HEADER_LENGTH);
     let slot = slotOf.get(id);
     if (slot === undefined) {
       slotOf.set(id, (slot = batch.ids.push(id) - 1));

@@ -6,10 +6,11 @@ interface DirectMethods {
   utf8Write(text: string, offset: number): number;
   utf8Slice(start: number, end: number): string;
   base64urlSlice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
 }
 /** Node's Buffers have them (undocumented, but what `write` and `toString` call); anything else gets the public methods. */
 const prototype = Buffer.prototype as Partial<DirectMethods>;
-const direct = typeof prototype.utf8Write === 'function' && typeof prototype.utf8Slice === 'function' && typeof prototype.base64urlSlice === 'function';
+const direct = typeof prototype.utf8Write === 'function' && typeof prototype.utf8Slice === 'function' && typeof prototype.base64urlSlice === 'function' && typeof prototype.hexSlice === 'function';
 
 /**
  * Writes `text` as UTF-8 at `target[at…]` (which has 3 × its length free) and returns the byte
@@ -48,4 +49,17 @@ export function readUtf8(bytes: Buffer, start: number, end: number): string {
  */
 export function base64url(bytes: Buffer, start: number, end: number): string {
   return direct ? (bytes as Buffer & DirectMethods).base64urlSlice(start, end) : bytes.toString('base64url', start, end);
+}
+
+/**
+ * `bytes.toString('hex', start, end)` for `0 <= start <= end <= bytes.length`, without its
+ * argument parsing.
+ *
+ * @example
+ * ```ts
+ * const dekId = hex(body, 2, HEADER_LENGTH);
+ * ```
+ */
+export function hex(bytes: Buffer, start: number, end: number): string {
+  return direct ? (bytes as Buffer & DirectMethods).hexSlice(start, end) : bytes.toString('hex', start, end);
 }
