@@ -1,5 +1,6 @@
 import type { NativeAeadModule } from '../crypto/native-aead.js';
 import { BatchBytes } from '../envelope/batch-bytes.js';
+import { base64url } from '../envelope/buffer-direct.js';
 import { appendPlaintext, BATCH_VALUES, nextTurn } from '../envelope/batch-seal.js';
 import type { FieldValue } from '../envelope/value-codec.js';
 import { KeystrataError } from '../errors/keystrata-error.js';
@@ -29,7 +30,7 @@ function indexChunk(aead: NativeAeadModule, key: SecretKey, indexes: readonly nu
   } finally {
     input.wipe();
   }
-  for (let k = start; k < end; k++) out[indexes[k]!] = BLIND_INDEX_PREFIX + output.toString('base64url', (k - start) * MAC_LENGTH, (k - start + 1) * MAC_LENGTH);
+  for (let k = start; k < end; k++) out[indexes[k]!] = BLIND_INDEX_PREFIX + base64url(output, (k - start) * MAC_LENGTH, (k - start + 1) * MAC_LENGTH);
 }
 
 /**

@@ -21,6 +21,8 @@ export class BatchBytes {
   /** Makes room for `extra` more bytes; returns the offset where they go. */
   reserve(extra: number): number {
     const needed = this.length + extra;
+    // A size computed from a malformed input (NaN from a non-string record id) must not poison the offsets or the wipe.
+    if (!(extra >= 0) || !Number.isSafeInteger(needed)) throw new RangeError('BatchBytes.reserve needs a byte count.');
     if (needed > this.bytes.length) {
       const grown = Buffer.alloc(Math.max(needed, 2 * this.bytes.length));
       this.bytes.copy(grown, 0, 0, this.length);

@@ -1,5 +1,6 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
 import { GCM } from '../crypto/aes-gcm.js';
+import { writeBase64url } from './buffer-direct.js';
 import { bodyScratch, type Scratch } from './scratch.js';
 
 /**
@@ -141,7 +142,7 @@ export function decodeEnvelopeBodyInto(text: unknown, target: Buffer, at: number
     throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The value is not a Keystrata envelope (expected the "ks1." prefix).');
   }
   const encoded = text.slice(ENVELOPE_PREFIX.length);
-  const length = target.write(encoded, at, 'base64url');
+  const length = writeBase64url(target, at, encoded);
   // Precondition: the body is canonical base64url (Node's decoder skips invalid characters).
   if (!canonical(encoded, length)) {
     throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The envelope body is not canonical base64url.');

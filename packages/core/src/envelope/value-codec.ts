@@ -1,4 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
+import { readUtf8 } from './buffer-direct.js';
 import { plaintextScratch } from './scratch.js';
 
 /**
@@ -137,6 +138,20 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
   throw new KeystrataError('CIPHERTEXT_MALFORMED', 'The decrypted value has an unknown type tag.', {
     hint: 'The envelope is authentic but its body is of a type this version does not know (written by a newer Keystrata?): upgrade, or report it. The value was not returned.',
   });
+}
+
+/**
+ * {@link decodeFieldValue} of `bytes[start…end)` without a view per value (a string is read
+ * straight out of the batch). Same values, same errors.
+ *
+ * @example
+ * ```ts
+ * const value = decodeFieldValueAt(output, at, at + length);
+ * ```
+ */
+export function decodeFieldValueAt(bytes: Buffer, start: number, end: number): FieldValue {
+  if (end > start && bytes[start] === TAG.string) return readUtf8(bytes, start + 1, end);
+  return decodeFieldValue(bytes.subarray(start, end));
 }
 
 /** An authentic value whose body is not what its type tag says; the message never quotes it. */
