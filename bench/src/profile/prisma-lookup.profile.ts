@@ -6,6 +6,11 @@
  * - pass-through: the same through a `$extends` whose query hook only calls `query(args)` (what
  *   Prisma's extension machinery alone costs a query);
  * - core: hierarchy.blindIndex + decryptValues of the row's two envelopes (no ORM);
+ * - records-stored-rows: RecordEncryptor.decryptGroups (what the adapter calls) on copies of rows
+ *   read once at set-up, in a loop with no Prisma query in between;
+ * - pt-by-id / pt-by-id+records: a pass-through findFirst by id, then (+records) decryptGroups on
+ *   the row it returned: the same decrypt costs several times more right after a Prisma query;
+ * - ks-by-id: findFirst by id through withKeystrata (no blind index, the row decrypted);
  * - keystrata: findFirst({ where: { email } }) through withKeystrata.
  * Prints µs per lookup (median; CPU time of the process in parentheses) and key-store queries per run.
  * `pnpm --filter @keystrata/bench exec vitest run -c vitest.profile.config.ts src/profile/prisma-lookup.profile.ts`;
@@ -80,6 +85,25 @@ it('profile: prisma W3 lookups, decomposed', async () => {
         ]);
       }
     },
+    'records-stored-rows': async () => {
+      for (const seq of lookupSeqs) {
+        const row = { ...storedRows.get(seq)! };
+        await records.decryptGroups([{ model: 'Patient', rows: [row as never] }]);
+      }
+    },
+    'pt-by-id': async () => {
+      for (const seq of lookupSeqs) if ((await passThrough.patient.findFirst({ where: { id: storedRows.get(seq)!.id } }))?.seq !== seq) throw new Error('x');
+    },
+    'pt-by-id+records': async () => {
+      for (const seq of lookupSeqs) {
+        const row = await passThrough.patient.findFirst({ where: { id: storedRows.get(seq)!.id } });
+        await records.decryptGroups([{ model: 'Patient', rows: [row as never] }]);
+        expectRow(row, seq);
+      }
+    },
+    'ks-by-id': async () => {
+      for (const seq of lookupSeqs) expectRow(await ks.patient.findFirst({ where: { id: storedRows.get(seq)!.id } }), seq);
+    },
     keystrata: async () => {
       for (const seq of lookupSeqs) expectRow(await ks.patient.findFirst({ where: { email: emailOf(seq) } }), seq);
     },
@@ -106,6 +130,7 @@ it('profile: prisma W3 lookups, decomposed', async () => {
     }
     proto.prepare = prepare;
   }
+  const records = (ks as unknown as { $keystrata: { records: { decryptGroups: (g: unknown) => Promise<void> } } }).$keystrata.records;
   const only = process.env.KEYSTRATA_PROFILE_ONLY;
   if (only !== undefined) for (const name of Object.keys(variants)) if (name !== only) delete variants[name];
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
