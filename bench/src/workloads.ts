@@ -82,6 +82,14 @@ export interface OrmSetup {
 }
 
 const ORM_VARIANTS = ['plain', 'keystrata', 'peer'] as const;
+
+/**
+ * KEYSTRATA_BENCH_WORKLOADS=W3,W4 (ids of W1–W5, B1, B2): only those are measured, for iterating
+ * on one workload with its ORM's bench file alone. The rows W2–W5 read are still inserted
+ * (untimed) when W1 is not measured. Unset: all of them, as `pnpm bench` runs them.
+ */
+const ONLY = process.env.KEYSTRATA_BENCH_WORKLOADS?.split(',').map((id) => id.trim());
+const measured = (id: WorkloadId | 'B1' | 'B2'): boolean => ONLY === undefined || ONLY.includes(id);
 type OrmVariantName = (typeof ORM_VARIANTS)[number];
 
 /**
@@ -105,60 +113,67 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
     Object.fromEntries(ORM_VARIANTS.map((name) => [name, make(setup[name], name)])) as Record<OrmVariantName, VariantStep>;
 
   // W1: insert 10,000 rows in batches of 500 into a freshly re-created table.
-  results.push(
-    await runWorkload(
-      {
-        id: 'W1',
-        title: `insert ${ROWS} rows in batches of ${batches[0]!.length}`,
-        fields: ROWS * FIELDS_PER_ROW,
-        ...rounds('W1'),
-        notes: setup.notes?.W1,
-        steps: {
-          ...each((v) => ({
-            prepare: () => v.recreate(),
-            run: async () => {
-              for (const batch of batches) await v.insertBatch(batch);
-            },
-          })),
-          raw: {
-            run: () => {
-              for (const batch of batches) {
-                raw.encryptAll(batch.map((r) => r.email));
-                raw.encryptAll(batch.map((r) => r.ssn));
-              }
+  if (!measured('W1')) {
+    for (const name of ORM_VARIANTS) {
+      await setup[name].recreate();
+      for (const batch of batches) await setup[name].insertBatch(batch);
+    }
+  } else
+    results.push(
+      await runWorkload(
+        {
+          id: 'W1',
+          title: `insert ${ROWS} rows in batches of ${batches[0]!.length}`,
+          fields: ROWS * FIELDS_PER_ROW,
+          ...rounds('W1'),
+          notes: setup.notes?.W1,
+          steps: {
+            ...each((v) => ({
+              prepare: () => v.recreate(),
+              run: async () => {
+                for (const batch of batches) await v.insertBatch(batch);
+              },
+            })),
+            raw: {
+              run: () => {
+                for (const batch of batches) {
+                  raw.encryptAll(batch.map((r) => r.email));
+                  raw.encryptAll(batch.map((r) => r.ssn));
+                }
+              },
             },
           },
         },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
   for (const name of ORM_VARIANTS) expectRows(await setup[name].readAll(), ROWS);
 
   // W2: read all 10,000 rows (warm key cache).
-  results.push(
-    await runWorkload(
-      {
-        id: 'W2',
-        title: `read all ${ROWS} rows (warm)`,
-        fields: ROWS * FIELDS_PER_ROW,
-        ...rounds('W2'),
-        notes: setup.notes?.W2,
-        steps: {
-          ...each((v) => ({ run: async () => expectRows(await v.readAll(), ROWS) })),
-          raw: {
-            run: () => {
-              raw.decryptAll(rawEmails, emails);
-              raw.decryptAll(rawSsns, ssns);
+  if (measured('W2'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'W2',
+          title: `read all ${ROWS} rows (warm)`,
+          fields: ROWS * FIELDS_PER_ROW,
+          ...rounds('W2'),
+          notes: setup.notes?.W2,
+          steps: {
+            ...each((v) => ({ run: async () => expectRows(await v.readAll(), ROWS) })),
+            raw: {
+              run: () => {
+                raw.decryptAll(rawEmails, emails);
+                raw.decryptAll(rawSsns, ssns);
+              },
             },
           },
         },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
 
   // B2: where W2's keystrata overhead goes (read path).
   const stored = await setup.breakdown.readCiphertext();
@@ -170,112 +185,116 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
     { ciphertext: row.ssn, context: context(row, 'ssn') },
   ]);
   const firstSeq = stored[0]!.seq;
-  results.push(
-    await runWorkload(
-      {
-        id: 'B2',
-        title: `read path breakdown: ${ROWS} rows`,
-        fields: ROWS * FIELDS_PER_ROW,
-        ...rounds('W2'),
-        standalone: ['core', 'raw'],
-        notes: {
-          'plain-ciphertext': "plain ORM reading the keystrata table's stored envelopes and blind indexes (no decryption): the cost of bigger values",
-          core: 'hierarchy.decryptValues on those 20,000 envelopes with their contexts (warm cache): the core alone, no ORM',
-          ...setup.notes?.B2,
+  if (measured('B2'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'B2',
+          title: `read path breakdown: ${ROWS} rows`,
+          fields: ROWS * FIELDS_PER_ROW,
+          ...rounds('W2'),
+          standalone: ['core', 'raw'],
+          notes: {
+            'plain-ciphertext': "plain ORM reading the keystrata table's stored envelopes and blind indexes (no decryption): the cost of bigger values",
+            core: 'hierarchy.decryptValues on those 20,000 envelopes with their contexts (warm cache): the core alone, no ORM',
+            ...setup.notes?.B2,
+          },
+          steps: {
+            plain: { run: async () => expectRows(await setup.plain.readAll(), ROWS) },
+            'plain-ciphertext': {
+              run: async () => {
+                if ((await setup.breakdown.readCiphertext()).length !== ROWS) throw new Error('ciphertext read');
+              },
+            },
+            core: {
+              run: async () => {
+                const values = await setup.hierarchy.decryptValues(decryptItems);
+                if (values[0] !== emailOf(firstSeq) || values[1] !== ssnOf(firstSeq)) throw new Error('core decrypt');
+              },
+            },
+            keystrata: { run: async () => expectRows(await setup.keystrata.readAll(), ROWS) },
+            raw: {
+              run: () => {
+                raw.decryptAll(rawEmails, emails);
+                raw.decryptAll(rawSsns, ssns);
+              },
+            },
+          },
         },
-        steps: {
-          plain: { run: async () => expectRows(await setup.plain.readAll(), ROWS) },
-          'plain-ciphertext': {
-            run: async () => {
-              if ((await setup.breakdown.readCiphertext()).length !== ROWS) throw new Error('ciphertext read');
-            },
-          },
-          core: {
-            run: async () => {
-              const values = await setup.hierarchy.decryptValues(decryptItems);
-              if (values[0] !== emailOf(firstSeq) || values[1] !== ssnOf(firstSeq)) throw new Error('core decrypt');
-            },
-          },
-          keystrata: { run: async () => expectRows(await setup.keystrata.readAll(), ROWS) },
-          raw: {
-            run: () => {
-              raw.decryptAll(rawEmails, emails);
-              raw.decryptAll(rawSsns, ssns);
-            },
-          },
-        },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
 
   // W3: equality lookups on the encrypted e-mail.
   const lookups = lookupSeqs.slice(0, setup.lookups ?? LOOKUPS);
-  results.push(
-    await runWorkload(
-      {
-        id: 'W3',
-        title: `${lookups.length} equality lookups on an encrypted field`,
-        fields: lookups.length * FIELDS_PER_ROW,
-        ...rounds('W3'),
-        notes: setup.notes?.W3,
-        steps: {
-          ...each((v) => {
-            const find = v.findByEmail;
-            if (typeof find === 'string') return { na: find };
-            return {
-              run: async () => {
-                for (const seq of lookups) expectRow(await find(emailOf(seq)), seq);
+  if (measured('W3'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'W3',
+          title: `${lookups.length} equality lookups on an encrypted field`,
+          fields: lookups.length * FIELDS_PER_ROW,
+          ...rounds('W3'),
+          notes: setup.notes?.W3,
+          steps: {
+            ...each((v) => {
+              const find = v.findByEmail;
+              if (typeof find === 'string') return { na: find };
+              return {
+                run: async () => {
+                  for (const seq of lookups) expectRow(await find(emailOf(seq)), seq);
+                },
+              };
+            }),
+            raw: {
+              run: () => {
+                for (const seq of lookups) {
+                  if (raw.decrypt(rawEmails[seq]!) !== emailOf(seq) || raw.decrypt(rawSsns[seq]!) !== ssnOf(seq)) throw new Error('raw lookup');
+                }
               },
-            };
-          }),
-          raw: {
-            run: () => {
-              for (const seq of lookups) {
-                if (raw.decrypt(rawEmails[seq]!) !== emailOf(seq) || raw.decrypt(rawSsns[seq]!) !== ssnOf(seq)) throw new Error('raw lookup');
-              }
             },
           },
         },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
 
   // W4: cold read of 1,000 rows across the 100 tenants, key cache emptied before each keystrata run.
   const coldEmails = rawEmails.slice(0, COLD_ROWS);
   const coldSsns = rawSsns.slice(0, COLD_ROWS);
   const coldPlainEmails = emails.slice(0, COLD_ROWS);
   const coldPlainSsns = ssns.slice(0, COLD_ROWS);
-  results.push(
-    await runWorkload(
-      {
-        id: 'W4',
-        title: `cold read of ${COLD_ROWS} rows across 100 segments`,
-        fields: COLD_ROWS * FIELDS_PER_ROW,
-        ...rounds('W4'),
-        notes: setup.notes?.W4,
-        steps: {
-          ...each((v, name) => ({
-            ...(name === 'keystrata' ? { prepare: () => setup.hierarchy.clearCache() } : {}),
-            run: async () => expectRows(await v.readSeqBelow(COLD_ROWS), COLD_ROWS),
-          })),
-          raw: {
-            run: () => {
-              raw.decryptAll(coldEmails, coldPlainEmails);
-              raw.decryptAll(coldSsns, coldPlainSsns);
+  if (measured('W4'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'W4',
+          title: `cold read of ${COLD_ROWS} rows across 100 segments`,
+          fields: COLD_ROWS * FIELDS_PER_ROW,
+          ...rounds('W4'),
+          notes: setup.notes?.W4,
+          steps: {
+            ...each((v, name) => ({
+              ...(name === 'keystrata' ? { prepare: () => setup.hierarchy.clearCache() } : {}),
+              run: async () => expectRows(await v.readSeqBelow(COLD_ROWS), COLD_ROWS),
+            })),
+            raw: {
+              run: () => {
+                raw.decryptAll(coldEmails, coldPlainEmails);
+                raw.decryptAll(coldSsns, coldPlainSsns);
+              },
             },
           },
         },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
 
   // W5: DEK rotation of the dedicated tenant's segment (1,000 rows, 2,000 values).
+  if (!measured('W5') && !measured('B1')) return results;
   const rotationRows = rowsFrom(ROTATION_SEQ, ROTATION_ROWS);
   for (const name of ORM_VARIANTS) {
     const v = setup[name];
@@ -283,38 +302,39 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
   }
   const rotEmails = raw.encryptAll(rotationRows.map((r) => r.email));
   const rotSsns = raw.encryptAll(rotationRows.map((r) => r.ssn));
-  results.push(
-    await runWorkload(
-      {
-        id: 'W5',
-        title: `DEK rotation re-encrypting one segment of ${ROTATION_ROWS} rows`,
-        fields: ROTATION_ROWS * FIELDS_PER_ROW,
-        ...rounds('W5'),
-        notes: setup.notes?.W5,
-        steps: {
-          ...each((v) => {
-            const rotate = v.rotate;
-            if (typeof rotate === 'string') return { na: rotate };
-            return {
-              ...(v.prepareRotation === undefined ? {} : { prepare: v.prepareRotation }),
-              run: async () => {
-                const written = await rotate();
-                if (written !== ROTATION_ROWS) throw new Error(`rotation wrote ${written} rows, expected ${ROTATION_ROWS}`);
+  if (measured('W5'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'W5',
+          title: `DEK rotation re-encrypting one segment of ${ROTATION_ROWS} rows`,
+          fields: ROTATION_ROWS * FIELDS_PER_ROW,
+          ...rounds('W5'),
+          notes: setup.notes?.W5,
+          steps: {
+            ...each((v) => {
+              const rotate = v.rotate;
+              if (typeof rotate === 'string') return { na: rotate };
+              return {
+                ...(v.prepareRotation === undefined ? {} : { prepare: v.prepareRotation }),
+                run: async () => {
+                  const written = await rotate();
+                  if (written !== ROTATION_ROWS) throw new Error(`rotation wrote ${written} rows, expected ${ROTATION_ROWS}`);
+                },
+              };
+            }),
+            raw: {
+              run: () => {
+                raw.encryptAll(raw.decryptAll(rotEmails));
+                raw.encryptAll(raw.decryptAll(rotSsns));
               },
-            };
-          }),
-          raw: {
-            run: () => {
-              raw.encryptAll(raw.decryptAll(rotEmails));
-              raw.encryptAll(raw.decryptAll(rotSsns));
             },
           },
         },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
   // After the rotations every variant still reads all its rows back as the plaintext written.
   for (const name of ORM_VARIANTS) {
     const v = setup[name];
@@ -335,60 +355,61 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
     { value: ssnOf(row.seq), context: context(row, 'ssn') },
   ]);
   const indexItems = stored.map((row) => ({ value: emailOf(row.seq), model, field: 'email' }));
-  results.push(
-    await runWorkload(
-      {
-        id: 'B1',
-        title: `write path breakdown: ${ROWS} rows`,
-        fields: ROWS * FIELDS_PER_ROW,
-        ...rounds('W1'),
-        standalone: ['core', 'raw'],
-        notes: {
-          plain: 'plain ORM inserting the plaintext rows into a scratch table (same layout as the plain table)',
-          'plain-ciphertext': 'plain ORM inserting the same envelopes and blind indexes keystrata stored, into the scratch table: the cost of bigger values and of the index column',
-          core: 'hierarchy.encryptValues (20,000 values) + blindIndexes (10,000 e-mails), warm: the core alone, no ORM',
-          ...setup.notes?.B1,
+  if (measured('B1'))
+    results.push(
+      await runWorkload(
+        {
+          id: 'B1',
+          title: `write path breakdown: ${ROWS} rows`,
+          fields: ROWS * FIELDS_PER_ROW,
+          ...rounds('W1'),
+          standalone: ['core', 'raw'],
+          notes: {
+            plain: 'plain ORM inserting the plaintext rows into a scratch table (same layout as the plain table)',
+            'plain-ciphertext': 'plain ORM inserting the same envelopes and blind indexes keystrata stored, into the scratch table: the cost of bigger values and of the index column',
+            core: 'hierarchy.encryptValues (20,000 values) + blindIndexes (10,000 e-mails), warm: the core alone, no ORM',
+            ...setup.notes?.B1,
+          },
+          steps: {
+            plain: {
+              prepare: () => setup.breakdown.recreateScratch(),
+              run: async () => {
+                for (const b of plainBatches) await setup.breakdown.insertScratch(b);
+              },
+            },
+            'plain-ciphertext': {
+              prepare: () => setup.breakdown.recreateScratch(),
+              run: async () => {
+                for (const b of scratchBatches) await setup.breakdown.insertScratch(b);
+              },
+            },
+            core: {
+              run: async () => {
+                const sealed = await setup.hierarchy.encryptValues(encryptItems);
+                const indexes = await setup.hierarchy.blindIndexes(indexItems);
+                if (sealed.length !== encryptItems.length || indexes[0] !== stored[0]!.emailIndex) throw new Error('core encrypt / blind index');
+              },
+            },
+            keystrata: {
+              prepare: () => setup.keystrata.recreate(),
+              run: async () => {
+                for (const batch of batches) await setup.keystrata.insertBatch(batch);
+              },
+            },
+            raw: {
+              run: () => {
+                for (const batch of batches) {
+                  raw.encryptAll(batch.map((r) => r.email));
+                  raw.encryptAll(batch.map((r) => r.ssn));
+                }
+              },
+            },
+          },
         },
-        steps: {
-          plain: {
-            prepare: () => setup.breakdown.recreateScratch(),
-            run: async () => {
-              for (const b of plainBatches) await setup.breakdown.insertScratch(b);
-            },
-          },
-          'plain-ciphertext': {
-            prepare: () => setup.breakdown.recreateScratch(),
-            run: async () => {
-              for (const b of scratchBatches) await setup.breakdown.insertScratch(b);
-            },
-          },
-          core: {
-            run: async () => {
-              const sealed = await setup.hierarchy.encryptValues(encryptItems);
-              const indexes = await setup.hierarchy.blindIndexes(indexItems);
-              if (sealed.length !== encryptItems.length || indexes[0] !== stored[0]!.emailIndex) throw new Error('core encrypt / blind index');
-            },
-          },
-          keystrata: {
-            prepare: () => setup.keystrata.recreate(),
-            run: async () => {
-              for (const batch of batches) await setup.keystrata.insertBatch(batch);
-            },
-          },
-          raw: {
-            run: () => {
-              for (const batch of batches) {
-                raw.encryptAll(batch.map((r) => r.email));
-                raw.encryptAll(batch.map((r) => r.ssn));
-              }
-            },
-          },
-        },
-      },
-      counters,
-      log,
-    ),
-  );
+        counters,
+        log,
+      ),
+    );
   return results;
 }
 

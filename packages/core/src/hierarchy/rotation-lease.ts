@@ -14,6 +14,14 @@ const holderName = (): string => `${hostname()}:${process.pid}:${randomBytes(4).
 /** The leases the current async context holds (per key store), so a job can call another job under the same lease. */
 const heldLeases = new AsyncLocalStorage<ReadonlyArray<{ readonly keyStore: KeyStore; readonly lease: HeldLease }>>();
 
+/**
+ * Outermost {@link withLease} jobs running in this process. While none runs, `heldLeases` is
+ * disabled: an AsyncLocalStorage, once used, makes Node track every promise of the process (its
+ * promise hooks, about 0.1 µs a promise, paid by the application's own queries too) until it is
+ * disabled. Disabling it loses nothing then: no context holds a lease.
+ */
+let leaseJobs = 0;
+
 /** Options of {@link withLease}. */
 export interface LeaseOptions {
   /** Lease lifetime without renewal (default {@link LEASE_TTL_MS}). */
@@ -124,9 +132,11 @@ export async function withLease<T>(keyStore: KeyStore, name: string, what: strin
       }
     },
   };
+  leaseJobs++;
   try {
     return await heldLeases.run([...outer, { keyStore, lease }], () => job(lease));
   } finally {
+    if (--leaseJobs === 0) heldLeases.disable();
     clearInterval(timer);
     await renewing;
     await keyStore.releaseLease(name, holder).catch(() => undefined);

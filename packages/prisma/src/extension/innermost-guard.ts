@@ -16,7 +16,7 @@ const GUARD = {
  *
  * @example
  * ```ts
- * const db = guardLaterExtensions(client.$extends(keystrata).$extends(GUARD), () => (rt.composed = true));
+ * const db = guardLaterExtensions(client.$extends(keystrata), () => (rt.composed = true)); // the guard comes with the next $extends
  * ```
  */
 export function guardLaterExtensions<T>(client: T, onExtend: () => void): T {
@@ -34,13 +34,3 @@ export function guardLaterExtensions<T>(client: T, onExtend: () => void): T {
   });
   return client;
 }
-
-/**
- * The guard extension itself (for the first application, inside withKeystrata).
- *
- * @example
- * ```ts
- * client.$extends(keystrata).$extends(innermostGuard);
- * ```
- */
-export const innermostGuard = GUARD;

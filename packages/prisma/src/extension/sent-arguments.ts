@@ -10,6 +10,22 @@ interface Sent {
 
 const sent = new AsyncLocalStorage<Sent | undefined>();
 
+/**
+ * Queries running under `sent`. While none runs it is disabled: an AsyncLocalStorage in use makes
+ * Node track every promise of the process (promise hooks, paid by all of the application's
+ * promises) until it is disabled (issue 16 §W3). Nothing is lost: no query context is live then.
+ */
+let running = 0;
+
+function runWith<T>(entry: Sent | undefined, query: () => Promise<T>): Promise<T> {
+  running++;
+  return sent
+    .run(entry, async () => await query())
+    .finally(() => {
+      if (--running === 0) sent.disable();
+    });
+}
+
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Date) return `date:${value.toISOString()}`;
@@ -33,7 +49,7 @@ function fingerprintOf(args: unknown): string {
  */
 function sendChecked<T>(label: string | undefined, args: Row, query: (args: Row) => Promise<T>): Promise<T> {
   const entry = label === undefined ? undefined : { label, fingerprint: fingerprintOf(args) };
-  return sent.run(entry, async () => await query(args));
+  return runWith(entry, () => query(args));
 }
 
 /**
@@ -48,7 +64,7 @@ function sendChecked<T>(label: string | undefined, args: Row, query: (args: Row)
 export function sendIf<T>(checked: boolean, label: string | undefined, args: Row, query: (args: Row) => Promise<T>): Promise<T> {
   if (checked) return sendChecked(label, args, query);
   if (sent.getStore() === undefined) return query(args);
-  return sent.run(undefined, async () => await query(args));
+  return runWith(undefined, () => query(args));
 }
 
 /**

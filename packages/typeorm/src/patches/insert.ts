@@ -68,7 +68,7 @@ export function patchInsert(): void {
     }
     const rows = (this as unknown as { getValueSets(): Row[] }).getValueSets();
     if (!this.expressionMap.callListeners) {
-      assertCiphertextOnly(info, rows);
+      assertCiphertextOnly(info, rows, this.queryRunner);
       return original.call(this);
     }
     const onUpdate = this.expressionMap.onUpdate as OnUpdate;

@@ -17,7 +17,7 @@ export function patchPersist(): void {
   SubjectExecutor.prototype.execute = async function (this: SubjectExecutor) {
     try {
       const options = (this as unknown as { options?: { listeners?: boolean } }).options;
-      return await inPersist(options?.listeners !== false, () => original.call(this));
+      return await inPersist((this as unknown as { queryRunner?: object }).queryRunner, options?.listeners !== false, () => original.call(this));
     } finally {
       for (const subject of (this as unknown as { allSubjects: Array<{ entity?: unknown }> }).allSubjects) restore(subject.entity);
     }

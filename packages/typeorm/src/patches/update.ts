@@ -31,7 +31,7 @@ export function patchUpdate(): void {
     const set = this.expressionMap.valuesSet as Record<string, unknown> | undefined;
     if (target === undefined || typeof set !== 'object' || set === null) return original.call(this);
     if (!this.expressionMap.callListeners) {
-      assertCiphertextOnly(target.info, [set]);
+      assertCiphertextOnly(target.info, [set], this.queryRunner);
       return original.call(this);
     }
     if (isSealed(set)) return original.call(this);

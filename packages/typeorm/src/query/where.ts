@@ -18,8 +18,9 @@ function unsupported(info: EntityInfo, field: string, what: string): KeystrataEr
 }
 
 /** The condition replacing `field: value`: [property, condition] on the blind index, or the field itself for IS NULL. */
-function condition(info: EntityInfo, spec: EncryptedFieldSpec, value: unknown): [string, unknown] {
-  const token = (v: unknown) => new BlindIndexToken(info.model, spec.field, v as FieldValue);
+function condition(state: AdapterState, info: EntityInfo, spec: EncryptedFieldSpec, value: unknown): [string, unknown] {
+  const cached = state.dataSource.queryResultCache !== undefined;
+  const token = (v: unknown) => new BlindIndexToken(info.model, spec.field, v as FieldValue, cached);
   if (value === null) return [spec.field, value];
   if (InstanceChecker.isFindOperator(value)) {
     if (value.type === 'isNull' || (value.type === 'not' && value.child?.type === 'isNull')) return [spec.field, value];
@@ -49,7 +50,7 @@ export function rewriteWhere(state: AdapterState, metadata: EntityMetadata, wher
   for (const [key, value] of Object.entries(where)) {
     const spec = info?.fields.find((f) => f.field === key);
     if (spec !== undefined && value !== undefined) {
-      const [property, replaced] = condition(info!, spec, value);
+      const [property, replaced] = condition(state, info!, spec, value);
       if (property !== key && property in where) throw new KeystrataError('QUERY_UNSUPPORTED', `Filter on ${info!.model}.${key} or on its blind index ${property}, not both.`);
       out ??= { ...where };
       delete out[key];

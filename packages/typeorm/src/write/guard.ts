@@ -11,16 +11,16 @@ import { refuseLoneIndexes } from './index-columns.js';
  *
  * @example
  * ```ts
- * assertCiphertextOnly(info, valueSets); // throws PLAINTEXT_REJECTED on plaintext
+ * assertCiphertextOnly(info, valueSets, queryBuilder.queryRunner); // throws PLAINTEXT_REJECTED on plaintext
  * ```
  */
-export function assertCiphertextOnly(info: EntityInfo, rows: readonly unknown[]): void {
+export function assertCiphertextOnly(info: EntityInfo, rows: readonly unknown[], queryRunner?: object): void {
   for (const row of rows) {
     if (typeof row !== 'object' || row === null) continue;
     for (const { field } of info.fields) {
       const value = (row as Record<string, unknown>)[field];
       if (value === undefined || value === null || isEnvelope(value)) continue;
-      if (listenersRan()) {
+      if (listenersRan(queryRunner)) {
         throw new KeystrataError(
           'PLAINTEXT_REJECTED',
           `${info.model}.${field} would be written unencrypted: a listener or subscriber set it after Keystrata encrypted the entity (e.g. an async beforeInsert/beforeUpdate that assigns it after an await). Set encrypted fields before save(), or synchronously in the listener. Nothing was written.`,
