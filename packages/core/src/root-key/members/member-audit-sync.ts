@@ -27,6 +27,16 @@ const refusal = (member: string): KeystrataError =>
     { hint: 'Restore the key store from a trusted backup and check the audit trail; the members that hold the audit key keep MACing it (docs/hsm-cluster.md, "Audit MAC across members").' },
   );
 
+const tamperedCopies = (member: string, cause: KeystrataError): KeystrataError =>
+  new KeystrataError(
+    'KEYSTORE_TAMPERED',
+    `The stored copies of the audit key are damaged, edited or foreign (no member can have written them). Member "${member}" was not given the audit key; nothing was imported.`,
+    {
+      cause,
+      hint: 'Restore the key store from a trusted backup and check the audit trail (docs/hsm-cluster.md, "Audit MAC across members").',
+    },
+  );
+
 /** Records a refused stored copy (an edited or replaced row) as a `member` record, then rethrows. */
 async function refused(error: unknown, member: string, audit: Pick<AuditLog, 'record'>): Promise<never> {
   if (KeystrataError.isInstance(error) && REFUSED.has(error.code)) await audit.record('member', `member:${member}`, { action: 'audit-key', result: 'refused', code: error.code });
@@ -70,6 +80,8 @@ export async function syncMemberAuditKey(
       let wrapped: Buffer;
       try {
         const material: SecretKey = await rootKey.unwrapKek(kept.cmk, encodeMemberCopies(kept.copies)).catch((error: unknown) => {
+          // No member could have written these copies (a mechanism none offers, a length its format does not explain): an edited row.
+          if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) throw tamperedCopies(member.name, error);
           if (!KeystrataError.isInstance(error, 'HSM_UNAVAILABLE')) throw error;
           throw new KeystrataError(
             'HSM_UNAVAILABLE',
