@@ -1,4 +1,4 @@
-import { recordedAuditKey } from '../../audit/audit-key-check.js';
+import { recordedAuditKey, recordedAuditKeyCopies } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { AuditLog } from '../../hierarchy/audit-log.js';
 import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
@@ -37,6 +37,15 @@ const tamperedCopies = (member: string, cause: KeystrataError): KeystrataError =
     },
   );
 
+const deletedCopies = (member: string): KeystrataError =>
+  new KeystrataError(
+    'KEYSTORE_TAMPERED',
+    `The key store lost the stored copies of the audit key that the start of the audit trail says it keeps (the row was deleted). Member "${member}" was not given the audit key.`,
+    {
+      hint: 'Restore the key store from a trusted backup (backups carry the copies); the members that hold the audit key keep MACing the trail.',
+    },
+  );
+
 /** Records a refused stored copy (an edited or replaced row) as a `member` record, then rethrows. */
 async function refused(error: unknown, member: string, audit: Pick<AuditLog, 'record'>): Promise<never> {
   if (KeystrataError.isInstance(error) && REFUSED.has(error.code)) await audit.record('member', `member:${member}`, { action: 'audit-key', result: 'refused', code: error.code });
@@ -66,7 +75,8 @@ export async function syncMemberAuditKey(
   audit: Pick<AuditLog, 'record'>,
 ): Promise<MemberAuditKeySync> {
   if (rootKey.kind === 'cloned') return 'cloned';
-  const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
+  const [first] = await keyStore.listAudit(0, 1);
+  const recorded = recordedAuditKey(first);
   if (recorded === undefined || recorded.id === '') return 'no-trail';
   return withLease(
     keyStore,
@@ -75,6 +85,8 @@ export async function syncMemberAuditKey(
     async (lease) => {
       const kept = await loadAuditKeyCopies(keyStore).catch((error: unknown) => refused(error, member.name, audit));
       const holds = await holdsRecordedKey(member.rootKey, recorded);
+      // A trail whose MACed first record says copies were kept never legitimately loses the row: it was deleted.
+      if (kept === undefined && recordedAuditKeyCopies(first)) return refused(deletedCopies(member.name), member.name, audit);
       if (kept === undefined) return holds ? 'present' : 'not-kept';
       if (holds && kept.copies.some((copy) => copy.member === member.name)) return 'present';
       let wrapped: Buffer;
