@@ -1,8 +1,11 @@
-import { recordedAuditKey, recordedAuditKeyCopies } from '../../audit/audit-key-check.js';
+import { timingSafeEqual } from 'node:crypto';
+import { auditDigest } from '../../audit/audit-chain.js';
+import { recordedAuditKey, recordedAuditKeyCopies, recordedStoreId } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { AuditLog } from '../../hierarchy/audit-log.js';
 import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
 import type { KeyStore } from '../../key-store/key-store.js';
+import type { AuditRecord } from '../../key-store/records.js';
 import type { SecretKey } from '../../secret/secret-key.js';
 import type { AuditKeyIdentity, RootKey } from '../root-key.js';
 import { auditKeyCheckValue, loadAuditKeyCopies, sameCheckValue, saveAuditKeyCopies, wrapAuditKeyOn } from './member-audit-copies.js';
@@ -46,6 +49,22 @@ const deletedCopies = (member: string): KeystrataError =>
     },
   );
 
+/**
+ * Before its check value is trusted, the first record must be record 1 and verify under the key it
+ * names, MACed by a member holding that key, and every healthy member must hold that key or none
+ * (`auditKeyIdentity`). An edited first record naming a key planted on one member is AUDIT_KEY_MISMATCH.
+ */
+async function assertTrustedStart(rootKey: MemberRootKey, first: AuditRecord, recorded: AuditKeyIdentity): Promise<void> {
+  await rootKey.auditKeyIdentity(recorded.id);
+  const expected = first.seq === 1 && first.prevMac === '' ? await rootKey.auditMac(auditDigest(first.seq, first.prevMac, first, recordedStoreId(first)), recorded) : undefined;
+  const actual = Buffer.from(first.mac, 'base64');
+  if (expected === undefined || expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+    throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The first audit record (which names the audit key) does not verify under the key it names: it was edited. No member was given an audit key.', {
+      hint: 'Check the audit trail (`keystrata audit verify` against a head saved outside the database) and restore the key store from a trusted backup.',
+    });
+  }
+}
+
 /** Records a refused stored copy (an edited or replaced row) as a `member` record, then rethrows. */
 async function refused(error: unknown, member: string, audit: Pick<AuditLog, 'record'>): Promise<never> {
   if (KeystrataError.isInstance(error) && REFUSED.has(error.code)) await audit.record('member', `member:${member}`, { action: 'audit-key', result: 'refused', code: error.code });
@@ -78,6 +97,7 @@ export async function syncMemberAuditKey(
   const [first] = await keyStore.listAudit(0, 1);
   const recorded = recordedAuditKey(first);
   if (recorded === undefined || recorded.id === '') return 'no-trail';
+  await assertTrustedStart(rootKey, first!, recorded);
   return withLease(
     keyStore,
     'audit-key',
