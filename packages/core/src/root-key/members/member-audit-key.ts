@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import { SecretKey } from '../../secret/secret-key.js';
+import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { AuditKeyIdentity } from '../root-key.js';
 import { AUDIT_WRAP_LABEL, saveAuditKeyCopies, wrapAuditKeyOn } from './member-audit-copies.js';
@@ -138,6 +139,19 @@ export async function createMemberAuditKey(router: MemberRouter, kind: MemberKin
   } finally {
     material.destroy();
   }
-  if (keyStore !== undefined) await saveAuditKeyCopies(keyStore, { keyId: id, cmk, copies });
+  // Under the `audit-key` lease, and before the trail's first record is written (the caller writes it after this returns):
+  // record 1 says `auditKeyCopies: true` only when this row is in place, so a crash before here leaves an honest legacy trail.
+  if (keyStore !== undefined) {
+    await withLease(
+      keyStore,
+      'audit-key',
+      'store the copies of the new audit key',
+      async (lease) => {
+        lease.assertHeld();
+        await saveAuditKeyCopies(keyStore, { keyId: id, cmk, copies });
+      },
+      { waitMs: LEASE_TTL_MS },
+    );
+  }
   return identities[0]!;
 }
