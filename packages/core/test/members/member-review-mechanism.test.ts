@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteDriver, decodeMemberCopies, encodeMemberCopies, KeyHierarchy, openPkcs11Members, Pkcs11RootKey, SqlKeyStore, syncRootMember } from '../../src/index.js';
 // @ts-expect-error: plain .mjs helper
-import { createMemberToken, memberOptions } from './member-tokens.mjs';
+import { bringBack, cloneMemberToken, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
 
 interface Token {
   name: string;
@@ -105,5 +105,51 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
     // another check value. The reviewer's single sync stopped at the KEK (one more `unwrap-failed`), so it is split in two.
     expect(result).toEqual({ readCode: 'KEYSTORE_TAMPERED', unwrapFailedAudited: 2, syncCode: 'KEYSTORE_TAMPERED', auditKeySyncCode: 'KEYSTORE_TAMPERED', auditKeyRefusedAudited: 1 });
     expect(await rootKey.members.find((m) => m.name === 'c')!.rootKey!.auditKeyIdentity!()).toBeUndefined();
+  });
+
+  it('issue 14 §mechanism (review): cloned members, a genuine 0x210A blob: the member lacking the mechanism is skipped (not refused) while the other serves, and with that member out the read waits with HSM_UNAVAILABLE instead of being called tampered', async () => {
+    // A writes CKM_AES_KEY_WRAP_PAD (its slot does not offer CKM_AES_KEY_WRAP); B is a clone of A's token whose slot lacks PAD.
+    const a = createMemberToken('a') as Token;
+    appendFileSync(a.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP_PAD,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
+    const file = join(mkdtempSync(join(tmpdir(), 'review-mech-')), 'keys.db');
+    const context = { model: 'P', field: 'f', recordId: 'r1', segment: 's1' };
+    let ciphertext: string;
+    {
+      const onlyA = await openPkcs11Members({ kind: 'cloned', members: [options(a)] });
+      const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
+      const h = await KeyHierarchy.create({ rootKey: onlyA, keyStore });
+      await h.provision();
+      ciphertext = await h.encryptValue('canary', context);
+      await keyStore.close();
+      await onlyA.close();
+    }
+    const b = cloneMemberToken(a, 'b') as Token;
+    appendFileSync(b.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
+    const rootKey = await openPkcs11Members({ kind: 'cloned', members: [options(a), options(b)], probeIntervalMs: 50 });
+    closing.push(rootKey);
+    const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
+    closing.push(keyStore);
+    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    const [kek] = await keyStore.listKeks('default');
+    expect(Buffer.from(kek!.wrapped, 'base64').readUInt32BE(3)).toBe(0x210a);
+    for (let i = 0; i < 4; i++) {
+      h.clearCache();
+      expect(await h.decryptValue(ciphertext, context)).toBe('canary');
+    }
+    expect(rootKey.stats.members!.map((m) => [m.name, m.state])).toEqual([
+      ['a', 'healthy'],
+      ['b', 'healthy'],
+    ]);
+    takeAway(a);
+    try {
+      h.clearCache();
+      expect(await codeOf(h.decryptValue(ciphertext, context))).toBe('HSM_UNAVAILABLE');
+    } finally {
+      bringBack(a);
+    }
+    await rootKey.probe();
+    h.clearCache();
+    expect(await h.decryptValue(ciphertext, context)).toBe('canary');
+    expect((await h.listAudit()).filter((r) => r.event === 'unwrap-failed')).toEqual([]);
   });
 });
