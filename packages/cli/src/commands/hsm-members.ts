@@ -66,7 +66,9 @@ function renderMembers(members: readonly RootMemberReport[]): string {
           ? ` (no stored copy: run \`keystrata hsm add-member ${m.name}\`)`
           : m.auditKeyCopy === 'not-kept'
             ? ' (this trail keeps no copy of the audit key: a member added later cannot receive it; keep two members that hold it)'
-            : '';
+            : m.auditKeyCopy === 'tampered'
+              ? ' (the stored copies of the audit key were EDITED or DELETED (KEYSTORE_TAMPERED): restore the key store from a trusted backup and check the audit trail)'
+              : '';
       const copies = m.missingCopies > 0 ? `, ${m.missingCopies} KEK copies missing (run \`keystrata hsm add-member ${m.name}\`)` : '';
       return `${m.name.padEnd(12)} ${m.state.padEnd(9)}${m.reason ? ` (${m.reason})` : ''}  ${m.description}; ${missing}${audit}${auditCopy}${copies}; calls ${m.calls}, failovers ${m.failovers}`;
     })

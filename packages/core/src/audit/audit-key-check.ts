@@ -45,6 +45,25 @@ export function recordedStoreId(record: AuditRecord | undefined): string | undef
 }
 
 /**
+ * Whether an `audit-key` record says the key store kept wrapped copies of the audit key when the
+ * trail started (independent members, this version on): a missing copies row on such a trail was
+ * deleted, never "a trail started before copies were kept".
+ *
+ * @example
+ * ```ts
+ * if (kept === undefined && recordedAuditKeyCopies(firstRecord)) throw tampered();
+ * ```
+ */
+export function recordedAuditKeyCopies(record: AuditRecord | undefined): boolean {
+  if (record?.event !== 'audit-key') return false;
+  try {
+    return (JSON.parse(record.details) as Record<string, unknown>).auditKeyCopies === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Refuses with `AUDIT_KEY_MISMATCH` when the root's audit key is missing or is not the one the
  * trail recorded (a replaced key would otherwise MAC, and "verify", a forged trail).
  *

@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   AUDIT_KEY_MISMATCH:
     'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
   HSM_MECHANISM_UNSUPPORTED:
-    'A wrapped key names a wrap mechanism this token does not offer: only that key fails, the token stays in use. Read it through a module that offers the mechanism (docs/hsm-portability.md), or re-wrap it there (a CMK rotation, or `keystrata hsm add-member` for an independent member).',
+    'No longer thrown: a wrapped key naming a wrap mechanism the token does not offer is refused as a damaged, edited or foreign wrapped key (KEYSTORE_TAMPERED, audited), and a root of several members reads it through a member that offers the mechanism (docs/hsm-portability.md).',
 } as const;
 
 /**

@@ -5,6 +5,7 @@ import { AUDIT_KEY_SUBJECT, assertSameAuditKey, recordedAuditKey, recordedStoreI
 import { KeystrataError } from '../errors/keystrata-error.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { AuditEvent, AuditRecord } from '../key-store/records.js';
+import { keepsAuditKeyCopies } from '../root-key/members/member-audit-copies.js';
 import type { AuditKeyIdentity, RootKey } from '../root-key/root-key.js';
 
 /**
@@ -112,7 +113,8 @@ export class AuditLog {
       event: 'audit-key' as const,
       subject: AUDIT_KEY_SUBJECT,
       actor: this.actor,
-      details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue, storeId }),
+      // `auditKeyCopies`: the copies row was stored before this record (so a later missing row is a deletion, not a legacy trail).
+      details: JSON.stringify({ hsmId: identity.id, checkValue: identity.checkValue, storeId, ...((await keepsAuditKeyCopies(this.keyStore, identity.id)) ? { auditKeyCopies: true } : {}) }),
     };
     let raced = false;
     try {

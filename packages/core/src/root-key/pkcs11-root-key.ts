@@ -102,10 +102,17 @@ export class Pkcs11RootKey implements RootKey {
     // Precondition: a wrapped KEK has a length its format allows before it reaches the HSM.
     const { mechanism, body } = parseWrappedKek(wrapped);
     if (!this.#wrap.supported.has(mechanism)) {
-      // Not HSM_MODULE_INCOMPATIBLE: one blob's mechanism says nothing about the token, which stays usable for every other key.
-      throw new KeystrataError('HSM_MECHANISM_UNSUPPORTED', `The wrapped KEK was written with ${wrapMechanismName(mechanism)}, which this token does not offer for unwrapping.`, {
-        details: { mechanism: wrapMechanismName(mechanism) },
-      });
+      // This token cannot have written a blob naming a mechanism it does not offer: a damaged, edited or foreign wrapped key,
+      // refused before the HSM like any blob its format does not explain (audited `unwrap-failed` by the resolver).
+      // `details.offered: false` lets a root of several members move the unwrap to a member that offers it.
+      throw new KeystrataError(
+        'CIPHERTEXT_TAMPERED',
+        `The wrapped KEK names ${wrapMechanismName(mechanism)}, which this token does not offer, so it cannot have written it: its key-store entry was edited, replaced or written elsewhere; it was not sent to the HSM.`,
+        {
+          details: { length: wrapped.length, mechanism: wrapMechanismName(mechanism), offered: false },
+          hint: 'The key store holds a damaged, edited or foreign wrapped key: restore it from a trusted backup and check the audit trail (docs/hsm-portability.md). Nothing was decrypted with it.',
+        },
+      );
     }
     return { mechanism: { mechanism }, body };
   }

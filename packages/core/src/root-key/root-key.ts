@@ -102,6 +102,8 @@ export interface RootMemberEvent {
   readonly from: RootMemberState | 'added' | 'removed';
   readonly to: RootMemberState | 'added' | 'removed';
   readonly reason?: string;
+  /** Set (with `from` equal to `to`) when no state changed but something of the member was dropped: `kek-copy`, a copy a CMK rotation dropped because it names a mechanism the member does not offer. */
+  readonly dropped?: string;
 }
 
 /**

@@ -239,11 +239,19 @@ describe('issue 14 §audit key: an independent member added after the trail star
   });
 
   it('issue 14 §audit key: a trail started before the key store kept audit-key copies says so: add-member reports not-kept, hsm members shows it, and the new member is skipped for audit MACs', async () => {
-    const { c, rootKey, keyStore, file, h } = await trailOnTwoMembers();
-    // What a store whose trail started before this version looks like: no `audit-key-copies` row.
-    const db = new Database(file);
-    db.prepare("DELETE FROM keystrata_job WHERE id = 'audit-key-copies'").run();
-    db.close();
+    // What an older version left: the members hold the audit key, the trail started on it, and the key store keeps no copies
+    // (the audit key is created without a key store, so no `audit-key-copies` row exists when record 1 is written).
+    // Updated for the review (F4): deleting the row of a trail started by this version is now `tampered`, tested below.
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => createMemberToken(name) as Token) as [Token, Token, Token];
+    const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)], probeIntervalMs: 50 });
+    closing.push(rootKey);
+    const keyStore = new SqlKeyStore(await createSqliteDriver({ database: join(mkdtempSync(join(tmpdir(), 'keystrata-audit-key-')), 'keys.db') }));
+    closing.push(keyStore);
+    await rootKey.createAuditKey();
+    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    await h.provision();
+    await h.rotateKek();
+    expect(JSON.parse((await keyStore.listAudit(0, 1))[0]!.details)).not.toHaveProperty('auditKeyCopies');
     rootKey.addMember('c', await openMember(c));
     expect(await syncRootMember({ rootKey, keyStore, member: 'c' })).toMatchObject({ copiesAdded: 2, auditKey: 'not-kept' });
     expect((await reportRootMembers(rootKey, keyStore)).map((m) => [m.name, m.auditKey, m.auditKeyCopy])).toEqual([
@@ -252,6 +260,24 @@ describe('issue 14 §audit key: an independent member added after the trail star
       ['c', false, 'not-kept'],
     ]);
     await h.rotateKek();
+    await h.verifyAudit();
+  });
+
+  it('issue 14 §audit key (review): as the attacker with SQL, deleting the audit-key-copies row of a trail whose MACed first record says copies are kept shows as tampered in hsm members, and add-member fails closed with KEYSTORE_TAMPERED, audited', async () => {
+    const { c, rootKey, keyStore, file, h } = await trailOnTwoMembers();
+    expect(JSON.parse((await keyStore.listAudit(0, 1))[0]!.details)).toMatchObject({ auditKeyCopies: true });
+    const db = new Database(file);
+    db.prepare("DELETE FROM keystrata_job WHERE id = 'audit-key-copies'").run();
+    db.close();
+    rootKey.addMember('c', await openMember(c));
+    expect(await codeOf(syncRootMember({ rootKey, keyStore, member: 'c' }))).toBe('KEYSTORE_TAMPERED');
+    const refusals = (await keyStore.listAudit(0, 1000)).filter((r) => r.event === 'member' && r.subject === 'member:c').map((r) => JSON.parse(r.details) as Record<string, string>);
+    expect(refusals).toContainEqual({ action: 'audit-key', result: 'refused', code: 'KEYSTORE_TAMPERED' });
+    expect((await reportRootMembers(rootKey, keyStore)).map((m) => [m.name, m.auditKeyCopy])).toEqual([
+      ['a', 'tampered'],
+      ['b', 'tampered'],
+      ['c', 'tampered'],
+    ]);
     await h.verifyAudit();
   });
 

@@ -35,7 +35,7 @@ const relabelled = (copy: Buffer): Buffer => {
 };
 
 describe('issue 14 §mechanism: a wrapped blob naming a mechanism one member does not offer', () => {
-  it('issue 14 §mechanism: fails that one unwrap with HSM_MECHANISM_UNSUPPORTED, moves to a member holding its own copy, and never marks the member refused (it serves every other key)', async () => {
+  it('issue 14 §mechanism: fails that one unwrap there (CIPHERTEXT_TAMPERED, offered: false), moves to a member holding its own copy, never marks the member refused (it serves every other key), and a CMK rotation that drops the copy audits it', async () => {
     const a = createMemberToken('a') as Token;
     // A real SoftHSM2 whose slot does not offer CKM_AES_KEY_WRAP_PAD: softhsm2.conf `slots.mechanisms` lists what it offers
     // (SoftHSM2 2.6.1 ignores the `-CKM_…` form, so the list is written out).
@@ -61,13 +61,13 @@ describe('issue 14 §mechanism: a wrapped blob naming a mechanism one member doe
     db.prepare('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1').run(encodeMemberCopies(copies).toString('base64'));
     db.close();
 
-    // B alone, asked for that copy: the typed code for this one blob; then B unwraps KEK v2 as before.
+    // B alone, asked for that copy: B cannot have written it, so it is a tampered blob; then B unwraps KEK v2 as before.
     const onlyB = MemberRootKey.create({ kind: 'independent', members: [{ name: 'b', rootKey: await Pkcs11RootKey.open({ ...options(b), acceptImportedAuditKey: true }) }] });
     closing.push(onlyB);
     const [kek1, kek2] = await keyStore.listKeks('default');
     const [cmk] = await keyStore.listCmks('default');
     const ref = { label: cmk!.hsmLabel, id: cmk!.hsmId };
-    expect(await codeOf(onlyB.unwrapKek(ref, Buffer.from(kek1!.wrapped, 'base64')))).toBe('HSM_MECHANISM_UNSUPPORTED');
+    expect(await codeOf(onlyB.unwrapKek(ref, Buffer.from(kek1!.wrapped, 'base64')))).toBe('CIPHERTEXT_TAMPERED');
     const key = await onlyB.unwrapKek(ref, Buffer.from(kek2!.wrapped, 'base64'));
     expect(key.length).toBe(32);
     key.destroy();
@@ -81,8 +81,10 @@ describe('issue 14 §mechanism: a wrapped blob naming a mechanism one member doe
     const bStats = rootKey.stats.members!.find((m) => m.name === 'b')!;
     expect(bStats).toMatchObject({ state: 'healthy', failovers: 0 });
     expect(bStats.calls).toBeGreaterThan(0);
-    // A CMK rotation drops B's unusable copy instead of failing; add-member (sync) gives B a fresh one.
+    // A CMK rotation drops B's unusable copy instead of failing, audited; add-member (sync) gives B a fresh one.
     await h.rotateCmk();
+    const dropped = (await h.listAudit()).filter((r) => r.event === 'member' && r.subject === 'member:b' && r.details.includes('"dropped"'));
+    expect(dropped.map((r) => JSON.parse(r.details))).toEqual([{ member: 'b', from: 'healthy', to: 'healthy', reason: 'CIPHERTEXT_TAMPERED', dropped: 'kek-copy' }]);
     expect((await syncRootMember({ rootKey, keyStore, member: 'b' })).copiesAdded).toBe(1);
     h.clearCache();
     expect(await h.decryptValues(values)).toEqual(['canary-1', 'canary-2']);

@@ -55,6 +55,20 @@ function parseAuditKeyCopies(text: string): AuditKeyCopies {
 }
 
 /**
+ * Whether the key store keeps wrapped copies of audit key `keyId` (a well-formed row naming it): a
+ * new trail records this in its MACed first record (`auditKeyCopies: true`).
+ *
+ * @example
+ * ```ts
+ * const details = { hsmId: identity.id, checkValue: identity.checkValue, storeId, ...((await keepsAuditKeyCopies(keyStore, identity.id)) ? { auditKeyCopies: true } : {}) };
+ * ```
+ */
+export async function keepsAuditKeyCopies(keyStore: KeyStore, keyId: string): Promise<boolean> {
+  const kept = await loadAuditKeyCopies(keyStore).catch(() => undefined);
+  return kept !== undefined && kept.keyId === keyId && kept.copies.length > 0;
+}
+
+/**
  * Stores the audit key's wrapped copies (wrapped bytes only; the key itself is never written).
  *
  * @example

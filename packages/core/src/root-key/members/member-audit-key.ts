@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import { SecretKey } from '../../secret/secret-key.js';
+import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { AuditKeyIdentity } from '../root-key.js';
 import { AUDIT_WRAP_LABEL, saveAuditKeyCopies, wrapAuditKeyOn } from './member-audit-copies.js';
@@ -27,8 +28,13 @@ export function memberAuditMac(router: MemberRouter, data: Buffer, key?: AuditKe
 }
 
 /**
- * The identity of the audit key on the first healthy member that has one (undefined when none has).
- * Independent members, asked which key a new trail would use (no `keyId`): see {@link agreedAuditKey}.
+ * The identity of the audit key `keyId` (the one a trail recorded) as the healthy members hold it,
+ * or undefined when none holds it. Every healthy member must hold that key (one check value) or no
+ * audit key at all (a late member, one out when the trail started): a member holding another audit
+ * key instead is `AUDIT_KEY_MISMATCH`, the rule a new trail applies, so a key planted on ONE member
+ * by a holder of its PIN (and named by an edited first record) is exposed by the members it could
+ * not change. Independent members, asked which key a new trail would use (no `keyId`): see
+ * {@link agreedAuditKey}.
  *
  * @example
  * ```ts
@@ -37,6 +43,7 @@ export function memberAuditMac(router: MemberRouter, data: Buffer, key?: AuditKe
  */
 export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: string, kind: MemberKind = 'cloned'): Promise<AuditKeyIdentity | undefined> {
   if (keyId === undefined && kind === 'independent') return agreedAuditKey(router);
+  if (keyId !== undefined) return recordedKeyOnEveryMember(router, keyId);
   const none = new KeystrataError('AUDIT_KEY_MISMATCH', 'no audit key on this member');
   try {
     return await router.run(
@@ -52,6 +59,31 @@ export async function memberAuditKeyIdentity(router: MemberRouter, keyId?: strin
     if (error === none) return undefined;
     throw error;
   }
+}
+
+/** See {@link memberAuditKeyIdentity}: asks every healthy member (two identity calls at most each). */
+async function recordedKeyOnEveryMember(router: MemberRouter, keyId: string): Promise<AuditKeyIdentity | undefined> {
+  const held = new Map<string, AuditKeyIdentity>();
+  const others: string[] = [];
+  await router.all(
+    'identify the audit key',
+    async (rootKey, member) => {
+      const identity = await rootKey.auditKeyIdentity?.(keyId);
+      if (identity !== undefined) return void held.set(member.name, identity);
+      const other = await rootKey.auditKeyIdentity?.();
+      if (other !== undefined) others.push(`${member.name}: ${other.id}`);
+    },
+    true,
+  );
+  const values = new Set([...held.values()].map((identity) => identity.checkValue));
+  if (others.length > 0 || values.size > 1) {
+    const which = others.length > 0 ? `${others.join(', ')} instead of ${keyId}` : `${keyId} with ${values.size} different key check values`;
+    throw new KeystrataError('AUDIT_KEY_MISMATCH', `The members do not all hold the audit key the trail recorded, or none (${which}): the key or the start of the trail was replaced.`, {
+      details: { recordedId: keyId },
+      hint: 'Check the audit trail against a head saved outside the database and restore the key store from a trusted backup; remove the audit key that should not be there (docs/hsm-cluster.md, "Audit MAC across members").',
+    });
+  }
+  return [...held.values()][0];
 }
 
 /**
@@ -107,6 +139,19 @@ export async function createMemberAuditKey(router: MemberRouter, kind: MemberKin
   } finally {
     material.destroy();
   }
-  if (keyStore !== undefined) await saveAuditKeyCopies(keyStore, { keyId: id, cmk, copies });
+  // Under the `audit-key` lease, and before the trail's first record is written (the caller writes it after this returns):
+  // record 1 says `auditKeyCopies: true` only when this row is in place, so a crash before here leaves an honest legacy trail.
+  if (keyStore !== undefined) {
+    await withLease(
+      keyStore,
+      'audit-key',
+      'store the copies of the new audit key',
+      async (lease) => {
+        lease.assertHeld();
+        await saveAuditKeyCopies(keyStore, { keyId: id, cmk, copies });
+      },
+      { waitMs: LEASE_TTL_MS },
+    );
+  }
   return identities[0]!;
 }

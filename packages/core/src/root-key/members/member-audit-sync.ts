@@ -1,8 +1,11 @@
-import { recordedAuditKey } from '../../audit/audit-key-check.js';
+import { timingSafeEqual } from 'node:crypto';
+import { auditDigest } from '../../audit/audit-chain.js';
+import { recordedAuditKey, recordedAuditKeyCopies, recordedStoreId } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { AuditLog } from '../../hierarchy/audit-log.js';
 import { LEASE_TTL_MS, withLease } from '../../hierarchy/rotation-lease.js';
 import type { KeyStore } from '../../key-store/key-store.js';
+import type { AuditRecord } from '../../key-store/records.js';
 import type { SecretKey } from '../../secret/secret-key.js';
 import type { AuditKeyIdentity, RootKey } from '../root-key.js';
 import { auditKeyCheckValue, loadAuditKeyCopies, sameCheckValue, saveAuditKeyCopies, wrapAuditKeyOn } from './member-audit-copies.js';
@@ -26,6 +29,41 @@ const refusal = (member: string): KeystrataError =>
     `The stored copy of the audit key does not have the key check value the audit trail recorded: it was replaced in the key store. Member "${member}" was not given it; nothing was imported.`,
     { hint: 'Restore the key store from a trusted backup and check the audit trail; the members that hold the audit key keep MACing it (docs/hsm-cluster.md, "Audit MAC across members").' },
   );
+
+const tamperedCopies = (member: string, cause: KeystrataError): KeystrataError =>
+  new KeystrataError(
+    'KEYSTORE_TAMPERED',
+    `The stored copies of the audit key are damaged, edited or foreign (no member can have written them). Member "${member}" was not given the audit key; nothing was imported.`,
+    {
+      cause,
+      hint: 'Restore the key store from a trusted backup and check the audit trail (docs/hsm-cluster.md, "Audit MAC across members").',
+    },
+  );
+
+const deletedCopies = (member: string): KeystrataError =>
+  new KeystrataError(
+    'KEYSTORE_TAMPERED',
+    `The key store lost the stored copies of the audit key that the start of the audit trail says it keeps (the row was deleted). Member "${member}" was not given the audit key.`,
+    {
+      hint: 'Restore the key store from a trusted backup (backups carry the copies); the members that hold the audit key keep MACing the trail.',
+    },
+  );
+
+/**
+ * Before its check value is trusted, the first record must be record 1 and verify under the key it
+ * names, MACed by a member holding that key, and every healthy member must hold that key or none
+ * (`auditKeyIdentity`). An edited first record naming a key planted on one member is AUDIT_KEY_MISMATCH.
+ */
+async function assertTrustedStart(rootKey: MemberRootKey, first: AuditRecord, recorded: AuditKeyIdentity): Promise<void> {
+  await rootKey.auditKeyIdentity(recorded.id);
+  const expected = first.seq === 1 && first.prevMac === '' ? await rootKey.auditMac(auditDigest(first.seq, first.prevMac, first, recordedStoreId(first)), recorded) : undefined;
+  const actual = Buffer.from(first.mac, 'base64');
+  if (expected === undefined || expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+    throw new KeystrataError('AUDIT_KEY_MISMATCH', 'The first audit record (which names the audit key) does not verify under the key it names: it was edited. No member was given an audit key.', {
+      hint: 'Check the audit trail (`keystrata audit verify` against a head saved outside the database) and restore the key store from a trusted backup.',
+    });
+  }
+}
 
 /** Records a refused stored copy (an edited or replaced row) as a `member` record, then rethrows. */
 async function refused(error: unknown, member: string, audit: Pick<AuditLog, 'record'>): Promise<never> {
@@ -56,8 +94,10 @@ export async function syncMemberAuditKey(
   audit: Pick<AuditLog, 'record'>,
 ): Promise<MemberAuditKeySync> {
   if (rootKey.kind === 'cloned') return 'cloned';
-  const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
+  const [first] = await keyStore.listAudit(0, 1);
+  const recorded = recordedAuditKey(first);
   if (recorded === undefined || recorded.id === '') return 'no-trail';
+  await assertTrustedStart(rootKey, first!, recorded);
   return withLease(
     keyStore,
     'audit-key',
@@ -65,11 +105,15 @@ export async function syncMemberAuditKey(
     async (lease) => {
       const kept = await loadAuditKeyCopies(keyStore).catch((error: unknown) => refused(error, member.name, audit));
       const holds = await holdsRecordedKey(member.rootKey, recorded);
+      // A trail whose MACed first record says copies were kept never legitimately loses the row: it was deleted.
+      if (kept === undefined && recordedAuditKeyCopies(first)) return refused(deletedCopies(member.name), member.name, audit);
       if (kept === undefined) return holds ? 'present' : 'not-kept';
       if (holds && kept.copies.some((copy) => copy.member === member.name)) return 'present';
       let wrapped: Buffer;
       try {
         const material: SecretKey = await rootKey.unwrapKek(kept.cmk, encodeMemberCopies(kept.copies)).catch((error: unknown) => {
+          // No member could have written these copies (a mechanism none offers, a length its format does not explain): an edited row.
+          if (KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) throw tamperedCopies(member.name, error);
           if (!KeystrataError.isInstance(error, 'HSM_UNAVAILABLE')) throw error;
           throw new KeystrataError(
             'HSM_UNAVAILABLE',

@@ -33,8 +33,8 @@ export function auditMemberEvents(rootKey: RootKey, audit: Pick<AuditLog, 'recor
     flushing = true;
     try {
       while (pending.length > 0) {
-        const { member, from, to, reason } = pending[0]!;
-        await audit.record('member', `member:${member}`, { member, from, to, ...(reason === undefined ? {} : { reason }) });
+        const { member, from, to, reason, dropped } = pending[0]!;
+        await audit.record('member', `member:${member}`, { member, from, to, ...(reason === undefined ? {} : { reason }), ...(dropped === undefined ? {} : { dropped }) });
         pending.shift();
       }
     } catch {

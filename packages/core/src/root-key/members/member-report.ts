@@ -1,6 +1,7 @@
-import { recordedAuditKey } from '../../audit/audit-key-check.js';
+import { recordedAuditKey, recordedAuditKeyCopies } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { KeyStore } from '../../key-store/key-store.js';
+import type { AuditRecord } from '../../key-store/records.js';
 import type { RootMemberStats } from '../root-key.js';
 import { loadAuditKeyCopies } from './member-audit-copies.js';
 import type { MemberRootKey } from './member-root-key.js';
@@ -26,16 +27,25 @@ export interface RootMemberReport extends RootMemberStats {
   readonly auditKey?: boolean;
   /**
    * Independent members with a trail: whether the key store keeps this member's wrapped copy of the
-   * audit key (`stored`), lacks it (`missing`: `keystrata hsm add-member` gives it), or keeps none at
-   * all (`not-kept`: a trail started before copies were kept; a member added later cannot receive it).
+   * audit key (`stored`), lacks it (`missing`: `keystrata hsm add-member` gives it), keeps none at
+   * all (`not-kept`: a trail started before copies were kept; a member added later cannot receive
+   * it), or holds a row that was edited or deleted (`tampered`: malformed, naming another key, or
+   * gone although the trail's MACed first record says copies were kept).
    */
-  readonly auditKeyCopy?: 'stored' | 'missing' | 'not-kept';
+  readonly auditKeyCopy?: 'stored' | 'missing' | 'not-kept' | 'tampered';
 }
 
-/** The members whose audit-key copy the key store keeps; `not-kept` when it keeps none (a malformed row counts as none). */
-async function storedAuditKeyCopies(keyStore: KeyStore): Promise<Set<string> | 'not-kept'> {
-  const kept = await loadAuditKeyCopies(keyStore).catch(() => undefined);
-  return kept === undefined ? 'not-kept' : new Set(kept.copies.map((copy) => copy.member));
+/** The members whose audit-key copy the key store keeps, `not-kept` for a legacy trail, or `tampered`. */
+async function storedAuditKeyCopies(keyStore: KeyStore, first: AuditRecord | undefined): Promise<Set<string> | 'not-kept' | 'tampered'> {
+  let kept: Awaited<ReturnType<typeof loadAuditKeyCopies>>;
+  try {
+    kept = await loadAuditKeyCopies(keyStore);
+  } catch (error) {
+    if (KeystrataError.isInstance(error, 'KEYSTORE_TAMPERED')) return 'tampered';
+    throw error;
+  }
+  if (kept === undefined) return recordedAuditKeyCopies(first) ? 'tampered' : 'not-kept';
+  return kept.keyId === recordedAuditKey(first)?.id ? new Set(kept.copies.map((copy) => copy.member)) : 'tampered';
 }
 
 /**
@@ -51,9 +61,10 @@ async function storedAuditKeyCopies(keyStore: KeyStore): Promise<Set<string> | '
 export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeyStore): Promise<RootMemberReport[]> {
   const cmks = (await keyStore.listCmks()).filter((c) => c.state !== 'retired' && c.state !== 'destroyed');
   const keks = (await keyStore.listKeks()).filter((k) => k.state !== 'destroyed' && k.wrapped !== '');
-  const recorded = recordedAuditKey((await keyStore.listAudit(0, 1))[0]);
+  const [first] = await keyStore.listAudit(0, 1);
+  const recorded = recordedAuditKey(first);
   const stats = new Map((rootKey.stats.members ?? []).map((m) => [m.name, m]));
-  const kept = recorded === undefined || rootKey.kind === 'cloned' ? undefined : await storedAuditKeyCopies(keyStore);
+  const kept = recorded === undefined || rootKey.kind === 'cloned' ? undefined : await storedAuditKeyCopies(keyStore, first);
   const reports: RootMemberReport[] = [];
   for (const member of rootKey.members) {
     let missingCmks: string[] | undefined;
@@ -75,7 +86,7 @@ export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeySto
       missingCopies,
       ...(missingCmks === undefined ? {} : { missingCmks }),
       ...(auditKey === undefined ? {} : { auditKey }),
-      ...(kept === undefined ? {} : { auditKeyCopy: kept === 'not-kept' ? kept : kept.has(member.name) ? 'stored' : 'missing' }),
+      ...(kept === undefined ? {} : { auditKeyCopy: typeof kept === 'string' ? kept : kept.has(member.name) ? 'stored' : 'missing' }),
     });
   }
   return reports;

@@ -8,7 +8,7 @@ import { createMemberAuditKey, memberAuditKeyIdentity, memberAuditMac } from './
 import { anyMemberHasCmk, findCmksOnEveryMember } from './member-cmks.js';
 import { MemberRouter } from './member-router.js';
 import { checkMemberRootKeyOptions, type MemberKind, type MemberRootKeyOptions } from './member-options.js';
-import { CANNOT_UNWRAP, COPY_DROPPED, LACKS_KEY, RootMember } from './root-member.js';
+import { cannotUnwrapHere, COPY_DROPPED, isForeignMechanism, LACKS_KEY, RootMember } from './root-member.js';
 
 const cmkKey = (cmk: CmkReference): string => `${cmk.label}/${cmk.id}`;
 /** Member state changes kept for the first listener (an audit log subscribing after the open). */
@@ -191,13 +191,36 @@ export class MemberRootKey implements RootKey {
     );
   }
 
+  /**
+   * Unwraps on a member holding a copy. A blob (or copy) naming a mechanism a member does not offer
+   * moves to the next member; when none is left it stands as `CIPHERTEXT_TAMPERED` (no member can
+   * have written it: the resolver audits it), except that a shared (cloned) blob waits with
+   * `HSM_UNAVAILABLE` while a member that is out might offer it.
+   */
   async unwrapKek(cmk: CmkReference, wrapped: Buffer): Promise<SecretKey> {
     const copies = this.copies(wrapped);
-    return this.#router.run('unwrap a KEK', (rootKey, member) => rootKey.unwrapKek(cmk, copies.get(member.name)!), {
-      eligible: (member) => copies.has(member.name) && this.#holds(cmk)(member),
-      nextOnCodes: CANNOT_UNWRAP,
-      onLacking: this.#lacking(cmk),
-    });
+    const eligible = (member: RootMember): boolean => copies.has(member.name) && this.#holds(cmk)(member);
+    try {
+      return await this.#router.run('unwrap a KEK', (rootKey, member) => rootKey.unwrapKek(cmk, copies.get(member.name)!), {
+        eligible,
+        nextWhen: cannotUnwrapHere,
+        onLacking: this.#lacking(cmk),
+      });
+    } catch (error) {
+      const shared = !isMemberCopies(wrapped) && this.kind === 'cloned';
+      if (shared && isForeignMechanism(error) && this.#router.members.some((m) => m.state !== 'healthy' && eligible(m))) {
+        throw new KeystrataError('HSM_UNAVAILABLE', 'No healthy member offers the wrap mechanism this KEK names; a member that is out may. Retry when it rejoins.', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Records (as a `member` audit record, through watchMembers) a copy a CMK rotation dropped because its member cannot have written it. */
+  #droppedForeignCopy(name: string, error: unknown): undefined {
+    const member = this.#router.members.find((m) => m.name === name);
+    const state = member?.state ?? 'healthy';
+    this.#emit({ member: name, from: state, to: state, reason: (error as KeystrataError).code, dropped: 'kek-copy' });
+    return undefined;
   }
 
   /**
@@ -209,14 +232,15 @@ export class MemberRootKey implements RootKey {
     if (this.kind === 'cloned' && !isMemberCopies(wrapped)) {
       return this.#router.run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, wrapped), {
         eligible: (member) => this.#holds(from)(member) && this.#holds(to)(member),
-        nextOnCodes: CANNOT_UNWRAP,
+        nextWhen: cannotUnwrapHere,
       });
     }
     const rewrapped: MemberCopy[] = [];
     for (const [name, copy] of copies) {
       const result = await this.#router
-        .run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, copy), { eligible: (member) => member.name === name, nextOnCodes: CANNOT_UNWRAP })
+        .run('unwrap and rewrap a KEK', (rootKey) => rootKey.rewrapKek(from, to, copy), { eligible: (member) => member.name === name, nextWhen: cannotUnwrapHere })
         .catch((error: unknown) => {
+          if (isForeignMechanism(error)) return this.#droppedForeignCopy(name, error);
           if (KeystrataError.isInstance(error) && COPY_DROPPED.has(error.code)) return undefined;
           throw error;
         });

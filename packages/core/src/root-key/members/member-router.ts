@@ -8,7 +8,9 @@ export interface RouteOptions {
   readonly eligible?: (member: RootMember) => boolean;
   /** Codes meaning "this member lacks the key": try the next member; thrown if every member says so. */
   readonly nextOnCodes?: ReadonlySet<string>;
-  /** Called when a member answered one of `nextOnCodes` (with that error). */
+  /** Like `nextOnCodes`, for answers a code alone does not tell apart (see `cannotUnwrapHere`). */
+  readonly nextWhen?: (error: KeystrataError) => boolean;
+  /** Called when a member answered one of `nextOnCodes` or `nextWhen` (with that error). */
   readonly onLacking?: (member: RootMember, error: KeystrataError) => void;
 }
 
@@ -115,7 +117,7 @@ export class MemberRouter {
           this.setState(member, 'unhealthy', 'HSM_UNAVAILABLE');
         } else if (isMemberRefusal(error)) {
           this.setState(member, 'refused', (error as KeystrataError).code);
-        } else if (KeystrataError.isInstance(error) && options.nextOnCodes?.has(error.code)) {
+        } else if (KeystrataError.isInstance(error) && (options.nextOnCodes?.has(error.code) || options.nextWhen?.(error))) {
           options.onLacking?.(member, error);
           lacking = error;
         } else {

@@ -74,6 +74,15 @@ function healthyMember(options: RootMemberSyncOptions) {
   return { ...member, rootKey: member.rootKey };
 }
 
+/** A wrapped KEK sync will not copy: audited `unwrap-failed` (as the resolver does), then KEYSTORE_TAMPERED. */
+async function refuseKek(audit: AuditLog, kek: KekRecord, what: string): Promise<never> {
+  await audit.recordQuietly('unwrap-failed', `kek:${kek.keyring}:v${kek.version}`, { cmkVersion: kek.cmkVersion });
+  throw new KeystrataError('KEYSTORE_TAMPERED', `The wrapped KEK ${kek.keyring} v${kek.version} ${what}; it was not copied.`, {
+    details: { keyring: kek.keyring, version: kek.version },
+    hint: 'The key store holds a damaged, edited or foreign wrapped key: restore it from a trusted backup and check the audit trail.',
+  });
+}
+
 async function keyrings(keyStore: KeyStore): Promise<string[]> {
   return [...new Set((await keyStore.listCmks()).map((c) => c.keyring))];
 }
@@ -128,14 +137,13 @@ export async function syncRootMember(options: RootMemberSyncOptions): Promise<Ro
           }
           const cmk = cmks.find((c) => c.version === kek.cmkVersion);
           if (cmk === undefined) throw new KeystrataError('KEY_NOT_FOUND', `CMK ${keyring} v${kek.cmkVersion} is missing.`);
-          const key = await rootKey.unwrapKek(cmkRef(cmk), stored);
+          const key = await rootKey.unwrapKek(cmkRef(cmk), stored).catch((error: unknown) => {
+            if (!KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED')) throw error;
+            return refuseKek(audit, kek, 'no member can have written it (a mechanism none offers, or a length its format does not explain)');
+          });
           let copy: Buffer;
           try {
-            if (!kekBindingMatches(key.exposeSecretBytes(), kek.keyring, kek.version, kek.binding!)) {
-              throw new KeystrataError('KEYSTORE_TAMPERED', `The wrapped KEK ${keyring} v${kek.version} does not match its binding; it was not copied.`, {
-                details: { keyring, version: kek.version },
-              });
-            }
+            if (!kekBindingMatches(key.exposeSecretBytes(), kek.keyring, kek.version, kek.binding!)) await refuseKek(audit, kek, 'does not match its binding');
             copy = await rootKey.wrapKekFor(member.name, cmkRef(cmk), key);
           } finally {
             key.destroy();

@@ -10,13 +10,35 @@ const REFUSALS = new Set(['HSM_PIN_INCORRECT', 'HSM_PIN_LOCKED', 'HSM_MODULE_INC
 /** The member lacks the CMK: the next member that holds it is tried. */
 export const LACKS_KEY = new Set(['KEY_NOT_FOUND']);
 /**
- * Unwrapping: the member lacks the CMK, or its module does not offer the mechanism this blob (or
- * this member's copy) names. Either way the next member that can serve it is tried, and the member
- * is neither marked unhealthy nor refused: it serves every other key.
+ * Whether a member's unwrap refusal means "not this member": it lacks the CMK, or its module does
+ * not offer the mechanism this blob (or this member's copy) names (`CIPHERTEXT_TAMPERED` with
+ * `details.offered: false`). The next member that can serve it is tried, and the member is neither
+ * marked unhealthy nor refused: it serves every other key. When no member is left, that refusal
+ * stands: a blob naming a mechanism no member offers cannot have been written by any of them.
+ *
+ * @example
+ * ```ts
+ * await router.run('unwrap a KEK', unwrap, { nextWhen: cannotUnwrapHere });
+ * ```
  */
-export const CANNOT_UNWRAP = new Set(['KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
-/** A copy that a member out, lacking the CMK, or lacking the copy's mechanism cannot re-wrap is dropped; sync gives it back. */
-export const COPY_DROPPED = new Set(['HSM_UNAVAILABLE', 'KEY_NOT_FOUND', 'HSM_MECHANISM_UNSUPPORTED']);
+export function cannotUnwrapHere(error: KeystrataError): boolean {
+  return error.code === 'KEY_NOT_FOUND' || isForeignMechanism(error);
+}
+
+/**
+ * Whether `error` is a member's refusal of a blob naming a mechanism its module does not offer.
+ *
+ * @example
+ * ```ts
+ * if (isForeignMechanism(error)) audit(member, 'copy-dropped');
+ * ```
+ */
+export function isForeignMechanism(error: unknown): boolean {
+  return KeystrataError.isInstance(error, 'CIPHERTEXT_TAMPERED') && error.details.offered === false;
+}
+
+/** A copy that a member out or lacking the CMK cannot re-wrap is dropped; sync gives it back. (One naming a foreign mechanism is dropped too, audited.) */
+export const COPY_DROPPED = new Set(['HSM_UNAVAILABLE', 'KEY_NOT_FOUND']);
 
 /**
  * Whether `error` means the member's device, session or token is gone: the operation moves to
