@@ -37,8 +37,6 @@ export const ERROR_CODES = {
     'A key object on the token is weaker than Keystrata creates it (extractable, not sensitive, copyable or modifiable) or its label and id are held by more than one object: someone with the PIN changed the token. Investigate and remove the extra or weaker object; nothing was wrapped, unwrapped or signed with it.',
   AUDIT_KEY_MISMATCH:
     'The HSM audit key is missing or is not the one recorded at the start of the audit trail, so the trail cannot be MACed or verified. Restore the original audit key to the token (or the token from its backup); never create a new one for an existing trail.',
-  HSM_MECHANISM_UNSUPPORTED:
-    'No longer thrown: a wrapped key naming a wrap mechanism the token does not offer is refused as a damaged, edited or foreign wrapped key (KEYSTORE_TAMPERED, audited), and a root of several members reads it through a member that offers the mechanism (docs/hsm-portability.md).',
 } as const;
 
 /**
