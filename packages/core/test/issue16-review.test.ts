@@ -167,7 +167,7 @@ describe('issue 16 §review 4: no plaintext is left in Node’s shared Buffer po
     ['number', 987654321.0625, '987654321.0625'],
     ['bigint', 918273645546372819n, '918273645546372819'],
     ['date', new Date('2031-07-19T13:37:42.424Z'), '2031-07-19T13:37:42.424Z'],
-    ['bytes', Buffer.from('canary-bytes-pool-1c9e'), 'canary-bytes-pool-1c9e'],
+    ['bytes', new TextEncoder().encode('canary-bytes-pool-1c9e'), 'canary-bytes-pool-1c9e'], // its own memory: a Buffer.from would be in the pool already
   ];
   it.each(PATHS)('issue 16 §review: (%s) after encryptValues of a JSON, number, bigint, Date or bytes value, its plaintext is in neither', async (path) => {
     await pair(async (h) => {
@@ -232,6 +232,21 @@ describe('issue 16 §review: guards that passed in the review (kept as regressio
       const whole = Buffer.from(got.buffer, 0, got.buffer.byteLength);
       expect(whole.includes('canary-neighbour')).toBe(false);
       expect(whole.includes('canary-after')).toBe(false);
+    });
+  });
+
+  it.each(PATHS)('issue 16 §review: (%s) each returned Uint8Array has its own memory: no neighbouring raw value shares its ArrayBuffer', async (path) => {
+    await pair(async (h) => {
+      const texts = await h.native.encryptValues([
+        { value: Buffer.from('canary-bytes-first'), context },
+        { value: Buffer.from('canary-bytes-second'), context },
+      ]);
+      const [first, second] = (await h[path].decryptValues(texts.map((ciphertext) => ({ ciphertext, context })))) as Uint8Array[];
+      expect(Buffer.from(first!).toString()).toBe('canary-bytes-first');
+      expect(first!.byteOffset).toBe(0);
+      expect(first!.buffer.byteLength).toBe(first!.byteLength);
+      expect(Buffer.from(first!.buffer).includes('canary-bytes-second')).toBe(false);
+      expect(Buffer.from(second!.buffer).includes('canary-bytes-first')).toBe(false);
     });
   });
 

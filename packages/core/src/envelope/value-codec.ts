@@ -155,8 +155,12 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
       if (Number.isNaN(value.getTime()) || value.toISOString() !== body) throw bodyMismatch('d');
       return value;
     }
-    case TAG.bytes:
-      return Buffer.from(bytes.subarray(1));
+    case TAG.bytes: {
+      // Its own memory, not a slice of Node's shared pool (where it would sit beside other values, and outlive its zero-fill by the caller).
+      const value = Buffer.allocUnsafeSlow(bytes.length - 1);
+      bytes.copy(value, 0, 1);
+      return value;
+    }
     case TAG.json:
       try {
         return JSON.parse(text()) as FieldValue;
