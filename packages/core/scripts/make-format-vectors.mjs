@@ -52,6 +52,8 @@ function fieldValue(spec) {
       return new Date(spec.value);
     case 'bytes':
       return Buffer.from(spec.value, 'hex');
+    case 'number':
+      return Number(spec.value); // '-0' names -0, which JSON cannot carry
     default:
       return spec.value;
   }
@@ -118,6 +120,10 @@ function envelopeVectors() {
   out.push(envelopeVector('string-ascii/empty-record-id-is-unbound', out.length, VALUES[0][1], { model: 'Patient', field: 'ssn', recordId: '' }));
   out.push(envelopeVector('string-latin1/non-ascii-context', out.length, VALUES[2][1], { model: 'Büro', field: 'adresse.straße', recordId: 'kunde-ü/7' }));
   out.push(envelopeVector('json-object/nested-field-path', out.length, VALUES[20][1], { model: 'Customer', field: 'address.home', recordId: '018f2d4e-5b7a-7c3d-9e1f-2a3b4c5d6e7f' }));
+  // Issue 16 review: -0 is written "n-0" and reads back as -0 (appended, so no older vector moves).
+  const negativeZero = { type: 'number', value: '-0' };
+  out.push(envelopeVector('number-negative-zero/no-record-id', out.length, negativeZero, unbound));
+  out.push(envelopeVector('number-negative-zero/record-id', out.length, negativeZero, bound));
   return {
     format: 'ks1',
     description:

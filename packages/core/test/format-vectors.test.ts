@@ -31,7 +31,7 @@ const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
 type ValueSpec =
   | { type: 'string'; value: string }
-  | { type: 'number'; value: number }
+  | { type: 'number'; value: number | '-0' } // '-0' names -0, which JSON cannot carry
   | { type: 'boolean'; value: boolean }
   | { type: 'bigint'; value: string }
   | { type: 'date'; value: string }
@@ -118,6 +118,8 @@ function fieldValue(spec: ValueSpec): FieldValue {
       return new Date(spec.value);
     case 'bytes':
       return hex(spec.value);
+    case 'number':
+      return Number(spec.value);
     case 'json':
       return spec.value as FieldValue;
     default:
@@ -143,6 +145,10 @@ function expectValue(actual: FieldValue, spec: ValueSpec, name: string): void {
     case 'json':
       expect(typeof actual, name).toBe('object');
       expect(actual, name).toEqual(spec.value);
+      break;
+    case 'number':
+      expect(typeof actual, name).toBe('number');
+      expect(actual, name).toBe(Number(spec.value)); // Object.is: -0 is not 0
       break;
     default:
       expect(typeof actual, name).toBe(spec.type);
@@ -179,8 +185,9 @@ describe('ks1 envelopes', () => {
     expect(strings).toContain('');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is every non-ASCII character, on purpose
     expect(strings.some((s) => /[^\x00-\x7f]/.test(s))).toBe(true);
-    const numbers = envelopes.filter((v) => v.value.type === 'number').map((v) => v.value.value as number);
+    const numbers = envelopes.filter((v) => v.value.type === 'number').map((v) => Number(v.value.value));
     expect(numbers.some((n) => n < 0)).toBe(true);
+    expect(numbers.some((n) => Object.is(n, -0))).toBe(true);
     expect(numbers.some((n) => !Number.isInteger(n))).toBe(true);
     for (const v of envelopes) expect(v.flags, v.name).toBe(v.context.recordId ? 1 : 0);
     expect(new Set(envelopes.map((v) => v.name)).size).toBe(envelopes.length);

@@ -39,11 +39,15 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 /**
  * Whether `encoded` is canonical unpadded base64url decoding to exactly `decoded` bytes: Node's
  * decoder skips characters outside the alphabet (so a skipped one shortens the output), also
- * accepts `+`, `/` and `=`, and ignores set bits in the last character's unused low bits.
+ * accepts `+`, `/` and `=`, ignores set bits in the last character's unused low bits, and reads a
+ * character above U+00FF by its low byte (so `Ł`, U+0141, decodes as `A`). The UTF-8 length
+ * equals the UTF-16 length only when every character is ASCII, which rules that last one out for
+ * the cost of one native length count.
  */
 function canonical(encoded: string, decoded: number): boolean {
   const rest = encoded.length % 4;
   if (rest === 1 || decoded !== (encoded.length >> 2) * 3 + (rest === 0 ? 0 : rest - 1)) return false;
+  if (Buffer.byteLength(encoded, 'utf8') !== encoded.length) return false;
   if (encoded.includes('+') || encoded.includes('/') || encoded.includes('=')) return false;
   if (rest === 0) return true;
   const last = BASE64URL_VALUE[encoded.charCodeAt(encoded.length - 1)] ?? -1;

@@ -1,5 +1,5 @@
 import { KeystrataError } from '../errors/keystrata-error.js';
-import { readUtf8 } from './buffer-direct.js';
+import { readUtf8, writeUtf8 } from './buffer-direct.js';
 import { plaintextScratch } from './scratch.js';
 
 /**
@@ -16,12 +16,58 @@ export type FieldValue = string | number | boolean | bigint | Date | Uint8Array 
 
 const TAG = { string: 0x73, number: 0x6e, boolean: 0x62, bigint: 0x69, date: 0x64, bytes: 0x78, json: 0x6a } as const;
 
-function tagged(tag: number, body: string | Uint8Array): Buffer {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const out = Buffer.allocUnsafe(bytes.length + 1);
-  out[0] = tag;
-  out.set(bytes, 1);
-  return out;
+/**
+ * The tag and the text of a non-string value's plaintext (its bytes are the tag, then the text as
+ * UTF-8), or the bytes themselves for a Uint8Array. Numbers write `-0` as "-0" so it reads back.
+ */
+function bodyOf(value: Exclude<FieldValue, string>): string | Uint8Array {
+  switch (typeof value) {
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+      return value ? '1' : '0';
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) break;
+        return value.toISOString();
+      }
+      if (value instanceof Uint8Array) return value;
+      if (value !== null) return JSON.stringify(value);
+  }
+  throw new KeystrataError('PLAINTEXT_REJECTED', `A value of type ${value === null ? 'null' : typeof value} cannot be encrypted.`);
+}
+
+/** The type byte of a value (after {@link bodyOf} accepted it). */
+function tagOf(value: FieldValue): number {
+  switch (typeof value) {
+    case 'string':
+      return TAG.string;
+    case 'number':
+      return TAG.number;
+    case 'boolean':
+      return TAG.boolean;
+    case 'bigint':
+      return TAG.bigint;
+    default:
+      return value instanceof Date ? TAG.date : value instanceof Uint8Array ? TAG.bytes : TAG.json;
+  }
+}
+
+/**
+ * Writes the tag, then `body`, into `target` (which has `1 + 3 × body.length` bytes free when it is
+ * text, `1 + body.length` when bytes) and returns the view of what was written. Text goes straight
+ * in as UTF-8: no temporary Buffer (a small `Buffer.from` would land in Node's shared pool, which
+ * nobody zero-fills).
+ */
+function writeTagged(target: Buffer, tag: number, body: string | Uint8Array): Buffer {
+  target[0] = tag;
+  if (typeof body !== 'string') {
+    target.set(body, 1);
+    return target.subarray(0, 1 + body.length);
+  }
+  return target.subarray(0, 1 + writeUtf8(target, 1, body));
 }
 
 /**
@@ -54,29 +100,15 @@ export function wellFormed(value: string): string {
  * ```
  */
 export function encodeFieldValue(value: FieldValue): Buffer {
-  switch (typeof value) {
-    case 'string':
-      return tagged(TAG.string, wellFormed(value));
-    case 'number':
-      return tagged(TAG.number, String(value));
-    case 'boolean':
-      return tagged(TAG.boolean, value ? '1' : '0');
-    case 'bigint':
-      return tagged(TAG.bigint, value.toString());
-    case 'object':
-      if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) break;
-        return tagged(TAG.date, value.toISOString());
-      }
-      if (value instanceof Uint8Array) return tagged(TAG.bytes, value);
-      if (value !== null) return tagged(TAG.json, JSON.stringify(value));
-  }
-  throw new KeystrataError('PLAINTEXT_REJECTED', `A value of type ${value === null ? 'null' : typeof value} cannot be encrypted.`);
+  const body = typeof value === 'string' ? wellFormed(value) : bodyOf(value);
+  // Its own memory, never a slice of the shared pool: the caller owns (and zero-fills) it.
+  const length = 1 + (typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
+  return writeTagged(Buffer.allocUnsafeSlow(length), tagOf(value), body);
 }
 
 /**
- * Same bytes as {@link encodeFieldValue}, but a string is written into a shared scratch buffer
- * instead of two new ones. The result is valid until the next call: zero-fill it right after use.
+ * Same bytes as {@link encodeFieldValue}, but written into a shared scratch buffer instead of a new
+ * one. The result is valid until the next call: zero-fill it right after use.
  *
  * @example
  * ```ts
@@ -85,12 +117,9 @@ export function encodeFieldValue(value: FieldValue): Buffer {
  * ```
  */
 export function writeFieldValue(value: FieldValue): Buffer {
-  if (typeof value !== 'string') return encodeFieldValue(value);
-  wellFormed(value);
+  const body = typeof value === 'string' ? wellFormed(value) : bodyOf(value);
   // A UTF-16 code unit is at most 3 bytes of UTF-8.
-  const bytes = plaintextScratch.take(1 + 3 * value.length);
-  bytes[0] = TAG.string;
-  return bytes.subarray(0, 1 + bytes.write(value, 1, 'utf8'));
+  return writeTagged(plaintextScratch.take(1 + (typeof body === 'string' ? 3 : 1) * body.length), tagOf(value), body);
 }
 
 /**
@@ -109,7 +138,7 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
     case TAG.number: {
       const body = text();
       const value = Number(body);
-      if (String(value) !== body) throw bodyMismatch('n');
+      if ((Object.is(value, -0) ? '-0' : String(value)) !== body) throw bodyMismatch('n');
       return value;
     }
     case TAG.boolean:
@@ -126,8 +155,12 @@ export function decodeFieldValue(bytes: Buffer): FieldValue {
       if (Number.isNaN(value.getTime()) || value.toISOString() !== body) throw bodyMismatch('d');
       return value;
     }
-    case TAG.bytes:
-      return Buffer.from(bytes.subarray(1));
+    case TAG.bytes: {
+      // Its own memory, not a slice of Node's shared pool (where it would sit beside other values, and outlive its zero-fill by the caller).
+      const value = Buffer.allocUnsafeSlow(bytes.length - 1);
+      bytes.copy(value, 0, 1);
+      return value;
+    }
     case TAG.json:
       try {
         return JSON.parse(text()) as FieldValue;

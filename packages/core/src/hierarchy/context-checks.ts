@@ -12,8 +12,12 @@ import type { FieldContext } from '../envelope/field-context.js';
  */
 export const RESERVED_SEGMENT_PREFIX = '__keystrata';
 
+/** `text` has no lone UTF-16 surrogate (cheap for the usual one-byte strings). */
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
 /**
- * Validates a field context; to encrypt, a segment is required and must not be reserved.
+ * Validates a field context: a non-empty model and field, string record id / segment / keyring
+ * when given, all well-formed Unicode; to encrypt, a segment is required and must not be reserved.
  *
  * @example
  * ```ts
@@ -23,6 +27,25 @@ export const RESERVED_SEGMENT_PREFIX = '__keystrata';
 export function checkContext(context: FieldContext, forEncryption: boolean): void {
   if (typeof context !== 'object' || context === null || typeof context.model !== 'string' || context.model === '' || typeof context.field !== 'string' || context.field === '') {
     throw new KeystrataError('CONFIG_INVALID', 'A field context needs a non-empty model and field.');
+  }
+  const { recordId, segment, keyring } = context;
+  // Precondition: the record id, segment and keyring are strings when given.
+  if ((recordId !== undefined && typeof recordId !== 'string') || (segment !== undefined && typeof segment !== 'string') || (keyring !== undefined && typeof keyring !== 'string')) {
+    throw new KeystrataError('CONFIG_INVALID', "A field context's recordId, segment and keyring must be strings when given (convert a numeric record id with String(id)).");
+  }
+  // A lone surrogate would be bound into the AAD as U+FFFD and match other contexts.
+  // Precondition: the context is well-formed Unicode.
+  if (
+    !isWellFormed(context.model) ||
+    !isWellFormed(context.field) ||
+    (recordId !== undefined && !isWellFormed(recordId)) ||
+    (segment !== undefined && !isWellFormed(segment)) ||
+    (keyring !== undefined && !isWellFormed(keyring))
+  ) {
+    throw new KeystrataError(
+      'CONFIG_INVALID',
+      'A field context (model, field, recordId, segment or keyring) contains a lone UTF-16 surrogate, which UTF-8 cannot carry: it would be bound as U+FFFD and match other contexts. Fix the name or id (e.g. String.prototype.toWellFormed()); nothing was read or written.',
+    );
   }
   if (forEncryption) {
     if (typeof context.segment !== 'string' || context.segment === '') {
