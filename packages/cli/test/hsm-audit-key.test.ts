@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs helper of the core tests (SoftHSM2 members, each with its own token directory and library copy)
 import { createMemberToken } from '../../core/test/members/member-tokens.mjs';
+import { memberConfig, type MemberToken } from './member-config.js';
 import { keystrata } from './run-cli.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-  tokens: string;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'keystrata-cli-audit-key-'));
-const tokens: Record<string, Token> = {};
-const member = (name: string) => ({ name, module: tokens[name]!.module, tokenLabel: tokens[name]!.tokenLabel, pin: { file: `${name}.pin` }, softhsm2Conf: tokens[name]!.conf });
+const tokens: Record<string, MemberToken> = {};
+const member = (name: string) => memberConfig(tokens, name);
 const writeMembers = (names: string[]) =>
   writeFileSync(join(dir, 'keystrata.config.json'), JSON.stringify({ rootKey: { kind: 'independent', members: names.map(member) }, keyStore: { url: 'sqlite:keys.db' } }, null, 2));
 const ok = (args: string[], input = '') => {
@@ -36,7 +28,7 @@ afterAll(() => {
 describe('keystrata hsm add-member gives a late member the audit key (issue 14)', () => {
   it('issue 14 §audit key: a member added with `keystrata hsm add-member` after the trail started receives the audit key; with both original members gone, writes, a rotation and `audit verify` succeed through it alone', () => {
     for (const name of ['a', 'b', 'c']) {
-      tokens[name] = createMemberToken(name) as Token;
+      tokens[name] = createMemberToken(name) as MemberToken;
       writeFileSync(join(dir, `${name}.pin`), tokens[name]!.pin);
     }
     writeMembers(['a', 'b']);

@@ -5,25 +5,18 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs helper of the core tests (SoftHSM2 members, each with its own token directory and library copy)
 import { createMemberToken } from '../../core/test/members/member-tokens.mjs';
+import { memberConfig, type MemberToken } from './member-config.js';
 import { keystrata } from './run-cli.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'keystrata-cli-members-tampered-'));
-const tokens: Record<string, Token> = {};
-const member = (name: string) => ({ name, module: tokens[name]!.module, tokenLabel: tokens[name]!.tokenLabel, pin: { file: `${name}.pin` }, softhsm2Conf: tokens[name]!.conf });
+const tokens: Record<string, MemberToken> = {};
+const member = (name: string) => memberConfig(tokens, name);
 const run = (args: string[]) => keystrata(dir, args, '');
 
 describe('keystrata hsm members shows an edited or deleted audit-key-copies row (issue 14 review)', () => {
   it('issue 14 §audit key (review): as the attacker with SQL, a deleted audit-key-copies row shows as tampered in `hsm members`, and `hsm add-member` fails closed with KEYSTORE_TAMPERED', () => {
     for (const name of ['a', 'b', 'c']) {
-      tokens[name] = createMemberToken(name) as Token;
+      tokens[name] = createMemberToken(name) as MemberToken;
       writeFileSync(join(dir, `${name}.pin`), tokens[name]!.pin);
     }
     const writeMembers = (names: string[]) =>

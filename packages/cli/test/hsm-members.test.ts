@@ -4,19 +4,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs helper of the core tests (SoftHSM2 members, each with its own token directory and library copy)
 import { createMemberToken } from '../../core/test/members/member-tokens.mjs';
+import { memberConfig, type MemberToken } from './member-config.js';
 import { keystrata } from './run-cli.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'keystrata-cli-members-'));
-const tokens: Record<string, Token> = {};
-const member = (name: string, pinFile = `${name}.pin`) => ({ name, module: tokens[name]!.module, tokenLabel: tokens[name]!.tokenLabel, pin: { file: pinFile }, softhsm2Conf: tokens[name]!.conf });
+const tokens: Record<string, MemberToken> = {};
+const member = (name: string, pinFile?: string) => memberConfig(tokens, name, pinFile);
 const writeMembers = (members: unknown[]) =>
   writeFileSync(join(dir, 'keystrata.config.json'), JSON.stringify({ rootKey: { kind: 'independent', members }, keyStore: { url: 'sqlite:keys.db' } }, null, 2));
 const ok = (args: string[], input = '') => {
@@ -29,7 +22,7 @@ const json = (args: string[]) => JSON.parse(ok([...args, '--json'])) as Record<s
 describe('keystrata hsm members / add-member / remove-member over rootKey.members (issue 14)', () => {
   beforeAll(() => {
     for (const name of ['a', 'b', 'c']) {
-      tokens[name] = createMemberToken(name) as Token;
+      tokens[name] = createMemberToken(name) as MemberToken;
       writeFileSync(join(dir, `${name}.pin`), tokens[name]!.pin);
     }
     writeFileSync(join(dir, 'wrong.pin'), 'not-the-pin');

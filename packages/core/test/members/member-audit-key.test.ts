@@ -10,36 +10,22 @@ import { recordedAuditKey } from '../../src/audit/audit-key-check.js';
 import { auditKeyCheckValue, loadAuditKeyCopies } from '../../src/root-key/members/member-audit-copies.js';
 import { SecretKey } from '../../src/secret/secret-key.js';
 // @ts-expect-error: a plain .mjs helper shared with the child processes
-import { bringBack, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
+import { bringBack, createMemberToken, takeAway } from './member-tokens.mjs';
+import { codeOf, type MemberToken, options } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  tokens: string;
-  directory: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
 /** An independent member opened by hand, as `rootKey.addMember` takes it (openPkcs11Members sets acceptImportedAuditKey itself). */
-const openMember = (t: Token) => Pkcs11RootKey.open({ ...options(t), acceptImportedAuditKey: true });
+const openMember = (t: MemberToken) => Pkcs11RootKey.open({ ...options(t), acceptImportedAuditKey: true });
 
 const closing: Array<{ close(): Promise<void> }> = [];
-const away: Token[] = [];
+const away: MemberToken[] = [];
 afterEach(async () => {
   for (const token of away.splice(0)) bringBack(token);
   for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
 });
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'none',
-    (error: { code?: string }) => error.code ?? 'untyped',
-  );
-
 /** Two independent members A and B start the trail (provision, two KEK versions, values); C is a fresh token, not yet a member. */
 async function trailOnTwoMembers() {
-  const [a, b, c] = ['a', 'b', 'c'].map((name) => createMemberToken(name) as Token) as [Token, Token, Token];
+  const [a, b, c] = ['a', 'b', 'c'].map((name) => createMemberToken(name) as MemberToken) as [MemberToken, MemberToken, MemberToken];
   const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)], probeIntervalMs: 50 });
   closing.push(rootKey);
   const file = join(mkdtempSync(join(tmpdir(), 'keystrata-audit-key-')), 'keys.db');
@@ -131,7 +117,7 @@ describe('issue 14 §audit key: an independent member added after the trail star
   }, 30_000);
 
   it('issue 14 §audit key: a member that was out when the trail started receives the audit key when it rejoins, and then MACs and verifies the trail alone', async () => {
-    const [a, b] = ['a', 'b'].map((name) => createMemberToken(name) as Token) as [Token, Token];
+    const [a, b] = ['a', 'b'].map((name) => createMemberToken(name) as MemberToken) as [MemberToken, MemberToken];
     // B is gone when the root opens and the trail starts: it starts unhealthy, and only A receives the audit key.
     takeAway(b);
     away.push(b);
@@ -242,7 +228,7 @@ describe('issue 14 §audit key: an independent member added after the trail star
     // What an older version left: the members hold the audit key, the trail started on it, and the key store keeps no copies
     // (the audit key is created without a key store, so no `audit-key-copies` row exists when record 1 is written).
     // Updated for the review (F4): deleting the row of a trail started by this version is now `tampered`, tested below.
-    const [a, b, c] = ['a', 'b', 'c'].map((name) => createMemberToken(name) as Token) as [Token, Token, Token];
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => createMemberToken(name) as MemberToken) as [MemberToken, MemberToken, MemberToken];
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)], probeIntervalMs: 50 });
     closing.push(rootKey);
     const keyStore = new SqlKeyStore(await createSqliteDriver({ database: join(mkdtempSync(join(tmpdir(), 'keystrata-audit-key-')), 'keys.db') }));

@@ -2,44 +2,22 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteDriver, decodeMemberCopies, encodeMemberCopies, KeyHierarchy, MemberRootKey, openPkcs11Members, Pkcs11RootKey, SqlKeyStore, syncRootMember } from '../../src/index.js';
 // @ts-expect-error: a plain .mjs helper shared with the child processes
-import { createMemberToken, memberOptions } from './member-tokens.mjs';
+import { createMemberToken } from './member-tokens.mjs';
+import { closedAfterEach, codeOf, type MemberToken, options, relabelled } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
-
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'none',
-    (error: { code?: string }) => error.code ?? 'untyped',
-  );
+const closing = closedAfterEach();
 
 /** The blob with its `kw` header naming CKM_AES_KEY_WRAP_PAD (0x210A) instead of CKM_AES_KEY_WRAP: 40 bytes is a length 0x210A promises. */
-const relabelled = (copy: Buffer): Buffer => {
-  const changed = Buffer.from(copy);
-  changed.writeUInt32BE(0x210a, 3);
-  return changed;
-};
 
 describe('issue 14 §mechanism: a wrapped blob naming a mechanism one member does not offer', () => {
   it('issue 14 §mechanism: fails that one unwrap there (CIPHERTEXT_TAMPERED, offered: false), moves to a member holding its own copy, never marks the member refused (it serves every other key), and a CMK rotation that drops the copy audits it', async () => {
-    const a = createMemberToken('a') as Token;
+    const a = createMemberToken('a') as MemberToken;
     // A real SoftHSM2 whose slot does not offer CKM_AES_KEY_WRAP_PAD: softhsm2.conf `slots.mechanisms` lists what it offers
     // (SoftHSM2 2.6.1 ignores the `-CKM_…` form, so the list is written out).
-    const b = createMemberToken('b') as Token;
+    const b = createMemberToken('b') as MemberToken;
     appendFileSync(b.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });
     closing.push(rootKey);

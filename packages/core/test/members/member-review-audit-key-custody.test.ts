@@ -11,30 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pkcs11js from 'pkcs11js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteDriver, decodeMemberCopies, KeyHierarchy, openPkcs11Members, SqlKeyStore } from '../../src/index.js';
 import { auditDigest } from '../../src/audit/audit-chain.js';
 import { recordedAuditKey, recordedStoreId } from '../../src/audit/audit-key-check.js';
 import type { AuditEvent } from '../../src/key-store/records.js';
 import { AUDIT_KEY_CHECK_STRING } from '../../src/root-key/root-key.js';
 // @ts-expect-error: plain .mjs helper
-import { createMemberToken, memberOptions } from './member-tokens.mjs';
+import { createMemberToken } from './member-tokens.mjs';
+import { closedAfterEach, type MemberToken, options } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
+const closing = closedAfterEach();
 
 /** The attacker's own PKCS#11 handle on member B only (PIN of B, nothing else): C_UnwrapKey under the audit-wrap CMK with a readable template. */
-function unwrapWithRawHandle(token: Token, cmk: { label: string; id: string }, copy: Buffer): Buffer {
+function unwrapWithRawHandle(token: MemberToken, cmk: { label: string; id: string }, copy: Buffer): Buffer {
   process.env.SOFTHSM2_CONF = token.conf;
   const p = new pkcs11js.PKCS11();
   p.load(token.module);
@@ -70,7 +60,7 @@ function unwrapWithRawHandle(token: Token, cmk: { label: string; id: string }, c
 
 describe('issue 14 §audit key (review): the residual risk of one member PIN holder with the key store', () => {
   it('issue 14 §audit key (review): one member PIN + the stored audit-key-copies row unwrap the audit key outside the HSM; the offline rewrite passes verifyAudit() but a head saved outside the database detects it', async () => {
-    const [a, b] = ['a', 'b'].map((n) => createMemberToken(n) as Token) as [Token, Token];
+    const [a, b] = ['a', 'b'].map((n) => createMemberToken(n) as MemberToken) as [MemberToken, MemberToken];
     const file = join(mkdtempSync(join(tmpdir(), 'review-audit-x-')), 'keys.db');
     let savedHead = { seq: 0, mac: '' };
     {

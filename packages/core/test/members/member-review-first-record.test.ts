@@ -10,32 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pkcs11js from 'pkcs11js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditDigest } from '../../src/audit/audit-chain.js';
 import { createSqliteDriver, encodeMemberCopies, KeyHierarchy, openPkcs11Members, Pkcs11RootKey, SqlKeyStore, syncRootMember } from '../../src/index.js';
 import type { AuditEvent } from '../../src/key-store/records.js';
 import { AUDIT_KEY_CHECK_STRING } from '../../src/root-key/root-key.js';
 import { SecretKey } from '../../src/secret/secret-key.js';
 // @ts-expect-error: plain .mjs helper
-import { createMemberToken, memberOptions } from './member-tokens.mjs';
+import { createMemberToken } from './member-tokens.mjs';
+import { closedAfterEach, codeOf, type MemberToken, options } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'none',
-    (e: { code?: string }) => e.code ?? 'untyped',
-  );
+const closing = closedAfterEach();
 
 /** Offline, SQL only: every record re-MACed under `key` (the actor of record 2 forged), as the attacker holding `key` can. */
 function reMacTrail(file: string, key: Buffer): void {
@@ -56,7 +41,7 @@ function reMacTrail(file: string, key: Buffer): void {
 }
 
 /** The attacker's own PKCS#11 handle on B (B's PIN): destroys B's audit key objects, so the library imports K' in their place. */
-function destroyAuditKeyObjects(token: Token): number {
+function destroyAuditKeyObjects(token: MemberToken): number {
   process.env.SOFTHSM2_CONF = token.conf;
   const p = new pkcs11js.PKCS11();
   p.load(token.module);
@@ -85,7 +70,7 @@ function destroyAuditKeyObjects(token: Token): number {
 
 /** A and B start a trail; the attacker (SQL + B's PIN) plants K' on B and points the copies row and record 1 at it. */
 async function plantOnB(importIntoB: boolean) {
-  const [a, b, c] = ['a', 'b', 'c'].map((n) => createMemberToken(n) as Token) as [Token, Token, Token];
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => createMemberToken(n) as MemberToken) as [MemberToken, MemberToken, MemberToken];
   const file = join(mkdtempSync(join(tmpdir(), 'review-r0-')), 'keys.db');
   {
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });

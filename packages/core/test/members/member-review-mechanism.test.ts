@@ -6,36 +6,16 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteDriver, decodeMemberCopies, encodeMemberCopies, KeyHierarchy, openPkcs11Members, Pkcs11RootKey, SqlKeyStore, syncRootMember } from '../../src/index.js';
 // @ts-expect-error: plain .mjs helper
-import { bringBack, cloneMemberToken, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
+import { bringBack, cloneMemberToken, createMemberToken, takeAway } from './member-tokens.mjs';
+import { closedAfterEach, codeOf, type MemberToken, options, relabelled } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  conf: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'none',
-    (e: { code?: string }) => e.code ?? 'untyped',
-  );
-const relabel = (copy: Buffer): Buffer => {
-  const c = Buffer.from(copy);
-  c.writeUInt32BE(0x210a, 3);
-  return c;
-};
+const closing = closedAfterEach();
 /** A SoftHSM2 token whose slot offers CKM_AES_KEY_WRAP but not CKM_AES_KEY_WRAP_PAD (as member-mechanisms.test.ts does). */
-const kwOnly = (name: string): Token => {
-  const t = createMemberToken(name) as Token;
+const kwOnly = (name: string): MemberToken => {
+  const t = createMemberToken(name) as MemberToken;
   appendFileSync(t.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
   return t;
 };
@@ -54,7 +34,7 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
     const ciphertext = await h.encryptValue('canary', context);
     const db = new Database(file);
     const stored = Buffer.from((db.prepare('SELECT wrapped FROM keystrata_kek WHERE version = 1').get() as { wrapped: string }).wrapped, 'base64');
-    db.prepare('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1').run(relabel(stored).toString('base64'));
+    db.prepare('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1').run(relabelled(stored).toString('base64'));
     db.close();
     h.clearCache();
     const code = await codeOf(h.decryptValue(ciphertext, context));
@@ -63,7 +43,7 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
   });
 
   it('issue 14 §mechanism (review): independent members: every copy of a KEK relabelled, and every copy of the audit key relabelled, are refused as tampering and audited', async () => {
-    const [a, b, c] = [kwOnly('a'), kwOnly('b'), createMemberToken('c') as Token];
+    const [a, b, c] = [kwOnly('a'), kwOnly('b'), createMemberToken('c') as MemberToken];
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });
     closing.push(rootKey);
     const file = join(mkdtempSync(join(tmpdir(), 'review-mech-')), 'keys.db');
@@ -75,10 +55,10 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
     const ciphertext = await h.encryptValue('canary', context);
     const db = new Database(file);
     const kek = Buffer.from((db.prepare('SELECT wrapped FROM keystrata_kek WHERE version = 1').get() as { wrapped: string }).wrapped, 'base64');
-    db.prepare('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1').run(encodeMemberCopies(decodeMemberCopies(kek).map((x) => ({ ...x, wrapped: relabel(x.wrapped) }))).toString('base64'));
+    db.prepare('UPDATE keystrata_kek SET wrapped = ? WHERE version = 1').run(encodeMemberCopies(decodeMemberCopies(kek).map((x) => ({ ...x, wrapped: relabelled(x.wrapped) }))).toString('base64'));
     const job = db.prepare("SELECT data FROM keystrata_job WHERE id = 'audit-key-copies'").get() as { data: string };
     const data = JSON.parse(job.data) as { wrapped: string };
-    data.wrapped = encodeMemberCopies(decodeMemberCopies(Buffer.from(data.wrapped, 'base64')).map((x) => ({ ...x, wrapped: relabel(x.wrapped) }))).toString('base64');
+    data.wrapped = encodeMemberCopies(decodeMemberCopies(Buffer.from(data.wrapped, 'base64')).map((x) => ({ ...x, wrapped: relabelled(x.wrapped) }))).toString('base64');
     db.prepare("UPDATE keystrata_job SET data = ? WHERE id = 'audit-key-copies'").run(JSON.stringify(data));
     db.close();
 
@@ -109,7 +89,7 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
 
   it('issue 14 §mechanism (review): cloned members, a genuine 0x210A blob: the member lacking the mechanism is skipped (not refused) while the other serves, and with that member out the read waits with HSM_UNAVAILABLE instead of being called tampered', async () => {
     // A writes CKM_AES_KEY_WRAP_PAD (its slot does not offer CKM_AES_KEY_WRAP); B is a clone of A's token whose slot lacks PAD.
-    const a = createMemberToken('a') as Token;
+    const a = createMemberToken('a') as MemberToken;
     appendFileSync(a.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP_PAD,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
     const file = join(mkdtempSync(join(tmpdir(), 'review-mech-')), 'keys.db');
     const context = { model: 'P', field: 'f', recordId: 'r1', segment: 's1' };
@@ -123,7 +103,7 @@ describe('issue 14 §mechanism (review): a relabelled wrap mechanism is tamperin
       await keyStore.close();
       await onlyA.close();
     }
-    const b = cloneMemberToken(a, 'b') as Token;
+    const b = cloneMemberToken(a, 'b') as MemberToken;
     appendFileSync(b.conf, 'slots.mechanisms = CKM_AES_KEY_GEN,CKM_AES_KEY_WRAP,CKM_GENERIC_SECRET_KEY_GEN,CKM_SHA256_HMAC\n');
     const rootKey = await openPkcs11Members({ kind: 'cloned', members: [options(a), options(b)], probeIntervalMs: 50 });
     closing.push(rootKey);

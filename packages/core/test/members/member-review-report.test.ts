@@ -6,29 +6,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSqliteDriver, KeyHierarchy, openPkcs11Members, reportRootMembers, SqlKeyStore } from '../../src/index.js';
 import { auditDigest } from '../../src/audit/audit-chain.js';
 import { recordedAuditKey, recordedAuditKeyCopies, recordedStoreId } from '../../src/audit/audit-key-check.js';
 import type { AuditRecord } from '../../src/key-store/records.js';
 // @ts-expect-error: plain .mjs helper
-import { createMemberToken, memberOptions } from './member-tokens.mjs';
+import { createMemberToken } from './member-tokens.mjs';
+import { closedAfterEach, type MemberToken, options } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-}
-const options = (t: Token) => memberOptions(t) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
+const closing = closedAfterEach();
 
 describe('issue 14 §audit key (review): member report and a malformed audit-key-copies row', () => {
   it('issue 14 §audit key (review): a malformed row is reported as tampered, not as a legacy not-kept trail', async () => {
-    const [a, b] = ['a', 'b'].map((n) => createMemberToken(n) as Token) as [Token, Token];
+    const [a, b] = ['a', 'b'].map((n) => createMemberToken(n) as MemberToken) as [MemberToken, MemberToken];
     const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });
     closing.push(rootKey);
     const file = join(mkdtempSync(join(tmpdir(), 'review-report-')), 'keys.db');

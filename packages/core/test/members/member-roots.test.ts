@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createSqliteDriver,
   decodeMemberCopies,
@@ -21,22 +21,12 @@ import {
 import { SecretKey } from '../../src/secret/secret-key.js';
 // @ts-expect-error: a plain .mjs helper shared with the child processes
 import { bringBack, cloneMemberToken, createMemberToken, memberOptions, takeAway } from './member-tokens.mjs';
+import { closedAfterEach, codeOf, type MemberToken } from './member-test-kit.js';
 
-interface Token {
-  name: string;
-  module: string;
-  tokenLabel: string;
-  pin: string;
-  tokens: string;
-  moduleEnvironment: { SOFTHSM2_CONF: string };
-}
-const token = (name: string, options?: { label?: string }): Token => createMemberToken(name, options) as Token;
-const options = (t: Token, pin?: string) => memberOptions(t, pin) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
+const token = (name: string, options?: { label?: string }): MemberToken => createMemberToken(name, options) as MemberToken;
+const options = (t: MemberToken, pin?: string) => memberOptions(t, pin) as { name: string; module: string; tokenLabel: string; pin: () => string; moduleEnvironment: Record<string, string> };
 
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const thing of closing.splice(0).reverse()) await thing.close().catch(() => undefined);
-});
+const closing = closedAfterEach();
 
 async function store(): Promise<{ keyStore: SqlKeyStore; file: string }> {
   const file = join(mkdtempSync(join(tmpdir(), 'keystrata-members-')), 'keys.db');
@@ -56,12 +46,6 @@ async function hierarchyWithValues(rootKey: MemberRootKey, keyStore: SqlKeyStore
   }
   return { h, values, expected: values.map((_, i) => `canary-${i + 1}`) };
 }
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'none',
-    (error: { code?: string }) => error.code ?? 'untyped',
-  );
 
 describe('issue 14: members that must not be used, tampered copies, adding and removing members', () => {
   it('issue 14 §refused: a member with the wrong PIN is reported and never used, and the probe never retries it', async () => {
@@ -249,7 +233,7 @@ describe('issue 14: members that must not be used, tampered copies, adding and r
     const first = await openPkcs11Members({ kind: 'cloned', members: [options(a)] });
     const { values, expected } = await hierarchyWithValues(first, keyStore);
     await first.close();
-    const b = cloneMemberToken(a, 'b') as Token;
+    const b = cloneMemberToken(a, 'b') as MemberToken;
     const onlyB = Members.create({ kind: 'cloned', members: [{ name: 'b', rootKey: await Pkcs11RootKey.open(options(b)) }] });
     closing.push(onlyB);
     const h = await KeyHierarchy.create({ rootKey: onlyB, keyStore });
