@@ -19,43 +19,30 @@ import type { AuditEvent } from '../../src/key-store/records.js';
 import { AUDIT_KEY_CHECK_STRING } from '../../src/root-key/root-key.js';
 // @ts-expect-error: plain .mjs helper
 import { createMemberToken } from './member-tokens.mjs';
-import { closedAfterEach, type MemberToken, options } from './member-test-kit.js';
+import { closedAfterEach, type MemberToken, options, withAttackerSession } from './member-test-kit.js';
 
 const closing = closedAfterEach();
 
 /** The attacker's own PKCS#11 handle on member B only (PIN of B, nothing else): C_UnwrapKey under the audit-wrap CMK with a readable template. */
 function unwrapWithRawHandle(token: MemberToken, cmk: { label: string; id: string }, copy: Buffer): Buffer {
-  process.env.SOFTHSM2_CONF = token.conf;
-  const p = new pkcs11js.PKCS11();
-  p.load(token.module);
-  try {
-    p.C_Initialize();
-  } catch {
-    /* already initialised in this process */
-  }
-  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try {
-    p.C_Login(session, pkcs11js.CKU_USER, token.pin);
-  } catch {
-    /* logged in already */
-  }
-  p.C_FindObjectsInit(session, [
-    { type: pkcs11js.CKA_LABEL, value: cmk.label },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(cmk.id, 'hex') },
-  ]);
-  const [wrapping] = p.C_FindObjects(session, 2);
-  p.C_FindObjectsFinal(session);
-  const mechanism = copy.readUInt32BE(3); // 'kw' ‖ 1 ‖ u32 CKM_
-  const key = p.C_UnwrapKey(session, { mechanism }, wrapping!, copy.subarray(7), [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-    { type: pkcs11js.CKA_TOKEN, value: false },
-    { type: pkcs11js.CKA_SENSITIVE, value: false },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-  ]);
-  const [value] = p.C_GetAttributeValue(session, key, [{ type: pkcs11js.CKA_VALUE }]);
-  return Buffer.from(value!.value!);
+  return withAttackerSession(token, (p, session) => {
+    p.C_FindObjectsInit(session, [
+      { type: pkcs11js.CKA_LABEL, value: cmk.label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(cmk.id, 'hex') },
+    ]);
+    const [wrapping] = p.C_FindObjects(session, 2);
+    p.C_FindObjectsFinal(session);
+    const mechanism = copy.readUInt32BE(3); // 'kw' ‖ 1 ‖ u32 CKM_
+    const key = p.C_UnwrapKey(session, { mechanism }, wrapping!, copy.subarray(7), [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+      { type: pkcs11js.CKA_TOKEN, value: false },
+      { type: pkcs11js.CKA_SENSITIVE, value: false },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+    ]);
+    const [value] = p.C_GetAttributeValue(session, key, [{ type: pkcs11js.CKA_VALUE }]);
+    return Buffer.from(value!.value!);
+  });
 }
 
 describe('issue 14 §audit key (review): the residual risk of one member PIN holder with the key store', () => {

@@ -18,7 +18,7 @@ import { AUDIT_KEY_CHECK_STRING } from '../../src/root-key/root-key.js';
 import { SecretKey } from '../../src/secret/secret-key.js';
 // @ts-expect-error: plain .mjs helper
 import { createMemberToken } from './member-tokens.mjs';
-import { closedAfterEach, codeOf, type MemberToken, options } from './member-test-kit.js';
+import { closedAfterEach, codeOf, type MemberToken, options, withAttackerSession } from './member-test-kit.js';
 
 const closing = closedAfterEach();
 
@@ -42,30 +42,13 @@ function reMacTrail(file: string, key: Buffer): void {
 
 /** The attacker's own PKCS#11 handle on B (B's PIN): destroys B's audit key objects, so the library imports K' in their place. */
 function destroyAuditKeyObjects(token: MemberToken): number {
-  process.env.SOFTHSM2_CONF = token.conf;
-  const p = new pkcs11js.PKCS11();
-  p.load(token.module);
-  try {
-    p.C_Initialize();
-  } catch {
-    /* initialised already in this process */
-  }
-  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  try {
-    try {
-      p.C_Login(session, pkcs11js.CKU_USER, token.pin);
-    } catch {
-      /* logged in already */
-    }
+  return withAttackerSession(token, (p, session) => {
     p.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: 'keystrata-audit' }]);
     const objects = p.C_FindObjects(session, 10);
     p.C_FindObjectsFinal(session);
     for (const object of objects) p.C_DestroyObject(session, object);
     return objects.length;
-  } finally {
-    p.C_CloseSession(session);
-  }
+  });
 }
 
 /** A and B start a trail; the attacker (SQL + B's PIN) plants K' on B and points the copies row and record 1 at it. */

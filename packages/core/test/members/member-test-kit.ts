@@ -1,5 +1,6 @@
 // Shared set-up of the member tests: the token shape member-tokens.mjs makes, the options a member
 // opens with, things to close after each test, and small assertion helpers.
+import pkcs11js from 'pkcs11js';
 import { afterEach } from 'vitest';
 // @ts-expect-error: a plain .mjs helper shared with the child processes
 import { memberOptions } from './member-tokens.mjs';
@@ -41,3 +42,30 @@ export const relabelled = (copy: Buffer): Buffer => {
   changed.writeUInt32BE(0x210a, 3);
   return changed;
 };
+
+/**
+ * The attacker's own PKCS#11 handle on one member token (its PIN, nothing else): a logged-in RW
+ * session passed to `use`, closed after.
+ */
+export function withAttackerSession<T>(token: MemberToken, use: (p: pkcs11js.PKCS11, session: Buffer) => T): T {
+  process.env.SOFTHSM2_CONF = token.conf;
+  const p = new pkcs11js.PKCS11();
+  p.load(token.module);
+  try {
+    p.C_Initialize();
+  } catch {
+    /* already initialised in this process */
+  }
+  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
+  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  try {
+    try {
+      p.C_Login(session, pkcs11js.CKU_USER, token.pin);
+    } catch {
+      /* logged in already */
+    }
+    return use(p, session);
+  } finally {
+    p.C_CloseSession(session);
+  }
+}
