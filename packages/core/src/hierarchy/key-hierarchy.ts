@@ -151,7 +151,7 @@ export class KeyHierarchy {
       async () => {
         const { values, errors } = await decryptBatch(this.#h, this.#aead, items, false);
         const results: DecryptResult[] = [];
-        for (let i = 0; i < items.length; i++) {
+        for (let i = 0; i < values.length; i++) {
           const error = errors.get(i);
           results.push(error === undefined ? { ok: true, value: values[i]! } : { ok: false, error });
         }

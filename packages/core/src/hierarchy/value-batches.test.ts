@@ -132,3 +132,39 @@ describe('issue 16 §in-place: values are sealed and opened in place in the batc
     }
   });
 });
+
+describe('issue 16 §snapshot: a batch works on the items it was called with', () => {
+  it.each(PATHS)(
+    'issue 16 §snapshot (%s): a caller that changes its array while the batch awaits its keys gets the values of the items it passed (decrypt, settled decrypt, encrypt)',
+    async (aead) => {
+      await withHierarchy(aead, async (hierarchy) => {
+        const texts = await hierarchy.encryptValues([
+          { value: 'one', context },
+          { value: 'two', context },
+        ]);
+        hierarchy.clearCache();
+        const items = texts.map((ciphertext) => ({ ciphertext, context }));
+        const reading = hierarchy.decryptValues(items);
+        items.push({ ciphertext: texts[0]!, context });
+        items.reverse();
+        expect(await reading).toEqual(['one', 'two']);
+
+        hierarchy.clearCache();
+        const settledItems = texts.map((ciphertext) => ({ ciphertext, context }));
+        const settled = hierarchy.decryptValuesSettled(settledItems);
+        settledItems.splice(0, 2, { ciphertext: 'ks1.not-an-envelope', context });
+        expect((await settled).map((result) => (result.ok ? result.value : result.error.code))).toEqual(['one', 'two']);
+
+        hierarchy.clearCache();
+        const writes = [
+          { value: 'a', context },
+          { value: 'b', context },
+        ];
+        const sealing = hierarchy.encryptValues(writes);
+        writes.length = 0;
+        const sealed = await sealing;
+        expect(await hierarchy.decryptValues(sealed.map((ciphertext) => ({ ciphertext, context })))).toEqual(['a', 'b']);
+      });
+    },
+  );
+});

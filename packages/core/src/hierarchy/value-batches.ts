@@ -25,6 +25,8 @@ const checkReadContext = (context: FieldContext): void => checkContext(context, 
  * ```
  */
 export async function encryptBatch(h: HierarchyInternals, aead: NativeAeadModule | undefined, items: readonly EncryptItem[]): Promise<string[]> {
+  // The caller's array may change while the keys are resolved (an await): seal the items as called.
+  items = items.slice();
   const slots = new Int32Array(items.length);
   const uses: number[] = [];
   // keyring → segment → slot, in order of first use (the order keys are resolved in).
@@ -112,6 +114,8 @@ export async function decryptBatch(
   items: readonly DecryptItem[],
   stopAtError: boolean,
 ): Promise<{ values: FieldValue[]; errors: Map<number, KeystrataError> }> {
+  // The caller's array may change while the keys are looked up (an await): work on the items as called.
+  items = items.slice();
   const batch = decodeBatch(items, checkReadContext);
   const leases = new KeyLeases();
   try {

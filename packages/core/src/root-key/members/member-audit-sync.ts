@@ -97,7 +97,7 @@ export async function syncMemberAuditKey(
   const [first] = await keyStore.listAudit(0, 1);
   const recorded = recordedAuditKey(first);
   if (recorded === undefined || recorded.id === '') return 'no-trail';
-  await assertTrustedStart(rootKey, first!, recorded);
+  await assertTrustedStart(rootKey, first!, recorded).catch((error: unknown) => refused(error, member.name, audit));
   return withLease(
     keyStore,
     'audit-key',

@@ -1,4 +1,6 @@
-import { recordedAuditKey, recordedAuditKeyCopies } from '../../audit/audit-key-check.js';
+import { timingSafeEqual } from 'node:crypto';
+import { auditDigest } from '../../audit/audit-chain.js';
+import { recordedAuditKey, recordedAuditKeyCopies, recordedStoreId } from '../../audit/audit-key-check.js';
 import { KeystrataError } from '../../errors/keystrata-error.js';
 import type { KeyStore } from '../../key-store/key-store.js';
 import type { AuditRecord } from '../../key-store/records.js';
@@ -35,8 +37,20 @@ export interface RootMemberReport extends RootMemberStats {
   readonly auditKeyCopy?: 'stored' | 'missing' | 'not-kept' | 'tampered';
 }
 
+/** Whether the trail's first record fails its MAC under the key it names (false when no member can compute it now). */
+async function firstRecordEdited(rootKey: MemberRootKey, first: AuditRecord | undefined): Promise<boolean> {
+  const recorded = recordedAuditKey(first);
+  if (first === undefined || recorded === undefined || recorded.id === '') return false;
+  if (first.seq !== 1 || first.prevMac !== '') return true;
+  const expected = await rootKey.auditMac(auditDigest(first.seq, first.prevMac, first, recordedStoreId(first)), recorded).catch(() => undefined);
+  const actual = Buffer.from(first.mac, 'base64');
+  return expected !== undefined && !(expected.length === actual.length && timingSafeEqual(expected, actual));
+}
+
 /** The members whose audit-key copy the key store keeps, `not-kept` for a legacy trail, or `tampered`. */
-async function storedAuditKeyCopies(keyStore: KeyStore, first: AuditRecord | undefined): Promise<Set<string> | 'not-kept' | 'tampered'> {
+async function storedAuditKeyCopies(rootKey: MemberRootKey, keyStore: KeyStore, first: AuditRecord | undefined): Promise<Set<string> | 'not-kept' | 'tampered'> {
+  // The first record's flags count only when its MAC verifies (an edit that drops `auditKeyCopies` would pass for a legacy trail).
+  if (await firstRecordEdited(rootKey, first)) return 'tampered';
   let kept: Awaited<ReturnType<typeof loadAuditKeyCopies>>;
   try {
     kept = await loadAuditKeyCopies(keyStore);
@@ -64,7 +78,7 @@ export async function reportRootMembers(rootKey: MemberRootKey, keyStore: KeySto
   const [first] = await keyStore.listAudit(0, 1);
   const recorded = recordedAuditKey(first);
   const stats = new Map((rootKey.stats.members ?? []).map((m) => [m.name, m]));
-  const kept = recorded === undefined || rootKey.kind === 'cloned' ? undefined : await storedAuditKeyCopies(keyStore, first);
+  const kept = recorded === undefined || rootKey.kind === 'cloned' ? undefined : await storedAuditKeyCopies(rootKey, keyStore, first);
   const reports: RootMemberReport[] = [];
   for (const member of rootKey.members) {
     let missingCmks: string[] | undefined;

@@ -203,7 +203,8 @@ export class MemberRootKey implements RootKey {
     try {
       return await this.#router.run('unwrap a KEK', (rootKey, member) => rootKey.unwrapKek(cmk, copies.get(member.name)!), {
         eligible,
-        nextWhen: cannotUnwrapHere,
+        // A member's own copy naming a mechanism its module does not offer was not written by it: tampering, as on one token.
+        nextWhen: isMemberCopies(wrapped) ? (error) => LACKS_KEY.has(error.code) : cannotUnwrapHere,
         onLacking: this.#lacking(cmk),
       });
     } catch (error) {
