@@ -109,6 +109,13 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
   const counters = countersOf(setup.hierarchy);
   const rounds = (id: WorkloadId): Rounds => setup.rounds?.[id] ?? ROUNDS[id];
   const results: WorkloadResult[] = [];
+  // Raw AES-256-GCM decrypting all of W2's values (W2 and B2).
+  const rawReadAll: VariantStep = {
+    run: () => {
+      raw.decryptAll(rawEmails, emails);
+      raw.decryptAll(rawSsns, ssns);
+    },
+  };
   // Raw AES-256-GCM on W1's values, batch by batch (W1 and B1).
   const rawInsert: VariantStep = {
     run: () => {
@@ -164,12 +171,7 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
           notes: setup.notes?.W2,
           steps: {
             ...each((v) => ({ run: async () => expectRows(await v.readAll(), ROWS) })),
-            raw: {
-              run: () => {
-                raw.decryptAll(rawEmails, emails);
-                raw.decryptAll(rawSsns, ssns);
-              },
-            },
+            raw: rawReadAll,
           },
         },
         counters,
@@ -215,12 +217,7 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
               },
             },
             keystrata: { run: async () => expectRows(await setup.keystrata.readAll(), ROWS) },
-            raw: {
-              run: () => {
-                raw.decryptAll(rawEmails, emails);
-                raw.decryptAll(rawSsns, ssns);
-              },
-            },
+            raw: rawReadAll,
           },
         },
         counters,

@@ -3,9 +3,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FieldContext } from '../src/envelope/field-context.js';
 import type { FieldValue } from '../src/envelope/value-codec.js';
-import { MemoryKeyStore } from '../src/key-store/memory-key-store.js';
-import { SoftwareRootKey } from '../src/root-key/software-root-key.js';
-import { KeyHierarchy } from '../src/hierarchy/key-hierarchy.js';
+import { pair } from './aead-pair.js';
 
 let seed = 0x1234567;
 const rnd = (n: number) => {
@@ -92,12 +90,7 @@ const norm = (r: { ok: boolean; value?: unknown; error?: { code: string; message
 // Issue 16 §review: the reviewer's differential test of the two AEAD paths, kept as a regression guard.
 describe('issue 16 §review: native vs node:crypto differential', () => {
   it('issue 16 §review: 12,000 random cases incl. errors give the same settled outcomes and the same first error; no changed text opens; -0 round-trips', async () => {
-    const rootKey = new SoftwareRootKey();
-    const keyStore = new MemoryKeyStore();
-    const native = await KeyHierarchy.create({ rootKey, keyStore, aead: 'native' });
-    await native.provision();
-    const node = await KeyHierarchy.create({ rootKey, keyStore, aead: 'node:crypto' });
-    try {
+    await pair(async ({ native, 'node:crypto': node }) => {
       const N = 12_000;
       const items = Array.from({ length: N }, (_, i) => ({ value: value(), context: contexts[i % contexts.length]! }));
       const sealedNative = await native.encryptValues(items);
@@ -128,9 +121,6 @@ describe('issue 16 §review: native vs node:crypto differential', () => {
       // A changed text never opens.
       const forgedOk = jobs.slice(0, N).filter((j, i) => j.ciphertext !== sealedNative[i] && a[i]!.ok);
       expect(forgedOk).toEqual([]);
-    } finally {
-      await native.close();
-      await node.close();
-    }
+    });
   }, 120_000);
 });

@@ -6,31 +6,12 @@ import { decodeEnvelope } from '../src/envelope/envelope-format.js';
 import type { FieldContext } from '../src/envelope/field-context.js';
 import { decodeFieldValue, encodeFieldValue, type FieldValue } from '../src/envelope/value-codec.js';
 import { plaintextScratch } from '../src/envelope/scratch.js';
-import { KeyHierarchy } from '../src/hierarchy/key-hierarchy.js';
-import { MemoryKeyStore } from '../src/key-store/memory-key-store.js';
-import { SoftwareRootKey } from '../src/root-key/software-root-key.js';
+import { pair, PATHS } from './aead-pair.js';
 
 // Issue 16, the independent review of the core's value paths: each finding, written as the attack,
 // on both AEAD paths (the native addon and node:crypto), which must give identical outcomes.
 
-const PATHS = ['native', 'node:crypto'] as const;
-type Path = (typeof PATHS)[number];
 const context: FieldContext = { model: 'Patient', field: 'ssn', recordId: 'p1', segment: 'tenant:a' };
-
-/** Two hierarchies over the same keys: one on each AEAD path. */
-async function pair<T>(run: (h: Record<Path, KeyHierarchy>) => Promise<T>): Promise<T> {
-  const rootKey = new SoftwareRootKey();
-  const keyStore = new MemoryKeyStore();
-  const native = await KeyHierarchy.create({ rootKey, keyStore, aead: 'native' });
-  await native.provision();
-  const node = await KeyHierarchy.create({ rootKey, keyStore, aead: 'node:crypto' });
-  try {
-    return await run({ native, 'node:crypto': node });
-  } finally {
-    await native.close();
-    await node.close();
-  }
-}
 
 /** `name code message` of how a promise settles. */
 const outcomeOf = (promise: Promise<unknown>): Promise<string> =>

@@ -25,6 +25,15 @@ async function independentTrail(members: MemberToken[], file = storeFile()) {
   return { rootKey, keyStore, h, file };
 }
 
+/** The store at `file` opened (no provisioning) under a root of `members`. */
+async function reopen(kind: 'cloned' | 'independent', members: MemberToken[], file: string) {
+  const rootKey = await openPkcs11Members({ kind, members: members.map(options) });
+  closing.push(rootKey);
+  const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
+  closing.push(keyStore);
+  return { rootKey, keyStore, h: await KeyHierarchy.create({ rootKey, keyStore }) };
+}
+
 /** A trail started by a single-token root on `a`, then closed. */
 async function singleTokenTrail(a: MemberToken, file: string): Promise<void> {
   const single = await Pkcs11RootKey.open(options(a));
@@ -81,11 +90,7 @@ describe('issue 14 §audit key (review 2): an SQL-only attacker and the legitima
     const [a, b] = [token('a'), token('b')];
     const file = storeFile();
     await singleTokenTrail(a, file);
-    const rootKey = await openPkcs11Members({ kind: 'independent', members: [options(a), options(b)] });
-    closing.push(rootKey);
-    const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
-    closing.push(keyStore);
-    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    const { rootKey, keyStore, h } = await reopen('independent', [a, b], file);
     expect(await codeOf(h.verifyAudit())).toBe('none');
     expect(await codeOf(h.rotateKek())).toBe('none');
     expect((await syncRootMember({ rootKey, keyStore, member: 'b' })).auditKey).toBe('not-kept');
@@ -98,11 +103,7 @@ describe('issue 14 §audit key (review 2): an SQL-only attacker and the legitima
     const file = storeFile();
     await singleTokenTrail(a, file);
     const b = cloneMemberToken(a, 'b') as MemberToken;
-    const rootKey = await openPkcs11Members({ kind: 'cloned', members: [options(a), options(b)] });
-    closing.push(rootKey);
-    const keyStore = new SqlKeyStore(await createSqliteDriver({ database: file }));
-    closing.push(keyStore);
-    const h = await KeyHierarchy.create({ rootKey, keyStore });
+    const { h } = await reopen('cloned', [a, b], file);
     expect(await codeOf(h.verifyAudit())).toBe('none');
     expect(await codeOf(h.rotateKek())).toBe('none');
   });
