@@ -8,16 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { KeyHierarchy } from '@keystrata/core';
 import { buildAad, decodeEnvelope, decodeFieldValue, encodeFieldValue, encodeHeader, openEnvelope, sealEnvelope } from '@keystrata/core/adapter';
 import { MemoryKeyStore, SoftwareRootKey } from '@keystrata/core/testing';
+import { items, rows } from './bench-values.mjs';
 
 const mode = process.argv[2] ?? 'both';
-const pad = (n, w) => String(n).padStart(w, '0');
-const rows = Array.from({ length: 10_000 }, (_, seq) => ({
-  id: `c${pad(seq, 24)}`,
-  tenant: `t${pad(seq % 100, 3)}`,
-  email: `patient.${pad(seq, 6)}@tenant-${pad(seq % 1000, 3)}.clinic.example`,
-  ssn: `SSN 123-45-${pad(seq % 10_000, 4)} MRN ${pad(seq, 8)} site-A1`.padEnd(40, '.').slice(0, 40),
-}));
-const items = rows.flatMap((r) => ['email', 'ssn'].map((field) => ({ value: r[field], context: { model: 'Patient', field, recordId: r.id, segment: `tenantId:${r.tenant}` } })));
 
 const hierarchy = await KeyHierarchy.create({ rootKey: new SoftwareRootKey(), keyStore: new MemoryKeyStore(), cache: { maxAgeMs: 3_600_000 } });
 await hierarchy.provision();

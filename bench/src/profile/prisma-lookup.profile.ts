@@ -29,6 +29,7 @@ import { PrismaClient } from '../../generated/keystrata/client/client.js';
 import { fieldMap } from '../../generated/keystrata/fieldmap/index.js';
 import { emailOf, expectRow, lookupSeqs, mainBatches } from '../data.js';
 import { openHierarchy } from '../keys.js';
+import { coreLookups } from './core-lookup.js';
 import { profileInto } from './cpu-profile.js';
 
 const ROUNDS = Number(process.env.KEYSTRATA_PROFILE_ROUNDS ?? 7);
@@ -74,17 +75,7 @@ it('profile: prisma W3 lookups, decomposed', async () => {
     'pass-through': async () => {
       for (const seq of lookupSeqs) if ((await passThrough.patient.findFirst({ where: { emailIndex: indexes.get(seq)! } }))?.seq !== seq) throw new Error('pass-through lookup');
     },
-    core: async () => {
-      for (const seq of lookupSeqs) {
-        await hierarchy.blindIndex(emailOf(seq), { model: 'Patient', field: 'email' });
-        const row = storedRows.get(seq)!;
-        const segment = `tenantId:${row.tenantId}`;
-        await hierarchy.decryptValues([
-          { ciphertext: row.email, context: { model: 'Patient', field: 'email', recordId: row.id, segment } },
-          { ciphertext: row.ssn, context: { model: 'Patient', field: 'ssn', recordId: row.id, segment } },
-        ]);
-      }
-    },
+    core: coreLookups(hierarchy, 'Patient', storedRows),
     'records-stored-rows': async () => {
       for (const seq of lookupSeqs) {
         const row = { ...storedRows.get(seq)! };

@@ -27,6 +27,7 @@ import { installKeystrata } from '@keystrata/typeorm';
 import { KsPatient, PlainPatient, StoredPatient } from '../orm/typeorm-entities.js';
 import { emailOf, expectRow, lookupSeqs, mainBatches } from '../data.js';
 import { openHierarchy } from '../keys.js';
+import { coreLookups } from './core-lookup.js';
 import { profileInto } from './cpu-profile.js';
 
 const ROUNDS = Number(process.env.KEYSTRATA_PROFILE_ROUNDS ?? 7);
@@ -59,17 +60,7 @@ it('profile: typeorm W3 lookups, decomposed', async () => {
     stored: async () => {
       for (const seq of lookupSeqs) if ((await storedRepo.findOneBy({ emailIndex: indexes.get(seq)! }))?.seq !== seq) throw new Error('stored lookup');
     },
-    core: async () => {
-      for (const seq of lookupSeqs) {
-        await hierarchy.blindIndex(emailOf(seq), { model: 'KsPatient', field: 'email' });
-        const row = storedRows.get(seq)!;
-        const segment = `tenantId:${row.tenantId}`;
-        await hierarchy.decryptValues([
-          { ciphertext: row.email, context: { model: 'KsPatient', field: 'email', recordId: row.id, segment } },
-          { ciphertext: row.ssn, context: { model: 'KsPatient', field: 'ssn', recordId: row.id, segment } },
-        ]);
-      }
-    },
+    core: coreLookups(hierarchy, 'KsPatient', storedRows),
     // The adapter's read path alone: the blind index given (no token to resolve), the row decrypted on load.
     'keystrata-by-index': async () => {
       for (const seq of lookupSeqs) expectRow(await ksRepo.findOneBy({ emailIndex: indexes.get(seq)! }), seq);
