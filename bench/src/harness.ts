@@ -38,6 +38,8 @@ export interface WorkloadDef {
   readonly steps: Readonly<Record<string, VariantStep>>;
   /** Variants that need no ORM (raw, core alone): their "overhead" is their own µs per field. */
   readonly standalone?: readonly string[];
+  /** Variants whose HSM calls and key-store queries are counted per run (default: keystrata). */
+  readonly counted?: readonly string[];
   /** What each variant does here, when it differs from the ORM-level description; '*': the workload. */
   readonly notes?: Readonly<Record<string, string | undefined>>;
 }
@@ -56,7 +58,7 @@ export interface VariantResult {
    * the same round, back to back). For raw, which needs no ORM, its own µs per field.
    */
   readonly overheadMicros?: Summary;
-  /** keystrata only: HSM calls and key-store queries per measured run (stats() deltas). */
+  /** Counted variants only (keystrata, the breakdown's core): HSM calls and key-store queries per measured run (stats() deltas). */
   readonly counters?: { readonly hsmCalls: Summary; readonly keyStoreQueries: Summary; readonly perRound: readonly KeyCounters[] };
 }
 
@@ -76,6 +78,12 @@ const isNa = (step: VariantStep): step is NotApplicable => 'na' in step;
 const gc = (globalThis as { gc?: () => void }).gc;
 const fmt = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 
+const countersOf = (samples: readonly KeyCounters[]): NonNullable<VariantResult['counters']> => ({
+  hsmCalls: summarize(samples.map((c) => c.hsmCalls)),
+  keyStoreQueries: summarize(samples.map((c) => c.keyStoreQueries)),
+  perRound: samples,
+});
+
 /**
  * Runs a workload: `warmup + rounds` rounds; in each round every applicable variant runs once,
  * back to back, in an order rotated by one each round (so no variant always runs first or right
@@ -88,7 +96,8 @@ export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters
   const standalone = new Set(def.standalone ?? ['raw']);
   const active = names.filter((v) => !isNa(def.steps[v]!));
   const samples: Record<string, number[]> = Object.fromEntries(names.map((v) => [v, [] as number[]]));
-  const counterSamples: KeyCounters[] = [];
+  const counted = new Set(def.counted ?? ['keystrata']);
+  const counterSamples: Record<string, KeyCounters[]> = Object.fromEntries(names.map((v) => [v, [] as KeyCounters[]]));
   const errors: Record<string, string> = {};
   for (let round = 0; round < def.warmup + def.rounds; round++) {
     const shift = round % active.length;
@@ -99,15 +108,15 @@ export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters
       try {
         await step.prepare?.();
         gc?.();
-        const before = variant === 'keystrata' ? counters?.() : undefined;
+        const before = counted.has(variant) ? counters?.() : undefined;
         const started = performance.now();
         await step.run();
         const ms = performance.now() - started;
-        const after = variant === 'keystrata' ? counters?.() : undefined;
+        const after = counted.has(variant) ? counters?.() : undefined;
         if (round < def.warmup) continue;
         samples[variant]!.push(ms);
         if (before !== undefined && after !== undefined) {
-          counterSamples.push({ hsmCalls: after.hsmCalls - before.hsmCalls, keyStoreQueries: after.keyStoreQueries - before.keyStoreQueries });
+          counterSamples[variant]!.push({ hsmCalls: after.hsmCalls - before.hsmCalls, keyStoreQueries: after.keyStoreQueries - before.keyStoreQueries });
         }
       } catch (error) {
         errors[variant] = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -136,15 +145,7 @@ export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters
           ms: summarize(s),
           perFieldMicros: summarize(perField),
           ...(overhead === undefined ? {} : { overheadMicros: summarize(overhead) }),
-          ...(variant === 'keystrata' && counterSamples.length > 0
-            ? {
-                counters: {
-                  hsmCalls: summarize(counterSamples.map((c) => c.hsmCalls)),
-                  keyStoreQueries: summarize(counterSamples.map((c) => c.keyStoreQueries)),
-                  perRound: counterSamples,
-                },
-              }
-            : {}),
+          ...(counterSamples[variant]!.length > 0 ? { counters: countersOf(counterSamples[variant]!) } : {}),
         },
       ];
     }),

@@ -154,7 +154,7 @@ it('prisma: plain vs keystrata vs prisma-field-encryption vs raw AES-256-GCM', a
     breakdown: {
       model: 'Patient',
       readCiphertext: () => ksBase.patient.findMany() as Promise<StoredRow[]>,
-      recreateScratch: () => recreate(scratch, plainDdl),
+      recreateScratch: (layout) => recreate(scratch, layout === 'plain' ? plainDdl : ksDdl),
       insertScratch: async (rows) => {
         await scratch.patient.createMany({ data: rows.map((r) => ({ ...r })) });
       },

@@ -12,6 +12,7 @@ import { revocationSection } from './report-revocation.js';
 import { usageCountingSection } from './report-usage-counting.js';
 import { issue16Section, issue16Targets, readCoreAead, whereItGoes, type TargetVerdict } from './report-issue16.js';
 import { aeadSection } from './report-aead.js';
+import { breakdownTable } from './breakdown.js';
 import { appendMembersSection } from './report-members.js';
 import { workersSection } from './report-workers.js';
 
@@ -125,32 +126,6 @@ function resultsTable(parts: readonly OrmPart[]): string {
   return lines.join('\n');
 }
 
-/**
- * Where keystrata's per-field overhead goes, from the breakdown workloads (B1 write, B2 read), all
- * medians in µs per field, measured interleaved in the same rounds: storage = plain ORM on the
- * envelope-sized values − plain; core = the core's encrypt (+ blind index) or decrypt alone;
- * adapter = keystrata − plain − storage − core (what the adapter adds around the core).
- */
-function breakdownTable(parts: readonly OrmPart[]): string {
-  const lines = ['| ORM | path | keystrata overhead | storage of bigger values | core crypto | adapter (rest) | raw AES-GCM | core / raw |', '|---|---|--:|--:|--:|--:|--:|--:|'];
-  for (const part of parts.filter((p) => p.status === 'ok')) {
-    for (const [id, path] of [
-      ['B1', 'write (W1: encrypt 2 fields + blind index)'],
-      ['B2', 'read (W2: decrypt 2 fields)'],
-    ] as const) {
-      const w = workload(part, id);
-      if (w === undefined) continue;
-      const total = overhead(w.variants.keystrata);
-      const storage = overhead(w.variants['plain-ciphertext']);
-      const core = overhead(w.variants.core);
-      const rawFloor = overhead(w.variants.raw);
-      const rest = total === undefined || storage === undefined || core === undefined ? undefined : total - storage - core;
-      lines.push(`| ${part.orm} | ${path} | ${f2(total)} | ${f2(storage)} | ${f2(core)} | ${f2(rest)} | ${f2(rawFloor)} | ${f2(ratio(core, rawFloor))} |`);
-    }
-  }
-  return lines.join('\n');
-}
-
 function chart(parts: readonly OrmPart[]): string {
   const panels = parts
     .filter((p) => p.status === 'ok')
@@ -206,8 +181,11 @@ function markdown(report: Record<string, unknown>, parts: readonly OrmPart[], ta
     '',
     '## Where the keystrata overhead goes (breakdown runs B1/B2, same process, interleaved)',
     '',
-    'storage = the plain ORM writing/reading the very envelopes and blind indexes keystrata stores (as opaque strings) minus the plain ORM on plaintext; ' +
-      'core = `hierarchy.encryptValues` + `blindIndexes` (write) or `decryptValues` (read) alone on the same values; adapter = the rest of the keystrata overhead in the same rounds.',
+    'storage = the plain ORM writing/reading the very envelopes and blind indexes keystrata stores (as opaque strings) minus the plain ORM on plaintext, ' +
+      "on the write path into a scratch table with the keystrata table's layout and indexes (no index on the encrypted columns, a unique one on the index column), split into the blind-index column alone (plaintext rows plus the stored index, plain layout) and the envelopes (the rest); no crypto runs in either. " +
+      'core crypto = `hierarchy.encryptValues` + `blindIndexes` (write, right after its write pointers were refreshed) or `decryptValues` (read) alone on the same values; ' +
+      'core key-store check = the same write after a pause of more than `writeRecheckMs` (1 s), minus core crypto: the key-store query that re-reads the write pointers (a revoked or superseded DEK is never written with); ' +
+      'adapter = the rest of the keystrata overhead in the same rounds.',
     '',
     breakdownTable(parts),
     '',

@@ -97,8 +97,8 @@ it('typeorm: plain vs keystrata vs typeorm-encrypted vs raw AES-256-GCM', async 
     breakdown: {
       model: 'KsPatient', // the class name (no @EncryptedModel)
       readCiphertext: () => stored.getRepository(StoredPatient).find() as Promise<StoredRow[]>,
-      recreateScratch: async () => {
-        for (const sql of scratch.ddl) await scratch.ds.query(sql);
+      recreateScratch: async (layout) => {
+        for (const sql of layout === 'plain' ? scratch.ddl : ks.ddl) await scratch.ds.query(sql); // same table name and columns, the keystrata table's indexes
       },
       insertScratch: async (rows) => {
         await scratch.ds.getRepository(PlainPatient).insert(rows.map((r) => ({ ...r })));

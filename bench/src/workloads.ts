@@ -48,7 +48,8 @@ interface ScratchRow {
   readonly tenantId: string;
   readonly email: string;
   readonly ssn: string;
-  readonly emailIndex: string | null;
+  /** Absent on plaintext rows: the plain variants of W1 write no index column either. */
+  readonly emailIndex?: string;
 }
 
 /**
@@ -60,8 +61,11 @@ interface Breakdown {
   readonly model: string;
   /** The keystrata table read through the plain ORM (no adapter): envelopes as stored. */
   readCiphertext(): Promise<readonly StoredRow[]>;
-  /** Re-creates the scratch table (same layout and indexes as the plain one, incl. the index column). */
-  recreateScratch(): Promise<void>;
+  /**
+   * Re-creates the scratch table: the plain table's layout and indexes (incl. the empty index
+   * column), or the keystrata table's (no index on the encrypted columns, a unique one on the index column).
+   */
+  recreateScratch(layout: 'plain' | 'keystrata'): Promise<void>;
   /** Inserts one batch into the scratch table with the plain ORM. */
   insertScratch(rows: readonly ScratchRow[]): Promise<void>;
 }
@@ -198,6 +202,7 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
           fields: ROWS * FIELDS_PER_ROW,
           ...rounds('W2'),
           standalone: ['core', 'raw'],
+          counted: ['keystrata', 'core'],
           notes: {
             'plain-ciphertext': "plain ORM reading the keystrata table's stored envelopes and blind indexes (no decryption): the cost of bigger values",
             core: 'hierarchy.decryptValues on those 20,000 envelopes with their contexts (warm cache): the core alone, no ORM',
@@ -348,12 +353,20 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
       return { seq: r.seq, tenantId: r.tenantId, email: s.email, ssn: s.ssn, emailIndex: s.emailIndex };
     }),
   );
-  const plainBatches = batches.map((batch) => batch.map((r): ScratchRow => ({ ...r, emailIndex: null })));
+  const plainBatches = batches.map((batch) => batch.map((r): ScratchRow => ({ ...r })));
+  const indexBatches = batches.map((batch) => batch.map((r): ScratchRow => ({ ...r, emailIndex: bySeq.get(r.seq)!.emailIndex })));
   const encryptItems = stored.flatMap((row) => [
     { value: emailOf(row.seq), context: context(row, 'email') },
     { value: ssnOf(row.seq), context: context(row, 'ssn') },
   ]);
   const indexItems = stored.map((row) => ({ value: emailOf(row.seq), model, field: 'email' }));
+  // One value per segment: writing it (untimed) refreshes every write pointer and the index key, so core-fresh times the crypto alone.
+  const pointerItems = [...new Map(encryptItems.map((item) => [item.context.segment, item])).values()];
+  const coreSeal = async () => {
+    const sealed = await setup.hierarchy.encryptValues(encryptItems);
+    const indexes = await setup.hierarchy.blindIndexes(indexItems);
+    if (sealed.length !== encryptItems.length || indexes[0] !== stored[0]!.emailIndex) throw new Error('core encrypt / blind index');
+  };
   if (measured('B1'))
     results.push(
       await runWorkload(
@@ -362,32 +375,44 @@ export async function runOrmWorkloads(setup: OrmSetup, log: (line: string) => vo
           title: `write path breakdown: ${ROWS} rows`,
           fields: ROWS * FIELDS_PER_ROW,
           ...rounds('W1'),
-          standalone: ['core', 'raw'],
+          standalone: ['core', 'core-fresh', 'raw'],
+          counted: ['keystrata', 'core', 'core-fresh'],
           notes: {
             plain: 'plain ORM inserting the plaintext rows into a scratch table (same layout as the plain table)',
-            'plain-ciphertext': 'plain ORM inserting the same envelopes and blind indexes keystrata stored, into the scratch table: the cost of bigger values and of the index column',
-            core: 'hierarchy.encryptValues (20,000 values) + blindIndexes (10,000 e-mails), warm: the core alone, no ORM',
+            'plain-index': 'plain ORM inserting the plaintext rows with the blind index keystrata stored in the index column (plain layout): the cost of the index column alone',
+            'plain-ciphertext':
+              "plain ORM inserting the same envelopes and blind indexes keystrata stored, into a scratch table with the keystrata table's layout and indexes: the cost of storing what keystrata stores",
+            core: 'hierarchy.encryptValues (20,000 values) + blindIndexes (10,000 e-mails), warm, as a write after the pause between runs: the core alone, no ORM, incl. its key-store check of the write pointers (every writeRecheckMs, 1 s)',
+            'core-fresh': 'the same, right after one value per segment was written (untimed): the core crypto alone, write pointers fresh',
             ...setup.notes?.B1,
           },
           steps: {
             plain: {
-              prepare: () => setup.breakdown.recreateScratch(),
+              prepare: () => setup.breakdown.recreateScratch('plain'),
               run: async () => {
                 for (const b of plainBatches) await setup.breakdown.insertScratch(b);
               },
             },
             'plain-ciphertext': {
-              prepare: () => setup.breakdown.recreateScratch(),
+              prepare: () => setup.breakdown.recreateScratch('keystrata'),
               run: async () => {
                 for (const b of scratchBatches) await setup.breakdown.insertScratch(b);
               },
             },
-            core: {
+            'plain-index': {
+              prepare: () => setup.breakdown.recreateScratch('plain'),
               run: async () => {
-                const sealed = await setup.hierarchy.encryptValues(encryptItems);
-                const indexes = await setup.hierarchy.blindIndexes(indexItems);
-                if (sealed.length !== encryptItems.length || indexes[0] !== stored[0]!.emailIndex) throw new Error('core encrypt / blind index');
+                for (const b of indexBatches) await setup.breakdown.insertScratch(b);
               },
+            },
+            // The default writeRecheckMs (1 s) has passed before every run of this one, as after any pause.
+            core: { prepare: () => new Promise((resolve) => setTimeout(resolve, 1_100)), run: coreSeal },
+            'core-fresh': {
+              prepare: async () => {
+                await setup.hierarchy.encryptValues(pointerItems);
+                await setup.hierarchy.blindIndexes(indexItems.slice(0, 1));
+              },
+              run: coreSeal,
             },
             keystrata: {
               prepare: () => setup.keystrata.recreate(),
