@@ -76,6 +76,15 @@ export interface WorkloadResult {
 
 const isNa = (step: VariantStep): step is NotApplicable => 'na' in step;
 const gc = (globalThis as { gc?: () => void }).gc;
+/**
+ * How long each timed run waits after the forced GC: V8 sweeps the old space concurrently after a
+ * full GC, and a run started at once shares the CPU with that sweep (and sweeps pages itself when it
+ * allocates). In a process holding an ORM's heap that cost 0.5–1 µs per value on the core's 30 ms
+ * runs (the same code measured 0.93 µs per value with 50 ms of settling, 2.0 without, 230 MB live),
+ * far more in proportion than on a one-second ORM run. 100 ms, the same for every variant.
+ */
+const SETTLE_MS = 100;
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const fmt = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 
 const countersOf = (samples: readonly KeyCounters[]): NonNullable<VariantResult['counters']> => ({
@@ -88,7 +97,7 @@ const countersOf = (samples: readonly KeyCounters[]): NonNullable<VariantResult[
  * Runs a workload: `warmup + rounds` rounds; in each round every applicable variant runs once,
  * back to back, in an order rotated by one each round (so no variant always runs first or right
  * after the heaviest one). Warm-up rounds are not recorded. A major GC runs (untimed) before each
- * timed run when `--expose-gc` is on. Keystrata's HSM calls and key-store queries are the
+ * timed run when `--expose-gc` is on, then {@link SETTLE_MS} pass before the clock starts. Keystrata's HSM calls and key-store queries are the
  * `stats()` deltas around each timed run. A failing variant is recorded as an error, not thrown.
  */
 export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters, log: (line: string) => void = console.log): Promise<WorkloadResult> {
@@ -107,7 +116,10 @@ export async function runWorkload(def: WorkloadDef, counters?: () => KeyCounters
       const step = def.steps[variant] as Step;
       try {
         await step.prepare?.();
-        gc?.();
+        if (gc !== undefined) {
+          gc();
+          await settle();
+        }
         const before = counted.has(variant) ? counters?.() : undefined;
         const started = performance.now();
         await step.run();
