@@ -4,6 +4,7 @@
  * and the bigger values), the core's crypto, the core's key-store check, and the adapter (the rest).
  */
 import type { VariantResult, WorkloadResult } from './harness.js';
+import { f2, overhead } from './report-values.js';
 import type { OrmPart } from './part.js';
 
 /** One breakdown run's parts; undefined where that run has no such step (B2 has no index column of its own). */
@@ -23,7 +24,6 @@ export interface BreakdownSplit {
   readonly raw: number;
 }
 
-const overhead = (r: VariantResult | undefined): number | undefined => (r?.status === 'ok' ? r.overheadMicros?.median : undefined);
 const queries = (r: VariantResult | undefined): string => {
   const q = r?.counters?.keyStoreQueries;
   return q === undefined ? '?' : q.min === q.max ? String(q.median) : `${q.median} (${q.min}–${q.max})`;
@@ -55,8 +55,6 @@ export function breakdownOf(part: OrmPart, id: 'B1' | 'B2'): BreakdownSplit | un
     raw,
   };
 }
-
-const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 
 /**
  * The Markdown table of both breakdown runs of every ORM part that ran.

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyHierarchy } from '@keystrata/core';
-import type { VariantResult, WorkloadResult } from './harness.js';
+import { f2, overhead, workload } from './report-values.js';
 import type { OrmName, OrmPart } from './part.js';
 import { PARTS_DIR } from './paths.js';
 import { breakdownOf } from './breakdown.js';
@@ -53,9 +53,6 @@ export const ISSUE16_DIR = join(PARTS_DIR, 'issue16');
 export const CORE_AEAD_FILE = join(ISSUE16_DIR, 'core-aead.json');
 
 const PEERS: Readonly<Record<OrmName, string>> = { prisma: 'prisma-field-encryption', typeorm: 'typeorm-encrypted', mongoose: 'mongoose-field-encryption' };
-const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
-const overhead = (r: VariantResult | undefined): number | undefined => (r?.status === 'ok' ? r.overheadMicros?.median : undefined);
-const workload = (part: OrmPart, id: string): WorkloadResult | undefined => part.workloads.find((w) => w.id === id);
 /** A keystrata overhead at or below zero is noise (a loaded machine, one quick round): no verdict from it. */
 const noise = (k: number): string | undefined => (k <= 0 ? `keystrata overhead ${f2(k)} µs/field is not above plain: noise (a loaded machine or a quick run), no verdict` : undefined);
 

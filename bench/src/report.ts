@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { barChart, stackCharts } from './chart.js';
 import { CACHE_MAX_AGE_MS, QUICK, ROUNDS } from './config.js';
 import { BATCH, COLD_ROWS, FIELDS_PER_ROW, LOOKUPS, ROTATION_ROWS, ROWS, TENANTS, emailOf, ssnOf } from './data.js';
-import type { VariantResult, WorkloadResult } from './harness.js';
+import type { VariantResult } from './harness.js';
+import { f2, overhead, workload } from './report-values.js';
 import { environment, machine, packageVersion } from './machine.js';
 import type { OrmName, OrmPart } from './part.js';
 import { PARTS_DIR, RESULTS_DIR } from './paths.js';
@@ -17,9 +18,7 @@ import { appendMembersSection } from './report-members.js';
 import { workersSection } from './report-workers.js';
 
 const ORMS: readonly OrmName[] = ['prisma', 'typeorm', 'mongoose'];
-const f2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b <= 0 ? undefined : a / b);
-const overhead = (r: VariantResult | undefined): number | undefined => (r?.status === 'ok' ? r.overheadMicros?.median : undefined);
 const spread = (r: VariantResult | undefined): string => {
   if (r === undefined) return '—';
   if (r.status === 'n/a') return 'n/a';
@@ -40,8 +39,6 @@ function readParts(): OrmPart[] {
     .map((f) => JSON.parse(readFileSync(join(PARTS_DIR, f), 'utf8')) as OrmPart)
     .sort((a, b) => ORMS.indexOf(a.orm) - ORMS.indexOf(b.orm));
 }
-
-const workload = (part: OrmPart, id: string): WorkloadResult | undefined => part.workloads.find((w) => w.id === id);
 
 /** The targets of the issue, evaluated on one ORM's results (reported, never asserted). */
 function evaluateTargets(part: OrmPart): TargetVerdict[] {

@@ -19,7 +19,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { it } from 'vitest';
@@ -29,10 +28,7 @@ import { PrismaClient } from '../../generated/keystrata/client/client.js';
 import { fieldMap } from '../../generated/keystrata/fieldmap/index.js';
 import { emailOf, expectRow, lookupSeqs, mainBatches } from '../data.js';
 import { openHierarchy } from '../keys.js';
-import { coreLookups } from './core-lookup.js';
-import { profileInto } from './cpu-profile.js';
-
-const ROUNDS = Number(process.env.KEYSTRATA_PROFILE_ROUNDS ?? 7);
+import { coreLookups, timeLookups } from './core-lookup.js';
 
 function sqliteFile(dir: string, name: string, plainEmailIndex: boolean): string {
   const file = join(dir, `${name}.db`);
@@ -122,33 +118,7 @@ it('profile: prisma W3 lookups, decomposed', async () => {
     proto.prepare = prepare;
   }
   const records = (ks as unknown as { $keystrata: { records: { decryptGroups: (g: unknown) => Promise<void> } } }).$keystrata.records;
-  const only = process.env.KEYSTRATA_PROFILE_ONLY;
-  if (only !== undefined) for (const name of Object.keys(variants)) if (name !== only) delete variants[name];
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-  const queries: number[] = [];
-  const stopProfile = await profileInto(process.env.KEYSTRATA_PROFILE_CPU);
-  for (let round = 0; round < ROUNDS + 1; round++) {
-    for (const [name, run] of Object.entries(variants)) {
-      const before = hierarchy.stats();
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      await run();
-      const ms = performance.now() - started;
-      const cpuUsed = process.cpuUsage(cpuBefore);
-      const after = hierarchy.stats();
-      if (round === 0) continue;
-      times[name]!.push((ms * 1000) / lookupSeqs.length);
-      cpu[name]!.push((cpuUsed.user + cpuUsed.system) / lookupSeqs.length);
-      if (name === 'keystrata') queries.push(after.keyStoreQueries - before.keyStoreQueries);
-    }
-  }
-  await stopProfile?.();
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const line = Object.entries(times)
-    .map(([name, t]) => `${name} ${median(t).toFixed(1)} (CPU ${median(cpu[name]!).toFixed(1)})`)
-    .join(', ');
-  console.log(`[profile] prisma W3 µs per lookup (median of ${ROUNDS}): ${line}; keystrata key-store queries per run ${queries.join('/')}`);
+  console.log(`[profile] prisma W3 ${await timeLookups(hierarchy, variants)}`);
   for (const client of [plain, base]) await client.$disconnect();
   await hierarchy.close();
   rmSync(dir, { recursive: true, force: true });

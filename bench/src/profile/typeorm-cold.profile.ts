@@ -7,33 +7,18 @@
  * `pnpm --filter @keystrata/bench exec vitest run -c vitest.profile.config.ts src/profile/typeorm-cold.profile.ts`.
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DataSource, LessThan } from 'typeorm';
+import { LessThan } from 'typeorm';
 import { it } from 'vitest';
-import { createSqliteDriver, SqlKeyStore } from '@keystrata/core';
-import { installKeystrata } from '@keystrata/typeorm';
+import { openTypeormProfile } from './typeorm-setup.js';
 import { KsPatient, PlainPatient, StoredPatient } from '../orm/typeorm-entities.js';
-import { COLD_ROWS, expectRows, mainBatches } from '../data.js';
-import { openHierarchy } from '../keys.js';
+import { COLD_ROWS, expectRows } from '../data.js';
 import { profileInto } from './cpu-profile.js';
 
 const ROUNDS = Number(process.env.KEYSTRATA_PROFILE_ROUNDS ?? 15);
 
 it('profile: typeorm W4 cold read', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keystrata-bench-profile-'));
-  const ksFile = join(dir, 'ks.db');
-  const plain = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'plain.db'), entities: [PlainPatient], synchronize: true }).initialize();
-  const ks = await new DataSource({ type: 'better-sqlite3', database: ksFile, entities: [KsPatient], synchronize: true }).initialize();
-  const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: ksFile })), 'profile-typeorm-cold');
-  await installKeystrata(ks, { hierarchy, segment: { by: 'tenant', field: 'tenantId' } });
-  const stored = await new DataSource({ type: 'better-sqlite3', database: ksFile, entities: [StoredPatient] }).initialize();
-  for (const batch of mainBatches()) {
-    await plain.getRepository(PlainPatient).insert(batch.map((r) => ({ ...r })));
-    await ks.getRepository(KsPatient).insert(batch.map((r) => ({ ...r })));
-  }
+  const { plain, ks, stored, hierarchy, close } = await openTypeormProfile('profile-typeorm-cold');
   const where = { seq: LessThan(COLD_ROWS) };
   const variants: Record<string, { prepare?: () => void; run: () => Promise<void> }> = {
     plain: { run: async () => expectRows(await plain.getRepository(PlainPatient).find({ where }), COLD_ROWS) },
@@ -73,7 +58,5 @@ it('profile: typeorm W4 cold read', async () => {
       .map((n) => `${n} ${median(times[n]!).toFixed(2)} (CPU ${median(cpu[n]!).toFixed(2)})`)
       .join(', ')}; keystrata HSM calls / key-store queries per read ${counters.join(' ')}`,
   );
-  await Promise.all([plain.destroy(), ks.destroy(), stored.destroy()]);
-  await hierarchy.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
 });

@@ -16,34 +16,14 @@
  * harness does (every variant then measures 2–3× slower on this machine).
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { DataSource } from 'typeorm';
 import { it } from 'vitest';
-import { createSqliteDriver, SqlKeyStore } from '@keystrata/core';
-import { installKeystrata } from '@keystrata/typeorm';
+import { openTypeormProfile } from './typeorm-setup.js';
 import { KsPatient, PlainPatient, StoredPatient } from '../orm/typeorm-entities.js';
-import { emailOf, expectRow, lookupSeqs, mainBatches } from '../data.js';
-import { openHierarchy } from '../keys.js';
-import { coreLookups } from './core-lookup.js';
-import { profileInto } from './cpu-profile.js';
-
-const ROUNDS = Number(process.env.KEYSTRATA_PROFILE_ROUNDS ?? 7);
+import { emailOf, expectRow, lookupSeqs } from '../data.js';
+import { coreLookups, timeLookups } from './core-lookup.js';
 
 it('profile: typeorm W3 lookups, decomposed', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'keystrata-bench-profile-'));
-  const ksFile = join(dir, 'ks.db');
-  const plain = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'plain.db'), entities: [PlainPatient], synchronize: true }).initialize();
-  const ks = await new DataSource({ type: 'better-sqlite3', database: ksFile, entities: [KsPatient], synchronize: true }).initialize();
-  const hierarchy = await openHierarchy(new SqlKeyStore(await createSqliteDriver({ database: ksFile })), 'profile-typeorm-lookup');
-  await installKeystrata(ks, { hierarchy, segment: { by: 'tenant', field: 'tenantId' } });
-  const stored = await new DataSource({ type: 'better-sqlite3', database: ksFile, entities: [StoredPatient] }).initialize();
-  for (const batch of mainBatches()) {
-    await plain.getRepository(PlainPatient).insert(batch.map((r) => ({ ...r })));
-    await ks.getRepository(KsPatient).insert(batch.map((r) => ({ ...r })));
-  }
+  const { plain, ks, stored, hierarchy, close } = await openTypeormProfile('profile-typeorm-lookup');
   const plainRepo = plain.getRepository(PlainPatient);
   const ksRepo = ks.getRepository(KsPatient);
   const storedRepo = stored.getRepository(StoredPatient);
@@ -98,39 +78,6 @@ it('profile: typeorm W3 lookups, decomposed', async () => {
       console.log(`[profile] promises per lookup: ${name} ${promises}`);
     }
   }
-  const only = process.env.KEYSTRATA_PROFILE_ONLY;
-  if (only !== undefined) for (const name of Object.keys(variants)) if (name !== only) delete variants[name];
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-  const queries: number[] = [];
-  const hsm: number[] = [];
-  const stopProfile = await profileInto(process.env.KEYSTRATA_PROFILE_CPU);
-  for (let round = 0; round < ROUNDS + 1; round++) {
-    for (const [name, run] of Object.entries(variants)) {
-      if (process.env.KEYSTRATA_PROFILE_GC !== undefined) globalThis.gc?.(); // as the bench harness does before each timed run
-      const before = hierarchy.stats();
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      await run();
-      const ms = performance.now() - started;
-      const cpuUsed = process.cpuUsage(cpuBefore);
-      const after = hierarchy.stats();
-      if (round === 0) continue;
-      times[name]!.push((ms * 1000) / lookupSeqs.length);
-      cpu[name]!.push((cpuUsed.user + cpuUsed.system) / lookupSeqs.length);
-      if (name === 'keystrata') {
-        queries.push(after.keyStoreQueries - before.keyStoreQueries);
-        hsm.push(after.hsmCalls - before.hsmCalls);
-      }
-    }
-  }
-  await stopProfile?.();
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const line = Object.entries(times)
-    .map(([name, t]) => `${name} ${median(t).toFixed(1)} (CPU ${median(cpu[name]!).toFixed(1)})`)
-    .join(', ');
-  console.log(`[profile] typeorm W3 µs per lookup (median of ${ROUNDS}): ${line}; keystrata key-store queries per run ${queries.join('/')}, HSM calls ${hsm.join('/')}`);
-  await Promise.all([plain.destroy(), ks.destroy(), stored.destroy()]);
-  await hierarchy.close();
-  rmSync(dir, { recursive: true, force: true });
+  console.log(`[profile] typeorm W3 ${await timeLookups(hierarchy, variants)}`);
+  await close();
 });
