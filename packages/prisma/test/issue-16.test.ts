@@ -1,5 +1,5 @@
-import { executionAsyncId } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { promisesTracked } from '@keystrata/testing';
 import { codeOf } from './support/canary.js';
 import { STACKS, type Stack } from './support/stacks.js';
 
@@ -8,12 +8,6 @@ function queryLayers(client: unknown, model: string, operation: string): number 
   const extensions = (client as { _extensions?: { getAllQueryCallbacks?: (model: string, operation: string) => unknown[] } })._extensions;
   if (typeof extensions?.getAllQueryCallbacks !== 'function') throw new Error('This Prisma version keeps its extensions elsewhere: update queryLayers() for it.');
   return extensions.getAllQueryCallbacks(model, operation).length;
-}
-
-/** Whether Node tracks this process's promises (an AsyncLocalStorage in use): after an `await`, the execution id is then the promise's. */
-async function promisesTracked(): Promise<boolean> {
-  await null;
-  return executionAsyncId() !== 0;
 }
 
 const stack = STACKS.find(([name]) => name === 'sqlite')![1];

@@ -4,6 +4,7 @@ export { loadWycheproof, loadRfcKeyWrapVectors, hex, type WycheproofCase, type W
 export { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES, type SoftHsmToken } from './softhsm.js';
 export { startPostgres, createDatabase, freePort, type PostgresServer } from './postgres.js';
 export { runReadmeExample } from './readme-example.js';
+export { promisesTracked } from './promise-tracking.js';
 export { sqliteRaw, postgresRaw, type RawDb } from './raw-db.js';
 export { startRestartablePostgres, type RestartablePostgres } from './restartable-postgres.js';
 export { createNssSoftoken, findNssSoftokenModule, nssLibraryParameters, NSS_SOFTOKEN_CANDIDATES, type NssSoftoken } from './nss-softoken.js';

@@ -1,21 +1,11 @@
-import { executionAsyncId } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { promisesTracked } from '@keystrata/testing';
 import { DataSource } from 'typeorm';
 import { installKeystrata } from '../src/index.js';
 import { BlindIndexToken } from '../src/query/index-token.js';
 import { ENTITIES, Patient } from './support/entities.js';
 import { codeOf } from './support/helpers.js';
 import { freshDatabase, openRootKey, openStack, type Stack } from './support/stack.js';
-
-/**
- * Whether Node tracks this process's promises (async hooks, e.g. an AsyncLocalStorage in use):
- * after an `await`, the execution id is then the promise's, else 0. While on, every promise of the
- * application pays for it (issue 16 §W3: part of the lookup regression).
- */
-async function promisesTracked(): Promise<boolean> {
-  await null;
-  return executionAsyncId() !== 0;
-}
 
 describe('issue 16 §W3 (TypeORM): lookups pay for nothing they do not use', () => {
   let s: Stack | undefined;

@@ -1,19 +1,9 @@
-import { executionAsyncId } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
+import { promisesTracked } from '@keystrata/testing';
 import { MemoryKeyStore } from '../key-store/memory-key-store.js';
 import { SoftwareRootKey } from '../root-key/software-root-key.js';
 import { KeyHierarchy } from './key-hierarchy.js';
 import { withLease } from './rotation-lease.js';
-
-/**
- * Whether Node tracks this process's promises (async hooks, e.g. an AsyncLocalStorage in use):
- * after an `await`, the execution id is then the promise's, else 0. Tracking costs every promise
- * of the application (its ORM's queries included) about 0.1 µs, for as long as it stays on.
- */
-async function promisesTracked(): Promise<boolean> {
-  await null;
-  return executionAsyncId() !== 0;
-}
 
 describe('promise tracking after key-management jobs (issue 16 §W3)', () => {
   it('issue 16 §W3: provision(), rotateKek() and rotateCmk() leave no promise tracking on in the process; a job tracks only while it runs', async () => {
